@@ -1,0 +1,1062 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hrservo core: the hrservo class, /dev/hrservoN, sysfs, channel state,
+ * limits and the frame schedule shared by every output backend.
+ *
+ * Locking: all channel state, limits and the frame schedule of a controller
+ * live under ctrl->lock, a raw spinlock, because the backends read them from
+ * hard interrupt context (HRTIMER_MODE_ABS_HARD), also on PREEMPT_RT. Every
+ * user request is validated and applied inside one critical section, so a
+ * batch is applied whole or not at all and never straddles a frame boundary.
+ */
+#include <linux/bitmap.h>
+#include <linux/cdev.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/iopoll.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "hrservo-core.h"
+
+#define CREATE_TRACE_POINTS
+#include "hrservo_trace.h"
+
+EXPORT_TRACEPOINT_SYMBOL_GPL(hrservo_edge);
+
+#define HRSERVO_MINORS		256
+/* Head start given to the first frame after the clock was idle. */
+#define HRSERVO_START_LEAD_NS	(100 * NSEC_PER_USEC)
+
+/**
+ * struct hrservo_channel - state of one channel
+ * @target_ns: last target given, 0 if none yet
+ * @pulse_ns: pulse width in effect in the current frame, 0 for none
+ * @enabled: emit @target_ns from the next frame on
+ *
+ * All fields are protected by the owning controller's lock.
+ */
+struct hrservo_channel {
+	u32 target_ns;
+	u32 pulse_ns;
+	bool enabled;
+};
+
+/**
+ * struct hrservo_ch_attr - a sysfs attribute of one channel
+ * @attr: the device attribute
+ * @ch: channel index
+ */
+struct hrservo_ch_attr {
+	struct device_attribute attr;
+	unsigned int ch;
+};
+
+#define HRSERVO_CH_ATTRS	5
+
+/**
+ * struct hrservo_ctrl - one servo controller
+ * @dev: the class device, hrservoN; its refcount keeps this struct alive
+ * @cdev: the character device /dev/hrservoN
+ * @id: N in hrservoN; constant
+ * @nchannels: number of channels; constant
+ * @backend: backend name; constant after registration
+ * @ops: backend operations; constant after registration
+ * @period_min_ns: backend's lowest frame period; constant after registration
+ * @period_max_ns: backend's highest frame period; constant after registration
+ * @resolution_ns: backend's pulse quantisation; constant after registration
+ * @priv: backend private data, allocated with the controller
+ * @groups: sysfs groups, NULL-terminated: the controller's, then one per
+ *	channel; built at registration, freed at release, like the next three
+ * @ch_groups: the channelN groups
+ * @ch_attr_ptrs: NULL-terminated attribute lists of @ch_groups
+ * @ch_attrs: the channel attributes
+ * @lock: protects every field below it
+ * @dead: the backend is gone; every user request fails with -ENODEV
+ * @running: the backend's frame clock is armed
+ * @period_ns: frame period of the current frame
+ * @next_period_ns: frame period from the next frame on
+ * @frame_seq: number of frames begun since registration
+ * @frames_missed: frames the backend could not emit on time
+ * @lim: pulse limits, one per channel
+ * @ch: channel state, one per channel
+ */
+struct hrservo_ctrl {
+	struct device dev;
+	struct cdev cdev;
+	int id;
+	unsigned int nchannels;
+	char backend[HRSERVO_NAME_SIZE];
+	const struct hrservo_ops *ops;
+	u32 period_min_ns;
+	u32 period_max_ns;
+	u32 resolution_ns;
+	void *priv;
+	const struct attribute_group **groups;
+	struct attribute_group *ch_groups;
+	struct attribute **ch_attr_ptrs;
+	struct hrservo_ch_attr *ch_attrs;
+
+	raw_spinlock_t lock;
+	bool dead;
+	bool running;
+	u32 period_ns;
+	u32 next_period_ns;
+	u64 frame_seq;
+	u64 frames_missed;
+	struct hrservo_chan_limits *lim;
+	struct hrservo_channel *ch;
+};
+
+static dev_t hrservo_devt;
+static DEFINE_IDA(hrservo_ida);
+
+static struct class hrservo_class = {
+	.name = "hrservo",
+};
+
+static struct hrservo_ctrl *to_ctrl(struct device *dev)
+{
+	return container_of(dev, struct hrservo_ctrl, dev);
+}
+
+/**
+ * hrservo_priv() - backend private data of a controller
+ * @ctrl: the controller
+ *
+ * Return: the priv_size bytes allocated by devm_hrservo_alloc().
+ */
+void *hrservo_priv(struct hrservo_ctrl *ctrl)
+{
+	return ctrl->priv;
+}
+EXPORT_SYMBOL_GPL(hrservo_priv);
+
+/**
+ * hrservo_channels() - number of channels of a controller
+ * @ctrl: the controller
+ *
+ * Return: the channel count given to devm_hrservo_alloc().
+ */
+unsigned int hrservo_channels(struct hrservo_ctrl *ctrl)
+{
+	return ctrl->nchannels;
+}
+EXPORT_SYMBOL_GPL(hrservo_channels);
+
+/**
+ * hrservo_id() - N of the controller's hrservoN name
+ * @ctrl: the controller
+ *
+ * Return: the controller's id, as used in trace events.
+ */
+int hrservo_id(struct hrservo_ctrl *ctrl)
+{
+	return ctrl->id;
+}
+EXPORT_SYMBOL_GPL(hrservo_id);
+
+/* Call with ctrl->lock held. Starts the frame clock if it is needed. */
+static void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
+{
+	unsigned int i;
+
+	if (ctrl->running || ctrl->dead)
+		return;
+	for (i = 0; i < ctrl->nchannels; i++) {
+		if (ctrl->ch[i].enabled) {
+			ctrl->running = true;
+			ctrl->ops->start(ctrl, ktime_add_ns(ktime_get(),
+						HRSERVO_START_LEAD_NS));
+			return;
+		}
+	}
+}
+
+/**
+ * hrservo_frame_begin() - latch the pulses of the frame that begins now
+ * @ctrl: the controller
+ * @scheduled: the frame's scheduled start (CLOCK_MONOTONIC)
+ * @pulse_ns: output, @ctrl's channel count of pulse widths, 0 for no pulse
+ * @period_ns: output, the period of this frame
+ *
+ * Called by the backend at every frame boundary, typically from its hrtimer
+ * in hard interrupt context. Targets, releases and period changes made since
+ * the previous call take effect here, all at once.
+ *
+ * Return: true if the frame has pulses; false if none is enabled, in which
+ * case the frame clock is considered stopped and the backend must stop it
+ * without touching its state (a new start may already be under way).
+ */
+bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
+			 u32 *pulse_ns, u32 *period_ns)
+{
+	unsigned long flags;
+	u64 active = 0, seq;
+	unsigned int i;
+	u32 period;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	ctrl->period_ns = ctrl->next_period_ns;
+	for (i = 0; i < ctrl->nchannels; i++) {
+		struct hrservo_channel *ch = &ctrl->ch[i];
+
+		ch->pulse_ns = ch->enabled ? ch->target_ns : 0;
+		pulse_ns[i] = ch->pulse_ns;
+		if (ch->pulse_ns)
+			active |= BIT_ULL(i);
+	}
+	if (!active)
+		ctrl->running = false;
+	seq = ++ctrl->frame_seq;
+	period = ctrl->period_ns;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	*period_ns = period;
+	trace_hrservo_frame(ctrl->id, seq, ktime_to_ns(scheduled),
+			    ktime_get_ns(), active, period);
+	return active != 0;
+}
+EXPORT_SYMBOL_GPL(hrservo_frame_begin);
+
+/**
+ * hrservo_frames_missed() - account frames the backend had to skip
+ * @ctrl: the controller
+ * @n: number of frames skipped
+ *
+ * Context: any, including hard interrupt.
+ */
+void hrservo_frames_missed(struct hrservo_ctrl *ctrl, unsigned int n)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	ctrl->frames_missed += n;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+}
+EXPORT_SYMBOL_GPL(hrservo_frames_missed);
+
+/* ---- operations shared by the ioctls and sysfs ---- */
+
+static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
+			       const struct hrservo_target *t,
+			       unsigned int count)
+{
+	unsigned long flags;
+	unsigned int i, bad = 0;
+	int ret;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	if (ctrl->dead) {
+		ret = -ENODEV;
+		goto out;
+	}
+	ret = hrservo_check_batch(t, count, ctrl->nchannels, ctrl->lim, &bad);
+	if (ret)
+		goto out;
+	for (i = 0; i < count; i++) {
+		ctrl->ch[t[i].channel].target_ns = t[i].pulse_ns;
+		ctrl->ch[t[i].channel].enabled = true;
+	}
+	hrservo_kick_locked(ctrl);
+out:
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	if (ret == -ERANGE)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "channel %u: %u ns outside [%u, %u] ns, batch of %u rejected\n",
+				    t[bad].channel, t[bad].pulse_ns,
+				    ctrl->lim[t[bad].channel].min_ns,
+				    ctrl->lim[t[bad].channel].max_ns, count);
+	else if (ret == -EINVAL && bad < count)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "element %u: channel %u out of range or repeated (%u channels)\n",
+				    bad, t[bad].channel, ctrl->nchannels);
+	else if (ret == -EINVAL)
+		dev_dbg_ratelimited(&ctrl->dev, "bad batch count %u (1..%u)\n",
+				    count, ctrl->nchannels);
+	return ret;
+}
+
+static int hrservo_release_mask(struct hrservo_ctrl *ctrl, u64 mask)
+{
+	unsigned long flags;
+	unsigned int i;
+	int ret = 0;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	if (ctrl->dead) {
+		ret = -ENODEV;
+	} else {
+		for (i = 0; i < ctrl->nchannels; i++)
+			if (mask & BIT_ULL(i))
+				ctrl->ch[i].enabled = false;
+	}
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return ret;
+}
+
+static int hrservo_enable_channel(struct hrservo_ctrl *ctrl, unsigned int c)
+{
+	struct hrservo_target t;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	t.channel = c;
+	t.pulse_ns = ctrl->ch[c].target_ns;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	if (!t.pulse_ns) {
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "channel %u: enable without a target\n", c);
+		return -EINVAL;
+	}
+	/* Revalidated against the limits under the lock, like any target. */
+	return hrservo_set_targets(ctrl, &t, 1);
+}
+
+static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
+			      u32 min_ns, u32 max_ns)
+{
+	struct hrservo_channel *ch = &ctrl->ch[c];
+	unsigned long flags;
+	u32 period;
+	int ret;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	period = ctrl->next_period_ns;
+	if (ctrl->dead)
+		ret = -ENODEV;
+	else if (hrservo_check_limits(min_ns, max_ns, period))
+		ret = -ERANGE;
+	else if (ch->enabled &&
+		 (ch->target_ns < min_ns || ch->target_ns > max_ns))
+		ret = -EBUSY;
+	else
+		ret = 0;
+	if (!ret) {
+		ctrl->lim[c].min_ns = min_ns;
+		ctrl->lim[c].max_ns = max_ns;
+	}
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	if (ret == -ERANGE)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "channel %u: limits [%u, %u] ns invalid, need %u <= min < max <= %u\n",
+				    c, min_ns, max_ns, HRSERVO_PULSE_MIN_NS,
+				    hrservo_pulse_max_for_period(period));
+	else if (ret == -EBUSY)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "channel %u: limits [%u, %u] ns exclude its target\n",
+				    c, min_ns, max_ns);
+	return ret;
+}
+
+static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
+{
+	unsigned long flags;
+	unsigned int bad = 0;
+	int ret;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	if (ctrl->dead)
+		ret = -ENODEV;
+	else
+		ret = hrservo_check_period(period_ns, ctrl->period_min_ns,
+					   ctrl->period_max_ns, ctrl->lim,
+					   ctrl->nchannels, &bad);
+	if (!ret)
+		ctrl->next_period_ns = period_ns;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	if (ret == -ERANGE)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "frame period %u ns outside [%u, %u] ns\n",
+				    period_ns, ctrl->period_min_ns,
+				    ctrl->period_max_ns);
+	else if (ret == -EBUSY)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "frame period %u ns too short for channel %u max %u ns\n",
+				    period_ns, bad, ctrl->lim[bad].max_ns);
+	return ret;
+}
+
+/* ---- character device ---- */
+
+static int hrservo_open(struct inode *inode, struct file *file)
+{
+	struct hrservo_ctrl *ctrl = container_of(inode->i_cdev,
+						 struct hrservo_ctrl, cdev);
+
+	get_device(&ctrl->dev);
+	file->private_data = ctrl;
+	return nonseekable_open(inode, file);
+}
+
+static int hrservo_release(struct inode *inode, struct file *file)
+{
+	struct hrservo_ctrl *ctrl = file->private_data;
+
+	put_device(&ctrl->dev);
+	return 0;
+}
+
+static bool hrservo_dead(struct hrservo_ctrl *ctrl)
+{
+	unsigned long flags;
+	bool dead;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	dead = ctrl->dead;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return dead;
+}
+
+static long hrservo_ioc_get_info(struct hrservo_ctrl *ctrl, void __user *arg)
+{
+	struct hrservo_info info = { };
+	unsigned long flags;
+
+	strscpy(info.name, dev_name(&ctrl->dev), sizeof(info.name));
+	strscpy(info.backend, ctrl->backend, sizeof(info.backend));
+	info.abi_version = HRSERVO_ABI_VERSION;
+	info.channels = ctrl->nchannels;
+	info.frame_period_min_ns = ctrl->period_min_ns;
+	info.frame_period_max_ns = ctrl->period_max_ns;
+	info.pulse_min_ns = HRSERVO_PULSE_MIN_NS;
+	info.resolution_ns = ctrl->resolution_ns;
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	info.frame_period_ns = ctrl->next_period_ns;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	info.pulse_max_ns = hrservo_pulse_max_for_period(info.frame_period_ns);
+
+	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long hrservo_ioc_set_targets(struct hrservo_ctrl *ctrl,
+				    void __user *arg)
+{
+	struct hrservo_target *t;
+	struct hrservo_targets req;
+	int ret;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || memchr_inv(req.padding, 0, sizeof(req.padding))) {
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "set targets: non-zero flags or padding\n");
+		return -EINVAL;
+	}
+	if (req.count == 0 || req.count > ctrl->nchannels) {
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "set targets: count %u outside 1..%u\n",
+				    req.count, ctrl->nchannels);
+		return -EINVAL;
+	}
+	t = memdup_user(u64_to_user_ptr(req.targets),
+			array_size(req.count, sizeof(*t)));
+	if (IS_ERR(t))
+		return PTR_ERR(t);
+	ret = hrservo_set_targets(ctrl, t, req.count);
+	kfree(t);
+	return ret;
+}
+
+static long hrservo_ioc_get_state(struct hrservo_ctrl *ctrl, void __user *arg)
+{
+	struct hrservo_channel_state *st;
+	struct hrservo_state_req req;
+	unsigned long flags;
+	unsigned int i;
+	int ret = 0;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (memchr_inv(req.padding, 0, sizeof(req.padding)))
+		return -EINVAL;
+	if (req.first >= ctrl->nchannels || req.count == 0 ||
+	    req.count > ctrl->nchannels - req.first) {
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "get state: channels %u+%u outside 0..%u\n",
+				    req.first, req.count, ctrl->nchannels - 1);
+		return -EINVAL;
+	}
+	st = kcalloc(req.count, sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return -ENOMEM;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	if (ctrl->dead)
+		ret = -ENODEV;
+	for (i = 0; !ret && i < req.count; i++) {
+		unsigned int c = req.first + i;
+		struct hrservo_channel *ch = &ctrl->ch[c];
+
+		st[i].channel = c;
+		st[i].flags = (ch->enabled ? HRSERVO_STATE_ENABLED : 0) |
+			      (ch->pulse_ns ? HRSERVO_STATE_ACTIVE : 0);
+		st[i].target_ns = ch->target_ns;
+		st[i].pulse_ns = ch->pulse_ns;
+		st[i].min_ns = ctrl->lim[c].min_ns;
+		st[i].max_ns = ctrl->lim[c].max_ns;
+	}
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	if (!ret && copy_to_user(u64_to_user_ptr(req.states), st,
+				 array_size(req.count, sizeof(*st))))
+		ret = -EFAULT;
+	kfree(st);
+	return ret;
+}
+
+static long hrservo_ioc_release(struct hrservo_ctrl *ctrl, void __user *arg)
+{
+	struct hrservo_release req;
+	u64 valid = GENMASK_ULL(ctrl->nchannels - 1, 0);
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || memchr_inv(req.padding, 0, sizeof(req.padding)))
+		return -EINVAL;
+	if (req.mask & ~valid) {
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "release: mask 0x%llx beyond %u channels\n",
+				    req.mask, ctrl->nchannels);
+		return -EINVAL;
+	}
+	return hrservo_release_mask(ctrl, req.mask);
+}
+
+static long hrservo_ioc_limits(struct hrservo_ctrl *ctrl, void __user *arg,
+			       bool set)
+{
+	struct hrservo_limits req;
+	unsigned long flags;
+
+	if (copy_from_user(&req, arg, sizeof(req)))
+		return -EFAULT;
+	if (req.flags || memchr_inv(req.reserved, 0, sizeof(req.reserved)))
+		return -EINVAL;
+	if (req.channel >= ctrl->nchannels) {
+		dev_dbg_ratelimited(&ctrl->dev, "limits: channel %u >= %u\n",
+				    req.channel, ctrl->nchannels);
+		return -EINVAL;
+	}
+	if (set)
+		return hrservo_set_limits(ctrl, req.channel, req.min_ns,
+					  req.max_ns);
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	req.min_ns = ctrl->lim[req.channel].min_ns;
+	req.max_ns = ctrl->lim[req.channel].max_ns;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+}
+
+/* Known ioctls, indexed by _IOC_NR. */
+static const unsigned int hrservo_ioctls[] = {
+	HRSERVO_IOC_GET_INFO,
+	HRSERVO_IOC_SET_TARGETS,
+	HRSERVO_IOC_GET_STATE,
+	HRSERVO_IOC_RELEASE,
+	HRSERVO_IOC_SET_LIMITS,
+	HRSERVO_IOC_GET_LIMITS,
+};
+
+static long hrservo_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct hrservo_ctrl *ctrl = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	unsigned int nr = _IOC_NR(cmd);
+
+	if (_IOC_TYPE(cmd) != HRSERVO_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(hrservo_ioctls))
+		return -ENOTTY;
+	if (cmd != hrservo_ioctls[nr]) {
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "ioctl %u: size %u or direction %u wrong, expected %u/%u\n",
+				    nr, _IOC_SIZE(cmd), _IOC_DIR(cmd),
+				    _IOC_SIZE(hrservo_ioctls[nr]),
+				    _IOC_DIR(hrservo_ioctls[nr]));
+		return -EINVAL;
+	}
+	if (hrservo_dead(ctrl))
+		return -ENODEV;
+
+	switch (cmd) {
+	case HRSERVO_IOC_GET_INFO:
+		return hrservo_ioc_get_info(ctrl, uarg);
+	case HRSERVO_IOC_SET_TARGETS:
+		return hrservo_ioc_set_targets(ctrl, uarg);
+	case HRSERVO_IOC_GET_STATE:
+		return hrservo_ioc_get_state(ctrl, uarg);
+	case HRSERVO_IOC_RELEASE:
+		return hrservo_ioc_release(ctrl, uarg);
+	case HRSERVO_IOC_SET_LIMITS:
+		return hrservo_ioc_limits(ctrl, uarg, true);
+	case HRSERVO_IOC_GET_LIMITS:
+		return hrservo_ioc_limits(ctrl, uarg, false);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations hrservo_fops = {
+	.owner = THIS_MODULE,
+	.open = hrservo_open,
+	.release = hrservo_release,
+	.unlocked_ioctl = hrservo_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/* ---- sysfs: controller attributes ---- */
+
+static ssize_t channels_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_ctrl(dev)->nchannels);
+}
+static DEVICE_ATTR_RO(channels);
+
+static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_ctrl(dev)->backend);
+}
+static DEVICE_ATTR_RO(backend);
+
+static ssize_t frame_period_ns_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct hrservo_ctrl *ctrl = to_ctrl(dev);
+	unsigned long flags;
+	u32 period;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	period = ctrl->next_period_ns;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return sysfs_emit(buf, "%u\n", period);
+}
+
+static ssize_t frame_period_ns_store(struct device *dev,
+				     struct device_attribute *attr,
+				     const char *buf, size_t len)
+{
+	u32 val;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &val);
+	if (ret)
+		return ret;
+	ret = hrservo_set_period(to_ctrl(dev), val);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(frame_period_ns);
+
+static ssize_t frame_count_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct hrservo_ctrl *ctrl = to_ctrl(dev);
+	unsigned long flags;
+	u64 v;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	v = ctrl->frame_seq;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+static DEVICE_ATTR_RO(frame_count);
+
+static ssize_t missed_frames_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct hrservo_ctrl *ctrl = to_ctrl(dev);
+	unsigned long flags;
+	u64 v;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	v = ctrl->frames_missed;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+static DEVICE_ATTR_RO(missed_frames);
+
+static struct attribute *hrservo_ctrl_attrs[] = {
+	&dev_attr_channels.attr,
+	&dev_attr_backend.attr,
+	&dev_attr_frame_period_ns.attr,
+	&dev_attr_frame_count.attr,
+	&dev_attr_missed_frames.attr,
+	NULL
+};
+
+static const struct attribute_group hrservo_ctrl_group = {
+	.attrs = hrservo_ctrl_attrs,
+};
+
+/* ---- sysfs: channelN/ attributes ---- */
+
+enum hrservo_ch_attr_kind {
+	HRSERVO_CH_TARGET,
+	HRSERVO_CH_PULSE,
+	HRSERVO_CH_MIN,
+	HRSERVO_CH_MAX,
+	HRSERVO_CH_ENABLE,
+};
+
+static const char * const hrservo_ch_attr_names[HRSERVO_CH_ATTRS] = {
+	[HRSERVO_CH_TARGET] = "target_ns",
+	[HRSERVO_CH_PULSE] = "pulse_ns",
+	[HRSERVO_CH_MIN] = "min_ns",
+	[HRSERVO_CH_MAX] = "max_ns",
+	[HRSERVO_CH_ENABLE] = "enable",
+};
+
+static enum hrservo_ch_attr_kind hrservo_ch_kind(struct hrservo_ctrl *ctrl,
+						 struct hrservo_ch_attr *a)
+{
+	return (a - ctrl->ch_attrs) % HRSERVO_CH_ATTRS;
+}
+
+static ssize_t hrservo_ch_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct hrservo_ch_attr *a = container_of(attr, struct hrservo_ch_attr,
+						 attr);
+	struct hrservo_ctrl *ctrl = to_ctrl(dev);
+	struct hrservo_channel *ch = &ctrl->ch[a->ch];
+	unsigned long flags;
+	u32 v = 0;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	switch (hrservo_ch_kind(ctrl, a)) {
+	case HRSERVO_CH_TARGET:
+		v = ch->target_ns;
+		break;
+	case HRSERVO_CH_PULSE:
+		v = ch->pulse_ns;
+		break;
+	case HRSERVO_CH_MIN:
+		v = ctrl->lim[a->ch].min_ns;
+		break;
+	case HRSERVO_CH_MAX:
+		v = ctrl->lim[a->ch].max_ns;
+		break;
+	case HRSERVO_CH_ENABLE:
+		v = ch->enabled;
+		break;
+	}
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return sysfs_emit(buf, "%u\n", v);
+}
+
+static ssize_t hrservo_ch_store(struct device *dev,
+				struct device_attribute *attr,
+				const char *buf, size_t len)
+{
+	struct hrservo_ch_attr *a = container_of(attr, struct hrservo_ch_attr,
+						 attr);
+	struct hrservo_ctrl *ctrl = to_ctrl(dev);
+	struct hrservo_target t = { .channel = a->ch };
+	unsigned long flags;
+	u32 val, lo, hi;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &val);
+	if (ret)
+		return ret;
+
+	switch (hrservo_ch_kind(ctrl, a)) {
+	case HRSERVO_CH_TARGET:
+		t.pulse_ns = val;
+		ret = hrservo_set_targets(ctrl, &t, 1);
+		break;
+	case HRSERVO_CH_MIN:
+	case HRSERVO_CH_MAX:
+		raw_spin_lock_irqsave(&ctrl->lock, flags);
+		lo = ctrl->lim[a->ch].min_ns;
+		hi = ctrl->lim[a->ch].max_ns;
+		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+		if (hrservo_ch_kind(ctrl, a) == HRSERVO_CH_MIN)
+			lo = val;
+		else
+			hi = val;
+		ret = hrservo_set_limits(ctrl, a->ch, lo, hi);
+		break;
+	case HRSERVO_CH_ENABLE:
+		if (val > 1)
+			ret = -EINVAL;
+		else if (val)
+			ret = hrservo_enable_channel(ctrl, a->ch);
+		else
+			ret = hrservo_release_mask(ctrl, BIT_ULL(a->ch));
+		break;
+	default:
+		ret = -EPERM;
+	}
+	return ret ? ret : len;
+}
+
+/*
+ * Build ctrl->groups: the controller group, then one "channelN" group per
+ * channel. Whatever was allocated is freed by hrservo_dev_release().
+ */
+static int hrservo_build_groups(struct hrservo_ctrl *ctrl)
+{
+	unsigned int n = ctrl->nchannels, c, k;
+
+	ctrl->groups = kcalloc(n + 2, sizeof(*ctrl->groups), GFP_KERNEL);
+	ctrl->ch_groups = kcalloc(n, sizeof(*ctrl->ch_groups), GFP_KERNEL);
+	ctrl->ch_attr_ptrs = kcalloc(n * (HRSERVO_CH_ATTRS + 1),
+				     sizeof(*ctrl->ch_attr_ptrs), GFP_KERNEL);
+	ctrl->ch_attrs = kcalloc(n * HRSERVO_CH_ATTRS,
+				 sizeof(*ctrl->ch_attrs), GFP_KERNEL);
+	if (!ctrl->groups || !ctrl->ch_groups || !ctrl->ch_attr_ptrs ||
+	    !ctrl->ch_attrs)
+		return -ENOMEM;
+
+	ctrl->groups[0] = &hrservo_ctrl_group;
+	for (c = 0; c < n; c++) {
+		struct attribute **ca =
+			&ctrl->ch_attr_ptrs[c * (HRSERVO_CH_ATTRS + 1)];
+		struct attribute_group *grp = &ctrl->ch_groups[c];
+
+		grp->name = kasprintf(GFP_KERNEL, "channel%u", c);
+		if (!grp->name)
+			return -ENOMEM;
+		for (k = 0; k < HRSERVO_CH_ATTRS; k++) {
+			struct hrservo_ch_attr *a =
+				&ctrl->ch_attrs[c * HRSERVO_CH_ATTRS + k];
+
+			sysfs_attr_init(&a->attr.attr);
+			a->ch = c;
+			a->attr.attr.name = hrservo_ch_attr_names[k];
+			a->attr.show = hrservo_ch_show;
+			if (k == HRSERVO_CH_PULSE) {
+				a->attr.attr.mode = 0444;
+			} else {
+				a->attr.attr.mode = 0644;
+				a->attr.store = hrservo_ch_store;
+			}
+			ca[k] = &a->attr.attr;
+		}
+		grp->attrs = ca;
+		ctrl->groups[c + 1] = grp;
+	}
+	return 0;
+}
+
+/* ---- allocation and registration ---- */
+
+static void hrservo_dev_release(struct device *dev)
+{
+	struct hrservo_ctrl *ctrl = to_ctrl(dev);
+
+	unsigned int c;
+
+	for (c = 0; ctrl->ch_groups && c < ctrl->nchannels; c++)
+		kfree(ctrl->ch_groups[c].name);
+	kfree(ctrl->ch_groups);
+	kfree(ctrl->ch_attr_ptrs);
+	kfree(ctrl->ch_attrs);
+	kfree(ctrl->groups);
+	if (ctrl->id >= 0)
+		ida_free(&hrservo_ida, ctrl->id);
+	kfree(ctrl);
+}
+
+static void hrservo_put(void *data)
+{
+	put_device(data);
+}
+
+/**
+ * devm_hrservo_alloc() - allocate a controller
+ * @parent: the backend's device; the allocation is released with it
+ * @nchannels: number of channels, 1..%HRSERVO_CHANNELS_MAX
+ * @priv_size: bytes of backend private data, see hrservo_priv()
+ *
+ * The controller is refcounted: an open /dev/hrservoN keeps it allocated
+ * after @parent is gone, and the core makes sure no backend code runs then.
+ *
+ * Return: the controller, or an ERR_PTR().
+ */
+struct hrservo_ctrl *devm_hrservo_alloc(struct device *parent,
+					unsigned int nchannels,
+					size_t priv_size)
+{
+	struct hrservo_ctrl *ctrl;
+	size_t size;
+	unsigned int c;
+	int ret;
+
+	if (nchannels == 0 || nchannels > HRSERVO_CHANNELS_MAX)
+		return ERR_PTR(-EINVAL);
+
+	size = ALIGN(sizeof(*ctrl), 8);
+	size += ALIGN(nchannels * sizeof(*ctrl->ch), 8);
+	size += ALIGN(nchannels * sizeof(*ctrl->lim), 8);
+	size += priv_size;
+	ctrl = kzalloc(size, GFP_KERNEL);
+	if (!ctrl)
+		return ERR_PTR(-ENOMEM);
+	ctrl->ch = (void *)ctrl + ALIGN(sizeof(*ctrl), 8);
+	ctrl->lim = (void *)ctrl->ch + ALIGN(nchannels * sizeof(*ctrl->ch), 8);
+	ctrl->priv = (void *)ctrl->lim +
+		     ALIGN(nchannels * sizeof(*ctrl->lim), 8);
+	ctrl->nchannels = nchannels;
+	raw_spin_lock_init(&ctrl->lock);
+	for (c = 0; c < nchannels; c++) {
+		ctrl->lim[c].min_ns = HRSERVO_DEFAULT_MIN_NS;
+		ctrl->lim[c].max_ns = HRSERVO_DEFAULT_MAX_NS;
+	}
+
+	device_initialize(&ctrl->dev);
+	ctrl->dev.release = hrservo_dev_release;
+	ctrl->dev.class = &hrservo_class;
+	ctrl->dev.parent = parent;
+	ctrl->id = ida_alloc_max(&hrservo_ida, HRSERVO_MINORS - 1, GFP_KERNEL);
+	if (ctrl->id < 0) {
+		ret = ctrl->id;
+		put_device(&ctrl->dev);
+		return ERR_PTR(ret);
+	}
+	ctrl->dev.devt = MKDEV(MAJOR(hrservo_devt), ctrl->id);
+	ret = dev_set_name(&ctrl->dev, "hrservo%d", ctrl->id);
+	if (ret) {
+		put_device(&ctrl->dev);
+		return ERR_PTR(ret);
+	}
+	ret = devm_add_action_or_reset(parent, hrservo_put, &ctrl->dev);
+	if (ret)
+		return ERR_PTR(ret);
+	return ctrl;
+}
+EXPORT_SYMBOL_GPL(devm_hrservo_alloc);
+
+/* Wait until the frame clock stops by itself, at most two frames. */
+static void hrservo_wait_idle(struct hrservo_ctrl *ctrl)
+{
+	unsigned long flags;
+	u64 timeout_us;
+	bool running;
+	int ret;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	timeout_us = 2 * (u64)max(ctrl->period_ns, ctrl->next_period_ns) /
+		     NSEC_PER_USEC + 10000;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	/* Lockless poll of a flag that only the frame clock clears. */
+	ret = read_poll_timeout(READ_ONCE, running, !running, 500, timeout_us,
+				false, ctrl->running);
+	if (ret)
+		dev_warn(&ctrl->dev, "frame clock did not stop, stopping it now\n");
+}
+
+static void hrservo_unregister(void *data)
+{
+	struct hrservo_ctrl *ctrl = data;
+	unsigned long flags;
+	unsigned int c;
+
+	cdev_device_del(&ctrl->cdev, &ctrl->dev);
+
+	/* Release every channel, let the frame in flight finish, then stop. */
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	ctrl->dead = true;
+	for (c = 0; c < ctrl->nchannels; c++)
+		ctrl->ch[c].enabled = false;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	hrservo_wait_idle(ctrl);
+	ctrl->ops->stop(ctrl);
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	ctrl->running = false;
+	for (c = 0; c < ctrl->nchannels; c++)
+		ctrl->ch[c].pulse_ns = 0;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+}
+
+/**
+ * devm_hrservo_register() - make a controller visible to users
+ * @parent: the backend's device, as given to devm_hrservo_alloc()
+ * @ctrl: the controller
+ * @desc: backend name, operations and frame period range
+ *
+ * Creates /dev/hrservoN and its sysfs attributes. On @parent's removal every
+ * channel is released, the frame in flight finishes, and the backend's
+ * ->stop() is called; open files then get -ENODEV.
+ *
+ * Return: 0 or a negative errno.
+ */
+int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
+			  const struct hrservo_desc *desc)
+{
+	int ret;
+
+	if (!desc->ops || !desc->ops->start || !desc->ops->stop ||
+	    !desc->backend || desc->frame_period_min_ns < HRSERVO_PERIOD_MIN_NS ||
+	    desc->frame_period_min_ns > desc->frame_period_max_ns ||
+	    desc->frame_period_ns < desc->frame_period_min_ns ||
+	    desc->frame_period_ns > desc->frame_period_max_ns)
+		return -EINVAL;
+
+	strscpy(ctrl->backend, desc->backend, sizeof(ctrl->backend));
+	ctrl->ops = desc->ops;
+	ctrl->period_min_ns = desc->frame_period_min_ns;
+	ctrl->period_max_ns = desc->frame_period_max_ns;
+	ctrl->resolution_ns = desc->resolution_ns ? desc->resolution_ns : 1;
+	ctrl->period_ns = desc->frame_period_ns;
+	ctrl->next_period_ns = desc->frame_period_ns;
+
+	ret = hrservo_build_groups(ctrl);
+	if (ret)
+		return ret;
+	ctrl->dev.groups = ctrl->groups;
+
+	cdev_init(&ctrl->cdev, &hrservo_fops);
+	ctrl->cdev.owner = THIS_MODULE;
+	ret = cdev_device_add(&ctrl->cdev, &ctrl->dev);
+	if (ret)
+		return ret;
+
+	return devm_add_action_or_reset(parent, hrservo_unregister, ctrl);
+}
+EXPORT_SYMBOL_GPL(devm_hrservo_register);
+
+static int __init hrservo_init(void)
+{
+	int ret;
+
+	ret = alloc_chrdev_region(&hrservo_devt, 0, HRSERVO_MINORS, "hrservo");
+	if (ret)
+		return ret;
+	ret = class_register(&hrservo_class);
+	if (ret)
+		goto err_chrdev;
+	return 0;
+
+err_chrdev:
+	unregister_chrdev_region(hrservo_devt, HRSERVO_MINORS);
+	return ret;
+}
+module_init(hrservo_init);
+
+static void __exit hrservo_exit(void)
+{
+	class_unregister(&hrservo_class);
+	unregister_chrdev_region(hrservo_devt, HRSERVO_MINORS);
+	ida_destroy(&hrservo_ida);
+}
+module_exit(hrservo_exit);
+
+MODULE_DESCRIPTION("hrservo: servo controller core with hrtimer-timed frames");
+MODULE_AUTHOR("The hrservo developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,519 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hrservo-gpio: servo pulses on GPIO lines, timed by one hrtimer.
+ *
+ * Edge engine: one hrtimer in HRTIMER_MODE_ABS_HARD walks through each frame.
+ * At the frame start every active line rises in one gpiod_set_array_value()
+ * call; then the lines fall in order of pulse width, and falling edges whose
+ * end times lie within the coalescing window share one expiry and one array
+ * call. Expiries per frame are thus at most (distinct end times + 1).
+ * Falling edges are timed from the measured rise, so a late frame start
+ * delays pulses but does not shorten them; frame starts are always re-armed
+ * from the scheduled grid, never from "now", so the frame clock never drifts.
+ *
+ * Instantiation: from device tree ("servo-gpios"), or at run time by writing
+ * "CHIP-LABEL OFFSET..." to /sys/bus/platform/drivers/hrservo-gpio/new_device
+ * (and "hrservo-gpio.N" to delete_device), as gpio-aggregator does.
+ */
+#include <linux/bitmap.h>
+#include <linux/gpio/consumer.h>
+#include <linux/gpio/machine.h>
+#include <linux/hrtimer.h>
+#include <linux/idr.h>
+#include <linux/kernel.h>
+#include <linux/mod_devicetable.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/property.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "hrservo-compat.h"
+#include "hrservo-core.h"
+#include "hrservo_trace.h"
+
+#define DRV_NAME	"hrservo-gpio"
+
+/**
+ * struct hrservo_gpio_inst - a controller created through new_device
+ * @id: platform device id, N in hrservo-gpio.N
+ * @pdev: the platform device
+ * @lookup: GPIO lookup table that maps the device's "servo" GPIOs
+ * @probe_err: result of the last probe of @pdev
+ *
+ * Instances are created and destroyed under hrservo_gpio_lock.
+ */
+struct hrservo_gpio_inst {
+	int id;
+	struct platform_device *pdev;
+	struct gpiod_lookup_table *lookup;
+	int probe_err;
+};
+
+/**
+ * struct hrservo_gpio - one GPIO servo controller
+ * @ctrl: the core controller
+ * @descs: the servo lines, in channel order
+ * @timer: the edge engine
+ * @coalesce_ns: coalescing window; written by sysfs, read at frame start
+ * @frame_start: scheduled start of the current frame
+ * @rise: measured time of the current frame's rising edge
+ * @period_ns: period of the current frame
+ * @ngroups: falling-edge groups of the current frame
+ * @next_group: next group to fall; == @ngroups at a frame boundary
+ * @seq: frame number, for trace events
+ * @pulse_ns: pulse widths of the current frame
+ * @groups: falling-edge groups of the current frame
+ * @values: scratch bitmap for gpiod_set_array_value()
+ *
+ * The fields from @frame_start on belong to the timer callback. ->start()
+ * writes them only while the frame clock is stopped, ->stop() only after
+ * cancelling the timer.
+ */
+struct hrservo_gpio {
+	struct hrservo_ctrl *ctrl;
+	struct gpio_descs *descs;
+	struct hrtimer timer;
+	u32 coalesce_ns;
+
+	ktime_t frame_start;
+	ktime_t rise;
+	u32 period_ns;
+	unsigned int ngroups;
+	unsigned int next_group;
+	u64 seq;
+	u32 pulse_ns[HRSERVO_CHANNELS_MAX];
+	struct hrservo_edge_group groups[HRSERVO_CHANNELS_MAX];
+	DECLARE_BITMAP(values, HRSERVO_CHANNELS_MAX);
+};
+
+/* Serialises new_device, delete_device and module exit; protects the idr. */
+static DEFINE_MUTEX(hrservo_gpio_lock);
+static DEFINE_IDR(hrservo_gpio_idr);
+
+/* Drive the lines in @mask to @level, leave the others as they are. */
+static void hrservo_gpio_drive(struct hrservo_gpio *g, u64 mask, u64 *high,
+			       int level)
+{
+	unsigned int n = g->descs->ndescs;
+
+	if (level)
+		*high |= mask;
+	else
+		*high &= ~mask;
+	bitmap_from_arr64(g->values, high, n);
+	gpiod_set_array_value(n, g->descs->desc, g->descs->info, g->values);
+}
+
+static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
+{
+	struct hrservo_gpio *g = container_of(t, struct hrservo_gpio, timer);
+	ktime_t sched = hrtimer_get_expires(t);
+	int id = hrservo_id(g->ctrl);
+	ktime_t next, now;
+	u64 high, mask;
+	unsigned int i;
+
+	if (g->next_group == g->ngroups) {
+		/* Frame boundary. */
+		if (!hrservo_frame_begin(g->ctrl, sched, g->pulse_ns,
+					 &g->period_ns))
+			return HRTIMER_NORESTART; /* stopped: touch nothing */
+		g->frame_start = sched;
+		g->seq++;
+		g->ngroups = hrservo_plan_falls(g->pulse_ns, g->descs->ndescs,
+						READ_ONCE(g->coalesce_ns),
+						g->groups);
+		g->next_group = 0;
+		for (mask = 0, i = 0; i < g->ngroups; i++)
+			mask |= g->groups[i].mask;
+		high = 0;
+		g->rise = ktime_get();
+		hrservo_gpio_drive(g, mask, &high, 1);
+		trace_hrservo_edge(id, g->seq, 1, mask, ktime_to_ns(sched),
+				   ktime_to_ns(g->rise));
+		hrtimer_set_expires(t, ktime_add_ns(g->rise,
+						    g->groups[0].offset_ns));
+		return HRTIMER_RESTART;
+	}
+
+	/* A group of falling edges. */
+	for (high = 0, i = g->next_group; i < g->ngroups; i++)
+		high |= g->groups[i].mask;
+	mask = g->groups[g->next_group].mask;
+	now = ktime_get();
+	hrservo_gpio_drive(g, mask, &high, 0);
+	trace_hrservo_edge(id, g->seq, 0, mask, ktime_to_ns(sched),
+			   ktime_to_ns(now));
+	g->next_group++;
+	if (g->next_group < g->ngroups) {
+		next = ktime_add_ns(g->rise, g->groups[g->next_group].offset_ns);
+	} else {
+		u64 late;
+
+		next = ktime_add_ns(g->frame_start, g->period_ns);
+		/* Skip whole frames we can no longer start on time. */
+		if (ktime_after(now, next)) {
+			late = div_u64(ktime_to_ns(ktime_sub(now, next)),
+				       g->period_ns);
+			if (late) {
+				hrservo_frames_missed(g->ctrl, late);
+				next = ktime_add_ns(next, late * g->period_ns);
+			}
+		}
+	}
+	hrtimer_set_expires(t, next);
+	return HRTIMER_RESTART;
+}
+
+static void hrservo_gpio_start(struct hrservo_ctrl *ctrl, ktime_t first)
+{
+	struct hrservo_gpio *g = hrservo_priv(ctrl);
+
+	g->ngroups = 0;
+	g->next_group = 0;
+	hrtimer_start(&g->timer, first, HRTIMER_MODE_ABS_HARD);
+}
+
+static void hrservo_gpio_stop(struct hrservo_ctrl *ctrl)
+{
+	struct hrservo_gpio *g = hrservo_priv(ctrl);
+	u64 high = 0;
+
+	hrtimer_cancel(&g->timer);
+	g->ngroups = 0;
+	g->next_group = 0;
+	hrservo_gpio_drive(g, 0, &high, 0);
+}
+
+static const struct hrservo_ops hrservo_gpio_ops = {
+	.start = hrservo_gpio_start,
+	.stop = hrservo_gpio_stop,
+};
+
+static ssize_t coalesce_ns_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct hrservo_gpio *g = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(g->coalesce_ns));
+}
+
+static ssize_t coalesce_ns_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t len)
+{
+	struct hrservo_gpio *g = dev_get_drvdata(dev);
+	u32 val;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val > HRSERVO_COALESCE_MAX_NS) {
+		dev_dbg_ratelimited(dev, "coalesce_ns %u above %u\n", val,
+				    HRSERVO_COALESCE_MAX_NS);
+		return -ERANGE;
+	}
+	WRITE_ONCE(g->coalesce_ns, val);
+	return len;
+}
+static DEVICE_ATTR_RW(coalesce_ns);
+
+static struct attribute *hrservo_gpio_attrs[] = {
+	&dev_attr_coalesce_ns.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(hrservo_gpio);
+
+static int hrservo_gpio_probe(struct platform_device *pdev)
+{
+	struct hrservo_gpio_inst **pinst = dev_get_platdata(&pdev->dev);
+	struct hrservo_gpio_inst *inst = pinst ? *pinst : NULL;
+	struct device *dev = &pdev->dev;
+	struct hrservo_desc desc = {
+		.backend = DRV_NAME,
+		.ops = &hrservo_gpio_ops,
+		.frame_period_ns = HRSERVO_PERIOD_DEFAULT_NS,
+		.frame_period_min_ns = HRSERVO_PERIOD_MIN_NS,
+		.frame_period_max_ns = HRSERVO_PERIOD_MAX_NS,
+		.resolution_ns = 1,
+	};
+	struct hrservo_ctrl *ctrl;
+	struct gpio_descs *descs;
+	struct hrservo_gpio *g;
+	u32 coalesce = HRSERVO_COALESCE_DEFAULT_NS;
+	unsigned int i;
+	int ret;
+
+	descs = devm_gpiod_get_array(dev, "servo", GPIOD_OUT_LOW);
+	if (IS_ERR(descs)) {
+		ret = dev_err_probe(dev, PTR_ERR(descs),
+				    "cannot get the servo GPIO lines\n");
+		goto out;
+	}
+	if (descs->ndescs > HRSERVO_CHANNELS_MAX) {
+		ret = dev_err_probe(dev, -EINVAL, "%u lines, at most %u\n",
+				    descs->ndescs, HRSERVO_CHANNELS_MAX);
+		goto out;
+	}
+	for (i = 0; i < descs->ndescs; i++) {
+		if (gpiod_cansleep(descs->desc[i])) {
+			ret = dev_err_probe(dev, -EINVAL,
+					    "line %u can sleep; hrservo-gpio needs lines that can be set from hard interrupt context\n",
+					    i);
+			goto out;
+		}
+	}
+
+	device_property_read_u32(dev, "frame-period-ns", &desc.frame_period_ns);
+	device_property_read_u32(dev, "coalesce-ns", &coalesce);
+	if (desc.frame_period_ns < HRSERVO_PERIOD_MIN_NS ||
+	    desc.frame_period_ns > HRSERVO_PERIOD_MAX_NS ||
+	    coalesce > HRSERVO_COALESCE_MAX_NS) {
+		ret = dev_err_probe(dev, -EINVAL,
+				    "frame-period-ns %u (%u..%u) or coalesce-ns %u (0..%u) out of range\n",
+				    desc.frame_period_ns, HRSERVO_PERIOD_MIN_NS,
+				    HRSERVO_PERIOD_MAX_NS, coalesce,
+				    HRSERVO_COALESCE_MAX_NS);
+		goto out;
+	}
+
+	ctrl = devm_hrservo_alloc(dev, descs->ndescs, sizeof(*g));
+	if (IS_ERR(ctrl)) {
+		ret = PTR_ERR(ctrl);
+		goto out;
+	}
+	g = hrservo_priv(ctrl);
+	g->ctrl = ctrl;
+	g->descs = descs;
+	g->coalesce_ns = coalesce;
+	hrtimer_init(&g->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
+	g->timer.function = hrservo_gpio_timer;
+	platform_set_drvdata(pdev, g);
+
+	ret = devm_hrservo_register(dev, ctrl, &desc);
+	if (ret)
+		dev_err_probe(dev, ret, "cannot register the controller\n");
+out:
+	if (inst)
+		inst->probe_err = ret;
+	return ret;
+}
+
+static const struct of_device_id hrservo_gpio_of_match[] = {
+	{ .compatible = "hrservo,gpio-servo" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, hrservo_gpio_of_match);
+
+static const char *hrservo_gpio_parse_err(int err)
+{
+	switch (err) {
+	case -ENAMETOOLONG:
+		return "chip label too long";
+	case -ERANGE:
+		return "offset too large or range reversed";
+	case -EEXIST:
+		return "offset listed twice";
+	case -E2BIG:
+		return "too many lines";
+	default:
+		return "expected \"CHIP-LABEL OFFSET...\"";
+	}
+}
+
+static void hrservo_gpio_inst_free(struct hrservo_gpio_inst *inst)
+{
+	if (inst->lookup) {
+		gpiod_remove_lookup_table(inst->lookup);
+		kfree(inst->lookup->table[0].key);
+		kfree(inst->lookup->dev_id);
+		kfree(inst->lookup);
+	}
+	kfree(inst);
+}
+
+/* Called with hrservo_gpio_lock held. */
+static int hrservo_gpio_create(const char *label, const u32 *offsets,
+			       unsigned int n)
+{
+	struct hrservo_gpio_inst *inst;
+	struct platform_device *pdev;
+	char *key;
+	unsigned int i;
+	int ret;
+
+	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
+	if (!inst)
+		return -ENOMEM;
+	inst->id = idr_alloc(&hrservo_gpio_idr, inst, 0, 0, GFP_KERNEL);
+	if (inst->id < 0) {
+		ret = inst->id;
+		kfree(inst);
+		return ret;
+	}
+
+	ret = -ENOMEM;
+	inst->lookup = kzalloc(struct_size(inst->lookup, table, n + 1),
+			       GFP_KERNEL);
+	if (!inst->lookup)
+		goto err_idr;
+	key = kstrdup(label, GFP_KERNEL);
+	inst->lookup->dev_id = kasprintf(GFP_KERNEL, "%s.%d", DRV_NAME,
+					 inst->id);
+	if (!key || !inst->lookup->dev_id) {
+		kfree(key);
+		kfree(inst->lookup->dev_id);
+		kfree(inst->lookup);
+		inst->lookup = NULL;
+		goto err_idr;
+	}
+	for (i = 0; i < n; i++)
+		inst->lookup->table[i] = GPIO_LOOKUP_IDX(key, offsets[i],
+							 "servo", i,
+							 GPIO_ACTIVE_HIGH);
+	gpiod_add_lookup_table(inst->lookup);
+
+	inst->probe_err = -ENODEV;
+	pdev = platform_device_register_data(NULL, DRV_NAME, inst->id, &inst,
+					     sizeof(inst));
+	if (IS_ERR(pdev)) {
+		ret = PTR_ERR(pdev);
+		goto err_idr;
+	}
+	if (inst->probe_err) {
+		ret = inst->probe_err;
+		if (ret == -EPROBE_DEFER)
+			ret = -ENODEV;
+		platform_device_unregister(pdev);
+		goto err_idr;
+	}
+	inst->pdev = pdev;
+	return 0;
+
+err_idr:
+	idr_remove(&hrservo_gpio_idr, inst->id);
+	hrservo_gpio_inst_free(inst);
+	return ret;
+}
+
+static ssize_t new_device_store(struct device_driver *drv, const char *buf,
+				size_t count)
+{
+	char label[HRSERVO_LABEL_MAX];
+	u32 offsets[HRSERVO_CHANNELS_MAX];
+	unsigned int n, i;
+	int ngpio, ret;
+
+	ret = hrservo_parse_lines(buf, label, sizeof(label), offsets,
+				  ARRAY_SIZE(offsets), &n);
+	if (ret) {
+		pr_err(DRV_NAME ": new_device: %s (%d)\n",
+		       hrservo_gpio_parse_err(ret), ret);
+		return ret == -EEXIST || ret == -ENAMETOOLONG ? -EINVAL : ret;
+	}
+	ngpio = hrservo_compat_chip_ngpio(label);
+	if (ngpio < 0) {
+		pr_err(DRV_NAME ": new_device: no GPIO chip labelled \"%s\"\n",
+		       label);
+		return -ENODEV;
+	}
+	for (i = 0; i < n; i++) {
+		if (offsets[i] >= ngpio) {
+			pr_err(DRV_NAME ": new_device: offset %u out of range, chip \"%s\" has %d lines\n",
+			       offsets[i], label, ngpio);
+			return -EINVAL;
+		}
+	}
+
+	mutex_lock(&hrservo_gpio_lock);
+	ret = hrservo_gpio_create(label, offsets, n);
+	mutex_unlock(&hrservo_gpio_lock);
+	if (ret) {
+		pr_err(DRV_NAME ": new_device: \"%s\": controller not created (%d)\n",
+		       label, ret);
+		return ret;
+	}
+	return count;
+}
+static DRIVER_ATTR_WO(new_device);
+
+static ssize_t delete_device_store(struct device_driver *drv, const char *buf,
+				   size_t count)
+{
+	struct hrservo_gpio_inst *inst;
+	unsigned int id;
+	int ret;
+
+	if (!sysfs_streq(buf, DRV_NAME) &&
+	    strncmp(buf, DRV_NAME ".", strlen(DRV_NAME ".")) == 0)
+		ret = kstrtouint(buf + strlen(DRV_NAME "."), 10, &id);
+	else
+		ret = -EINVAL;
+	if (ret || id > INT_MAX) {
+		pr_err(DRV_NAME ": delete_device: expected \"%s.N\"\n",
+		       DRV_NAME);
+		return -EINVAL;
+	}
+
+	mutex_lock(&hrservo_gpio_lock);
+	inst = idr_remove(&hrservo_gpio_idr, id);
+	mutex_unlock(&hrservo_gpio_lock);
+	if (!inst) {
+		pr_err(DRV_NAME ": delete_device: no device %s.%u\n", DRV_NAME,
+		       id);
+		return -ENOENT;
+	}
+	platform_device_unregister(inst->pdev);
+	hrservo_gpio_inst_free(inst);
+	return count;
+}
+static DRIVER_ATTR_WO(delete_device);
+
+static struct attribute *hrservo_gpio_drv_attrs[] = {
+	&driver_attr_new_device.attr,
+	&driver_attr_delete_device.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(hrservo_gpio_drv);
+
+static struct platform_driver hrservo_gpio_driver = {
+	.probe = hrservo_gpio_probe,
+	.driver = {
+		.name = DRV_NAME,
+		.of_match_table = hrservo_gpio_of_match,
+		.groups = hrservo_gpio_drv_groups,
+		.dev_groups = hrservo_gpio_groups,
+		.probe_type = PROBE_FORCE_SYNCHRONOUS,
+	},
+};
+
+static int __init hrservo_gpio_init(void)
+{
+	return platform_driver_register(&hrservo_gpio_driver);
+}
+module_init(hrservo_gpio_init);
+
+static void __exit hrservo_gpio_exit(void)
+{
+	struct hrservo_gpio_inst *inst;
+	int id;
+
+	/* Removes new_device/delete_device first, then unbinds every device. */
+	platform_driver_unregister(&hrservo_gpio_driver);
+
+	mutex_lock(&hrservo_gpio_lock);
+	idr_for_each_entry(&hrservo_gpio_idr, inst, id) {
+		platform_device_unregister(inst->pdev);
+		hrservo_gpio_inst_free(inst);
+	}
+	idr_destroy(&hrservo_gpio_idr);
+	mutex_unlock(&hrservo_gpio_lock);
+}
+module_exit(hrservo_gpio_exit);
+
+MODULE_DESCRIPTION("hrservo-gpio: hrtimer-timed servo pulses on GPIO lines");
+MODULE_AUTHOR("The hrservo developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hrservo - pure logic: batch and limit validation, falling-edge planning,
+ * new_device line parsing.
+ *
+ * Built into hrservo.ko and, unchanged, into the host unit tests
+ * (tests/unit/). See hrservo-logic.h for the rules this file follows.
+ */
+#include "hrservo-logic.h"
+
+#ifdef __KERNEL__
+#include <linux/export.h>
+#else
+#define EXPORT_SYMBOL_GPL(sym)
+#endif
+
+/**
+ * hrservo_pulse_max_for_period() - longest pulse that fits a frame period
+ * @period_ns: frame period
+ *
+ * Return: @period_ns less the guard time that keeps every falling edge
+ * before the next frame's rising edge.
+ */
+u32 hrservo_pulse_max_for_period(u32 period_ns)
+{
+	if (period_ns <= HRSERVO_FRAME_GUARD_NS + HRSERVO_PULSE_MIN_NS)
+		return HRSERVO_PULSE_MIN_NS;
+	return period_ns - HRSERVO_FRAME_GUARD_NS;
+}
+EXPORT_SYMBOL_GPL(hrservo_pulse_max_for_period);
+
+/**
+ * hrservo_check_batch() - validate an atomic batch of targets
+ * @t: the batch
+ * @count: number of elements in @t
+ * @nchannels: channels of the controller
+ * @lim: limits of each of the @nchannels channels
+ * @bad: set to the index in @t of the first bad element, or to @count when
+ *	@count itself is bad
+ *
+ * Return: 0 if every element may be applied; -EINVAL for a bad count, a
+ * channel out of range or a channel given twice; -ERANGE for a pulse width
+ * outside its channel's limits. Structural errors are reported before range
+ * errors, whatever their order in @t.
+ */
+int hrservo_check_batch(const struct hrservo_target *t, unsigned int count,
+			unsigned int nchannels,
+			const struct hrservo_chan_limits *lim,
+			unsigned int *bad)
+{
+	u64 seen = 0;
+	unsigned int i;
+
+	if (count == 0 || count > nchannels ||
+	    nchannels > HRSERVO_CHANNELS_MAX) {
+		*bad = count;
+		return -EINVAL;
+	}
+	for (i = 0; i < count; i++) {
+		u32 ch = t[i].channel;
+
+		if (ch >= nchannels || (seen & ((u64)1 << ch))) {
+			*bad = i;
+			return -EINVAL;
+		}
+		seen |= (u64)1 << ch;
+	}
+	for (i = 0; i < count; i++) {
+		const struct hrservo_chan_limits *l = &lim[t[i].channel];
+
+		if (t[i].pulse_ns < l->min_ns || t[i].pulse_ns > l->max_ns) {
+			*bad = i;
+			return -ERANGE;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hrservo_check_batch);
+
+/**
+ * hrservo_check_limits() - validate new pulse limits for one channel
+ * @min_ns: proposed lower limit
+ * @max_ns: proposed upper limit
+ * @period_ns: the controller's frame period
+ *
+ * Return: 0, or -ERANGE unless %HRSERVO_PULSE_MIN_NS <= @min_ns < @max_ns <=
+ * hrservo_pulse_max_for_period(@period_ns).
+ */
+int hrservo_check_limits(u32 min_ns, u32 max_ns, u32 period_ns)
+{
+	if (min_ns < HRSERVO_PULSE_MIN_NS || min_ns >= max_ns ||
+	    max_ns > hrservo_pulse_max_for_period(period_ns))
+		return -ERANGE;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hrservo_check_limits);
+
+/**
+ * hrservo_check_period() - validate a new frame period
+ * @period_ns: proposed period
+ * @period_min_ns: lowest period the backend accepts
+ * @period_max_ns: highest period the backend accepts
+ * @lim: current limits of each channel
+ * @nchannels: number of channels
+ * @bad: set to the first channel whose max limit does not fit, or to
+ *	@nchannels if the period itself is out of range
+ *
+ * Return: 0; -ERANGE if the period is outside the backend's range; -EBUSY if
+ * a channel's max limit would not fit in the frame (lower it first).
+ */
+int hrservo_check_period(u32 period_ns, u32 period_min_ns, u32 period_max_ns,
+			 const struct hrservo_chan_limits *lim,
+			 unsigned int nchannels, unsigned int *bad)
+{
+	u32 pmax = hrservo_pulse_max_for_period(period_ns);
+	unsigned int i;
+
+	if (period_ns < period_min_ns || period_ns > period_max_ns) {
+		*bad = nchannels;
+		return -ERANGE;
+	}
+	for (i = 0; i < nchannels; i++) {
+		if (lim[i].max_ns > pmax) {
+			*bad = i;
+			return -EBUSY;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hrservo_check_period);
+
+/**
+ * hrservo_plan_falls() - group the falling edges of one frame
+ * @pulse_ns: pulse width of each channel, 0 for no pulse
+ * @nchannels: number of channels, at most %HRSERVO_CHANNELS_MAX
+ * @coalesce_ns: edges whose end times lie within this window of the earliest
+ *	edge of a group share that group's expiry
+ * @groups: output, at least @nchannels elements, sorted by offset
+ *
+ * A group falls at the earliest end time in it, so that a pulse is never
+ * longer than commanded, and at most @coalesce_ns shorter.
+ * Insertion sort: n is at most 64 and the input is usually nearly sorted,
+ * and this runs in hard interrupt context, where no allocation is allowed.
+ *
+ * Return: the number of groups written (0 when no channel has a pulse).
+ */
+unsigned int hrservo_plan_falls(const u32 *pulse_ns, unsigned int nchannels,
+				u32 coalesce_ns,
+				struct hrservo_edge_group *groups)
+{
+	u8 order[HRSERVO_CHANNELS_MAX];
+	unsigned int n = 0, ngroups = 0, i, j;
+
+	if (nchannels > HRSERVO_CHANNELS_MAX)
+		nchannels = HRSERVO_CHANNELS_MAX;
+
+	for (i = 0; i < nchannels; i++) {
+		if (!pulse_ns[i])
+			continue;
+		for (j = n; j > 0 && pulse_ns[order[j - 1]] > pulse_ns[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = (u8)i;
+		n++;
+	}
+
+	for (i = 0; i < n; i++) {
+		u32 end = pulse_ns[order[i]];
+
+		if (ngroups &&
+		    end - groups[ngroups - 1].offset_ns <= coalesce_ns) {
+			groups[ngroups - 1].mask |= (u64)1 << order[i];
+			continue;
+		}
+		groups[ngroups].offset_ns = end;
+		groups[ngroups].mask = (u64)1 << order[i];
+		ngroups++;
+	}
+	return ngroups;
+}
+EXPORT_SYMBOL_GPL(hrservo_plan_falls);
+
+static bool hrservo_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+static bool hrservo_is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Parse a decimal u32 at *p; advance *p. */
+static int hrservo_parse_u32(const char **p, u32 *val)
+{
+	const char *s = *p;
+	u64 v = 0;
+
+	if (!hrservo_is_digit(*s))
+		return -EINVAL;
+	while (hrservo_is_digit(*s)) {
+		v = v * 10 + (u64)(*s - '0');
+		if (v > 0xffffffffULL)
+			return -ERANGE;
+		s++;
+	}
+	*p = s;
+	*val = (u32)v;
+	return 0;
+}
+
+static int hrservo_add_line(u32 off, u32 *offsets, unsigned int max_lines,
+			    unsigned int *n)
+{
+	unsigned int i;
+
+	for (i = 0; i < *n; i++)
+		if (offsets[i] == off)
+			return -EEXIST;
+	if (*n >= max_lines)
+		return -E2BIG;
+	offsets[(*n)++] = off;
+	return 0;
+}
+
+/**
+ * hrservo_parse_lines() - parse a new_device line: "LABEL OFFSETS"
+ * @buf: NUL-terminated input, e.g. "gpiochip0 4 5 6" or "mychip 0-7,12"
+ * @label: output, the GPIO chip label
+ * @label_size: size of @label, including the NUL
+ * @offsets: output, the line offsets in the order given
+ * @max_lines: capacity of @offsets
+ * @nlines: output, number of offsets written
+ *
+ * OFFSETS is a list of decimal offsets or ranges "A-B" (A <= B), separated by
+ * commas and/or blanks. One trailing newline is allowed.
+ *
+ * Return: 0; -EINVAL for a missing label or offset list, or any character
+ * that does not belong; -ENAMETOOLONG for a label that does not fit;
+ * -ERANGE for a number that does not fit in 32 bits or a range A > B;
+ * -EEXIST for an offset listed twice; -E2BIG for more than @max_lines lines.
+ */
+int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
+			u32 *offsets, unsigned int max_lines,
+			unsigned int *nlines)
+{
+	const char *p = buf;
+	unsigned int len = 0;
+	int ret;
+
+	*nlines = 0;
+	while (hrservo_is_space(*p))
+		p++;
+	while (*p && !hrservo_is_space(*p)) {
+		if (len + 1 >= label_size)
+			return -ENAMETOOLONG;
+		label[len++] = *p++;
+	}
+	if (!len)
+		return -EINVAL;
+	label[len] = '\0';
+
+	for (;;) {
+		u32 a, b;
+
+		while (hrservo_is_space(*p) || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		ret = hrservo_parse_u32(&p, &a);
+		if (ret)
+			return ret;
+		b = a;
+		if (*p == '-') {
+			p++;
+			ret = hrservo_parse_u32(&p, &b);
+			if (ret)
+				return ret;
+			if (b < a)
+				return -ERANGE;
+		}
+		if (*p && !hrservo_is_space(*p) && *p != ',')
+			return -EINVAL;
+		for (;;) {
+			ret = hrservo_add_line(a, offsets, max_lines, nlines);
+			if (ret)
+				return ret;
+			if (a == b)
+				break;
+			a++;
+		}
+	}
+	return *nlines ? 0 : -EINVAL;
+}
+EXPORT_SYMBOL_GPL(hrservo_parse_lines);

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * hrservo - pure logic shared by the kernel modules and the host unit tests
+ *
+ * Nothing in here may depend on the kernel: the same hrservo-logic.c is built
+ * into hrservo.ko and into tests/unit/. No floating point, no allocation, no
+ * locking; every function works on caller-provided memory and is safe in hard
+ * interrupt context.
+ */
+#ifndef _HRSERVO_LOGIC_H
+#define _HRSERVO_LOGIC_H
+
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#include <linux/types.h>
+#else
+#include <errno.h>
+#include <stdbool.h>
+#include <linux/types.h>
+typedef __u8 u8;
+typedef __u32 u32;
+typedef __u64 u64;
+#endif
+
+#include "uapi/hrservo.h"
+
+/* Frame period bounds and default of the GPIO backend, and the core default. */
+#define HRSERVO_PERIOD_MIN_NS		2500000U
+#define HRSERVO_PERIOD_MAX_NS		50000000U
+#define HRSERVO_PERIOD_DEFAULT_NS	20000000U
+
+/* Absolute pulse bounds: no channel limit may go beyond these. */
+#define HRSERVO_PULSE_MIN_NS		50000U
+/* Time kept free at the end of every frame, after the longest pulse. */
+#define HRSERVO_FRAME_GUARD_NS		100000U
+
+/* Channel limits at probe: the common hobby servo range. */
+#define HRSERVO_DEFAULT_MIN_NS		500000U
+#define HRSERVO_DEFAULT_MAX_NS		2500000U
+
+/* Falling edges closer than this share one timer expiry (GPIO backend). */
+#define HRSERVO_COALESCE_DEFAULT_NS	2000U
+#define HRSERVO_COALESCE_MAX_NS		50000U
+
+/**
+ * struct hrservo_chan_limits - pulse limits of one channel
+ * @min_ns: lowest allowed pulse width
+ * @max_ns: highest allowed pulse width
+ */
+struct hrservo_chan_limits {
+	u32 min_ns;
+	u32 max_ns;
+};
+
+/**
+ * struct hrservo_edge_group - falling edges that share one timer expiry
+ * @offset_ns: expiry time, in ns after the frame start
+ * @mask: channels whose line falls at this expiry
+ */
+struct hrservo_edge_group {
+	u32 offset_ns;
+	u64 mask;
+};
+
+u32 hrservo_pulse_max_for_period(u32 period_ns);
+
+int hrservo_check_batch(const struct hrservo_target *t, unsigned int count,
+			unsigned int nchannels,
+			const struct hrservo_chan_limits *lim,
+			unsigned int *bad);
+
+int hrservo_check_limits(u32 min_ns, u32 max_ns, u32 period_ns);
+
+int hrservo_check_period(u32 period_ns, u32 period_min_ns, u32 period_max_ns,
+			 const struct hrservo_chan_limits *lim,
+			 unsigned int nchannels, unsigned int *bad);
+
+unsigned int hrservo_plan_falls(const u32 *pulse_ns, unsigned int nchannels,
+				u32 coalesce_ns,
+				struct hrservo_edge_group *groups);
+
+/* Maximum number of characters of a chip label in a new_device line. */
+#define HRSERVO_LABEL_MAX		64
+
+int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
+			u32 *offsets, unsigned int max_lines,
+			unsigned int *nlines);
+
+#endif /* _HRSERVO_LOGIC_H */

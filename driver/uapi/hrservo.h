@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * hrservo - user ABI of the hrservo servo controller driver
+ *
+ * This header is the one ABI between the kernel driver and userspace. It is
+ * included by the driver and by libhrservo; no struct is defined twice.
+ *
+ * Rules (see Documentation/hrservo.rst):
+ *  - every struct has a fixed size and explicit widths;
+ *  - every "padding" and "reserved" field, and every undefined flag bit, must
+ *    be zero on input, otherwise the ioctl fails with -EINVAL, so that the
+ *    fields can be given a meaning later without a new ioctl number;
+ *  - arrays are passed as a __u64 user address plus a count;
+ *  - pulse widths and periods are in nanoseconds (*_ns), times are
+ *    CLOCK_MONOTONIC nanoseconds.
+ */
+#ifndef _UAPI_LINUX_HRSERVO_H
+#define _UAPI_LINUX_HRSERVO_H
+
+#include <linux/const.h>
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* Bumped when the ABI grows; userspace may check it against its own. */
+#define HRSERVO_ABI_VERSION	1
+
+/* Maximum number of channels of one controller (bitmasks are __u64). */
+#define HRSERVO_CHANNELS_MAX	64
+
+/* Size of the name strings, including the terminating NUL. */
+#define HRSERVO_NAME_SIZE	32
+
+/**
+ * struct hrservo_info - controller information, from %HRSERVO_IOC_GET_INFO
+ * @name: controller name (the device name, e.g. "hrservo0"), NUL-terminated
+ * @backend: backend driver name (e.g. "hrservo-gpio"), NUL-terminated
+ * @abi_version: %HRSERVO_ABI_VERSION of the running driver
+ * @channels: number of channels, 1..%HRSERVO_CHANNELS_MAX
+ * @frame_period_ns: current frame period (pulse repetition interval)
+ * @frame_period_min_ns: smallest frame period the backend accepts
+ * @frame_period_max_ns: largest frame period the backend accepts
+ * @pulse_min_ns: smallest pulse width any channel limit may allow
+ * @pulse_max_ns: largest pulse width any channel limit may allow at the
+ *	current frame period
+ * @resolution_ns: pulse width quantisation of the backend (1 = exact ns)
+ * @flags: reserved for capability flags, zero for now
+ * @reserved: zero
+ */
+struct hrservo_info {
+	char name[HRSERVO_NAME_SIZE];
+	char backend[HRSERVO_NAME_SIZE];
+	__u32 abi_version;
+	__u32 channels;
+	__u32 frame_period_ns;
+	__u32 frame_period_min_ns;
+	__u32 frame_period_max_ns;
+	__u32 pulse_min_ns;
+	__u32 pulse_max_ns;
+	__u32 resolution_ns;
+	__u32 flags;
+	__u32 reserved[7];
+};
+
+/**
+ * struct hrservo_target - one element of a target batch
+ * @channel: channel index, 0..channels-1
+ * @pulse_ns: pulse width to emit from the next frame on
+ */
+struct hrservo_target {
+	__u32 channel;
+	__u32 pulse_ns;
+};
+
+/**
+ * struct hrservo_targets - an atomic batch of targets, %HRSERVO_IOC_SET_TARGETS
+ * @targets: user address of an array of @count struct hrservo_target
+ * @count: number of elements, 1..channels; each channel at most once
+ * @flags: zero
+ * @padding: zero
+ *
+ * Either every target is applied, at the same frame boundary, or none is.
+ */
+struct hrservo_targets {
+	__u64 targets;
+	__u32 count;
+	__u32 flags;
+	__u32 padding[4];
+};
+
+/* struct hrservo_channel_state.flags */
+#define HRSERVO_STATE_ENABLED	_BITUL(0)	/* has a target; pulses run */
+#define HRSERVO_STATE_ACTIVE	_BITUL(1)	/* a pulse is in this frame */
+
+/**
+ * struct hrservo_channel_state - state of one channel
+ * @channel: channel index
+ * @flags: %HRSERVO_STATE_* bits
+ * @target_ns: last target given (0 if never given one)
+ * @pulse_ns: pulse width in effect in the current frame (0 = no pulse)
+ * @min_ns: lower pulse limit of the channel
+ * @max_ns: upper pulse limit of the channel
+ * @reserved: zero
+ */
+struct hrservo_channel_state {
+	__u32 channel;
+	__u32 flags;
+	__u32 target_ns;
+	__u32 pulse_ns;
+	__u32 min_ns;
+	__u32 max_ns;
+	__u32 reserved[2];
+};
+
+/**
+ * struct hrservo_state_req - read channel state, %HRSERVO_IOC_GET_STATE
+ * @states: user address of an array of @count struct hrservo_channel_state,
+ *	filled by the kernel for channels @first..@first+@count-1
+ * @first: first channel
+ * @count: number of channels, 1..channels-@first
+ * @padding: zero
+ */
+struct hrservo_state_req {
+	__u64 states;
+	__u32 first;
+	__u32 count;
+	__u32 padding[4];
+};
+
+/**
+ * struct hrservo_release - stop pulses, %HRSERVO_IOC_RELEASE
+ * @mask: bit N set releases channel N; bits at or above channels must be 0
+ * @flags: zero
+ * @padding: zero
+ *
+ * A released channel finishes the pulse in progress, if any, and emits no
+ * pulse from the next frame on. Releasing a released channel is not an error.
+ */
+struct hrservo_release {
+	__u64 mask;
+	__u32 flags;
+	__u32 padding[5];
+};
+
+/**
+ * struct hrservo_limits - pulse limits of one channel
+ * @channel: channel index
+ * @min_ns: lowest pulse width, >= hrservo_info.pulse_min_ns
+ * @max_ns: highest pulse width, > @min_ns, <= hrservo_info.pulse_max_ns
+ * @flags: zero
+ * @reserved: zero (room for speed and acceleration limits)
+ *
+ * Set with %HRSERVO_IOC_SET_LIMITS; read with %HRSERVO_IOC_GET_LIMITS, for
+ * which only @channel is input.
+ */
+struct hrservo_limits {
+	__u32 channel;
+	__u32 min_ns;
+	__u32 max_ns;
+	__u32 flags;
+	__u32 reserved[4];
+};
+
+#define HRSERVO_IOC_MAGIC	0xB7
+
+#define HRSERVO_IOC_GET_INFO	_IOR(HRSERVO_IOC_MAGIC, 0x00, struct hrservo_info)
+#define HRSERVO_IOC_SET_TARGETS	_IOW(HRSERVO_IOC_MAGIC, 0x01, struct hrservo_targets)
+#define HRSERVO_IOC_GET_STATE	_IOW(HRSERVO_IOC_MAGIC, 0x02, struct hrservo_state_req)
+#define HRSERVO_IOC_RELEASE	_IOW(HRSERVO_IOC_MAGIC, 0x03, struct hrservo_release)
+#define HRSERVO_IOC_SET_LIMITS	_IOW(HRSERVO_IOC_MAGIC, 0x04, struct hrservo_limits)
+#define HRSERVO_IOC_GET_LIMITS	_IOWR(HRSERVO_IOC_MAGIC, 0x05, struct hrservo_limits)
+
+#endif /* _UAPI_LINUX_HRSERVO_H */

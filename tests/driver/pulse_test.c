@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Pulses as the loopback GPIO chip records them: widths, frame periods, the
+ * first target, release, a new target, 32 channels, two controllers.
+ *
+ * The guest runs with QEMU -icount, so guest time is deterministic and edges
+ * land within about 1 us of their schedule; the tolerance (tl_tolerance_ns())
+ * is 5 us. These tests check behaviour; make bench measures timing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "testlib.h"
+
+#define US		1000U
+#define MAXP		256
+
+static uint64_t absdiff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+/*
+ * Check that @line carries at least @min_pulses pulses, every one @width_ns
+ * wide and one @period_ns after the previous, within the tolerance.
+ */
+static void check_line(struct __test_metadata *_metadata,
+		       const struct tl_edge *e, size_t n, unsigned int line,
+		       uint64_t width_ns, uint64_t period_ns,
+		       size_t min_pulses)
+{
+	struct tl_pulse p[MAXP];
+	uint64_t tol = tl_tolerance_ns();
+	size_t np = tl_pulses(e, n, line, p, MAXP);
+
+	ASSERT_GE(np, min_pulses) {
+		TH_LOG("line %u: %zu pulses, expected >= %zu", line, np,
+		       min_pulses);
+	}
+	/* A pulse still high when the capture was read is not judged. */
+	if (np && !p[np - 1].width)
+		np--;
+	for (size_t i = 0; i < np; i++) {
+		ASSERT_LE(absdiff(p[i].width, width_ns), tol) {
+			TH_LOG("line %u pulse %zu: width %llu ns, target %llu",
+			       line, i, (unsigned long long)p[i].width,
+			       (unsigned long long)width_ns);
+		}
+		if (i) {
+			ASSERT_LE(absdiff(p[i].rise - p[i - 1].rise,
+					  period_ns), tol) {
+				TH_LOG("line %u pulse %zu: period %llu ns", line,
+				       i, (unsigned long long)(p[i].rise -
+							       p[i - 1].rise));
+			}
+		}
+	}
+}
+
+FIXTURE(c8) {
+	struct tl_ctrl c;
+};
+
+FIXTURE_SETUP(c8)
+{
+	ASSERT_EQ(0, tl_create(&self->c, 0, 8));
+	tl_capture_clear();
+}
+
+FIXTURE_TEARDOWN(c8)
+{
+	EXPECT_EQ(0, tl_destroy(&self->c));
+}
+
+TEST_F(c8, widths_equal_targets)
+{
+	struct hrservo_target t[8];
+	struct tl_edge *e;
+	size_t n;
+
+	for (unsigned int i = 0; i < 8; i++)
+		t[i] = (struct hrservo_target){ i, (600 + 250 * i) * US };
+	ASSERT_EQ(0, tl_set(self->c.fd, t, 8));
+	tl_sleep_ns(6 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_release(self->c.fd, 0xff));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+
+	n = tl_capture(&e);
+	for (unsigned int i = 0; i < 8; i++)
+		check_line(_metadata, e, n, i, t[i].pulse_ns, TL_FRAME_NS, 5);
+	/* All eight lines rise together, in one array call: one timestamp. */
+	for (size_t i = 0; i < n; i++) {
+		unsigned int together = 0;
+
+		if (!e[i].level)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			together += e[j].level && e[j].ts == e[i].ts;
+		ASSERT_EQ(8, together);
+	}
+	free(e);
+}
+
+TEST_F(c8, nothing_before_first_target)
+{
+	struct tl_edge *e;
+	size_t n;
+
+	tl_sleep_ns(5 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, n);
+	free(e);
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1500 * US));
+	tl_sleep_ns(4 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	ASSERT_GT(n, 4);
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(2, e[i].line);
+	check_line(_metadata, e, n, 2, 1500 * US, TL_FRAME_NS, 3);
+	free(e);
+}
+
+/*
+ * Release lands in the middle of a pulse: that pulse still ends at its full
+ * width, and no edge follows.
+ */
+TEST_F(c8, release_finishes_current_pulse)
+{
+	const uint64_t width = 2000 * US;
+	struct tl_pulse p[MAXP];
+	uint64_t rel0 = 0, rel1 = 0, tol = tl_tolerance_ns();
+	struct tl_edge *e;
+	size_t n, np;
+	int tries;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, width));
+	for (tries = 0; tries < 5; tries++) {
+		tl_sleep_ns(3 * TL_FRAME_NS);
+		n = tl_capture(&e);
+		np = tl_pulses(e, n, 0, p, MAXP);
+		free(e);
+		ASSERT_GT(np, 1);
+		/* Aim at the middle of a pulse, a few frames ahead. */
+		tl_sleep_until(p[np - 1].rise + 3 * TL_FRAME_NS + width / 2);
+		rel0 = tl_now();
+		ASSERT_EQ(0, tl_release(self->c.fd, 1));
+		rel1 = tl_now();
+		tl_sleep_ns(3 * TL_FRAME_NS);
+		n = tl_capture(&e);
+		np = tl_pulses(e, n, 0, p, MAXP);
+		ASSERT_GT(np, 0);
+		if (p[np - 1].rise < rel0 && p[np - 1].rise + width > rel1) {
+			/* The release fell inside the last pulse. */
+			EXPECT_LE(absdiff(p[np - 1].width, width), tol);
+			EXPECT_EQ(0, e[n - 1].level);
+			for (size_t i = 0; i < n; i++)
+				EXPECT_LT(e[i].ts, p[np - 1].rise + width + tol);
+			free(e);
+			break;
+		}
+		free(e);
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, width));
+	}
+	ASSERT_LT(tries, 5) TH_LOG("could not release in mid-pulse");
+}
+
+/* A new target shows from the next frame on, with no glitched frame. */
+TEST_F(c8, new_target_from_next_frame)
+{
+	struct tl_pulse p[MAXP];
+	uint64_t tol = tl_tolerance_ns(), t_set;
+	struct tl_edge *e;
+	size_t n, np, i, old = 0, new = 0;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1000 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 1, p, MAXP);
+	free(e);
+	ASSERT_GT(np, 0);
+	/* Between pulses: 10 ms into a frame. */
+	tl_sleep_until(p[np - 1].rise + 2 * TL_FRAME_NS + 10000 * US);
+	t_set = tl_now();
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 2000 * US));
+	tl_sleep_ns(4 * TL_FRAME_NS);
+
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 1, p, MAXP);
+	for (i = 0; i < np; i++) {
+		if (p[i].rise < t_set) {
+			EXPECT_LE(absdiff(p[i].width, 1000 * US), tol);
+			old++;
+		} else {
+			EXPECT_LE(absdiff(p[i].width, 2000 * US), tol);
+			new++;
+		}
+	}
+	EXPECT_GE(old, 1);
+	EXPECT_GE(new, 3);
+	/* The first new pulse starts in the frame right after t_set. */
+	for (i = 0; i < np && p[i].rise < t_set; i++)
+		;
+	ASSERT_LT(i, np);
+	EXPECT_LT(p[i].rise - t_set, TL_FRAME_NS - 10000 * US + tol);
+	free(e);
+}
+
+TEST_F(c8, period_change_takes_effect)
+{
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_EQ(0, tl_set_attr(&self->c, "frame_period_ns", "10000000"));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 6, 1700 * US));
+	tl_sleep_ns(8 * 10000000ULL);
+	n = tl_capture(&e);
+	check_line(_metadata, e, n, 6, 1700 * US, 10000000ULL, 6);
+	free(e);
+}
+
+/* Fixture for tests that make their own controllers: teardown removes them. */
+FIXTURE(own) {
+	struct tl_ctrl a, b;
+};
+
+FIXTURE_SETUP(own)
+{
+	memset(self, 0, sizeof(*self));
+	self->a.fd = -1;
+	self->b.fd = -1;
+}
+
+FIXTURE_TEARDOWN(own)
+{
+	EXPECT_EQ(0, tl_destroy(&self->a));
+	EXPECT_EQ(0, tl_destroy(&self->b));
+}
+
+TEST_F(own, channels_32)
+{
+	struct hrservo_target t[32];
+	struct hrservo_info info;
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_EQ(0, tl_create(&self->a, 16, 32));
+	tl_capture_clear();
+	ASSERT_EQ(0, ioctl(self->a.fd, HRSERVO_IOC_GET_INFO, &info));
+	EXPECT_EQ(32, info.channels);
+	for (unsigned int i = 0; i < 32; i++)
+		t[i] = (struct hrservo_target){ i, (500 + 60 * i) * US };
+	/* Two channels on one end time share an expiry. */
+	t[31].pulse_ns = t[30].pulse_ns;
+	ASSERT_EQ(0, tl_set(self->a.fd, t, 32));
+	tl_sleep_ns(5 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_release(self->a.fd, 0xffffffffULL));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	for (unsigned int i = 0; i < 32; i++)
+		check_line(_metadata, e, n, 16 + i, t[i].pulse_ns,
+			   TL_FRAME_NS, 4);
+	free(e);
+}
+
+TEST_F(own, two_controllers)
+{
+	struct tl_ctrl *a = &self->a, *b = &self->b;
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_EQ(0, tl_create(a, 0, 4));
+	ASSERT_EQ(0, tl_create(b, 8, 4));
+	EXPECT_STRNE(a->name, b->name);
+	ASSERT_EQ(0, tl_set_attr(b, "frame_period_ns", "10000000"));
+	tl_capture_clear();
+	ASSERT_EQ(0, tl_set1(a->fd, 0, 1100 * US));
+	ASSERT_EQ(0, tl_set1(a->fd, 3, 1900 * US));
+	ASSERT_EQ(0, tl_set1(b->fd, 0, 800 * US));
+	ASSERT_EQ(0, tl_set1(b->fd, 3, 2200 * US));
+	tl_sleep_ns(6 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	check_line(_metadata, e, n, 0, 1100 * US, TL_FRAME_NS, 4);
+	check_line(_metadata, e, n, 3, 1900 * US, TL_FRAME_NS, 4);
+	check_line(_metadata, e, n, 8, 800 * US, 10000000ULL, 9);
+	check_line(_metadata, e, n, 11, 2200 * US, 10000000ULL, 9);
+	for (size_t i = 0; i < n; i++)
+		EXPECT_TRUE(e[i].line == 0 || e[i].line == 3 ||
+			    e[i].line == 8 || e[i].line == 11);
+	free(e);
+}
+
+TEST_HARNESS_MAIN

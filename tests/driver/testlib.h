@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the guest driver tests: controllers on the loopback GPIO chip,
+ * its edge capture, and the hrservo ioctls.
+ */
+#ifndef HRSERVO_TESTLIB_H
+#define HRSERVO_TESTLIB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "uapi/hrservo.h"
+
+#define TL_GPIO_DRV	"/sys/bus/platform/drivers/hrservo-gpio"
+#define TL_LB_DIR	"/sys/kernel/debug/hrservo-loopback"
+#define TL_LB_LABEL	"hrservo-loopback"
+#define TL_FRAME_NS	20000000ULL
+
+/* A controller created through new_device. */
+struct tl_ctrl {
+	char pdev[64];		/* platform device, "hrservo-gpio.N" */
+	char name[32];		/* class device, "hrservoM" */
+	char sysfs[128];	/* /sys/class/hrservo/hrservoM */
+	unsigned int first_line; /* loopback line of channel 0 */
+	int fd;			/* /dev/hrservoM, or -1 */
+};
+
+struct tl_edge {
+	uint64_t ts;
+	unsigned int line;
+	int level;
+};
+
+struct tl_pulse {
+	uint64_t rise;
+	uint64_t width;		/* 0 if the pulse had not ended */
+};
+
+int tl_write(const char *path, const char *s);
+int tl_read(const char *path, char *buf, size_t size);
+long tl_read_u64(const char *path);
+int tl_count_dir(const char *path, const char *prefix);
+
+int tl_create(struct tl_ctrl *c, unsigned int first_line, unsigned int n);
+int tl_create_spec(struct tl_ctrl *c, const char *spec);
+int tl_destroy(struct tl_ctrl *c);
+int tl_attr(const struct tl_ctrl *c, const char *attr, char *buf, size_t size);
+int tl_set_attr(const struct tl_ctrl *c, const char *attr, const char *val);
+
+int tl_set(int fd, const struct hrservo_target *t, unsigned int n);
+int tl_set1(int fd, unsigned int ch, unsigned int pulse_ns);
+int tl_release(int fd, uint64_t mask);
+int tl_state(int fd, unsigned int ch, struct hrservo_channel_state *st);
+
+void tl_capture_clear(void);
+size_t tl_capture(struct tl_edge **edges);
+size_t tl_pulses(const struct tl_edge *e, size_t n, unsigned int line,
+		 struct tl_pulse *out, size_t max);
+
+uint64_t tl_now(void);
+void tl_sleep_ns(uint64_t ns);
+void tl_sleep_until(uint64_t t);
+uint64_t tl_tolerance_ns(void);
+
+int tl_kmsg_open(void);
+int tl_kmsg_find(int fd, const char *needle);
+
+int tl_module_load(const char *name);
+int tl_module_unload(const char *name);
+
+#endif

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hrservo-loopback: a GPIO chip that records every line transition.
+ *
+ * The logic analyser of the tests, the demo and the benchmarks; never
+ * installed. It registers one gpio_chip labelled "hrservo-loopback" with
+ * `ngpio` output lines that never sleep. Each level change of a line is
+ * recorded as (CLOCK_MONOTONIC ns, line, level) in a ring buffer; lines set
+ * in one set_multiple() call share one timestamp.
+ *
+ * debugfs, under hrservo-loopback/:
+ *   events   read: one record per line, "TIME_NS LINE LEVEL\n", oldest first;
+ *            records are consumed as they are read
+ *   clear    write anything: drop every record and the dropped count
+ *   dropped  records lost because the ring was full
+ */
+#include <linux/debugfs.h>
+#include <linux/gpio/driver.h>
+#include <linux/kernel.h>
+#include <linux/ktime.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/uaccess.h>
+
+static unsigned int ngpio = 64;
+module_param(ngpio, uint, 0444);
+MODULE_PARM_DESC(ngpio, "number of lines (1..512)");
+
+static unsigned int ring_order = 17;
+module_param(ring_order, uint, 0444);
+MODULE_PARM_DESC(ring_order, "ring buffer holds 2^ring_order records (8..22)");
+
+struct lb_record {
+	u64 ts;
+	u16 line;
+	u8 level;
+};
+
+/**
+ * struct lb_chip - the loopback chip
+ * @gc: the GPIO chip
+ * @lock: protects every field below it; taken in hard interrupt context
+ * @levels: current level of each line
+ * @ring: recorded transitions
+ * @head: index of the next record to write (free-running)
+ * @tail: index of the oldest unread record (free-running)
+ * @dropped: records lost to a full ring
+ */
+struct lb_chip {
+	struct gpio_chip gc;
+	raw_spinlock_t lock;
+	unsigned long *levels;
+	struct lb_record *ring;
+	u64 head;
+	u64 tail;
+	u64 dropped;
+};
+
+static struct lb_chip *lb;
+static struct dentry *lb_dir;
+
+static void lb_record_locked(unsigned int line, int level, u64 ts)
+{
+	u64 size = 1ULL << ring_order;
+
+	if (!!test_bit(line, lb->levels) == !!level)
+		return;
+	assign_bit(line, lb->levels, level);
+	if (lb->head - lb->tail >= size) {
+		lb->dropped++;
+		return;
+	}
+	lb->ring[lb->head & (size - 1)] = (struct lb_record) {
+		.ts = ts, .line = line, .level = level,
+	};
+	lb->head++;
+}
+
+static void lb_set(struct gpio_chip *gc, unsigned int offset, int value)
+{
+	unsigned long flags;
+	u64 ts = ktime_get_ns();
+
+	raw_spin_lock_irqsave(&lb->lock, flags);
+	lb_record_locked(offset, value, ts);
+	raw_spin_unlock_irqrestore(&lb->lock, flags);
+}
+
+static void lb_set_multiple(struct gpio_chip *gc, unsigned long *mask,
+			    unsigned long *bits)
+{
+	unsigned long flags;
+	unsigned int i;
+	u64 ts = ktime_get_ns();
+
+	raw_spin_lock_irqsave(&lb->lock, flags);
+	for_each_set_bit(i, mask, gc->ngpio)
+		lb_record_locked(i, test_bit(i, bits), ts);
+	raw_spin_unlock_irqrestore(&lb->lock, flags);
+}
+
+static int lb_get(struct gpio_chip *gc, unsigned int offset)
+{
+	unsigned long flags;
+	int v;
+
+	raw_spin_lock_irqsave(&lb->lock, flags);
+	v = test_bit(offset, lb->levels);
+	raw_spin_unlock_irqrestore(&lb->lock, flags);
+	return v;
+}
+
+static int lb_get_direction(struct gpio_chip *gc, unsigned int offset)
+{
+	return GPIO_LINE_DIRECTION_OUT;
+}
+
+static int lb_direction_output(struct gpio_chip *gc, unsigned int offset,
+			       int value)
+{
+	lb_set(gc, offset, value);
+	return 0;
+}
+
+static ssize_t lb_events_read(struct file *file, char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	u64 size = 1ULL << ring_order;
+	size_t len = 0, cap = min_t(size_t, count, PAGE_SIZE);
+	unsigned long flags;
+	char *buf;
+	ssize_t ret;
+
+	buf = kmalloc(cap, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	raw_spin_lock_irqsave(&lb->lock, flags);
+	while (lb->tail != lb->head) {
+		struct lb_record *r = &lb->ring[lb->tail & (size - 1)];
+		char line[48];
+		int n;
+
+		n = scnprintf(line, sizeof(line), "%llu %u %u\n", r->ts,
+			      r->line, r->level);
+		if (len + n > cap)
+			break;
+		memcpy(buf + len, line, n);
+		len += n;
+		lb->tail++;
+	}
+	raw_spin_unlock_irqrestore(&lb->lock, flags);
+
+	ret = copy_to_user(ubuf, buf, len) ? -EFAULT : len;
+	kfree(buf);
+	return ret;
+}
+
+static const struct file_operations lb_events_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = lb_events_read,
+};
+
+static ssize_t lb_clear_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&lb->lock, flags);
+	lb->tail = lb->head;
+	lb->dropped = 0;
+	raw_spin_unlock_irqrestore(&lb->lock, flags);
+	return count;
+}
+
+static const struct file_operations lb_clear_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = lb_clear_write,
+};
+
+static int lb_dropped_get(void *data, u64 *val)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&lb->lock, flags);
+	*val = lb->dropped;
+	raw_spin_unlock_irqrestore(&lb->lock, flags);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(lb_dropped_fops, lb_dropped_get, NULL, "%llu\n");
+
+static int __init lb_init(void)
+{
+	int ret;
+
+	if (ngpio < 1 || ngpio > 512 || ring_order < 8 || ring_order > 22)
+		return -EINVAL;
+	lb = kzalloc(sizeof(*lb), GFP_KERNEL);
+	if (!lb)
+		return -ENOMEM;
+	raw_spin_lock_init(&lb->lock);
+	lb->levels = bitmap_zalloc(ngpio, GFP_KERNEL);
+	lb->ring = kvcalloc(1UL << ring_order, sizeof(*lb->ring), GFP_KERNEL);
+	if (!lb->levels || !lb->ring) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+
+	lb->gc.label = "hrservo-loopback";
+	lb->gc.owner = THIS_MODULE;
+	lb->gc.base = -1;
+	lb->gc.ngpio = ngpio;
+	lb->gc.can_sleep = false;
+	lb->gc.get = lb_get;
+	lb->gc.set = lb_set;
+	lb->gc.set_multiple = lb_set_multiple;
+	lb->gc.get_direction = lb_get_direction;
+	lb->gc.direction_output = lb_direction_output;
+	ret = gpiochip_add_data(&lb->gc, lb);
+	if (ret)
+		goto err_free;
+
+	lb_dir = debugfs_create_dir("hrservo-loopback", NULL);
+	debugfs_create_file("events", 0400, lb_dir, NULL, &lb_events_fops);
+	debugfs_create_file("clear", 0200, lb_dir, NULL, &lb_clear_fops);
+	debugfs_create_file_unsafe("dropped", 0400, lb_dir, NULL,
+				   &lb_dropped_fops);
+	return 0;
+
+err_free:
+	kvfree(lb->ring);
+	bitmap_free(lb->levels);
+	kfree(lb);
+	return ret;
+}
+module_init(lb_init);
+
+static void __exit lb_exit(void)
+{
+	debugfs_remove_recursive(lb_dir);
+	gpiochip_remove(&lb->gc);
+	kvfree(lb->ring);
+	bitmap_free(lb->levels);
+	kfree(lb);
+}
+module_exit(lb_exit);
+
+MODULE_DESCRIPTION("hrservo-loopback: GPIO chip that records line transitions (tests only)");
+MODULE_AUTHOR("The hrservo developers");
+MODULE_LICENSE("GPL");

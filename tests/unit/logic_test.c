@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of driver/hrservo-logic.c, the kernel-independent logic
+ * compiled unchanged into hrservo.ko.
+ */
+#include <string.h>
+
+#include "harness.h"
+#include "hrservo-logic.h"
+
+static struct hrservo_chan_limits lim8[8];
+
+static void default_limits(void)
+{
+	for (unsigned int i = 0; i < 8; i++) {
+		lim8[i].min_ns = HRSERVO_DEFAULT_MIN_NS;
+		lim8[i].max_ns = HRSERVO_DEFAULT_MAX_NS;
+	}
+}
+
+TEST(batch_good)
+{
+	struct hrservo_target t[] = { { 0, 1500000 }, { 7, 500000 },
+				      { 3, 2500000 } };
+	unsigned int bad = 99;
+
+	default_limits();
+	ASSERT_EQ(0, hrservo_check_batch(t, 3, 8, lim8, &bad));
+	EXPECT_EQ(99, bad);
+}
+
+TEST(batch_count)
+{
+	struct hrservo_target t[9] = { { 0, 1500000 } };
+	unsigned int bad;
+
+	default_limits();
+	EXPECT_EQ(-EINVAL, hrservo_check_batch(t, 0, 8, lim8, &bad));
+	EXPECT_EQ(0, bad);
+	for (unsigned int i = 0; i < 9; i++)
+		t[i] = (struct hrservo_target){ i, 1500000 };
+	EXPECT_EQ(-EINVAL, hrservo_check_batch(t, 9, 8, lim8, &bad));
+	EXPECT_EQ(9, bad);
+}
+
+TEST(batch_channel_out_of_range)
+{
+	struct hrservo_target t[] = { { 1, 1500000 }, { 8, 1500000 } };
+	unsigned int bad;
+
+	default_limits();
+	EXPECT_EQ(-EINVAL, hrservo_check_batch(t, 2, 8, lim8, &bad));
+	EXPECT_EQ(1, bad);
+}
+
+TEST(batch_duplicate)
+{
+	struct hrservo_target t[] = { { 1, 1500000 }, { 2, 1500000 },
+				      { 1, 1600000 } };
+	unsigned int bad;
+
+	default_limits();
+	EXPECT_EQ(-EINVAL, hrservo_check_batch(t, 3, 8, lim8, &bad));
+	EXPECT_EQ(2, bad);
+}
+
+TEST(batch_range_edges)
+{
+	struct hrservo_target t[1];
+	unsigned int bad;
+
+	default_limits();
+	lim8[4].min_ns = 1000000;
+	lim8[4].max_ns = 2000000;
+	t[0] = (struct hrservo_target){ 4, 1000000 };
+	EXPECT_EQ(0, hrservo_check_batch(t, 1, 8, lim8, &bad));
+	t[0].pulse_ns = 2000000;
+	EXPECT_EQ(0, hrservo_check_batch(t, 1, 8, lim8, &bad));
+	t[0].pulse_ns = 999999;
+	EXPECT_EQ(-ERANGE, hrservo_check_batch(t, 1, 8, lim8, &bad));
+	t[0].pulse_ns = 2000001;
+	EXPECT_EQ(-ERANGE, hrservo_check_batch(t, 1, 8, lim8, &bad));
+	t[0].pulse_ns = 0;
+	EXPECT_EQ(-ERANGE, hrservo_check_batch(t, 1, 8, lim8, &bad));
+}
+
+/* A structural error wins over a range error that comes first. */
+TEST(batch_structure_before_range)
+{
+	struct hrservo_target t[] = { { 0, 9000000 }, { 0, 1500000 } };
+	unsigned int bad;
+
+	default_limits();
+	EXPECT_EQ(-EINVAL, hrservo_check_batch(t, 2, 8, lim8, &bad));
+	EXPECT_EQ(1, bad);
+}
+
+TEST(limits)
+{
+	EXPECT_EQ(0, hrservo_check_limits(500000, 2500000, 20000000));
+	EXPECT_EQ(0, hrservo_check_limits(HRSERVO_PULSE_MIN_NS,
+					  20000000 - HRSERVO_FRAME_GUARD_NS,
+					  20000000));
+	EXPECT_EQ(-ERANGE, hrservo_check_limits(HRSERVO_PULSE_MIN_NS - 1,
+						2500000, 20000000));
+	EXPECT_EQ(-ERANGE, hrservo_check_limits(1500000, 1500000, 20000000));
+	EXPECT_EQ(-ERANGE, hrservo_check_limits(1600000, 1500000, 20000000));
+	EXPECT_EQ(-ERANGE, hrservo_check_limits(500000, 2500000, 2500000));
+	EXPECT_EQ(0, hrservo_check_limits(500000, 2400000, 2500000));
+}
+
+TEST(period)
+{
+	unsigned int bad;
+
+	default_limits();
+	EXPECT_EQ(0, hrservo_check_period(20000000, HRSERVO_PERIOD_MIN_NS,
+					  HRSERVO_PERIOD_MAX_NS, lim8, 8,
+					  &bad));
+	EXPECT_EQ(-ERANGE, hrservo_check_period(2499999, HRSERVO_PERIOD_MIN_NS,
+						HRSERVO_PERIOD_MAX_NS, lim8, 8,
+						&bad));
+	EXPECT_EQ(8, bad);
+	EXPECT_EQ(-ERANGE, hrservo_check_period(50000001,
+						HRSERVO_PERIOD_MIN_NS,
+						HRSERVO_PERIOD_MAX_NS, lim8, 8,
+						&bad));
+	/* 2.5 ms leaves 2.4 ms for pulses: default max 2.5 ms does not fit. */
+	EXPECT_EQ(-EBUSY, hrservo_check_period(2500000, HRSERVO_PERIOD_MIN_NS,
+					       HRSERVO_PERIOD_MAX_NS, lim8, 8,
+					       &bad));
+	EXPECT_EQ(0, bad);
+	for (unsigned int i = 0; i < 8; i++)
+		lim8[i].max_ns = 2400000;
+	EXPECT_EQ(0, hrservo_check_period(2500000, HRSERVO_PERIOD_MIN_NS,
+					  HRSERVO_PERIOD_MAX_NS, lim8, 8,
+					  &bad));
+}
+
+TEST(plan_empty)
+{
+	u32 p[4] = { 0 };
+	struct hrservo_edge_group g[4];
+
+	EXPECT_EQ(0, hrservo_plan_falls(p, 4, 2000, g));
+}
+
+TEST(plan_sorted_distinct)
+{
+	u32 p[5] = { 2000000, 0, 1000000, 1500000, 500000 };
+	struct hrservo_edge_group g[5];
+
+	ASSERT_EQ(4, hrservo_plan_falls(p, 5, 0, g));
+	EXPECT_EQ(500000, g[0].offset_ns);
+	EXPECT_EQ(1ULL << 4, g[0].mask);
+	EXPECT_EQ(1000000, g[1].offset_ns);
+	EXPECT_EQ(1ULL << 2, g[1].mask);
+	EXPECT_EQ(1500000, g[2].offset_ns);
+	EXPECT_EQ(1ULL << 3, g[2].mask);
+	EXPECT_EQ(2000000, g[3].offset_ns);
+	EXPECT_EQ(1ULL << 0, g[3].mask);
+}
+
+TEST(plan_equal_ends_share_expiry)
+{
+	u32 p[4] = { 1500000, 1500000, 1500000, 1200000 };
+	struct hrservo_edge_group g[4];
+
+	ASSERT_EQ(2, hrservo_plan_falls(p, 4, 0, g));
+	EXPECT_EQ(1200000, g[0].offset_ns);
+	EXPECT_EQ(0x8ULL, g[0].mask);
+	EXPECT_EQ(1500000, g[1].offset_ns);
+	EXPECT_EQ(0x7ULL, g[1].mask);
+}
+
+/*
+ * The window is anchored at a group's earliest end: a chain of edges 1 us
+ * apart with a 2 us window makes groups {0,1,2} {3,4,5} ..., never one group
+ * that would cut the last pulse short by more than the window.
+ */
+TEST(plan_coalesce_window_anchored)
+{
+	u32 p[7];
+	struct hrservo_edge_group g[7];
+
+	for (unsigned int i = 0; i < 7; i++)
+		p[i] = 1000000 + i * 1000;
+	ASSERT_EQ(3, hrservo_plan_falls(p, 7, 2000, g));
+	EXPECT_EQ(1000000, g[0].offset_ns);
+	EXPECT_EQ(0x07ULL, g[0].mask);
+	EXPECT_EQ(1003000, g[1].offset_ns);
+	EXPECT_EQ(0x38ULL, g[1].mask);
+	EXPECT_EQ(1006000, g[2].offset_ns);
+	EXPECT_EQ(0x40ULL, g[2].mask);
+}
+
+/* Expiries per frame <= distinct end times + 1, for many patterns. */
+TEST(plan_expiry_bound_64)
+{
+	u32 p[64];
+	struct hrservo_edge_group g[64];
+	unsigned int seed = 12345;
+
+	for (int round = 0; round < 200; round++) {
+		unsigned int distinct = 0, n;
+		u64 all = 0, covered = 0;
+
+		for (unsigned int i = 0; i < 64; i++) {
+			seed = seed * 1103515245 + 12345;
+			p[i] = (seed >> 8) % 5 == 0 ? 0 :
+			       500000 + ((seed >> 4) % 40) * 50000;
+		}
+		for (unsigned int i = 0; i < 64; i++) {
+			bool seen = false;
+
+			if (!p[i])
+				continue;
+			all |= 1ULL << i;
+			for (unsigned int j = 0; j < i; j++)
+				seen |= p[j] == p[i];
+			distinct += !seen;
+		}
+		n = hrservo_plan_falls(p, 64, 0, g);
+		ASSERT_EQ(distinct, n);
+		for (unsigned int k = 0; k < n; k++) {
+			/* Groups are disjoint and sorted. */
+			ASSERT_EQ(0ULL, g[k].mask & covered);
+			covered |= g[k].mask;
+			if (k)
+				ASSERT_LT(g[k - 1].offset_ns, g[k].offset_ns);
+			for (unsigned int i = 0; i < 64; i++)
+				if (g[k].mask & (1ULL << i))
+					ASSERT_EQ(g[k].offset_ns, p[i]);
+			all &= ~g[k].mask;
+		}
+		ASSERT_EQ(0ULL, all);
+	}
+}
+
+struct parsed {
+	int ret;
+	char label[HRSERVO_LABEL_MAX];
+	u32 off[HRSERVO_CHANNELS_MAX];
+	unsigned int n;
+};
+
+static struct parsed parse(const char *s)
+{
+	struct parsed p;
+
+	memset(&p, 0, sizeof(p));
+	p.ret = hrservo_parse_lines(s, p.label, sizeof(p.label), p.off,
+				    HRSERVO_CHANNELS_MAX, &p.n);
+	return p;
+}
+
+TEST(parse_simple)
+{
+	struct parsed p = parse("gpiochip0 4 5 6\n");
+
+	ASSERT_EQ(0, p.ret);
+	EXPECT_STREQ("gpiochip0", p.label);
+	ASSERT_EQ(3, p.n);
+	EXPECT_EQ(4, p.off[0]);
+	EXPECT_EQ(5, p.off[1]);
+	EXPECT_EQ(6, p.off[2]);
+}
+
+TEST(parse_ranges_and_commas)
+{
+	struct parsed p = parse("  my-chip 7,0-2, 12\t");
+
+	ASSERT_EQ(0, p.ret);
+	EXPECT_STREQ("my-chip", p.label);
+	ASSERT_EQ(5, p.n);
+	EXPECT_EQ(7, p.off[0]);
+	EXPECT_EQ(0, p.off[1]);
+	EXPECT_EQ(2, p.off[3]);
+	EXPECT_EQ(12, p.off[4]);
+}
+
+TEST(parse_errors)
+{
+	EXPECT_EQ(-EINVAL, parse("").ret);
+	EXPECT_EQ(-EINVAL, parse("\n").ret);
+	EXPECT_EQ(-EINVAL, parse("chip").ret);
+	EXPECT_EQ(-EINVAL, parse("chip \n").ret);
+	EXPECT_EQ(-EINVAL, parse("chip x").ret);
+	EXPECT_EQ(-EINVAL, parse("chip 1x").ret);
+	EXPECT_EQ(-EINVAL, parse("chip -1").ret);
+	EXPECT_EQ(-EINVAL, parse("chip 1-").ret);
+	EXPECT_EQ(-EINVAL, parse("chip 1--2").ret);
+	EXPECT_EQ(-ERANGE, parse("chip 3-1").ret);
+	EXPECT_EQ(-ERANGE, parse("chip 4294967296").ret);
+	EXPECT_EQ(0, parse("chip 4294967295").ret);
+	EXPECT_EQ(-EEXIST, parse("chip 1 2 1").ret);
+	EXPECT_EQ(-EEXIST, parse("chip 0-3 2").ret);
+	EXPECT_EQ(-E2BIG, parse("chip 0-64").ret);
+	EXPECT_EQ(0, parse("chip 0-63").ret);
+	EXPECT_EQ(-E2BIG, parse("chip 0-4294967295").ret);
+}
+
+TEST(parse_label_too_long)
+{
+	char s[HRSERVO_LABEL_MAX + 8];
+
+	memset(s, 'a', HRSERVO_LABEL_MAX);
+	strcpy(s + HRSERVO_LABEL_MAX, " 1");
+	EXPECT_EQ(-ENAMETOOLONG, parse(s).ret);
+	s[HRSERVO_LABEL_MAX - 1] = ' ';
+	EXPECT_EQ(0, parse(s).ret);
+}
+
+TEST_HARNESS_MAIN
