@@ -55,12 +55,19 @@ harness: $(KSRC)/.stamp
 $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
-tests: $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS))
+tests: $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) hrservo-measure)
 
 $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
+		tests/driver/testlib.c
+
+# Guest program of make demo and make bench.
+$(TESTBIN)/hrservo-measure: bench/measure.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
 		tests/driver/testlib.c
 
 # Host unit tests run under ASan and UBSan.

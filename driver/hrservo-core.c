@@ -190,11 +190,12 @@ static void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
  * in hard interrupt context. Targets, releases and period changes made since
  * the previous call take effect here, all at once.
  *
- * Return: true if the frame has pulses; false if none is enabled, in which
- * case the frame clock is considered stopped and the backend must stop it
- * without touching its state (a new start may already be under way).
+ * Return: the mask of channels with a pulse in this frame; 0 if none is
+ * enabled, in which case the frame clock is considered stopped and the
+ * backend must stop it without touching its state (a new start may already
+ * be under way).
  */
-bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
+u64 hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 			 u32 *pulse_ns, u32 *period_ns)
 {
 	unsigned long flags;
@@ -221,7 +222,7 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	*period_ns = period;
 	trace_hrservo_frame(ctrl->id, seq, ktime_to_ns(scheduled),
 			    ktime_get_ns(), active, period);
-	return active != 0;
+	return active;
 }
 EXPORT_SYMBOL_GPL(hrservo_frame_begin);
 

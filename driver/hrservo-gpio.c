@@ -7,9 +7,10 @@
  * call; then the lines fall in order of pulse width, and falling edges whose
  * end times lie within the coalescing window share one expiry and one array
  * call. Expiries per frame are thus at most (distinct end times + 1).
- * Falling edges are timed from the measured rise, so a late frame start
- * delays pulses but does not shorten them; frame starts are always re-armed
- * from the scheduled grid, never from "now", so the frame clock never drifts.
+ * Falling edges are timed from the time read right after the rising edges
+ * were written, so a late frame start delays pulses but never shortens them;
+ * frame starts are always re-armed from the scheduled grid, never from "now",
+ * so the frame clock never drifts.
  *
  * Instantiation: from device tree ("servo-gpios"), or at run time by writing
  * "CHIP-LABEL OFFSET..." to /sys/bus/platform/drivers/hrservo-gpio/new_device
@@ -116,21 +117,20 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 	unsigned int i;
 
 	if (g->next_group == g->ngroups) {
-		/* Frame boundary. */
-		if (!hrservo_frame_begin(g->ctrl, sched, g->pulse_ns,
-					 &g->period_ns))
+		/* Frame boundary: rise first, plan the falls after. */
+		mask = hrservo_frame_begin(g->ctrl, sched, g->pulse_ns,
+					   &g->period_ns);
+		if (!mask)
 			return HRTIMER_NORESTART; /* stopped: touch nothing */
+		high = 0;
+		hrservo_gpio_drive(g, mask, &high, 1);
+		g->rise = ktime_get();
 		g->frame_start = sched;
 		g->seq++;
 		g->ngroups = hrservo_plan_falls(g->pulse_ns, g->descs->ndescs,
 						READ_ONCE(g->coalesce_ns),
 						g->groups);
 		g->next_group = 0;
-		for (mask = 0, i = 0; i < g->ngroups; i++)
-			mask |= g->groups[i].mask;
-		high = 0;
-		g->rise = ktime_get();
-		hrservo_gpio_drive(g, mask, &high, 1);
 		trace_hrservo_edge(id, g->seq, 1, mask, ktime_to_ns(sched),
 				   ktime_to_ns(g->rise));
 		hrtimer_set_expires(t, ktime_add_ns(g->rise,

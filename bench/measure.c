@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hrservo-measure: drive a controller on the loopback GPIO chip and report
+ * commanded vs measured pulse widths, edge timing error and hrtimer expiries
+ * per frame. Runs in the test guest (make demo, make bench); needs the
+ * modules loaded, debugfs and tracefs mounted.
+ *
+ * Sources of each figure:
+ *  - pulse widths: the loopback chip's edge capture (fall - rise);
+ *  - edge timing error: the hrservo_edge trace event, actual - scheduled
+ *    time of every timer expiry (rising edges against the frame grid,
+ *    falling edges against rise + pulse width);
+ *  - expiries per frame: hrservo_edge events per frame, against the bound
+ *    distinct end times + 1.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testlib.h"
+
+#define TRACE		"/sys/kernel/tracing"
+#define MAX_EDGES	(1 << 20)
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+struct stats {
+	int64_t p50, p99, max, min;
+	double mean;
+	size_t n;
+};
+
+static struct stats stats_of(int64_t *v, size_t n)
+{
+	struct stats s = { 0 };
+	double sum = 0;
+
+	if (!n)
+		return s;
+	qsort(v, n, sizeof(*v), cmp_i64);
+	for (size_t i = 0; i < n; i++)
+		sum += (double)v[i];
+	s.n = n;
+	s.min = v[0];
+	s.p50 = v[n / 2];
+	s.p99 = v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
+	s.max = v[n - 1];
+	s.mean = sum / (double)n;
+	return s;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: hrservo-measure [options]\n"
+		"  -c, --channels N     channels (1..64, default 8)\n"
+		"  -l, --first-line L   first loopback line (default 0)\n"
+		"  -f, --frames F       frames to measure (default 100)\n"
+		"  -t, --table          print the per-channel table\n"
+		"  -h, --help           this text\n");
+}
+
+static int trace_write(const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), TRACE "/%s", file);
+	return tl_write(path, val);
+}
+
+/* Empty the trace buffer: opening "trace" with O_TRUNC does that. */
+static void trace_clear(void)
+{
+	int fd = open(TRACE "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "channels", required_argument, NULL, 'c' },
+		{ "first-line", required_argument, NULL, 'l' },
+		{ "frames", required_argument, NULL, 'f' },
+		{ "table", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned int nch = 8, first = 0, frames = 100, table = 0, id;
+	struct hrservo_target t[HRSERVO_CHANNELS_MAX];
+	int64_t *werr, *rise_late, *fall_late;
+	size_t nw = 0, nr = 0, nf = 0, n;
+	uint64_t nseq = 0, nexp = 0, max_exp = 0, last_seq = 0, cur = 0;
+	struct tl_pulse *p;
+	struct tl_edge *e;
+	struct tl_ctrl c;
+	char line[512], missed[32] = "?";
+	FILE *tr;
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "c:l:f:th", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': nch = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'l': first = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'f': frames = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 't': table = 1; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (nch < 1 || nch > HRSERVO_CHANNELS_MAX || frames < 2 ||
+	    frames > 10000) {
+		fprintf(stderr, "hrservo-measure: channels 1..64, frames 2..10000\n");
+		return 2;
+	}
+
+	ret = tl_create(&c, first, nch);
+	if (ret) {
+		fprintf(stderr, "hrservo-measure: new_device: %s\n",
+			strerror(-ret));
+		return 1;
+	}
+	id = (unsigned int)strtoul(c.name + strlen("hrservo"), NULL, 10);
+
+	trace_write("tracing_on", "0");
+	trace_write("buffer_size_kb", "16384");
+	trace_clear();
+	trace_write("events/hrservo/hrservo_edge/enable", "1");
+	trace_write("tracing_on", "1");
+	tl_capture_clear();
+
+	/* Widths spread over 1000..2000 us, distinct, in 1 us steps. */
+	for (unsigned int i = 0; i < nch; i++)
+		t[i] = (struct hrservo_target){
+			i, 1000000 + (nch > 1 ? i * (1000000 / (nch - 1)) : 500000)
+		};
+	for (unsigned int i = 0; i < nch; i++)
+		t[i].pulse_ns -= t[i].pulse_ns % 1000;
+	ret = tl_set(c.fd, t, nch);
+	if (ret) {
+		fprintf(stderr, "hrservo-measure: set: %s\n", strerror(-ret));
+		tl_destroy(&c);
+		return 1;
+	}
+	tl_sleep_ns((uint64_t)frames * TL_FRAME_NS);
+	tl_release(c.fd, nch == 64 ? ~0ULL : (1ULL << nch) - 1);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	tl_attr(&c, "missed_frames", missed, sizeof(missed));
+	trace_write("tracing_on", "0");
+	trace_write("events/hrservo/hrservo_edge/enable", "0");
+
+	n = tl_capture(&e);
+	p = calloc(frames + 16, sizeof(*p));
+	werr = calloc((size_t)nch * (frames + 16), sizeof(*werr));
+	rise_late = calloc(MAX_EDGES, sizeof(*rise_late));
+	fall_late = calloc(MAX_EDGES, sizeof(*fall_late));
+	if (!p || !werr || !rise_late || !fall_late)
+		return 1;
+
+	if (table)
+		printf("%4s %11s %11s %11s %11s %7s\n", "ch", "target_us",
+		       "mean_us", "min_us", "max_us", "pulses");
+	for (unsigned int i = 0; i < nch; i++) {
+		size_t np = tl_pulses(e, n, first + i, p, frames + 16);
+		int64_t mn = INT64_MAX, mx = INT64_MIN;
+		double sum = 0;
+		size_t k = 0;
+
+		for (size_t j = 0; j < np; j++) {
+			int64_t d;
+
+			if (!p[j].width)
+				continue;
+			d = (int64_t)p[j].width - t[i].pulse_ns;
+			werr[nw++] = d < 0 ? -d : d;
+			sum += (double)p[j].width;
+			mn = (int64_t)p[j].width < mn ? (int64_t)p[j].width : mn;
+			mx = (int64_t)p[j].width > mx ? (int64_t)p[j].width : mx;
+			k++;
+		}
+		if (table && k)
+			printf("%4u %11.3f %11.3f %11.3f %11.3f %7zu\n", i,
+			       t[i].pulse_ns / 1e3, sum / (double)k / 1e3,
+			       (double)mn / 1e3, (double)mx / 1e3, k);
+	}
+
+	tr = fopen(TRACE "/trace", "r");
+	while (tr && fgets(line, sizeof(line), tr)) {
+		unsigned long long seq, mask;
+		long long sched, late;
+		unsigned int cid;
+		int level;
+		char *s = strstr(line, "hrservo_edge: ");
+
+		if (!s || sscanf(s, "hrservo_edge: hrservo%u seq=%llu level=%d mask=0x%llx scheduled=%lld late=%lld",
+				 &cid, &seq, &level, &mask, &sched, &late) != 6 ||
+		    cid != id)
+			continue;
+		if (level && nr < MAX_EDGES)
+			rise_late[nr++] = late;
+		else if (!level && nf < MAX_EDGES)
+			fall_late[nf++] = late;
+		if (seq != last_seq) {
+			if (cur > max_exp)
+				max_exp = cur;
+			cur = 0;
+			nseq++;
+			last_seq = seq;
+		}
+		cur++;
+		nexp++;
+	}
+	if (cur > max_exp)
+		max_exp = cur;
+	if (tr)
+		fclose(tr);
+
+	{
+		struct stats w = stats_of(werr, nw);
+		struct stats r = stats_of(rise_late, nr);
+		struct stats f = stats_of(fall_late, nf);
+		int64_t *all = calloc(nr + nf + 1, sizeof(*all));
+		struct stats a;
+
+		memcpy(all, rise_late, nr * sizeof(*all));
+		memcpy(all + nr, fall_late, nf * sizeof(*all));
+		a = stats_of(all, nr + nf);
+		printf("channels=%u frames=%llu pulses=%zu missed_frames=%s\n",
+		       nch, (unsigned long long)nseq, w.n, missed);
+		printf("width_error_us       p50=%.3f p99=%.3f max=%.3f\n",
+		       w.p50 / 1e3, w.p99 / 1e3, w.max / 1e3);
+		printf("edge_late_us         p50=%.3f p99=%.3f max=%.3f (n=%zu)\n",
+		       a.p50 / 1e3, a.p99 / 1e3, a.max / 1e3, a.n);
+		printf("rise_late_us         p50=%.3f p99=%.3f max=%.3f\n",
+		       r.p50 / 1e3, r.p99 / 1e3, r.max / 1e3);
+		printf("fall_late_us         p50=%.3f p99=%.3f max=%.3f\n",
+		       f.p50 / 1e3, f.p99 / 1e3, f.max / 1e3);
+		printf("expiries_per_frame   mean=%.2f max=%llu bound=%u (distinct end times + 1)\n",
+		       nseq ? (double)nexp / (double)nseq : 0.0,
+		       (unsigned long long)max_exp, nch + 1);
+		free(all);
+	}
+	free(e);
+	free(p);
+	free(werr);
+	free(rise_late);
+	free(fall_late);
+	ret = tl_destroy(&c);
+	return ret ? 1 : 0;
+}
