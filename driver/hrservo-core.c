@@ -196,7 +196,7 @@ static void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
  * be under way).
  */
 u64 hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
-			 u32 *pulse_ns, u32 *period_ns)
+			u32 *pulse_ns, u32 *period_ns)
 {
 	unsigned long flags;
 	u64 active = 0, seq;
