@@ -7,10 +7,11 @@
  * call; then the lines fall in order of pulse width, and falling edges whose
  * end times lie within the coalescing window share one expiry and one array
  * call. Expiries per frame are thus at most (distinct end times + 1).
- * Falling edges are timed from the time read right after the rising edges
- * were written, so a late frame start delays pulses but never shortens them;
- * frame starts are always re-armed from the scheduled grid, never from "now",
- * so the frame clock never drifts.
+ * Falling edges are timed from the time read just before the rising edges
+ * are written, so a late frame start delays pulses but does not shorten
+ * them, and the rising and falling writes (the same array call) have the
+ * same delay to the pins. Frame starts are always re-armed from the
+ * scheduled grid, never from "now", so the frame clock never drifts.
  *
  * Instantiation: from device tree ("servo-gpios"), or at run time by writing
  * "CHIP-LABEL OFFSET..." to /sys/bus/platform/drivers/hrservo-gpio/new_device
@@ -123,8 +124,8 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 		if (!mask)
 			return HRTIMER_NORESTART; /* stopped: touch nothing */
 		high = 0;
-		hrservo_gpio_drive(g, mask, &high, 1);
 		g->rise = ktime_get();
+		hrservo_gpio_drive(g, mask, &high, 1);
 		g->frame_start = sched;
 		g->seq++;
 		g->ngroups = hrservo_plan_falls(g->pulse_ns, g->descs->ndescs,

@@ -315,14 +315,14 @@ void tl_sleep_ns(uint64_t ns)
 
 /*
  * Tolerance of measured pulse widths: HRSERVO_TOL_NS from the environment,
- * 5 us by default, which holds under QEMU with -icount (deterministic guest
+ * 10 us by default, which holds under QEMU with -icount (deterministic guest
  * time, edges ~1 us late). Without -icount, TCG delays timers by 0.1-4 ms.
  */
 uint64_t tl_tolerance_ns(void)
 {
 	const char *s = getenv("HRSERVO_TOL_NS");
 
-	return s ? strtoull(s, NULL, 0) : 5000;
+	return s ? strtoull(s, NULL, 0) : 10000;
 }
 
 /* Open the kernel log positioned at its end. */
