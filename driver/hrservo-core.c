@@ -220,8 +220,9 @@ u64 hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
 	*period_ns = period;
-	trace_hrservo_frame(ctrl->id, seq, ktime_to_ns(scheduled),
-			    ktime_get_ns(), active, period);
+	if (trace_hrservo_frame_enabled())
+		trace_hrservo_frame(ctrl->id, seq, ktime_to_ns(scheduled),
+				    ktime_get_ns(), active, period);
 	return active;
 }
 EXPORT_SYMBOL_GPL(hrservo_frame_begin);
@@ -249,6 +250,7 @@ static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
 			       const struct hrservo_target *t,
 			       unsigned int count)
 {
+	struct hrservo_chan_limits lim = { };
 	unsigned long flags;
 	unsigned int i, bad = 0;
 	int ret;
@@ -259,6 +261,8 @@ static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
 		goto out;
 	}
 	ret = hrservo_check_batch(t, count, ctrl->nchannels, ctrl->lim, &bad);
+	if (ret == -ERANGE)
+		lim = ctrl->lim[t[bad].channel];
 	if (ret)
 		goto out;
 	for (i = 0; i < count; i++) {
@@ -273,8 +277,7 @@ out:
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "channel %u: %u ns outside [%u, %u] ns, batch of %u rejected\n",
 				    t[bad].channel, t[bad].pulse_ns,
-				    ctrl->lim[t[bad].channel].min_ns,
-				    ctrl->lim[t[bad].channel].max_ns, count);
+				    lim.min_ns, lim.max_ns, count);
 	else if (ret == -EINVAL && bad < count)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "element %u: channel %u out of range or repeated (%u channels)\n",
@@ -321,8 +324,12 @@ static int hrservo_enable_channel(struct hrservo_ctrl *ctrl, unsigned int c)
 	return hrservo_set_targets(ctrl, &t, 1);
 }
 
+/* Which bounds hrservo_set_limits() changes; the other keeps its value. */
+#define HRSERVO_SET_MIN		BIT(0)
+#define HRSERVO_SET_MAX		BIT(1)
+
 static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
-			      u32 min_ns, u32 max_ns)
+			      u32 min_ns, u32 max_ns, unsigned int which)
 {
 	struct hrservo_channel *ch = &ctrl->ch[c];
 	unsigned long flags;
@@ -330,6 +337,10 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 	int ret;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	if (!(which & HRSERVO_SET_MIN))
+		min_ns = ctrl->lim[c].min_ns;
+	if (!(which & HRSERVO_SET_MAX))
+		max_ns = ctrl->lim[c].max_ns;
 	period = ctrl->next_period_ns;
 	if (ctrl->dead)
 		ret = -ENODEV;
@@ -362,6 +373,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 {
 	unsigned long flags;
 	unsigned int bad = 0;
+	u32 max_ns = 0;
 	int ret;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
@@ -373,6 +385,8 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 					   ctrl->nchannels, &bad);
 	if (!ret)
 		ctrl->next_period_ns = period_ns;
+	else if (ret == -EBUSY)
+		max_ns = ctrl->lim[bad].max_ns;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
 	if (ret == -ERANGE)
@@ -383,7 +397,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 	else if (ret == -EBUSY)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "frame period %u ns too short for channel %u max %u ns\n",
-				    period_ns, bad, ctrl->lim[bad].max_ns);
+				    period_ns, bad, max_ns);
 	return ret;
 }
 
@@ -550,7 +564,8 @@ static long hrservo_ioc_limits(struct hrservo_ctrl *ctrl, void __user *arg,
 	}
 	if (set)
 		return hrservo_set_limits(ctrl, req.channel, req.min_ns,
-					  req.max_ns);
+					  req.max_ns,
+					  HRSERVO_SET_MIN | HRSERVO_SET_MAX);
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	req.min_ns = ctrl->lim[req.channel].min_ns;
@@ -764,8 +779,7 @@ static ssize_t hrservo_ch_store(struct device *dev,
 						 attr);
 	struct hrservo_ctrl *ctrl = to_ctrl(dev);
 	struct hrservo_target t = { .channel = a->ch };
-	unsigned long flags;
-	u32 val, lo, hi;
+	u32 val;
 	int ret;
 
 	ret = kstrtou32(buf, 0, &val);
@@ -778,16 +792,10 @@ static ssize_t hrservo_ch_store(struct device *dev,
 		ret = hrservo_set_targets(ctrl, &t, 1);
 		break;
 	case HRSERVO_CH_MIN:
+		ret = hrservo_set_limits(ctrl, a->ch, val, 0, HRSERVO_SET_MIN);
+		break;
 	case HRSERVO_CH_MAX:
-		raw_spin_lock_irqsave(&ctrl->lock, flags);
-		lo = ctrl->lim[a->ch].min_ns;
-		hi = ctrl->lim[a->ch].max_ns;
-		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-		if (hrservo_ch_kind(ctrl, a) == HRSERVO_CH_MIN)
-			lo = val;
-		else
-			hi = val;
-		ret = hrservo_set_limits(ctrl, a->ch, lo, hi);
+		ret = hrservo_set_limits(ctrl, a->ch, 0, val, HRSERVO_SET_MAX);
 		break;
 	case HRSERVO_CH_ENABLE:
 		if (val > 1)
