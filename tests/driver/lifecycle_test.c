@@ -91,6 +91,21 @@ TEST(new_device_line_busy)
 	EXPECT_EQ(0, tl_destroy(&a));
 }
 
+/* Lines of a chip that can sleep cannot be driven from the hrtimer. */
+TEST(new_device_sleeping_lines)
+{
+	int ctrls = nr_controllers(), pdevs = nr_pdevs(), kmsg;
+
+	kmsg = tl_kmsg_open();
+	ASSERT_LE(0, kmsg);
+	EXPECT_EQ(-EINVAL, tl_write(TL_GPIO_DRV "/new_device",
+				    "hrservo-loopback-sleepy 0-1"));
+	EXPECT_TRUE(tl_kmsg_find(kmsg, "line 0 can sleep"));
+	close(kmsg);
+	EXPECT_EQ(ctrls, nr_controllers());
+	EXPECT_EQ(pdevs, nr_pdevs());
+}
+
 TEST(delete_device_bad_input)
 {
 	EXPECT_EQ(-EINVAL, tl_write(TL_GPIO_DRV "/delete_device", "junk"));

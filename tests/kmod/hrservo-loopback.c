@@ -8,6 +8,10 @@
  * recorded as (CLOCK_MONOTONIC ns, line, level) in a ring buffer; lines set
  * in one set_multiple() call share one timestamp.
  *
+ * A second chip, "hrservo-loopback-sleepy", has 4 lines whose chip claims
+ * it can sleep (like an I2C expander), to test that hrservo-gpio refuses
+ * such lines. It records nothing.
+ *
  * debugfs, under hrservo-loopback/:
  *   events   read: one record per line, "TIME_NS LINE LEVEL\n", oldest first;
  *            records are consumed as they are read
@@ -59,6 +63,10 @@ struct lb_chip {
 
 static struct lb_chip *lb;
 static struct dentry *lb_dir;
+
+/* The "sleepy" chip; its levels are only touched by its own callbacks. */
+static struct gpio_chip lb_sleepy;
+static unsigned long lb_sleepy_levels;
 
 static void lb_record_locked(unsigned int line, int level, u64 ts)
 {
@@ -120,6 +128,24 @@ static int lb_direction_output(struct gpio_chip *gc, unsigned int offset,
 			       int value)
 {
 	lb_set(gc, offset, value);
+	return 0;
+}
+
+static void lb_sleepy_set(struct gpio_chip *gc, unsigned int offset,
+			  int value)
+{
+	assign_bit(offset, &lb_sleepy_levels, value);
+}
+
+static int lb_sleepy_get(struct gpio_chip *gc, unsigned int offset)
+{
+	return test_bit(offset, &lb_sleepy_levels);
+}
+
+static int lb_sleepy_direction_output(struct gpio_chip *gc,
+				      unsigned int offset, int value)
+{
+	lb_sleepy_set(gc, offset, value);
 	return 0;
 }
 
@@ -222,6 +248,19 @@ static int __init lb_init(void)
 	if (ret)
 		goto err_free;
 
+	lb_sleepy.label = "hrservo-loopback-sleepy";
+	lb_sleepy.owner = THIS_MODULE;
+	lb_sleepy.base = -1;
+	lb_sleepy.ngpio = 4;
+	lb_sleepy.can_sleep = true;
+	lb_sleepy.get = lb_sleepy_get;
+	lb_sleepy.set = lb_sleepy_set;
+	lb_sleepy.get_direction = lb_get_direction;
+	lb_sleepy.direction_output = lb_sleepy_direction_output;
+	ret = gpiochip_add_data(&lb_sleepy, NULL);
+	if (ret)
+		goto err_remove;
+
 	lb_dir = debugfs_create_dir("hrservo-loopback", NULL);
 	debugfs_create_file("events", 0400, lb_dir, NULL, &lb_events_fops);
 	debugfs_create_file("clear", 0200, lb_dir, NULL, &lb_clear_fops);
@@ -229,6 +268,8 @@ static int __init lb_init(void)
 				   &lb_dropped_fops);
 	return 0;
 
+err_remove:
+	gpiochip_remove(&lb->gc);
 err_free:
 	kvfree(lb->ring);
 	bitmap_free(lb->levels);
@@ -240,6 +281,7 @@ module_init(lb_init);
 static void __exit lb_exit(void)
 {
 	debugfs_remove_recursive(lb_dir);
+	gpiochip_remove(&lb_sleepy);
 	gpiochip_remove(&lb->gc);
 	kvfree(lb->ring);
 	bitmap_free(lb->levels);
