@@ -66,6 +66,7 @@ static void usage(FILE *f)
 		"  -c, --channels N     channels (1..64, default 8)\n"
 		"  -l, --first-line L   first loopback line (default 0)\n"
 		"  -f, --frames F       frames to measure (default 100)\n"
+		"  -d, --distinct K     only K distinct widths (default: all)\n"
 		"  -t, --table          print the per-channel table\n"
 		"  -h, --help           this text\n");
 }
@@ -93,11 +94,13 @@ int main(int argc, char **argv)
 		{ "channels", required_argument, NULL, 'c' },
 		{ "first-line", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'f' },
+		{ "distinct", required_argument, NULL, 'd' },
 		{ "table", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned int nch = 8, first = 0, frames = 100, table = 0, id;
+	unsigned int distinct = 0;
 	struct hrservo_target t[HRSERVO_CHANNELS_MAX];
 	int64_t *werr, *rise_late, *fall_late;
 	size_t nw = 0, nr = 0, nf = 0, n;
@@ -109,11 +112,12 @@ int main(int argc, char **argv)
 	FILE *tr;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "c:l:f:th", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:f:d:th", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': nch = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'l': first = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'f': frames = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'd': distinct = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 't': table = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -140,11 +144,20 @@ int main(int argc, char **argv)
 	trace_write("tracing_on", "1");
 	tl_capture_clear();
 
-	/* Widths spread over 1000..2000 us, distinct, in 1 us steps. */
-	for (unsigned int i = 0; i < nch; i++)
+	/*
+	 * Widths spread over 1000..2000 us in whole us; with --distinct K,
+	 * channel i gets the (i mod K)-th of K widths.
+	 */
+	if (!distinct || distinct > nch)
+		distinct = nch;
+	for (unsigned int i = 0; i < nch; i++) {
+		unsigned int k = i % distinct;
+
 		t[i] = (struct hrservo_target){
-			i, 1000000 + (nch > 1 ? i * (1000000 / (nch - 1)) : 500000)
+			i, 1000000 + (distinct > 1 ?
+				      k * (1000000 / (distinct - 1)) : 500000)
 		};
+	}
 	for (unsigned int i = 0; i < nch; i++)
 		t[i].pulse_ns -= t[i].pulse_ns % 1000;
 	ret = tl_set(c.fd, t, nch);
@@ -248,7 +261,7 @@ int main(int argc, char **argv)
 		       f.p50 / 1e3, f.p99 / 1e3, f.max / 1e3);
 		printf("expiries_per_frame   mean=%.2f max=%llu bound=%u (distinct end times + 1)\n",
 		       nseq ? (double)nexp / (double)nseq : 0.0,
-		       (unsigned long long)max_exp, nch + 1);
+		       (unsigned long long)max_exp, distinct + 1);
 		free(all);
 	}
 	free(e);
