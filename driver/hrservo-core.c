@@ -674,31 +674,32 @@ static ssize_t frame_period_ns_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(frame_period_ns);
 
+/* Show a u64 counter of the controller, read under its lock. */
+static ssize_t hrservo_counter_show(struct hrservo_ctrl *ctrl, const u64 *v,
+				    char *buf)
+{
+	unsigned long flags;
+	u64 val;
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	val = *v;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return sysfs_emit(buf, "%llu\n", val);
+}
+
 static ssize_t frame_count_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
-	struct hrservo_ctrl *ctrl = to_ctrl(dev);
-	unsigned long flags;
-	u64 v;
-
-	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	v = ctrl->frame_seq;
-	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-	return sysfs_emit(buf, "%llu\n", v);
+	return hrservo_counter_show(to_ctrl(dev), &to_ctrl(dev)->frame_seq,
+				    buf);
 }
 static DEVICE_ATTR_RO(frame_count);
 
 static ssize_t missed_frames_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	struct hrservo_ctrl *ctrl = to_ctrl(dev);
-	unsigned long flags;
-	u64 v;
-
-	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	v = ctrl->frames_missed;
-	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-	return sysfs_emit(buf, "%llu\n", v);
+	return hrservo_counter_show(to_ctrl(dev), &to_ctrl(dev)->frames_missed,
+				    buf);
 }
 static DEVICE_ATTR_RO(missed_frames);
 
