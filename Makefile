@@ -27,11 +27,11 @@ WARN := -Wall -Wextra -Werror
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver
 
-GUEST_TESTS := ioctl_test pulse_test lifecycle_test
+GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test
 UNIT_TESTS := logic_test
 
 .PHONY: all modules modules-test tests harness unit check demo bench lint \
-	deps clean help
+	deps clean help print-guest-tests
 
 all: modules tests
 
@@ -91,6 +91,9 @@ bench: deps modules-test tests
 
 lint: harness
 	@tests/lint
+
+print-guest-tests:
+	@echo $(GUEST_TESTS)
 
 clean:
 	rm -rf $(BUILD)

@@ -17,11 +17,15 @@
 #include <linux/idr.h>
 #include <linux/iopoll.h>
 #include <linux/kernel.h>
+#include <linux/kfifo.h>
+#include <linux/list.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include "hrservo-core.h"
 
@@ -77,6 +81,10 @@ struct hrservo_ch_attr {
  * @ch_groups: the channelN groups
  * @ch_attr_ptrs: NULL-terminated attribute lists of @ch_groups
  * @ch_attrs: the channel attributes
+ * @ev_lock: protects @files and the event queues of the files in it;
+ *	events are raised from process context only
+ * @files: open files (struct hrservo_file), to queue events to
+ * @ev_wait: readers and pollers of events
  * @lock: protects every field below it
  * @dead: the backend is gone; every user request fails with -ENODEV
  * @running: the backend's frame clock is armed
@@ -103,6 +111,10 @@ struct hrservo_ctrl {
 	struct attribute **ch_attr_ptrs;
 	struct hrservo_ch_attr *ch_attrs;
 
+	spinlock_t ev_lock; /* protects files and their event queues */
+	struct list_head files;
+	wait_queue_head_t ev_wait;
+
 	raw_spinlock_t lock;
 	bool dead;
 	bool running;
@@ -112,6 +124,20 @@ struct hrservo_ctrl {
 	u64 frames_missed;
 	struct hrservo_chan_limits *lim;
 	struct hrservo_channel *ch;
+};
+
+/**
+ * struct hrservo_file - an open /dev/hrservoN
+ * @ctrl: the controller; the file holds a reference to its device
+ * @node: entry in ctrl->files, under ctrl->ev_lock
+ * @events: events not read yet, under ctrl->ev_lock
+ * @seq: number of events raised for this file, under ctrl->ev_lock
+ */
+struct hrservo_file {
+	struct hrservo_ctrl *ctrl;
+	struct list_head node;
+	DECLARE_KFIFO(events, struct hrservo_event, HRSERVO_EVENT_QUEUE);
+	u32 seq;
 };
 
 static dev_t hrservo_devt;
@@ -244,6 +270,31 @@ void hrservo_frames_missed(struct hrservo_ctrl *ctrl, unsigned int n)
 }
 EXPORT_SYMBOL_GPL(hrservo_frames_missed);
 
+/*
+ * Queue an event to every open file and wake their readers. A full queue
+ * drops the event; the file's sequence number still counts it, so the
+ * reader sees the gap. Process context only.
+ */
+static void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask,
+			 u32 value)
+{
+	struct hrservo_event ev = {
+		.timestamp_ns = ktime_get_ns(),
+		.mask = mask,
+		.type = type,
+		.value = value,
+	};
+	struct hrservo_file *f;
+
+	spin_lock_irq(&ctrl->ev_lock);
+	list_for_each_entry(f, &ctrl->files, node) {
+		ev.seq = ++f->seq;
+		kfifo_put(&f->events, ev);
+	}
+	spin_unlock_irq(&ctrl->ev_lock);
+	wake_up_poll(&ctrl->ev_wait, EPOLLIN | EPOLLRDNORM);
+}
+
 /* ---- operations shared by the ioctls and sysfs ---- */
 
 static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
@@ -253,6 +304,7 @@ static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
 	struct hrservo_chan_limits lim = { };
 	unsigned long flags;
 	unsigned int i, bad = 0;
+	u64 mask = 0;
 	int ret;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
@@ -268,10 +320,14 @@ static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
 	for (i = 0; i < count; i++) {
 		ctrl->ch[t[i].channel].target_ns = t[i].pulse_ns;
 		ctrl->ch[t[i].channel].enabled = true;
+		mask |= BIT_ULL(t[i].channel);
 	}
 	hrservo_kick_locked(ctrl);
 out:
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	if (!ret)
+		hrservo_emit(ctrl, HRSERVO_EVENT_STATE, mask, 0);
 
 	if (ret == -ERANGE)
 		dev_dbg_ratelimited(&ctrl->dev,
@@ -303,6 +359,8 @@ static int hrservo_release_mask(struct hrservo_ctrl *ctrl, u64 mask)
 				ctrl->ch[i].enabled = false;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	if (!ret && mask)
+		hrservo_emit(ctrl, HRSERVO_EVENT_STATE, mask, 0);
 	return ret;
 }
 
@@ -357,6 +415,9 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
+	if (!ret)
+		hrservo_emit(ctrl, HRSERVO_EVENT_STATE, BIT_ULL(c), 0);
+
 	if (ret == -ERANGE)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "channel %u: limits [%u, %u] ns invalid, need %u <= min < max <= %u\n",
@@ -389,6 +450,9 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 		max_ns = ctrl->lim[bad].max_ns;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
+	if (!ret)
+		hrservo_emit(ctrl, HRSERVO_EVENT_PERIOD, 0, period_ns);
+
 	if (ret == -ERANGE)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "frame period %u ns outside [%u, %u] ns\n",
@@ -407,16 +471,30 @@ static int hrservo_open(struct inode *inode, struct file *file)
 {
 	struct hrservo_ctrl *ctrl = container_of(inode->i_cdev,
 						 struct hrservo_ctrl, cdev);
+	struct hrservo_file *f;
 
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	INIT_KFIFO(f->events);
+	f->ctrl = ctrl;
 	get_device(&ctrl->dev);
-	file->private_data = ctrl;
+	spin_lock_irq(&ctrl->ev_lock);
+	list_add_tail(&f->node, &ctrl->files);
+	spin_unlock_irq(&ctrl->ev_lock);
+	file->private_data = f;
 	return nonseekable_open(inode, file);
 }
 
 static int hrservo_release(struct inode *inode, struct file *file)
 {
-	struct hrservo_ctrl *ctrl = file->private_data;
+	struct hrservo_file *f = file->private_data;
+	struct hrservo_ctrl *ctrl = f->ctrl;
 
+	spin_lock_irq(&ctrl->ev_lock);
+	list_del(&f->node);
+	spin_unlock_irq(&ctrl->ev_lock);
+	kfree(f);
 	put_device(&ctrl->dev);
 	return 0;
 }
@@ -430,6 +508,71 @@ static bool hrservo_dead(struct hrservo_ctrl *ctrl)
 	dead = ctrl->dead;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return dead;
+}
+
+static bool hrservo_get_event(struct hrservo_file *f,
+			      struct hrservo_event *ev)
+{
+	bool got;
+
+	spin_lock_irq(&f->ctrl->ev_lock);
+	got = kfifo_get(&f->events, ev);
+	spin_unlock_irq(&f->ctrl->ev_lock);
+	return got;
+}
+
+static bool hrservo_events_queued(struct hrservo_file *f)
+{
+	bool queued;
+
+	spin_lock_irq(&f->ctrl->ev_lock);
+	queued = !kfifo_is_empty(&f->events);
+	spin_unlock_irq(&f->ctrl->ev_lock);
+	return queued;
+}
+
+static ssize_t hrservo_read(struct file *file, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	struct hrservo_file *f = file->private_data;
+	struct hrservo_ctrl *ctrl = f->ctrl;
+	struct hrservo_event ev;
+	size_t done = 0;
+	int ret;
+
+	if (count < sizeof(ev))
+		return -EINVAL;
+	while (done + sizeof(ev) <= count) {
+		if (!hrservo_get_event(f, &ev)) {
+			if (done || hrservo_dead(ctrl))
+				break;
+			if (file->f_flags & O_NONBLOCK)
+				return -EAGAIN;
+			ret = wait_event_interruptible(ctrl->ev_wait,
+						       hrservo_events_queued(f) ||
+						       hrservo_dead(ctrl));
+			if (ret)
+				return ret;
+			continue;
+		}
+		if (copy_to_user(buf + done, &ev, sizeof(ev)))
+			return done ? done : -EFAULT;
+		done += sizeof(ev);
+	}
+	return done;
+}
+
+static __poll_t hrservo_poll(struct file *file, poll_table *wait)
+{
+	struct hrservo_file *f = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &f->ctrl->ev_wait, wait);
+	if (hrservo_events_queued(f))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (hrservo_dead(f->ctrl))
+		mask |= EPOLLHUP | EPOLLERR;
+	return mask;
 }
 
 static long hrservo_ioc_get_info(struct hrservo_ctrl *ctrl, void __user *arg)
@@ -587,7 +730,8 @@ static const unsigned int hrservo_ioctls[] = {
 static long hrservo_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
-	struct hrservo_ctrl *ctrl = file->private_data;
+	struct hrservo_file *f = file->private_data;
+	struct hrservo_ctrl *ctrl = f->ctrl;
 	void __user *uarg = (void __user *)arg;
 	unsigned int nr = _IOC_NR(cmd);
 
@@ -626,6 +770,8 @@ static const struct file_operations hrservo_fops = {
 	.owner = THIS_MODULE,
 	.open = hrservo_open,
 	.release = hrservo_release,
+	.read = hrservo_read,
+	.poll = hrservo_poll,
 	.unlocked_ioctl = hrservo_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -920,6 +1066,9 @@ struct hrservo_ctrl *devm_hrservo_alloc(struct device *parent,
 	ctrl->priv = (void *)ctrl->lim +
 		     ALIGN(nchannels * sizeof(*ctrl->lim), 8);
 	ctrl->nchannels = nchannels;
+	spin_lock_init(&ctrl->ev_lock);
+	INIT_LIST_HEAD(&ctrl->files);
+	init_waitqueue_head(&ctrl->ev_wait);
 	raw_spin_lock_init(&ctrl->lock);
 	for (c = 0; c < nchannels; c++) {
 		ctrl->lim[c].min_ns = HRSERVO_DEFAULT_MIN_NS;
@@ -992,6 +1141,10 @@ static void hrservo_unregister(void *data)
 	for (c = 0; c < ctrl->nchannels; c++)
 		ctrl->ch[c].pulse_ns = 0;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	/* Readers get the queued events, this one last, then EOF. */
+	hrservo_emit(ctrl, HRSERVO_EVENT_REMOVED, 0, 0);
+	wake_up_poll(&ctrl->ev_wait, EPOLLHUP | EPOLLERR);
 }
 
 /**

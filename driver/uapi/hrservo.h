@@ -160,6 +160,40 @@ struct hrservo_limits {
 	__u32 reserved[4];
 };
 
+/* struct hrservo_event.type */
+#define HRSERVO_EVENT_STATE	1	/* targets, releases or limits of @mask changed */
+#define HRSERVO_EVENT_PERIOD	2	/* frame period changed to @value ns */
+#define HRSERVO_EVENT_REMOVED	3	/* controller removed; the last event */
+
+/**
+ * struct hrservo_event - one event, read() from /dev/hrservoN
+ * @timestamp_ns: CLOCK_MONOTONIC time of the event
+ * @mask: channels concerned (bit N = channel N), 0 if none
+ * @type: %HRSERVO_EVENT_*
+ * @value: type-specific value, see the types
+ * @seq: sequence number of the event for this open file, from 1; a gap
+ *	means that events were lost because the file's queue was full
+ * @reserved: zero
+ *
+ * Every open file has its own queue of %HRSERVO_EVENT_QUEUE events. read()
+ * returns whole events only (a buffer smaller than one event: -EINVAL),
+ * blocks unless O_NONBLOCK (then -EAGAIN), and returns 0 once the controller
+ * is removed and the queue is empty. poll() reports EPOLLIN while events are
+ * queued and EPOLLHUP | EPOLLERR after removal. Unknown types must be
+ * ignored: new ones will be added.
+ */
+struct hrservo_event {
+	__u64 timestamp_ns;
+	__u64 mask;
+	__u32 type;
+	__u32 value;
+	__u32 seq;
+	__u32 reserved[3];
+};
+
+/* Events queued per open file; more are dropped (see hrservo_event.seq). */
+#define HRSERVO_EVENT_QUEUE	64
+
 #define HRSERVO_IOC_MAGIC	0xB7
 
 #define HRSERVO_IOC_GET_INFO	_IOR(HRSERVO_IOC_MAGIC, 0x00, struct hrservo_info)
