@@ -12,6 +12,7 @@
 # installed Debian linux-headers-*-amd64. Modules land in build/kmod/KVER/.
 
 KVER ?= $(shell uname -r)
+PREFIX ?= /usr/local
 KDIR ?= $(or $(wildcard /lib/modules/$(KVER)/build),$(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V)))
 KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || basename $(KDIR))
 
@@ -27,13 +28,63 @@ WARN := -Wall -Wextra -Werror
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver
 
-GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test
-UNIT_TESTS := logic_test
+GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test
+UNIT_TESTS := logic_test value_test
+
+# libhrservo and servoctl
+LIB_VERSION := 0.1.0
+LIB_SONAME := libhrservo.so.0
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c
+LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
+USER_CFLAGS := -std=c11 $(WARN) -Ilib -Idriver
+LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
+	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \
+	$(BUILD)/lib/hrservo.pc
+TOOLS := $(BUILD)/bin/servoctl
+# Sanitizer builds of the CLI (library compiled in) for the tests.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
+ASAN_TOOLS := $(BUILD)/asan/servoctl
 
 .PHONY: all modules modules-test tests harness unit check demo bench lint \
-	deps clean help print-guest-tests
+	deps clean help print-guest-tests print-unit-tests userspace
 
-all: modules tests
+all: modules userspace tests
+
+userspace: $(LIBS) $(TOOLS) $(ASAN_TOOLS)
+
+$(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(BUILD)/lib/libhrservo.so.$(LIB_VERSION): $(LIB_OBJS) lib/libhrservo.map
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
+		-Wl,--version-script=lib/libhrservo.map -Wl,--no-undefined \
+		-o $@ $(LIB_OBJS) -lm
+
+$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so: \
+		$(BUILD)/lib/libhrservo.so.$(LIB_VERSION)
+	ln -sf libhrservo.so.$(LIB_VERSION) $@
+
+$(BUILD)/lib/libhrservo.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PREFIX)/lib|' \
+		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
+		-e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+
+$(BUILD)/bin/servoctl: tools/servoctl.c lib/hrservo.h \
+		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhrservo \
+		$$(pkg-config --libs json-c) -Wl,-rpath,'$$ORIGIN/../lib'
+
+$(BUILD)/asan/servoctl: tools/servoctl.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(SAN) -o $@ tools/servoctl.c \
+		$(LIB_SRCS) $$(pkg-config --libs json-c) -lm
 
 help:
 	@sed -n '2,/^$$/s/^# \{0,1\}//p' Makefile
@@ -74,11 +125,15 @@ $(TESTBIN)/hrservo-measure: bench/measure.c tests/driver/testlib.c \
 $(TESTBIN)/logic_test: tests/unit/logic_test.c driver/hrservo-logic.c \
 		driver/hrservo-logic.h driver/uapi/hrservo.h $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
-	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -fsanitize=address,undefined \
-		-fno-sanitize-recover=all -o $@ $< driver/hrservo-logic.c
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/hrservo-logic.c
 
-unit: $(TESTBIN)/logic_test
-	$(TESTBIN)/logic_test
+$(TESTBIN)/value_test: tests/unit/value_test.c $(LIB_SRCS) $(LIB_HDRS) \
+		$(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) -lm
+
+unit: $(addprefix $(TESTBIN)/,$(UNIT_TESTS))
+	@for t in $(UNIT_TESTS); do $(TESTBIN)/$$t || exit 1; done
 
 check:
 	@tests/check
@@ -94,6 +149,9 @@ lint: harness
 
 print-guest-tests:
 	@echo $(GUEST_TESTS)
+
+print-unit-tests:
+	@echo $(UNIT_TESTS)
 
 clean:
 	rm -rf $(BUILD)

@@ -748,6 +748,10 @@ static long hrservo_ioctl(struct file *file, unsigned int cmd,
 	}
 	if (hrservo_dead(ctrl))
 		return -ENODEV;
+	/* Changing anything needs a file opened for writing. */
+	if ((cmd == HRSERVO_IOC_SET_TARGETS || cmd == HRSERVO_IOC_RELEASE ||
+	     cmd == HRSERVO_IOC_SET_LIMITS) && !(file->f_mode & FMODE_WRITE))
+		return -EBADF;
 
 	switch (cmd) {
 	case HRSERVO_IOC_GET_INFO:

@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -86,6 +88,33 @@ TEST_F(ctrl, wrong_size_and_unknown_ioctl)
 	EXPECT_EQ(-1, ioctl(self->c.fd, _IOR('x', 0, struct hrservo_info),
 			    buf));
 	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* A read-only file may look but not change anything. */
+TEST_F(ctrl, read_only_file)
+{
+	struct hrservo_limits l = { .channel = 0 };
+	struct hrservo_channel_state st;
+	struct hrservo_info info;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/dev/%s", self->c.name);
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ioctl(fd, HRSERVO_IOC_GET_INFO, &info));
+	EXPECT_EQ(0, tl_state(fd, 0, &st));
+	EXPECT_EQ(0, ioctl(fd, HRSERVO_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(-EBADF, tl_set1(fd, 0, 1500 * US));
+	EXPECT_EQ(-EBADF, tl_release(fd, 1));
+	l.min_ns = 1000 * US;
+	l.max_ns = 2000 * US;
+	EXPECT_EQ(-1, ioctl(fd, HRSERVO_IOC_SET_LIMITS, &l));
+	EXPECT_EQ(EBADF, errno);
+	close(fd);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(0, st.flags);
+	EXPECT_EQ(500 * US, st.min_ns);
 }
 
 TEST_F(ctrl, set_targets_applies_at_next_frame)

@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libhrservo chardev backend: the hrservo kernel driver, through
+ * /dev/hrservoN and /sys/class/hrservo/hrservoN.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "uapi/hrservo.h"
+
+struct chardev {
+	int fd;
+	char sysfs[256];	/* /sys/class/hrservo/hrservoN */
+};
+
+static struct chardev *cd(struct hrservo *h)
+{
+	return h->priv;
+}
+
+static bool all_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* "N", "hrservoN" or a path containing '/'. */
+static bool chardev_claims(const char *spec)
+{
+	return all_digits(spec) || strchr(spec, '/') ||
+	       (!strncmp(spec, "hrservo", 7) && all_digits(spec + 7));
+}
+
+static int chardev_get_info(struct hrservo *h, struct hrservo_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(cd(h)->fd, HRSERVO_IOC_GET_INFO, info) ? -1 : 0;
+}
+
+static int chardev_open(struct hrservo *h, const char *spec)
+{
+	struct hrservo_info info;
+	struct chardev *c;
+	char path[256];
+	int err;
+
+	if (strchr(spec, '/'))
+		snprintf(path, sizeof(path), "%s", spec);
+	else if (all_digits(spec))
+		snprintf(path, sizeof(path), "/dev/hrservo%s", spec);
+	else
+		snprintf(path, sizeof(path), "/dev/%s", spec);
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -1;
+	h->priv = c;
+	/* Read-only access still allows info, state, limits and events. */
+	c->fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (c->fd < 0 && (errno == EACCES || errno == EPERM))
+		c->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (c->fd < 0)
+		goto err;
+	if (chardev_get_info(h, &info)) {
+		if (errno == ENOTTY)
+			errno = ENOENT;	/* not an hrservo device */
+		goto err_close;
+	}
+	if (info.abi_version < 1) {
+		errno = EPROTO;
+		goto err_close;
+	}
+	snprintf(h->name, sizeof(h->name), "%.*s", HRSERVO_NAME_SIZE,
+		 info.name);
+	snprintf(h->backend, sizeof(h->backend), "%.*s", HRSERVO_NAME_SIZE,
+		 info.backend);
+	snprintf(c->sysfs, sizeof(c->sysfs), "%s/%s", hrservo_sysfs_class(),
+		 h->name);
+	h->nch = info.channels;
+	h->pulse_min_ns = info.pulse_min_ns;
+	h->pulse_max_ns = info.pulse_max_ns;
+	h->resolution_ns = info.resolution_ns ? info.resolution_ns : 1;
+	return 0;
+
+err_close:
+	err = errno;
+	close(c->fd);
+	errno = err;
+err:
+	free(c);
+	h->priv = NULL;
+	return -1;
+}
+
+static void chardev_close(struct hrservo *h)
+{
+	if (cd(h)) {
+		close(cd(h)->fd);
+		free(cd(h));
+	}
+}
+
+static int chardev_apply(struct hrservo *h,
+			 const struct hrservo_target_item *t, size_t n)
+{
+	struct hrservo_target kt[HRSERVO_CHANNELS_MAX];
+	struct hrservo_targets req = { 0 };
+
+	if (n == 0 || n > HRSERVO_CHANNELS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		kt[i].channel = t[i].channel;
+		kt[i].pulse_ns = t[i].pulse_ns;
+	}
+	req.targets = (uintptr_t)kt;
+	req.count = (uint32_t)n;
+	return ioctl(cd(h)->fd, HRSERVO_IOC_SET_TARGETS, &req) ? -1 : 0;
+}
+
+static int chardev_release(struct hrservo *h, uint64_t mask)
+{
+	struct hrservo_release req = { .mask = mask };
+
+	return ioctl(cd(h)->fd, HRSERVO_IOC_RELEASE, &req) ? -1 : 0;
+}
+
+static int chardev_read_state(struct hrservo *h, struct hrservo_state *st)
+{
+	struct hrservo_channel_state ks[HRSERVO_CHANNELS_MAX];
+	struct hrservo_state_req req = {
+		.states = (uintptr_t)ks,
+		.first = 0,
+		.count = h->nch,
+	};
+
+	/*
+	 * The kernel fills ks through a pointer inside an _IOW struct, which
+	 * tools such as valgrind cannot see: start from defined memory.
+	 */
+	memset(ks, 0, sizeof(ks));
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_STATE, &req))
+		return -1;
+	st->n = h->nch;
+	for (unsigned int i = 0; i < h->nch; i++) {
+		st->ch[i].target_ns = ks[i].target_ns;
+		st->ch[i].pulse_ns = ks[i].pulse_ns;
+		st->ch[i].min_ns = ks[i].min_ns;
+		st->ch[i].max_ns = ks[i].max_ns;
+		st->ch[i].enabled = ks[i].flags & HRSERVO_STATE_ENABLED;
+		st->ch[i].active = ks[i].flags & HRSERVO_STATE_ACTIVE;
+	}
+	return 0;
+}
+
+static int chardev_get_limits(struct hrservo *h, unsigned int ch,
+			      uint32_t *min_ns, uint32_t *max_ns)
+{
+	struct hrservo_limits l = { .channel = ch };
+
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_LIMITS, &l))
+		return -1;
+	*min_ns = l.min_ns;
+	*max_ns = l.max_ns;
+	return 0;
+}
+
+static int chardev_set_limits(struct hrservo *h, unsigned int ch,
+			      uint32_t min_ns, uint32_t max_ns)
+{
+	struct hrservo_limits l = {
+		.channel = ch, .min_ns = min_ns, .max_ns = max_ns,
+	};
+
+	return ioctl(cd(h)->fd, HRSERVO_IOC_SET_LIMITS, &l) ? -1 : 0;
+}
+
+static int chardev_get_period(struct hrservo *h, uint32_t *period_ns,
+			      uint32_t *min_ns, uint32_t *max_ns)
+{
+	struct hrservo_info info;
+
+	if (chardev_get_info(h, &info))
+		return -1;
+	*period_ns = info.frame_period_ns;
+	*min_ns = info.frame_period_min_ns;
+	*max_ns = info.frame_period_max_ns;
+	return 0;
+}
+
+/* The period is set through sysfs: the driver has no ioctl for it. */
+static int chardev_set_period(struct hrservo *h, uint32_t period_ns)
+{
+	char path[300], val[16];
+	int fd, len, err;
+	ssize_t w;
+
+	snprintf(path, sizeof(path), "%s/frame_period_ns", cd(h)->sysfs);
+	len = snprintf(val, sizeof(val), "%u", period_ns);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	w = write(fd, val, (size_t)len);
+	err = errno;
+	close(fd);
+	if (w != len) {
+		errno = w < 0 ? err : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int chardev_event_fd(struct hrservo *h)
+{
+	return cd(h)->fd;
+}
+
+static int chardev_read_event(struct hrservo *h,
+			      struct hrservo_event_data *ev, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = cd(h)->fd, .events = POLLIN };
+	struct hrservo_event kev;
+	ssize_t r;
+	int n;
+
+	for (;;) {
+		r = read(cd(h)->fd, &kev, sizeof(kev));
+		if (r == sizeof(kev))
+			break;
+		if (r == 0) {
+			errno = ENODEV;	/* removed, everything read */
+			return -1;
+		}
+		if (r > 0) {
+			errno = EIO;
+			return -1;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || timeout_ms == 0)
+			return -1;
+		n = poll(&pfd, 1, timeout_ms);
+		if (n < 0 && errno != EINTR)
+			return -1;
+		if (n == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+	}
+	ev->timestamp_ns = kev.timestamp_ns;
+	ev->mask = kev.mask;
+	ev->type = kev.type;
+	ev->value = kev.value;
+	ev->seq = kev.seq;
+	return 0;
+}
+
+const struct hrservo_backend hrservo_chardev_backend = {
+	.name = "chardev",
+	.claims = chardev_claims,
+	.open = chardev_open,
+	.close = chardev_close,
+	.apply = chardev_apply,
+	.release = chardev_release,
+	.read_state = chardev_read_state,
+	.get_limits = chardev_get_limits,
+	.set_limits = chardev_set_limits,
+	.get_period = chardev_get_period,
+	.set_period = chardev_set_period,
+	.event_fd = chardev_event_fd,
+	.read_event = chardev_read_event,
+};

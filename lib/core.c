@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libhrservo: the backend-independent part of the API.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct hrservo_backend *const hrservo_backends[] = {
+	&hrservo_chardev_backend,
+};
+
+HRSERVO_API unsigned int hrservo_api_version(void)
+{
+	return HRSERVO_API_VERSION;
+}
+
+const char *hrservo_sysfs_class(void)
+{
+	const char *s = getenv("HRSERVO_SYSFS_CLASS");
+
+	return s && *s ? s : "/sys/class/hrservo";
+}
+
+/* ---- list ---- */
+
+struct hrservo_list {
+	size_t n;
+	char **names;
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	size_t lx = strlen(x), ly = strlen(y);
+
+	/* hrservo2 before hrservo10 */
+	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+HRSERVO_API struct hrservo_list *hrservo_list_new(void)
+{
+	struct hrservo_list *list = calloc(1, sizeof(*list));
+	struct dirent *d;
+	size_t cap = 0;
+	DIR *dir;
+
+	if (!list)
+		return NULL;
+	dir = opendir(hrservo_sysfs_class());
+	if (!dir)
+		return errno == ENOENT ? list : (free(list), NULL);
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (list->n == cap) {
+			char **n;
+
+			cap = cap ? 2 * cap : 8;
+			n = realloc(list->names, cap * sizeof(*n));
+			if (!n)
+				goto err;
+			list->names = n;
+		}
+		list->names[list->n] = strdup(d->d_name);
+		if (!list->names[list->n])
+			goto err;
+		list->n++;
+	}
+	closedir(dir);
+	if (list->n)
+		qsort(list->names, list->n, sizeof(*list->names), cmp_names);
+	return list;
+
+err:
+	closedir(dir);
+	hrservo_list_free(list);
+	errno = ENOMEM;
+	return NULL;
+}
+
+HRSERVO_API void hrservo_list_free(struct hrservo_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->n; i++)
+		free(list->names[i]);
+	free(list->names);
+	free(list);
+}
+
+HRSERVO_API size_t hrservo_list_count(const struct hrservo_list *list)
+{
+	return list->n;
+}
+
+HRSERVO_API const char *hrservo_list_name(const struct hrservo_list *list,
+					  size_t index)
+{
+	if (index >= list->n) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return list->names[index];
+}
+
+/* ---- controllers ---- */
+
+HRSERVO_API struct hrservo *hrservo_open(const char *spec)
+{
+	const struct hrservo_backend *be = NULL;
+	struct hrservo *h;
+	size_t i;
+
+	if (!spec || !*spec) {
+		errno = EINVAL;
+		return NULL;
+	}
+	for (i = 0; i < sizeof(hrservo_backends) / sizeof(*hrservo_backends);
+	     i++) {
+		if (hrservo_backends[i]->claims(spec)) {
+			be = hrservo_backends[i];
+			break;
+		}
+	}
+	if (!be) {
+		errno = EINVAL;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->be = be;
+	if (be->open(h, spec)) {
+		int err = errno;
+
+		free(h);
+		errno = err;
+		return NULL;
+	}
+	return h;
+}
+
+HRSERVO_API void hrservo_close(struct hrservo *h)
+{
+	if (!h)
+		return;
+	h->be->close(h);
+	free(h);
+}
+
+HRSERVO_API const char *hrservo_name(const struct hrservo *h)
+{
+	return h->name;
+}
+
+HRSERVO_API const char *hrservo_backend(const struct hrservo *h)
+{
+	return h->backend;
+}
+
+HRSERVO_API unsigned int hrservo_num_channels(const struct hrservo *h)
+{
+	return h->nch;
+}
+
+HRSERVO_API uint32_t hrservo_pulse_min_ns(const struct hrservo *h)
+{
+	return h->pulse_min_ns;
+}
+
+HRSERVO_API uint32_t hrservo_pulse_max_ns(const struct hrservo *h)
+{
+	return h->pulse_max_ns;
+}
+
+HRSERVO_API uint32_t hrservo_resolution_ns(const struct hrservo *h)
+{
+	return h->resolution_ns;
+}
+
+HRSERVO_API int hrservo_get_frame_period(struct hrservo *h,
+					 uint32_t *period_ns,
+					 uint32_t *min_ns, uint32_t *max_ns)
+{
+	uint32_t mn, mx;
+
+	return h->be->get_period(h, period_ns, min_ns ? min_ns : &mn,
+				 max_ns ? max_ns : &mx);
+}
+
+HRSERVO_API int hrservo_set_frame_period(struct hrservo *h,
+					 uint32_t period_ns)
+{
+	return h->be->set_period(h, period_ns);
+}
+
+/* ---- targets ---- */
+
+HRSERVO_API struct hrservo_batch *hrservo_batch_new(void)
+{
+	return calloc(1, sizeof(struct hrservo_batch));
+}
+
+HRSERVO_API void hrservo_batch_free(struct hrservo_batch *b)
+{
+	free(b);
+}
+
+HRSERVO_API void hrservo_batch_clear(struct hrservo_batch *b)
+{
+	b->n = 0;
+	b->used = 0;
+}
+
+HRSERVO_API int hrservo_batch_add(struct hrservo_batch *b,
+				  unsigned int channel, uint32_t pulse_ns)
+{
+	if (channel >= HRSERVO_MAX_CHANNELS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (b->used & (1ULL << channel)) {
+		errno = EEXIST;
+		return -1;
+	}
+	b->used |= 1ULL << channel;
+	b->t[b->n].channel = channel;
+	b->t[b->n].pulse_ns = pulse_ns;
+	b->n++;
+	return 0;
+}
+
+HRSERVO_API size_t hrservo_batch_count(const struct hrservo_batch *b)
+{
+	return b->n;
+}
+
+HRSERVO_API int hrservo_apply(struct hrservo *h,
+			      const struct hrservo_batch *b)
+{
+	if (!b->n || (h->nch < 64 && (b->used >> h->nch))) {
+		errno = EINVAL;
+		return -1;
+	}
+	return h->be->apply(h, b->t, b->n);
+}
+
+HRSERVO_API int hrservo_set_target(struct hrservo *h, unsigned int channel,
+				   uint32_t pulse_ns)
+{
+	struct hrservo_target_item t = { channel, pulse_ns };
+
+	if (channel >= h->nch) {
+		errno = EINVAL;
+		return -1;
+	}
+	return h->be->apply(h, &t, 1);
+}
+
+HRSERVO_API int hrservo_release(struct hrservo *h, uint64_t mask)
+{
+	if (h->nch < 64 && (mask >> h->nch)) {
+		errno = EINVAL;
+		return -1;
+	}
+	return h->be->release(h, mask);
+}
+
+/* ---- limits ---- */
+
+HRSERVO_API int hrservo_get_limits(struct hrservo *h, unsigned int channel,
+				   uint32_t *min_ns, uint32_t *max_ns)
+{
+	if (channel >= h->nch) {
+		errno = EINVAL;
+		return -1;
+	}
+	return h->be->get_limits(h, channel, min_ns, max_ns);
+}
+
+HRSERVO_API int hrservo_set_limits(struct hrservo *h, unsigned int channel,
+				   uint32_t min_ns, uint32_t max_ns)
+{
+	if (channel >= h->nch) {
+		errno = EINVAL;
+		return -1;
+	}
+	return h->be->set_limits(h, channel, min_ns, max_ns);
+}
+
+/* ---- state ---- */
+
+HRSERVO_API struct hrservo_state *hrservo_read_state(struct hrservo *h)
+{
+	struct hrservo_state *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->n = h->nch;
+	if (h->be->read_state(h, st)) {
+		int err = errno;
+
+		free(st);
+		errno = err;
+		return NULL;
+	}
+	return st;
+}
+
+HRSERVO_API void hrservo_state_free(struct hrservo_state *st)
+{
+	free(st);
+}
+
+HRSERVO_API unsigned int
+hrservo_state_num_channels(const struct hrservo_state *st)
+{
+	return st->n;
+}
+
+/* Out-of-range channels read as an idle channel with no limits. */
+static const struct hrservo_chan_snapshot *
+snap(const struct hrservo_state *st, unsigned int ch)
+{
+	static const struct hrservo_chan_snapshot none;
+
+	return ch < st->n ? &st->ch[ch] : &none;
+}
+
+HRSERVO_API bool hrservo_state_enabled(const struct hrservo_state *st,
+				       unsigned int channel)
+{
+	return snap(st, channel)->enabled;
+}
+
+HRSERVO_API bool hrservo_state_active(const struct hrservo_state *st,
+				      unsigned int channel)
+{
+	return snap(st, channel)->active;
+}
+
+HRSERVO_API uint32_t hrservo_state_target_ns(const struct hrservo_state *st,
+					     unsigned int channel)
+{
+	return snap(st, channel)->target_ns;
+}
+
+HRSERVO_API uint32_t hrservo_state_pulse_ns(const struct hrservo_state *st,
+					    unsigned int channel)
+{
+	return snap(st, channel)->pulse_ns;
+}
+
+HRSERVO_API uint32_t hrservo_state_min_ns(const struct hrservo_state *st,
+					  unsigned int channel)
+{
+	return snap(st, channel)->min_ns;
+}
+
+HRSERVO_API uint32_t hrservo_state_max_ns(const struct hrservo_state *st,
+					  unsigned int channel)
+{
+	return snap(st, channel)->max_ns;
+}
+
+/* ---- events ---- */
+
+HRSERVO_API int hrservo_event_fd(struct hrservo *h)
+{
+	if (!h->be->event_fd) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return h->be->event_fd(h);
+}
+
+HRSERVO_API int hrservo_read_event(struct hrservo *h,
+				   struct hrservo_event_data *ev,
+				   int timeout_ms)
+{
+	if (!h->be->read_event) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return h->be->read_event(h, ev, timeout_ms);
+}

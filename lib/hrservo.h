@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libhrservo - one C API over every hrservo backend
+ *
+ * Conventions, for every function unless its comment says otherwise:
+ *  - Functions returning int return 0 on success, or -1 with errno set.
+ *    Functions returning a pointer return NULL with errno set on failure.
+ *  - Objects are opaque. Each object made by a _new or _open function is
+ *    owned by the caller and released with the matching _free or _close
+ *    function; passing NULL to those is a no-op.
+ *  - Strings returned by getters belong to the object they came from and
+ *    live as long as it does.
+ *  - Pulse widths and periods are in nanoseconds, times are CLOCK_MONOTONIC
+ *    nanoseconds.
+ *  - A function that changes a controller either applies everything or
+ *    nothing.
+ *
+ * Thread safety: distinct objects may be used from distinct threads; one
+ * object must not be used from two threads at once.
+ */
+#ifndef HRSERVO_H
+#define HRSERVO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define HRSERVO_API __attribute__((visibility("default")))
+#else
+#define HRSERVO_API
+#endif
+
+/* The API version this header describes; see hrservo_api_version(). */
+#define HRSERVO_API_VERSION		1
+
+/* Most channels a controller can have. */
+#define HRSERVO_MAX_CHANNELS		64
+
+/**
+ * hrservo_api_version() - API version of the library at run time
+ *
+ * Return: the library's HRSERVO_API_VERSION; compare it with the one the
+ * program was built against.
+ */
+HRSERVO_API unsigned int hrservo_api_version(void);
+
+/* ---- Finding controllers ---- */
+
+struct hrservo_list;
+
+/**
+ * hrservo_list_new() - list the controllers present on the system
+ *
+ * Reads /sys/class/hrservo (or $HRSERVO_SYSFS_CLASS, for tests). No
+ * controller present is not an error: the list is then empty.
+ *
+ * Return: a new list, sorted by name, owned by the caller
+ * (hrservo_list_free()), or NULL.
+ */
+HRSERVO_API struct hrservo_list *hrservo_list_new(void);
+/** hrservo_list_free() - release a list made by hrservo_list_new() */
+HRSERVO_API void hrservo_list_free(struct hrservo_list *list);
+/** hrservo_list_count() - number of controllers in @list */
+HRSERVO_API size_t hrservo_list_count(const struct hrservo_list *list);
+/**
+ * hrservo_list_name() - name of the @index-th controller, e.g. "hrservo0"
+ *
+ * Return: the name, owned by @list; NULL with errno EINVAL if @index is out
+ * of range.
+ */
+HRSERVO_API const char *hrservo_list_name(const struct hrservo_list *list,
+					  size_t index);
+
+/* ---- Controllers ---- */
+
+struct hrservo;
+
+/**
+ * hrservo_open() - open a controller
+ * @spec: "/dev/hrservo0", "hrservo0" or "0"
+ *
+ * Return: a new handle owned by the caller (hrservo_close()), or NULL with
+ * errno: ENOENT (no such controller), EACCES, EINVAL (@spec malformed), or
+ * EPROTO (the driver speaks an ABI this library does not know).
+ */
+HRSERVO_API struct hrservo *hrservo_open(const char *spec);
+/** hrservo_close() - close a handle made by hrservo_open() */
+HRSERVO_API void hrservo_close(struct hrservo *h);
+
+/** hrservo_name() - the controller's name, e.g. "hrservo0" */
+HRSERVO_API const char *hrservo_name(const struct hrservo *h);
+/** hrservo_backend() - the backend's name, e.g. "hrservo-gpio" */
+HRSERVO_API const char *hrservo_backend(const struct hrservo *h);
+/** hrservo_num_channels() - number of channels, 1..HRSERVO_MAX_CHANNELS */
+HRSERVO_API unsigned int hrservo_num_channels(const struct hrservo *h);
+/** hrservo_pulse_min_ns() - lowest pulse width any limit may allow */
+HRSERVO_API uint32_t hrservo_pulse_min_ns(const struct hrservo *h);
+/**
+ * hrservo_pulse_max_ns() - highest pulse width any limit may allow, at the
+ * frame period the controller had when it was opened
+ */
+HRSERVO_API uint32_t hrservo_pulse_max_ns(const struct hrservo *h);
+/** hrservo_resolution_ns() - pulse width quantisation, 1 for exact */
+HRSERVO_API uint32_t hrservo_resolution_ns(const struct hrservo *h);
+
+/**
+ * hrservo_get_frame_period() - the frame period and its allowed range
+ * @h: the controller
+ * @period_ns: output, the current period
+ * @min_ns: output (may be NULL), the lowest period allowed
+ * @max_ns: output (may be NULL), the highest period allowed
+ */
+HRSERVO_API int hrservo_get_frame_period(struct hrservo *h,
+					 uint32_t *period_ns,
+					 uint32_t *min_ns, uint32_t *max_ns);
+/**
+ * hrservo_set_frame_period() - change the frame period from the next frame
+ *
+ * errno: ERANGE outside the allowed range; EBUSY if a channel's max limit
+ * does not fit in the new frame; EACCES without permission.
+ */
+HRSERVO_API int hrservo_set_frame_period(struct hrservo *h,
+					 uint32_t period_ns);
+
+/* ---- Targets ---- */
+
+struct hrservo_batch;
+
+/**
+ * hrservo_batch_new() - an empty batch of targets
+ *
+ * Return: a new batch owned by the caller (hrservo_batch_free()), or NULL.
+ */
+HRSERVO_API struct hrservo_batch *hrservo_batch_new(void);
+/** hrservo_batch_free() - release a batch */
+HRSERVO_API void hrservo_batch_free(struct hrservo_batch *b);
+/** hrservo_batch_clear() - empty a batch for reuse */
+HRSERVO_API void hrservo_batch_clear(struct hrservo_batch *b);
+/**
+ * hrservo_batch_add() - add a target to a batch
+ *
+ * errno: EINVAL for a channel >= HRSERVO_MAX_CHANNELS; EEXIST if the
+ * channel is in the batch already.
+ */
+HRSERVO_API int hrservo_batch_add(struct hrservo_batch *b,
+				  unsigned int channel, uint32_t pulse_ns);
+/** hrservo_batch_count() - number of targets in a batch */
+HRSERVO_API size_t hrservo_batch_count(const struct hrservo_batch *b);
+
+/**
+ * hrservo_apply() - apply a batch atomically
+ *
+ * Every target takes effect at the same frame boundary, or none does.
+ * errno: EINVAL (empty batch, or a channel the controller does not have),
+ * ERANGE (a width outside its channel's limits), ENODEV (controller gone).
+ */
+HRSERVO_API int hrservo_apply(struct hrservo *h,
+			      const struct hrservo_batch *b);
+/** hrservo_set_target() - apply a batch of one target */
+HRSERVO_API int hrservo_set_target(struct hrservo *h, unsigned int channel,
+				   uint32_t pulse_ns);
+/**
+ * hrservo_release() - stop the pulses of the channels in @mask
+ *
+ * A pulse in progress ends at its full width; none follows.
+ * errno: EINVAL for a bit beyond the controller's channels.
+ */
+HRSERVO_API int hrservo_release(struct hrservo *h, uint64_t mask);
+
+/* ---- Limits ---- */
+
+/** hrservo_get_limits() - pulse limits of a channel */
+HRSERVO_API int hrservo_get_limits(struct hrservo *h, unsigned int channel,
+				   uint32_t *min_ns, uint32_t *max_ns);
+/**
+ * hrservo_set_limits() - set the pulse limits of a channel
+ *
+ * errno: ERANGE (outside the pulse bounds, or min >= max), EBUSY (the
+ * channel runs at a target outside the new limits), EINVAL (bad channel).
+ */
+HRSERVO_API int hrservo_set_limits(struct hrservo *h, unsigned int channel,
+				   uint32_t min_ns, uint32_t max_ns);
+
+/* ---- State ---- */
+
+struct hrservo_state;
+
+/**
+ * hrservo_read_state() - a snapshot of every channel, taken at one instant
+ *
+ * Return: a new snapshot owned by the caller (hrservo_state_free()), or NULL.
+ */
+HRSERVO_API struct hrservo_state *hrservo_read_state(struct hrservo *h);
+/** hrservo_state_free() - release a snapshot */
+HRSERVO_API void hrservo_state_free(struct hrservo_state *st);
+/** hrservo_state_num_channels() - channels in the snapshot */
+HRSERVO_API unsigned int
+hrservo_state_num_channels(const struct hrservo_state *st);
+/** hrservo_state_enabled() - the channel emits pulses (has a target) */
+HRSERVO_API bool hrservo_state_enabled(const struct hrservo_state *st,
+				       unsigned int channel);
+/** hrservo_state_active() - the channel had a pulse in the current frame */
+HRSERVO_API bool hrservo_state_active(const struct hrservo_state *st,
+				      unsigned int channel);
+/** hrservo_state_target_ns() - the last target given, 0 if none */
+HRSERVO_API uint32_t hrservo_state_target_ns(const struct hrservo_state *st,
+					     unsigned int channel);
+/** hrservo_state_pulse_ns() - the width in effect this frame, 0 if none */
+HRSERVO_API uint32_t hrservo_state_pulse_ns(const struct hrservo_state *st,
+					    unsigned int channel);
+/** hrservo_state_min_ns() - the channel's lower limit */
+HRSERVO_API uint32_t hrservo_state_min_ns(const struct hrservo_state *st,
+					  unsigned int channel);
+/** hrservo_state_max_ns() - the channel's upper limit */
+HRSERVO_API uint32_t hrservo_state_max_ns(const struct hrservo_state *st,
+					  unsigned int channel);
+
+/* ---- Events ---- */
+
+/* hrservo_event_data.type; unknown types must be ignored. */
+#define HRSERVO_EV_STATE	1	/* targets/releases/limits of .mask changed */
+#define HRSERVO_EV_PERIOD	2	/* frame period changed to .value ns */
+#define HRSERVO_EV_REMOVED	3	/* the controller is gone; the last event */
+
+/**
+ * struct hrservo_event_data - one event
+ * @timestamp_ns: when it happened (CLOCK_MONOTONIC)
+ * @mask: channels concerned
+ * @type: HRSERVO_EV_*
+ * @value: type-specific value
+ * @seq: per-handle sequence number; a gap means events were lost
+ */
+struct hrservo_event_data {
+	uint64_t timestamp_ns;
+	uint64_t mask;
+	unsigned int type;
+	uint32_t value;
+	uint32_t seq;
+};
+
+/**
+ * hrservo_event_fd() - a file descriptor that poll() reports readable when
+ * an event is waiting
+ *
+ * Return: the descriptor, owned by @h (do not close it); -1 if the backend
+ * has no events (errno ENOTSUP).
+ */
+HRSERVO_API int hrservo_event_fd(struct hrservo *h);
+/**
+ * hrservo_read_event() - read the next event
+ * @h: the controller
+ * @ev: output
+ * @timeout_ms: -1 to wait, 0 to poll, or a time limit
+ *
+ * errno: EAGAIN (no event within the time limit), ENODEV (the controller was
+ * removed and every event has been read).
+ */
+HRSERVO_API int hrservo_read_event(struct hrservo *h,
+				   struct hrservo_event_data *ev,
+				   int timeout_ms);
+
+/* ---- Values: parsing what users type ---- */
+
+enum hrservo_unit {
+	HRSERVO_UNIT_NS,
+	HRSERVO_UNIT_US,
+	HRSERVO_UNIT_MS,
+	HRSERVO_UNIT_S,
+	HRSERVO_UNIT_PERCENT,	/* of the channel's min..max range */
+	HRSERVO_UNIT_DEG,	/* needs a calibration */
+	HRSERVO_UNIT_RAD,	/* needs a calibration */
+};
+
+/**
+ * struct hrservo_value - a parsed value such as "1.5ms", "50%" or "+10us"
+ * @sign: 0 for an absolute value; +1 or -1 for a relative one
+ * @unit: its unit
+ * @nano: its magnitude in billionths of @unit (exact: "1.5ms" is 1500000000
+ *	with HRSERVO_UNIT_MS)
+ */
+struct hrservo_value {
+	int sign;
+	enum hrservo_unit unit;
+	int64_t nano;
+};
+
+/**
+ * hrservo_value_parse() - parse a value
+ * @s: e.g. "1500us", "1.5ms", "1500000ns", "0.0015s", "50%", "+10us",
+ *	"-5%", "90deg", "1.2rad"; a unit is required; up to 9 decimals
+ * @v: output
+ *
+ * errno: EINVAL (empty, no or unknown unit, stray characters, a sign on a
+ * value that cannot be relative), ERANGE (too large).
+ */
+HRSERVO_API int hrservo_value_parse(const char *s, struct hrservo_value *v);
+
+/**
+ * hrservo_value_to_ns() - turn a value into a pulse width for one channel
+ * @v: the value
+ * @min_ns: the channel's lower limit (for %)
+ * @max_ns: the channel's upper limit (for %)
+ * @current_ns: the channel's current target, 0 if none (for relative values)
+ * @pulse_ns: output, rounded to the nearest ns
+ *
+ * The result is not checked against the limits: the caller (and the kernel)
+ * does that. errno: ENODATA (relative value, but no current target),
+ * ERANGE (below 0 or beyond 32 bits), ENOTSUP (deg/rad without calibration).
+ */
+HRSERVO_API int hrservo_value_to_ns(const struct hrservo_value *v,
+				    uint32_t min_ns, uint32_t max_ns,
+				    uint32_t current_ns, uint32_t *pulse_ns);
+
+/**
+ * hrservo_format_ns() - format a width for people: "1500us", "1500.5us"
+ * @ns: the width
+ * @buf: output
+ * @size: size of @buf; 24 bytes always suffice
+ *
+ * Return: @buf.
+ */
+HRSERVO_API const char *hrservo_format_ns(uint32_t ns, char *buf,
+					  size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* HRSERVO_H */

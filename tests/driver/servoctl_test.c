@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * servoctl end to end, in the guest, against the loopback chip: output,
+ * exit codes, error messages, and the pulses it makes.
+ *
+ * $HRSERVO_SERVOCTL names the binary: the sanitizer build (ASan + UBSan +
+ * LeakSanitizer) by default, so a leak or a memory error fails the run.
+ * $HRSERVO_VALGRIND, when set, is the valgrind binary for the valgrind test.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "testlib.h"
+
+#define US	1000U
+
+extern char **environ;
+
+struct run {
+	int status;		/* exit status, or 128 + signal */
+	char out[16384];
+	char err[4096];
+};
+
+static uint64_t absdiff(uint64_t a, uint64_t b)
+{
+	return a > b ? a - b : b - a;
+}
+
+static void drain(int fd, char *buf, size_t size, size_t *len)
+{
+	ssize_t r = read(fd, buf + *len, size - 1 - *len);
+
+	if (r > 0)
+		*len += (size_t)r;
+	buf[*len] = '\0';
+}
+
+/* A command running with its output captured. */
+struct proc {
+	pid_t pid;
+	int out, err;
+	size_t lo, le;
+};
+
+static int proc_start(char *const argv[], struct proc *p, struct run *r)
+{
+	int po[2], pe[2];
+	posix_spawn_file_actions_t fa;
+
+	memset(r, 0, sizeof(*r));
+	memset(p, 0, sizeof(*p));
+	if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
+		return -1;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, po[1], 1);
+	posix_spawn_file_actions_adddup2(&fa, pe[1], 2);
+	if (posix_spawn(&p->pid, argv[0], &fa, NULL, argv, environ))
+		return -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(po[1]);
+	close(pe[1]);
+	p->out = po[0];
+	p->err = pe[0];
+	return 0;
+}
+
+/*
+ * Collect output until @needle appears on stdout (NULL: until both pipes
+ * close) or @timeout_ms passes. Returns 1 if the needle was seen.
+ */
+static int proc_collect(struct proc *p, struct run *r, const char *needle,
+			int timeout_ms)
+{
+	uint64_t end = tl_now() + (uint64_t)timeout_ms * 1000000ULL;
+	bool out_open = true, err_open = true;
+
+	while (out_open || err_open) {
+		struct pollfd f[2] = { { p->out, POLLIN, 0 },
+				       { p->err, POLLIN, 0 } };
+		uint64_t now = tl_now();
+
+		if (needle && strstr(r->out, needle))
+			return 1;
+		if (now >= end)
+			return 0;
+		f[0].fd = out_open ? p->out : -1;
+		f[1].fd = err_open ? p->err : -1;
+		if (poll(f, 2, (int)((end - now) / 1000000) + 1) < 0)
+			return 0;
+		if (f[0].revents) {
+			size_t before = p->lo;
+
+			drain(p->out, r->out, sizeof(r->out), &p->lo);
+			out_open = p->lo != before;
+		}
+		if (f[1].revents) {
+			size_t before = p->le;
+
+			drain(p->err, r->err, sizeof(r->err), &p->le);
+			err_open = p->le != before;
+		}
+	}
+	return needle ? strstr(r->out, needle) != NULL : 1;
+}
+
+/* Wait for the end of the command (killing it after 20 s). */
+static void proc_finish(struct proc *p, struct run *r)
+{
+	int status;
+
+	if (!proc_collect(p, r, NULL, 20000))
+		kill(p->pid, SIGKILL);
+	close(p->out);
+	close(p->err);
+	waitpid(p->pid, &status, 0);
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    128 + WTERMSIG(status);
+}
+
+/* Run a command to completion, capturing its output. */
+static int run_argv(char *const argv[], struct run *r)
+{
+	struct proc p;
+
+	if (proc_start(argv, &p, r))
+		return -1;
+	proc_finish(&p, r);
+	return 0;
+}
+
+static const char *servoctl(void)
+{
+	const char *s = getenv("HRSERVO_SERVOCTL");
+
+	return s ? s : "servoctl";
+}
+
+/* servoctl with up to 8 arguments, NULL-terminated. */
+#define SERVOCTL(r, ...) \
+	run_argv((char *const[]){ (char *)servoctl(), __VA_ARGS__, NULL }, r)
+
+/* Sanitizers print here and exit non-zero; say so in the log. */
+static void no_sanitizer_report(struct __test_metadata *_metadata,
+				const struct run *r)
+{
+	EXPECT_EQ(NULL, strstr(r->err, "Sanitizer")) {
+		TH_LOG("%s", r->err);
+	}
+	EXPECT_EQ(NULL, strstr(r->err, "runtime error")) {
+		TH_LOG("%s", r->err);
+	}
+}
+
+FIXTURE(cli) {
+	struct tl_ctrl c;
+	struct run r;
+};
+
+FIXTURE_SETUP(cli)
+{
+	ASSERT_EQ(0, tl_create(&self->c, 0, 8));
+	tl_capture_clear();
+}
+
+FIXTURE_TEARDOWN(cli)
+{
+	no_sanitizer_report(_metadata, &self->r);
+	EXPECT_EQ(0, tl_destroy(&self->c));
+}
+
+TEST_F(cli, list_and_info)
+{
+	char expect[128], dev[64];
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "list"));
+	EXPECT_EQ(0, self->r.status);
+	snprintf(expect, sizeof(expect), "%s", self->c.name);
+	EXPECT_NE(NULL, strstr(self->r.out, expect));
+	EXPECT_NE(NULL, strstr(self->r.out, "hrservo-gpio"));
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "--json", "list"));
+	EXPECT_EQ(0, self->r.status);
+	snprintf(expect, sizeof(expect), "\"name\": \"%s\"", self->c.name);
+	EXPECT_NE(NULL, strstr(self->r.out, expect)) TH_LOG("%s", self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"channels\": 8"));
+
+	/* Every spelling of the controller. */
+	snprintf(dev, sizeof(dev), "/dev/%s", self->c.name);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "info", dev));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "channels:      8"));
+	EXPECT_NE(NULL, strstr(self->r.out, "frame period:  20000us"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "info", self->c.name + 7));
+	EXPECT_EQ(0, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "info", "--json", self->c.name));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"pulse_max_ns\": 19900000"));
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "info", "hrservo63"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: info: hrservo63: no such controller (see 'servoctl list')\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "info", "bogus"));
+	EXPECT_EQ(1, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "info"));
+	EXPECT_EQ(2, self->r.status);
+}
+
+TEST_F(cli, set_makes_pulses)
+{
+	struct tl_pulse p[64];
+	uint64_t tol = tl_tolerance_ns();
+	struct tl_edge *e;
+	size_t n, np;
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1500us",
+			      "1=1.2ms", "2=50%", "3=900000ns"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_STREQ("", self->r.out);
+	tl_sleep_ns(4 * TL_FRAME_NS);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+100us",
+			      "3=-10%"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	tl_sleep_ns(4 * TL_FRAME_NS);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name));
+	ASSERT_EQ(0, self->r.status);
+	tl_sleep_ns(2 * TL_FRAME_NS);
+
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 1, p, 64);
+	ASSERT_GE(np, 6);
+	for (size_t i = 0; i < np; i++)
+		EXPECT_LE(absdiff(p[i].width, 1200 * US), tol);
+	np = tl_pulses(e, n, 2, p, 64);
+	ASSERT_GE(np, 6);
+	EXPECT_LE(absdiff(p[0].width, 1500 * US), tol);
+	/* Channel 0: 1500 us, then 1600 us; channel 3: 900 us, then 700. */
+	np = tl_pulses(e, n, 0, p, 64);
+	ASSERT_GE(np, 6);
+	EXPECT_LE(absdiff(p[0].width, 1500 * US), tol);
+	EXPECT_LE(absdiff(p[np - 1].width, 1600 * US), tol);
+	np = tl_pulses(e, n, 3, p, 64);
+	ASSERT_GE(np, 6);
+	EXPECT_LE(absdiff(p[0].width, 900 * US), tol);
+	EXPECT_LE(absdiff(p[np - 1].width, 700 * US), tol);
+	for (size_t i = 0; i < n; i++)
+		EXPECT_LT(e[i].line, 4);
+	free(e);
+}
+
+TEST_F(cli, set_errors_apply_nothing)
+{
+	struct hrservo_channel_state st;
+	char msg[256];
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1000us",
+			      "3=2600us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 3: 2600us is above max 2500us (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "5=499.5us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 5: 499.5us is below min 500us (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+10us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "has no target yet"));
+
+	/* Usage errors: exit 2. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name));
+	EXPECT_EQ(2, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "3"));
+	EXPECT_EQ(2, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "8=1500us"));
+	EXPECT_EQ(2, self->r.status);
+	snprintf(msg, sizeof(msg),
+		 "servoctl: set: channel 8: %s has 8 channels (0-7)\n",
+		 self->c.name);
+	EXPECT_STREQ(msg, self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "1=1ms",
+			      "1=2ms"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 1 is given twice (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "1=fast"));
+	EXPECT_EQ(2, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "x=1ms"));
+	EXPECT_EQ(2, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", "--bogus", self->c.name));
+	EXPECT_EQ(2, self->r.status);
+
+	for (unsigned int c = 0; c < 8; c++) {
+		ASSERT_EQ(0, tl_state(self->c.fd, c, &st));
+		EXPECT_EQ(0, st.flags);
+		EXPECT_EQ(0, st.target_ns);
+	}
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	{
+		struct tl_edge *e;
+
+		EXPECT_EQ(0, tl_capture(&e));
+		free(e);
+	}
+}
+
+TEST_F(cli, get_and_release)
+{
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1700 * US));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "get", self->c.name, "2", "3"));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "  2 on           1700us     1700us      500us     2500us"))
+		TH_LOG("%s", self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "  3 off               -          -      500us     2500us"))
+		TH_LOG("%s", self->r.out);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "get", "--json", self->c.name, "2"));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"target_ns\": 1700000"));
+	EXPECT_NE(NULL, strstr(self->r.out, "\"enabled\": true"));
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name, "2"));
+	EXPECT_EQ(0, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "get", "--json", self->c.name, "2"));
+	EXPECT_NE(NULL, strstr(self->r.out, "\"enabled\": false"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name, "9"));
+	EXPECT_EQ(2, self->r.status);
+}
+
+TEST_F(cli, limits)
+{
+	struct hrservo_limits l = { .channel = 4 };
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name,
+			      "4=1000us:2000us", "5=:2100us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(1000 * US, l.min_ns);
+	EXPECT_EQ(2000 * US, l.max_ns);
+	l.channel = 5;
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(500 * US, l.min_ns);
+	EXPECT_EQ(2100 * US, l.max_ns);
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name, "4"));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "  4     1000us     2000us"));
+
+	/* The second change is invalid: the first is not applied either. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name,
+			      "6=800us:2200us", "7=2000us:1000us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: limits: channel 7: limits 2000us:1000us invalid; need 50us <= min < max <= 19900us (nothing applied)\n",
+		     self->r.err);
+	l.channel = 6;
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(500 * US, l.min_ns);
+
+	/* Limits that would move a running servo are refused. */
+	ASSERT_EQ(0, tl_set1(self->c.fd, 6, 2400 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name,
+			      "6=800us:2200us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "its target 2400us lies outside"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name, "6=1ms"));
+	EXPECT_EQ(2, self->r.status);
+}
+
+/* monitor: the initial state, then one line per change, then --count. */
+TEST_F(cli, monitor_follows_changes)
+{
+	struct proc p;
+
+	ASSERT_EQ(0, proc_start((char *const[]){ (char *)servoctl(), "monitor",
+		  "--count", "2", self->c.name, NULL }, &p, &self->r));
+	/* Act once monitor has shown the initial state. */
+	EXPECT_EQ(1, proc_collect(&p, &self->r, " ch7 off target=- pulse=-\n",
+				  20000));
+	EXPECT_EQ(0, tl_set1(self->c.fd, 1, 1300 * US));
+	proc_finish(&p, &self->r);
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.out, " ch1 on target=1300us pulse=-\n"))
+		TH_LOG("%s", self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       " ch1 on target=1300us pulse=1300us\n"));
+}
+
+TEST(monitor_ends_on_removal)
+{
+	struct tl_ctrl c;
+	struct proc p;
+	struct run r;
+
+	ASSERT_EQ(0, tl_create(&c, 16, 2));
+	ASSERT_EQ(0, proc_start((char *const[]){ (char *)servoctl(), "monitor",
+		  "--json", c.name, NULL }, &p, &r));
+	EXPECT_EQ(1, proc_collect(&p, &r, "{\"channel\":1,", 20000));
+	EXPECT_EQ(0, tl_destroy(&c));
+	proc_finish(&p, &r);
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "controller removed"));
+	no_sanitizer_report(_metadata, &r);
+}
+
+/* The shared-library build under valgrind: no leak, no error. */
+TEST_F(cli, valgrind_clean)
+{
+	const char *vg = getenv("HRSERVO_VALGRIND");
+	const char *bin = getenv("HRSERVO_SERVOCTL_SHARED");
+
+	if (!vg || !bin)
+		SKIP(return, "HRSERVO_VALGRIND or HRSERVO_SERVOCTL_SHARED unset");
+	ASSERT_EQ(0, run_argv((char *const[]){ (char *)vg, "-q",
+		  "--error-exitcode=99", "--leak-check=full",
+		  "--errors-for-leak-kinds=all", (char *)bin, "set",
+		  self->c.name, "0=1500us", "1=50%", NULL }, &self->r));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, run_argv((char *const[]){ (char *)vg, "-q",
+		  "--error-exitcode=99", "--leak-check=full",
+		  "--errors-for-leak-kinds=all", (char *)bin, "--json", "get",
+		  self->c.name, NULL }, &self->r));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, run_argv((char *const[]){ (char *)vg, "-q",
+		  "--error-exitcode=99", "--leak-check=full",
+		  "--errors-for-leak-kinds=all", (char *)bin, "set",
+		  self->c.name, "0=9ms", NULL }, &self->r));
+	EXPECT_EQ(1, self->r.status) TH_LOG("%s", self->r.err);
+	memset(self->r.err, 0, sizeof(self->r.err));
+}
+
+TEST_HARNESS_MAIN

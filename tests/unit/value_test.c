@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host unit tests of libhrservo's value parsing (lib/value.c), shared by
+ * the library's users and servoctl.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "harness.h"
+#include "hrservo.h"
+
+#define MIN	500000U
+#define MAX	2500000U
+
+/* Parse and resolve against [MIN, MAX] with current target @cur. */
+static int ns_of(const char *s, uint32_t cur, uint32_t *ns)
+{
+	struct hrservo_value v;
+
+	*ns = 0xdeadbeef;
+	if (hrservo_value_parse(s, &v))
+		return -errno;
+	if (hrservo_value_to_ns(&v, MIN, MAX, cur, ns))
+		return -errno;
+	return 0;
+}
+
+TEST(absolute_units)
+{
+	uint32_t ns;
+
+	EXPECT_EQ(0, ns_of("1500us", 0, &ns));
+	EXPECT_EQ(1500000, ns);
+	EXPECT_EQ(0, ns_of("1.5ms", 0, &ns));
+	EXPECT_EQ(1500000, ns);
+	EXPECT_EQ(0, ns_of("1500000ns", 0, &ns));
+	EXPECT_EQ(1500000, ns);
+	EXPECT_EQ(0, ns_of("0.0015s", 0, &ns));
+	EXPECT_EQ(1500000, ns);
+	EXPECT_EQ(0, ns_of("1500\xc2\xb5s", 0, &ns));
+	EXPECT_EQ(1500000, ns);
+	EXPECT_EQ(0, ns_of("1234.567us", 0, &ns));
+	EXPECT_EQ(1234567, ns);
+	EXPECT_EQ(0, ns_of("0.5ns", 0, &ns));	/* rounds to even */
+	EXPECT_EQ(0, ns);
+	EXPECT_EQ(0, ns_of("1.000000001ms", 0, &ns));
+	EXPECT_EQ(1000000, ns);
+	EXPECT_EQ(0, ns_of("0us", 0, &ns));
+	EXPECT_EQ(0, ns);
+	EXPECT_EQ(0, ns_of(".5ms", 0, &ns));
+	EXPECT_EQ(500000, ns);
+	EXPECT_EQ(0, ns_of("2.ms", 0, &ns));
+	EXPECT_EQ(2000000, ns);
+}
+
+TEST(percent_of_range)
+{
+	uint32_t ns;
+
+	EXPECT_EQ(0, ns_of("0%", 0, &ns));
+	EXPECT_EQ(MIN, ns);
+	EXPECT_EQ(0, ns_of("50%", 0, &ns));
+	EXPECT_EQ(1500000, ns);
+	EXPECT_EQ(0, ns_of("100%", 0, &ns));
+	EXPECT_EQ(MAX, ns);
+	EXPECT_EQ(0, ns_of("12.5%", 0, &ns));
+	EXPECT_EQ(750000, ns);
+	/* Beyond the range resolves; the limit check is the caller's. */
+	EXPECT_EQ(0, ns_of("150%", 0, &ns));
+	EXPECT_EQ(3500000, ns);
+}
+
+TEST(relative)
+{
+	uint32_t ns;
+
+	EXPECT_EQ(0, ns_of("+10us", 1500000, &ns));
+	EXPECT_EQ(1510000, ns);
+	EXPECT_EQ(0, ns_of("-10us", 1500000, &ns));
+	EXPECT_EQ(1490000, ns);
+	EXPECT_EQ(0, ns_of("-5%", 1500000, &ns));
+	EXPECT_EQ(1400000, ns);
+	EXPECT_EQ(0, ns_of("+=0.1ms", 1500000, &ns));
+	EXPECT_EQ(1600000, ns);
+	EXPECT_EQ(0, ns_of("-=1500us", 1500000, &ns));
+	EXPECT_EQ(0, ns);
+	EXPECT_EQ(-ENODATA, ns_of("+10us", 0, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("-1501us", 1500000, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("+5s", 1500000, &ns));
+}
+
+TEST(angles_parse_but_need_calibration)
+{
+	struct hrservo_value v;
+	uint32_t ns;
+
+	ASSERT_EQ(0, hrservo_value_parse("-10deg", &v));
+	EXPECT_EQ(0, v.sign);			/* an absolute angle */
+	EXPECT_EQ(HRSERVO_UNIT_DEG, v.unit);
+	EXPECT_EQ(-10000000000LL, v.nano);
+	ASSERT_EQ(0, hrservo_value_parse("+=1.5rad", &v));
+	EXPECT_EQ(1, v.sign);
+	EXPECT_EQ(HRSERVO_UNIT_RAD, v.unit);
+	EXPECT_EQ(1500000000LL, v.nano);
+	EXPECT_EQ(-ENOTSUP, ns_of("90deg", 0, &ns));
+}
+
+TEST(garbage)
+{
+	static const char *const bad[] = {
+		"", "us", "1500", "1500 us", " 1500us", "1500us ", "1500uss",
+		"15x00us", "1.5.0ms", "1e3us", "0x10us", "--5us", "+-5us",
+		"+", "-", "=5us", "1500US", "1,5ms", "abc", "1500u", "%",
+		"1.0000000001ms", "nan", "inf",
+	};
+	struct hrservo_value v;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		errno = 0;
+		EXPECT_EQ(-1, hrservo_value_parse(bad[i], &v)) {
+			TH_LOG("accepted \"%s\"", bad[i]);
+		}
+		EXPECT_EQ(EINVAL, errno) {
+			TH_LOG("\"%s\": errno %d", bad[i], errno);
+		}
+	}
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_value_parse(NULL, &v));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST(overflow)
+{
+	struct hrservo_value v;
+	uint32_t ns;
+
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_value_parse("9000000001s", &v));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(-1, hrservo_value_parse("99999999999999999999999ns", &v));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(0, ns_of("4294967295ns", 0, &ns));
+	EXPECT_EQ(4294967295U, ns);
+	EXPECT_EQ(-ERANGE, ns_of("4294967296ns", 0, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("5s", 0, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("9000000000s", 0, &ns));
+}
+
+TEST(format)
+{
+	char buf[24];
+
+	EXPECT_STREQ("1500us", hrservo_format_ns(1500000, buf, sizeof(buf)));
+	EXPECT_STREQ("1500.5us", hrservo_format_ns(1500500, buf, sizeof(buf)));
+	EXPECT_STREQ("0.001us", hrservo_format_ns(1, buf, sizeof(buf)));
+	EXPECT_STREQ("0us", hrservo_format_ns(0, buf, sizeof(buf)));
+	EXPECT_STREQ("4294967.295us",
+		     hrservo_format_ns(4294967295U, buf, sizeof(buf)));
+}
+
+/* Round trip: every formatted width parses back to itself. */
+TEST(format_parse_round_trip)
+{
+	uint32_t vals[] = { 0, 1, 999, 1000, 1500500, 2500000, 4294967295U };
+	char buf[24];
+	uint32_t ns;
+
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		hrservo_format_ns(vals[i], buf, sizeof(buf));
+		ASSERT_EQ(0, ns_of(buf, 0, &ns));
+		EXPECT_EQ(vals[i], ns);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,965 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * servoctl - control hrservo servo controllers from the shell
+ *
+ * Exit status: 0 success, 1 runtime error, 2 usage error.
+ * See servoctl(1).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hrservo.h"
+
+#define EXIT_RUNTIME	1
+#define EXIT_USAGE	2
+
+static const char *prog = "servoctl";
+static const char *cmd = "";
+static bool opt_json;
+
+struct command {
+	const char *name;
+	const char *args;
+	const char *summary;
+	const char *help;
+	int (*run)(int argc, char **argv);
+};
+
+static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s%s", prog, cmd, *cmd ? ": " : "");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static const char *fmt_ns(uint32_t ns, char *buf)
+{
+	return hrservo_format_ns(ns, buf, 24);
+}
+
+static struct hrservo *open_ctrl(const char *spec)
+{
+	struct hrservo *h = hrservo_open(spec);
+
+	if (!h) {
+		if (errno == ENOENT)
+			err("%s: no such controller (see 'servoctl list')",
+			    spec);
+		else if (errno == EINVAL)
+			err("%s: not a controller; use hrservoN, N or /dev/hrservoN",
+			    spec);
+		else
+			err("%s: %s", spec, strerror(errno));
+	}
+	return h;
+}
+
+/* Print a JSON value and release it. */
+static void put_json(json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+					     JSON_C_TO_STRING_SPACED |
+					     JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/*
+ * Parse a channel index. Returns the channel, or -1 after printing an
+ * error that names it and the controller's range.
+ */
+static int parse_channel(struct hrservo *h, const char *s)
+{
+	unsigned int n = hrservo_num_channels(h);
+	char *end;
+	unsigned long ch;
+
+	errno = 0;
+	ch = strtoul(s, &end, 10);
+	if (!*s || *end || errno || s[0] == '-' || s[0] == '+') {
+		err("'%s' is not a channel number", s);
+		return -1;
+	}
+	if (ch >= n) {
+		err("channel %lu: %s has %u channels (0-%u)", ch,
+		    hrservo_name(h), n, n - 1);
+		return -1;
+	}
+	return (int)ch;
+}
+
+/* Common option parsing of the subcommands: --json and --help. */
+static int sub_opts(int argc, char **argv, const struct command *c,
+		    const char *extra_short, const struct option *extra,
+		    int (*handle)(int opt, const char *arg))
+{
+	struct option opts[16] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+	};
+	char shortopts[32];
+	int n = 2, opt;
+
+	for (; extra && extra->name && n < 15; extra++)
+		opts[n++] = *extra;
+	snprintf(shortopts, sizeof(shortopts), "jh%s",
+		 extra_short ? extra_short : "");
+	optind = 0;	/* restart getopt; options may follow arguments */
+	while ((opt = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			opt_json = true;
+			break;
+		case 'h':
+			printf("Usage: servoctl %s %s\n\n%s\n%s", c->name, c->args,
+			       c->summary, c->help);
+			exit(0);
+		default:
+			if (handle && handle(opt, optarg) == 0)
+				break;
+			fprintf(stderr, "Try 'servoctl %s --help'.\n", c->name);
+			exit(EXIT_USAGE);
+		}
+	}
+	return optind;
+}
+
+static const struct command commands[];
+
+static const struct command *find_command(const char *name)
+{
+	for (const struct command *c = commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+/* ---- list ---- */
+
+static int cmd_list(int argc, char **argv)
+{
+	struct hrservo_list *list;
+	json_object *arr = NULL;
+	int ret = 0;
+
+	if (sub_opts(argc, argv, find_command("list"), NULL, NULL, NULL) !=
+	    argc) {
+		err("takes no arguments");
+		return EXIT_USAGE;
+	}
+	list = hrservo_list_new();
+	if (!list) {
+		err("%s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (opt_json)
+		arr = json_object_new_array();
+	else if (hrservo_list_count(list))
+		printf("%-10s %-16s %8s %12s\n", "NAME", "BACKEND", "CHANNELS",
+		       "PERIOD");
+	for (size_t i = 0; i < hrservo_list_count(list); i++) {
+		const char *name = hrservo_list_name(list, i);
+		struct hrservo *h = hrservo_open(name);
+		uint32_t period = 0;
+		char b[24];
+
+		if (!h || hrservo_get_frame_period(h, &period, NULL, NULL)) {
+			err("%s: %s", name, strerror(errno));
+			ret = EXIT_RUNTIME;
+			hrservo_close(h);
+			continue;
+		}
+		if (opt_json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "name",
+					       json_object_new_string(name));
+			json_object_object_add(o, "backend",
+					       json_object_new_string(hrservo_backend(h)));
+			json_object_object_add(o, "channels",
+					       json_object_new_int(hrservo_num_channels(h)));
+			json_object_object_add(o, "frame_period_ns",
+					       json_object_new_int64(period));
+			json_object_array_add(arr, o);
+		} else {
+			printf("%-10s %-16s %8u %12s\n", name,
+			       hrservo_backend(h), hrservo_num_channels(h),
+			       fmt_ns(period, b));
+		}
+		hrservo_close(h);
+	}
+	if (opt_json)
+		put_json(arr);
+	hrservo_list_free(list);
+	return ret;
+}
+
+/* ---- info ---- */
+
+static int cmd_info(int argc, char **argv)
+{
+	uint32_t period, pmin, pmax;
+	struct hrservo *h;
+	int i;
+
+	i = sub_opts(argc, argv, find_command("info"), NULL, NULL, NULL);
+	if (argc - i != 1) {
+		err("expects one controller");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	if (hrservo_get_frame_period(h, &period, &pmin, &pmax)) {
+		err("%s: %s", argv[i], strerror(errno));
+		hrservo_close(h);
+		return EXIT_RUNTIME;
+	}
+	if (opt_json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "name",
+				       json_object_new_string(hrservo_name(h)));
+		json_object_object_add(o, "backend",
+				       json_object_new_string(hrservo_backend(h)));
+		json_object_object_add(o, "channels",
+				       json_object_new_int(hrservo_num_channels(h)));
+		json_object_object_add(o, "frame_period_ns",
+				       json_object_new_int64(period));
+		json_object_object_add(o, "frame_period_min_ns",
+				       json_object_new_int64(pmin));
+		json_object_object_add(o, "frame_period_max_ns",
+				       json_object_new_int64(pmax));
+		json_object_object_add(o, "pulse_min_ns",
+				       json_object_new_int64(hrservo_pulse_min_ns(h)));
+		json_object_object_add(o, "pulse_max_ns",
+				       json_object_new_int64(hrservo_pulse_max_ns(h)));
+		json_object_object_add(o, "resolution_ns",
+				       json_object_new_int64(hrservo_resolution_ns(h)));
+		put_json(o);
+	} else {
+		char a[24], b[24], c[24];
+
+		printf("name:          %s\n", hrservo_name(h));
+		printf("backend:       %s\n", hrservo_backend(h));
+		printf("channels:      %u\n", hrservo_num_channels(h));
+		printf("frame period:  %s (%s..%s)\n", fmt_ns(period, a),
+		       fmt_ns(pmin, b), fmt_ns(pmax, c));
+		printf("pulse bounds:  %s..%s\n",
+		       fmt_ns(hrservo_pulse_min_ns(h), a),
+		       fmt_ns(hrservo_pulse_max_ns(h), b));
+		printf("resolution:    %uns\n", hrservo_resolution_ns(h));
+	}
+	hrservo_close(h);
+	return 0;
+}
+
+/* ---- get ---- */
+
+/* Channels named on the command line, or all of them: a mask. */
+static int channel_args(struct hrservo *h, int argc, char **argv,
+			uint64_t *mask)
+{
+	unsigned int n = hrservo_num_channels(h);
+	int i, ch;
+
+	*mask = 0;
+	if (argc == 0 || (argc == 1 && !strcmp(argv[0], "all"))) {
+		*mask = n == 64 ? ~0ULL : (1ULL << n) - 1;
+		return 0;
+	}
+	for (i = 0; i < argc; i++) {
+		ch = parse_channel(h, argv[i]);
+		if (ch < 0)
+			return -1;
+		*mask |= 1ULL << ch;
+	}
+	return 0;
+}
+
+static json_object *channel_json(const struct hrservo_state *st,
+				 unsigned int c)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "channel", json_object_new_int(c));
+	json_object_object_add(o, "enabled",
+			       json_object_new_boolean(hrservo_state_enabled(st, c)));
+	json_object_object_add(o, "active",
+			       json_object_new_boolean(hrservo_state_active(st, c)));
+	json_object_object_add(o, "target_ns",
+			       json_object_new_int64(hrservo_state_target_ns(st, c)));
+	json_object_object_add(o, "pulse_ns",
+			       json_object_new_int64(hrservo_state_pulse_ns(st, c)));
+	json_object_object_add(o, "min_ns",
+			       json_object_new_int64(hrservo_state_min_ns(st, c)));
+	json_object_object_add(o, "max_ns",
+			       json_object_new_int64(hrservo_state_max_ns(st, c)));
+	return o;
+}
+
+static void print_state_header(void)
+{
+	printf("%3s %-8s %10s %10s %10s %10s\n", "CH", "STATE", "TARGET",
+	       "PULSE", "MIN", "MAX");
+}
+
+static void print_state_row(const struct hrservo_state *st, unsigned int c)
+{
+	char t[24], p[24], mn[24], mx[24];
+	uint32_t target = hrservo_state_target_ns(st, c);
+	uint32_t pulse = hrservo_state_pulse_ns(st, c);
+
+	printf("%3u %-8s %10s %10s %10s %10s\n", c,
+	       hrservo_state_enabled(st, c) ? "on" : "off",
+	       target ? fmt_ns(target, t) : "-",
+	       pulse ? fmt_ns(pulse, p) : "-",
+	       fmt_ns(hrservo_state_min_ns(st, c), mn),
+	       fmt_ns(hrservo_state_max_ns(st, c), mx));
+}
+
+static int cmd_get(int argc, char **argv)
+{
+	struct hrservo_state *st;
+	struct hrservo *h;
+	uint64_t mask;
+	int i, ret = EXIT_RUNTIME;
+
+	i = sub_opts(argc, argv, find_command("get"), NULL, NULL, NULL);
+	if (argc - i < 1) {
+		err("expects a controller");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	if (channel_args(h, argc - i - 1, argv + i + 1, &mask)) {
+		hrservo_close(h);
+		return EXIT_USAGE;
+	}
+	st = hrservo_read_state(h);
+	if (!st) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		goto out;
+	}
+	if (opt_json) {
+		json_object *o = json_object_new_object();
+		json_object *arr = json_object_new_array();
+
+		json_object_object_add(o, "controller",
+				       json_object_new_string(hrservo_name(h)));
+		for (unsigned int c = 0; c < hrservo_num_channels(h); c++)
+			if (mask & (1ULL << c))
+				json_object_array_add(arr, channel_json(st, c));
+		json_object_object_add(o, "channels", arr);
+		put_json(o);
+	} else {
+		print_state_header();
+		for (unsigned int c = 0; c < hrservo_num_channels(h); c++)
+			if (mask & (1ULL << c))
+				print_state_row(st, c);
+	}
+	ret = 0;
+	hrservo_state_free(st);
+out:
+	hrservo_close(h);
+	return ret;
+}
+
+/* ---- set ---- */
+
+/*
+ * Resolve CH=VALUE arguments into a batch against a state snapshot. Every
+ * argument is checked before anything is applied; on error, the message
+ * names the channel, the value and the limit.
+ */
+static int build_batch(struct hrservo *h, const struct hrservo_state *st,
+		       int argc, char **argv, struct hrservo_batch *b)
+{
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '='), chs[32], a[24], l[24];
+		struct hrservo_value v;
+		uint32_t ns, mn, mx;
+		int ch;
+
+		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(chs)) {
+			err("'%s': expected CHANNEL=VALUE, e.g. 3=1500us (nothing applied)",
+			    argv[i]);
+			return EXIT_USAGE;
+		}
+		snprintf(chs, sizeof(chs), "%.*s", (int)(eq - argv[i]), argv[i]);
+		ch = parse_channel(h, chs);
+		if (ch < 0)
+			return EXIT_USAGE;
+		if (hrservo_value_parse(eq + 1, &v)) {
+			err("channel %d: '%s' is not a value; use e.g. 1500us, 1.5ms, 50%%, +10us (nothing applied)",
+			    ch, eq + 1);
+			return EXIT_USAGE;
+		}
+		mn = hrservo_state_min_ns(st, ch);
+		mx = hrservo_state_max_ns(st, ch);
+		if (hrservo_value_to_ns(&v, mn, mx,
+					hrservo_state_target_ns(st, ch), &ns)) {
+			if (errno == ENODATA)
+				err("channel %d: '%s' is relative, but the channel has no target yet (nothing applied)",
+				    ch, eq + 1);
+			else if (errno == ENOTSUP)
+				err("channel %d: '%s' needs a calibration for angles (nothing applied)",
+				    ch, eq + 1);
+			else
+				err("channel %d: '%s' is out of range (nothing applied)",
+				    ch, eq + 1);
+			return EXIT_RUNTIME;
+		}
+		if (ns < mn || ns > mx) {
+			err("channel %d: %s is %s %s %s (nothing applied)", ch,
+			    fmt_ns(ns, a), ns < mn ? "below" : "above",
+			    ns < mn ? "min" : "max", fmt_ns(ns < mn ? mn : mx, l));
+			return EXIT_RUNTIME;
+		}
+		if (hrservo_batch_add(b, (unsigned int)ch, ns)) {
+			err("channel %d is given twice (nothing applied)", ch);
+			return EXIT_USAGE;
+		}
+	}
+	return 0;
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct hrservo_batch *b = NULL;
+	struct hrservo_state *st = NULL;
+	struct hrservo *h;
+	int i, ret = EXIT_RUNTIME;
+
+	i = sub_opts(argc, argv, find_command("set"), NULL, NULL, NULL);
+	if (argc - i < 2) {
+		err("expects a controller and CHANNEL=VALUE arguments");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	b = hrservo_batch_new();
+	st = hrservo_read_state(h);
+	if (!b || !st) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		goto out;
+	}
+	ret = build_batch(h, st, argc - i - 1, argv + i + 1, b);
+	if (ret)
+		goto out;
+	if (hrservo_apply(h, b)) {
+		err("%s: %s (nothing applied)", hrservo_name(h),
+		    errno == ERANGE ? "a value is outside its limits (they changed meanwhile)" :
+		    strerror(errno));
+		ret = EXIT_RUNTIME;
+	}
+out:
+	hrservo_state_free(st);
+	hrservo_batch_free(b);
+	hrservo_close(h);
+	return ret;
+}
+
+/* ---- release ---- */
+
+static int cmd_release(int argc, char **argv)
+{
+	struct hrservo *h;
+	uint64_t mask;
+	int i, ret = 0;
+
+	i = sub_opts(argc, argv, find_command("release"), NULL, NULL, NULL);
+	if (argc - i < 1) {
+		err("expects a controller");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	if (channel_args(h, argc - i - 1, argv + i + 1, &mask)) {
+		hrservo_close(h);
+		return EXIT_USAGE;
+	}
+	if (hrservo_release(h, mask)) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		ret = EXIT_RUNTIME;
+	}
+	hrservo_close(h);
+	return ret;
+}
+
+/* ---- limits ---- */
+
+/* An absolute time value ("1000us"), for limits. */
+static int parse_abs_ns(const char *s, uint32_t *ns)
+{
+	struct hrservo_value v;
+
+	if (hrservo_value_parse(s, &v) || v.sign ||
+	    v.unit == HRSERVO_UNIT_PERCENT || v.unit == HRSERVO_UNIT_DEG ||
+	    v.unit == HRSERVO_UNIT_RAD)
+		return -1;
+	return hrservo_value_to_ns(&v, 0, 0, 0, ns);
+}
+
+struct limit_change {
+	unsigned int ch;
+	uint32_t min_ns, max_ns, old_min, old_max;
+};
+
+static int cmd_limits(int argc, char **argv)
+{
+	struct limit_change chg[HRSERVO_MAX_CHANNELS];
+	struct hrservo_state *st = NULL;
+	struct hrservo *h;
+	uint64_t seen = 0;
+	int i, n = 0, ret = EXIT_RUNTIME;
+
+	i = sub_opts(argc, argv, find_command("limits"), NULL, NULL, NULL);
+	if (argc - i < 1) {
+		err("expects a controller");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	st = hrservo_read_state(h);
+	if (!st) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		goto out;
+	}
+
+	/* Without CH=MIN:MAX arguments: show. */
+	if (argc - i == 1 || !strchr(argv[i + 1], '=')) {
+		uint64_t mask;
+
+		if (channel_args(h, argc - i - 1, argv + i + 1, &mask)) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if (opt_json) {
+			json_object *arr = json_object_new_array();
+
+			for (unsigned int c = 0; c < hrservo_num_channels(h); c++) {
+				json_object *o;
+
+				if (!(mask & (1ULL << c)))
+					continue;
+				o = json_object_new_object();
+				json_object_object_add(o, "channel",
+						       json_object_new_int(c));
+				json_object_object_add(o, "min_ns",
+						       json_object_new_int64(hrservo_state_min_ns(st, c)));
+				json_object_object_add(o, "max_ns",
+						       json_object_new_int64(hrservo_state_max_ns(st, c)));
+				json_object_array_add(arr, o);
+			}
+			put_json(arr);
+		} else {
+			printf("%3s %10s %10s\n", "CH", "MIN", "MAX");
+			for (unsigned int c = 0; c < hrservo_num_channels(h); c++) {
+				char a[24], b[24];
+
+				if (mask & (1ULL << c))
+					printf("%3u %10s %10s\n", c,
+					       fmt_ns(hrservo_state_min_ns(st, c), a),
+					       fmt_ns(hrservo_state_max_ns(st, c), b));
+			}
+		}
+		ret = 0;
+		goto out;
+	}
+
+	/* CH=MIN:MAX ...: check everything, then apply, undo on failure. */
+	for (int k = i + 1; k < argc; k++, n++) {
+		char *eq = strchr(argv[k], '='), *colon, chs[32], a[24], b[24];
+		struct limit_change *c = &chg[n];
+		int ch;
+
+		colon = eq ? strchr(eq, ':') : NULL;
+		if (!eq || !colon || eq == argv[k] ||
+		    (size_t)(eq - argv[k]) >= sizeof(chs)) {
+			err("'%s': expected CHANNEL=MIN:MAX, e.g. 3=1000us:2000us (nothing applied)",
+			    argv[k]);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		snprintf(chs, sizeof(chs), "%.*s", (int)(eq - argv[k]), argv[k]);
+		ch = parse_channel(h, chs);
+		if (ch < 0) {
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if (seen & (1ULL << ch)) {
+			err("channel %d is given twice (nothing applied)", ch);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		seen |= 1ULL << ch;
+		*colon = '\0';
+		c->ch = (unsigned int)ch;
+		c->old_min = hrservo_state_min_ns(st, ch);
+		c->old_max = hrservo_state_max_ns(st, ch);
+		if ((eq[1] && parse_abs_ns(eq + 1, &c->min_ns)) ||
+		    (colon[1] && parse_abs_ns(colon + 1, &c->max_ns))) {
+			err("channel %d: limits must be times such as 1000us or 2.1ms (nothing applied)",
+			    ch);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		if (!eq[1])
+			c->min_ns = c->old_min;
+		if (!colon[1])
+			c->max_ns = c->old_max;
+		if (c->min_ns < hrservo_pulse_min_ns(h) ||
+		    c->max_ns > hrservo_pulse_max_ns(h) ||
+		    c->min_ns >= c->max_ns) {
+			char pa[24], pb[24];
+
+			err("channel %d: limits %s:%s invalid; need %s <= min < max <= %s (nothing applied)",
+			    ch, fmt_ns(c->min_ns, a), fmt_ns(c->max_ns, b),
+			    fmt_ns(hrservo_pulse_min_ns(h), pa),
+			    fmt_ns(hrservo_pulse_max_ns(h), pb));
+			goto out;
+		}
+		if (hrservo_state_enabled(st, ch) &&
+		    (hrservo_state_target_ns(st, ch) < c->min_ns ||
+		     hrservo_state_target_ns(st, ch) > c->max_ns)) {
+			err("channel %d: its target %s lies outside %s:%s; move or release it first (nothing applied)",
+			    ch, fmt_ns(hrservo_state_target_ns(st, ch), a),
+			    fmt_ns(c->min_ns, b), fmt_ns(c->max_ns, chs));
+			goto out;
+		}
+	}
+	for (int k = 0; k < n; k++) {
+		if (!hrservo_set_limits(h, chg[k].ch, chg[k].min_ns,
+					chg[k].max_ns))
+			continue;
+		err("channel %u: %s (nothing applied)", chg[k].ch,
+		    strerror(errno));
+		while (k-- > 0)
+			hrservo_set_limits(h, chg[k].ch, chg[k].old_min,
+					   chg[k].old_max);
+		goto out;
+	}
+	ret = 0;
+out:
+	hrservo_state_free(st);
+	hrservo_close(h);
+	return ret;
+}
+
+/* ---- monitor ---- */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static bool chan_changed(const struct hrservo_state *a,
+			 const struct hrservo_state *b, unsigned int c)
+{
+	return hrservo_state_enabled(a, c) != hrservo_state_enabled(b, c) ||
+	       hrservo_state_target_ns(a, c) != hrservo_state_target_ns(b, c) ||
+	       hrservo_state_pulse_ns(a, c) != hrservo_state_pulse_ns(b, c) ||
+	       hrservo_state_min_ns(a, c) != hrservo_state_min_ns(b, c) ||
+	       hrservo_state_max_ns(a, c) != hrservo_state_max_ns(b, c);
+}
+
+static void draw_table(struct hrservo *h, const struct hrservo_state *st)
+{
+	/* Home, clear: redraw in place. */
+	printf("\033[H\033[J%s (%s), %u channels; Ctrl-C to quit\n\n",
+	       hrservo_name(h), hrservo_backend(h), hrservo_num_channels(h));
+	print_state_header();
+	for (unsigned int c = 0; c < hrservo_num_channels(h); c++)
+		print_state_row(st, c);
+	fflush(stdout);
+}
+
+/* One line (or JSON object) per changed channel; returns lines printed. */
+static long print_changes(struct hrservo *h, const struct hrservo_state *old,
+			  const struct hrservo_state *st)
+{
+	double t = (double)now_ns() / 1e9;
+	long lines = 0;
+
+	for (unsigned int c = 0; c < hrservo_num_channels(h); c++) {
+		char a[24], b[24];
+
+		if (old && !chan_changed(old, st, c))
+			continue;
+		if (opt_json) {
+			json_object *o = channel_json(st, c);
+
+			json_object_object_add(o, "time", json_object_new_double(t));
+			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+		} else {
+			uint32_t tg = hrservo_state_target_ns(st, c);
+			uint32_t p = hrservo_state_pulse_ns(st, c);
+
+			printf("%.6f %s ch%u %s target=%s pulse=%s\n", t,
+			       hrservo_name(h), c,
+			       hrservo_state_enabled(st, c) ? "on" : "off",
+			       tg ? fmt_ns(tg, a) : "-", p ? fmt_ns(p, b) : "-");
+		}
+		lines++;
+	}
+	fflush(stdout);
+	return lines;
+}
+
+static long opt_count = -1;
+
+static int monitor_opt(int opt, const char *arg)
+{
+	char *end;
+
+	if (opt != 'n')
+		return -1;
+	errno = 0;
+	opt_count = strtol(arg, &end, 10);
+	if (!*arg || *end || errno || opt_count < 1) {
+		err("--count: '%s' is not a positive number", arg);
+		exit(EXIT_USAGE);
+	}
+	return 0;
+}
+
+static int cmd_monitor(int argc, char **argv)
+{
+	static const struct option extra[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct hrservo_state *st = NULL, *old = NULL;
+	uint64_t reread_at = 0;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct hrservo *h;
+	uint32_t period;
+	bool tty;
+	int i, fd, ret = 0;
+	long printed = 0;
+
+	i = sub_opts(argc, argv, find_command("monitor"), "n:", extra,
+		     monitor_opt);
+	if (argc - i != 1) {
+		err("expects one controller");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	fd = hrservo_event_fd(h);
+	if (fd < 0 || hrservo_get_frame_period(h, &period, NULL, NULL)) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		hrservo_close(h);
+		return EXIT_RUNTIME;
+	}
+	tty = !opt_json && isatty(STDOUT_FILENO);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	st = hrservo_read_state(h);
+	if (!st)
+		goto fail;
+	/* The initial state is shown in full; --count counts changes only. */
+	if (tty)
+		draw_table(h, st);
+	else
+		print_changes(h, NULL, st);
+
+	while (!stop && (opt_count < 0 || printed < opt_count)) {
+		struct hrservo_event_data ev;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int timeout = -1, n;
+		bool changed = false;
+
+		if (reread_at) {
+			uint64_t now = now_ns();
+
+			timeout = reread_at > now ?
+				  (int)((reread_at - now) / 1000000) + 1 : 0;
+		}
+		n = poll(&pfd, 1, timeout);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		while (!hrservo_read_event(h, &ev, 0)) {
+			if (ev.type == HRSERVO_EV_REMOVED) {
+				err("%s: controller removed", hrservo_name(h));
+				ret = EXIT_RUNTIME;
+				goto out;
+			}
+			if (ev.type == HRSERVO_EV_PERIOD)
+				period = ev.value;
+			changed = true;
+		}
+		if (errno == ENODEV) {
+			err("%s: controller removed", hrservo_name(h));
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
+		/* The pulse in effect follows at the next frame boundary. */
+		if (changed)
+			reread_at = now_ns() + period + 2000000;
+		else if (reread_at && now_ns() >= reread_at)
+			reread_at = 0;
+		else if (!changed)
+			continue;
+
+		hrservo_state_free(old);
+		old = st;
+		st = hrservo_read_state(h);
+		if (!st)
+			goto fail;
+		if (tty)
+			draw_table(h, st);
+		else
+			printed += print_changes(h, old, st);
+	}
+	goto out;
+
+fail:
+	err("%s: %s", hrservo_name(h), strerror(errno));
+	ret = EXIT_RUNTIME;
+out:
+	hrservo_state_free(old);
+	hrservo_state_free(st);
+	hrservo_close(h);
+	return ret;
+}
+
+/* ---- main ---- */
+
+static const struct command commands[] = {
+	{ "list", "[--json]", "List the controllers on this system.",
+	  "\nOne line per controller: name, backend, channels, frame period.\n",
+	  cmd_list },
+	{ "info", "[--json] CTRL", "Show a controller's properties.",
+	  "\nCTRL is hrservoN, N or /dev/hrservoN.\n", cmd_info },
+	{ "get", "[--json] CTRL [CH...|all]",
+	  "Show the state of channels (all by default).",
+	  "\nFor each channel: on/off, target, pulse width in effect, limits.\n",
+	  cmd_get },
+	{ "set", "CTRL CH=VALUE [CH=VALUE...]",
+	  "Set targets, all at once at the next frame, or none.",
+	  "\nVALUE is a pulse width: 1500us, 1.5ms, 1500000ns; 50% (of the\n"
+	  "channel's min..max); or relative to the current target: +10us,\n"
+	  "-5%. Values outside the channel's limits are refused.\n",
+	  cmd_set },
+	{ "release", "CTRL [CH...|all]",
+	  "Stop the pulses of channels (all by default).",
+	  "\nA pulse in progress ends at its full width; none follows.\n",
+	  cmd_release },
+	{ "limits", "[--json] CTRL [CH...] | CTRL CH=MIN:MAX...",
+	  "Show or set the pulse limits of channels.",
+	  "\nCH=MIN:MAX sets both (1000us:2000us); leave one out to keep it\n"
+	  "(3=:2100us). All changes are checked first; nothing is applied\n"
+	  "unless all are valid.\n",
+	  cmd_limits },
+	{ "monitor", "[--json] [--count N] CTRL",
+	  "Follow the state of a controller.",
+	  "\nOn a terminal, a table that redraws on every change; otherwise\n"
+	  "the state of every channel, then one line per channel change\n"
+	  "(JSON Lines with --json). Sleeps in poll() between changes.\n"
+	  "--count N exits after N change lines. Exits 1 if the controller\n"
+	  "is removed.\n",
+	  cmd_monitor },
+	{ NULL, NULL, NULL, NULL, NULL }
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: servoctl [--json] COMMAND [ARGS...]\n\n"
+		"Control hrservo servo controllers.\n\nCommands:\n");
+	for (const struct command *c = commands; c->name; c++)
+		fprintf(f, "  %-8s %s\n", c->name, c->summary);
+	fprintf(f, "\nOptions:\n"
+		"  -j, --json     machine-readable output (commands that read)\n"
+		"  -h, --help     this help; 'servoctl COMMAND --help' for one command\n"
+		"  -V, --version  show the version\n\n"
+		"Exit status: 0 success, 1 runtime error, 2 usage error.\n"
+		"See servoctl(1).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct command *c;
+	int opt;
+
+	while ((opt = getopt_long(argc, argv, "+jhV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j':
+			opt_json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("servoctl (hrservo) API %u\n", hrservo_api_version());
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[optind], "help")) {
+		if (optind + 1 < argc && (c = find_command(argv[optind + 1]))) {
+			printf("Usage: servoctl %s %s\n\n%s\n%s", c->name, c->args,
+			       c->summary, c->help);
+			return 0;
+		}
+		usage(stdout);
+		return 0;
+	}
+	c = find_command(argv[optind]);
+	if (!c) {
+		fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[optind]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = c->name;
+	return c->run(argc - optind, argv + optind);
+}
