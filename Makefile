@@ -106,7 +106,8 @@ harness: $(KSRC)/.stamp
 $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
-tests: $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) hrservo-measure)
+tests: $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) hrservo-measure \
+	hrservo-set-rate)
 
 $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
@@ -120,6 +121,12 @@ $(TESTBIN)/hrservo-measure: bench/measure.c tests/driver/testlib.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
 		tests/driver/testlib.c
+
+$(TESTBIN)/hrservo-set-rate: bench/set-rate.c lib/hrservo.h \
+		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhrservo \
+		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # Host unit tests run under ASan and UBSan.
 $(TESTBIN)/logic_test: tests/unit/logic_test.c driver/hrservo-logic.c \
@@ -138,10 +145,10 @@ unit: $(addprefix $(TESTBIN)/,$(UNIT_TESTS))
 check:
 	@tests/check
 
-demo: deps modules-test tests
+demo: deps modules-test userspace tests
 	@tests/demo
 
-bench: deps modules-test tests
+bench: deps modules-test userspace tests
 	@bench/run
 
 lint: harness
