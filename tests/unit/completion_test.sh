@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Host test of tools/servoctl.bash-completion against a fake sysfs class
+# directory. Prints TAP.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. /usr/share/bash-completion/bash_completion
+. "$top/tools/servoctl.bash-completion"
+fake=$(mktemp -d)
+trap 'rm -rf "$fake"' EXIT
+mkdir -p "$fake/hrservo0" "$fake/hrservo1"
+echo 3 > "$fake/hrservo0/channels"
+export HRSERVO_SYSFS_CLASS=$fake
+
+n=0 fail=0
+check() {	# expected-words... -- command line (last word is completed)
+	local expect=() line
+	while [ "$1" != -- ]; do expect+=("$1"); shift; done
+	shift
+	line="$*"
+	COMP_WORDS=("$@")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	COMP_LINE=$line
+	COMP_POINT=${#line}
+	COMPREPLY=()
+	_servoctl
+	n=$((n + 1))
+	if [ "${COMPREPLY[*]}" = "${expect[*]}" ]; then
+		echo "ok $n completes '$line'"
+	else
+		echo "not ok $n completes '$line': got '${COMPREPLY[*]}', expected '${expect[*]}'"
+		fail=$((fail + 1))
+	fi
+}
+
+echo "1..7"
+check set -- servoctl se
+check list limits -- servoctl li
+check list -- servoctl lis
+check hrservo0 hrservo1 -- servoctl get hr
+check 0= 1= 2= -- servoctl set hrservo0 ""
+check all 0 1 2 -- servoctl release hrservo0 ""
+check --json --help --count -- servoctl monitor --
+exit $((fail > 0))
