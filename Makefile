@@ -51,7 +51,13 @@ ASAN_TOOLS := $(BUILD)/asan/servoctl
 
 all: modules userspace tests
 
-userspace: $(LIBS) $(TOOLS) $(ASAN_TOOLS)
+userspace: $(LIBS) $(TOOLS) $(ASAN_TOOLS) $(BUILD)/examples/sweep
+
+# The examples build as a user would: against the header and the library.
+$(BUILD)/examples/%: examples/%.c lib/hrservo.h $(BUILD)/lib/libhrservo.so
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -std=c11 $(WARN) -Ilib -o $@ $< -L$(BUILD)/lib -lhrservo \
+		-Wl,-rpath,'$$ORIGIN/../lib'
 
 $(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
 	@mkdir -p $(dir $@)

@@ -37,6 +37,15 @@ static uint64_t absdiff(uint64_t a, uint64_t b)
 	return a > b ? a - b : b - a;
 }
 
+static int count_of(const char *s, const char *needle)
+{
+	int n = 0;
+
+	for (; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
 static void drain(int fd, char *buf, size_t size, size_t *len)
 {
 	ssize_t r = read(fd, buf + *len, size - 1 - *len);
@@ -395,6 +404,28 @@ TEST_F(cli, monitor_follows_changes)
 		TH_LOG("%s", self->r.out);
 	EXPECT_NE(NULL, strstr(self->r.out,
 			       " ch1 on target=1300us pulse=1300us\n"));
+}
+
+/* On a terminal (a pty from script(1)), monitor redraws a table. */
+TEST_F(cli, monitor_table_on_a_tty)
+{
+	char cmdline[512];
+	struct proc p;
+
+	snprintf(cmdline, sizeof(cmdline), "%s monitor %s", servoctl(),
+		 self->c.name);
+	ASSERT_EQ(0, proc_start((char *const[]){ "/usr/bin/script", "-q",
+		  "-e", "-c", cmdline, "/dev/null", NULL }, &p, &self->r));
+	EXPECT_EQ(1, proc_collect(&p, &self->r, "Ctrl-C to quit", 20000));
+	EXPECT_EQ(0, tl_set1(self->c.fd, 5, 1800 * US));
+	EXPECT_EQ(1, proc_collect(&p, &self->r, "1800us     1800us", 20000))
+		TH_LOG("%s", self->r.out);
+	kill(p.pid, SIGTERM);
+	proc_finish(&p, &self->r);
+	EXPECT_NE(NULL, strstr(self->r.out, " CH STATE "));
+	/* Redrawn in place: the initial table, then at least one change. */
+	EXPECT_GE(count_of(self->r.out, "\033[H\033[J"), 2);
+	memset(self->r.err, 0, sizeof(self->r.err));
 }
 
 TEST(monitor_ends_on_removal)
