@@ -28,7 +28,8 @@ WARN := -Wall -Wextra -Werror
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver
 
-GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test
+GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
+	lib_test
 UNIT_TESTS := logic_test value_test
 
 # libhrservo and servoctl
@@ -120,6 +121,13 @@ $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
 		tests/driver/testlib.c
+
+# The library test compiles the library in, under the sanitizers.
+$(TESTBIN)/lib_test: tests/driver/lib_test.c tests/driver/testlib.c \
+		tests/driver/testlib.h $(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib -Itests/driver $(SAN) -o $@ $< \
+		tests/driver/testlib.c $(LIB_SRCS) -lm
 
 # Guest program of make demo and make bench.
 $(TESTBIN)/hrservo-measure: bench/measure.c tests/driver/testlib.c \
