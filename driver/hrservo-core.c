@@ -42,7 +42,10 @@ EXPORT_TRACEPOINT_SYMBOL_GPL(hrservo_edge);
  * struct hrservo_channel - state of one channel
  * @target_ns: last target given, 0 if none yet
  * @pulse_ns: pulse width in effect in the current frame, 0 for none
- * @enabled: emit @target_ns from the next frame on
+ * @enabled: emit pulses from the next frame on
+ * @max_speed: speed limit in ns/s, 0 for none
+ * @max_accel: acceleration limit in ns/s^2, 0 for none
+ * @motion: emitted position and speed, for the speed and acceleration limits
  *
  * All fields are protected by the owning controller's lock.
  */
@@ -50,6 +53,9 @@ struct hrservo_channel {
 	u32 target_ns;
 	u32 pulse_ns;
 	bool enabled;
+	u32 max_speed;
+	u32 max_accel;
+	struct hrservo_motion motion;
 };
 
 /**
@@ -62,7 +68,7 @@ struct hrservo_ch_attr {
 	unsigned int ch;
 };
 
-#define HRSERVO_CH_ATTRS	5
+#define HRSERVO_CH_ATTRS	7
 
 /**
  * struct hrservo_ctrl - one servo controller
@@ -205,6 +211,31 @@ static void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
 	}
 }
 
+/*
+ * The pulse width of an enabled channel for this frame: @desired_ns,
+ * approached within the channel's speed and acceleration limits, and never
+ * outside its min/max limits. Call with ctrl->lock held.
+ */
+static u32 hrservo_channel_step(struct hrservo_ctrl *ctrl,
+				struct hrservo_channel *ch, unsigned int c,
+				u32 desired_ns)
+{
+	const struct hrservo_chan_limits *l = &ctrl->lim[c];
+	s64 pos;
+
+	hrservo_motion_step(&ch->motion, (s64)desired_ns << HRSERVO_Q,
+			    hrservo_rate_per_frame(ch->max_speed,
+						   ctrl->period_ns, 1),
+			    hrservo_rate_per_frame(ch->max_accel,
+						   ctrl->period_ns, 2));
+	pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
+	if (pos < l->min_ns)
+		pos = l->min_ns;
+	else if (pos > l->max_ns)
+		pos = l->max_ns;
+	return (u32)pos;
+}
+
 /**
  * hrservo_frame_begin() - latch the pulses of the frame that begins now
  * @ctrl: the controller
@@ -234,7 +265,13 @@ u64 hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	for (i = 0; i < ctrl->nchannels; i++) {
 		struct hrservo_channel *ch = &ctrl->ch[i];
 
-		ch->pulse_ns = ch->enabled ? ch->target_ns : 0;
+		if (!ch->enabled) {
+			ch->pulse_ns = 0;
+			ch->motion.valid = false;
+		} else {
+			ch->pulse_ns = hrservo_channel_step(ctrl, ch, i,
+							    ch->target_ns);
+		}
 		pulse_ns[i] = ch->pulse_ns;
 		if (ch->pulse_ns)
 			active |= BIT_ULL(i);
@@ -382,12 +419,28 @@ static int hrservo_enable_channel(struct hrservo_ctrl *ctrl, unsigned int c)
 	return hrservo_set_targets(ctrl, &t, 1);
 }
 
-/* Which bounds hrservo_set_limits() changes; the other keeps its value. */
+/* Which limits hrservo_set_limits() changes; the others keep their value. */
 #define HRSERVO_SET_MIN		BIT(0)
 #define HRSERVO_SET_MAX		BIT(1)
+#define HRSERVO_SET_SPEED	BIT(2)
+#define HRSERVO_SET_ACCEL	BIT(3)
+
+/**
+ * struct hrservo_lim_req - new limits of a channel
+ * @min_ns: lower pulse limit
+ * @max_ns: upper pulse limit
+ * @speed: speed limit, ns/s
+ * @accel: acceleration limit, ns/s^2
+ */
+struct hrservo_lim_req {
+	u32 min_ns;
+	u32 max_ns;
+	u32 speed;
+	u32 accel;
+};
 
 static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
-			      u32 min_ns, u32 max_ns, unsigned int which)
+			      struct hrservo_lim_req r, unsigned int which)
 {
 	struct hrservo_channel *ch = &ctrl->ch[c];
 	unsigned long flags;
@@ -396,37 +449,42 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (!(which & HRSERVO_SET_MIN))
-		min_ns = ctrl->lim[c].min_ns;
+		r.min_ns = ctrl->lim[c].min_ns;
 	if (!(which & HRSERVO_SET_MAX))
-		max_ns = ctrl->lim[c].max_ns;
+		r.max_ns = ctrl->lim[c].max_ns;
+	if (!(which & HRSERVO_SET_SPEED))
+		r.speed = ch->max_speed;
+	if (!(which & HRSERVO_SET_ACCEL))
+		r.accel = ch->max_accel;
 	period = ctrl->next_period_ns;
 	if (ctrl->dead)
 		ret = -ENODEV;
-	else if (hrservo_check_limits(min_ns, max_ns, period))
+	else if (hrservo_check_limits(r.min_ns, r.max_ns, period))
 		ret = -ERANGE;
 	else if (ch->enabled &&
-		 (ch->target_ns < min_ns || ch->target_ns > max_ns))
+		 (ch->target_ns < r.min_ns || ch->target_ns > r.max_ns))
 		ret = -EBUSY;
 	else
 		ret = 0;
 	if (!ret) {
-		ctrl->lim[c].min_ns = min_ns;
-		ctrl->lim[c].max_ns = max_ns;
+		ctrl->lim[c].min_ns = r.min_ns;
+		ctrl->lim[c].max_ns = r.max_ns;
+		ch->max_speed = r.speed;
+		ch->max_accel = r.accel;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
 	if (!ret)
 		hrservo_emit(ctrl, HRSERVO_EVENT_STATE, BIT_ULL(c), 0);
-
-	if (ret == -ERANGE)
+	else if (ret == -ERANGE)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "channel %u: limits [%u, %u] ns invalid, need %u <= min < max <= %u\n",
-				    c, min_ns, max_ns, HRSERVO_PULSE_MIN_NS,
+				    c, r.min_ns, r.max_ns, HRSERVO_PULSE_MIN_NS,
 				    hrservo_pulse_max_for_period(period));
 	else if (ret == -EBUSY)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "channel %u: limits [%u, %u] ns exclude its target\n",
-				    c, min_ns, max_ns);
+				    c, r.min_ns, r.max_ns);
 	return ret;
 }
 
@@ -705,14 +763,25 @@ static long hrservo_ioc_limits(struct hrservo_ctrl *ctrl, void __user *arg,
 				    req.channel, ctrl->nchannels);
 		return -EINVAL;
 	}
-	if (set)
-		return hrservo_set_limits(ctrl, req.channel, req.min_ns,
-					  req.max_ns,
-					  HRSERVO_SET_MIN | HRSERVO_SET_MAX);
+	if (set) {
+		struct hrservo_lim_req r = {
+			.min_ns = req.min_ns,
+			.max_ns = req.max_ns,
+			.speed = req.max_speed_ns_per_s,
+			.accel = req.max_accel_ns_per_s2,
+		};
+
+		return hrservo_set_limits(ctrl, req.channel, r,
+					  HRSERVO_SET_MIN | HRSERVO_SET_MAX |
+					  HRSERVO_SET_SPEED |
+					  HRSERVO_SET_ACCEL);
+	}
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	req.min_ns = ctrl->lim[req.channel].min_ns;
 	req.max_ns = ctrl->lim[req.channel].max_ns;
+	req.max_speed_ns_per_s = ctrl->ch[req.channel].max_speed;
+	req.max_accel_ns_per_s2 = ctrl->ch[req.channel].max_accel;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
 }
@@ -874,6 +943,8 @@ enum hrservo_ch_attr_kind {
 	HRSERVO_CH_MIN,
 	HRSERVO_CH_MAX,
 	HRSERVO_CH_ENABLE,
+	HRSERVO_CH_SPEED,
+	HRSERVO_CH_ACCEL,
 };
 
 static const char * const hrservo_ch_attr_names[HRSERVO_CH_ATTRS] = {
@@ -882,6 +953,8 @@ static const char * const hrservo_ch_attr_names[HRSERVO_CH_ATTRS] = {
 	[HRSERVO_CH_MIN] = "min_ns",
 	[HRSERVO_CH_MAX] = "max_ns",
 	[HRSERVO_CH_ENABLE] = "enable",
+	[HRSERVO_CH_SPEED] = "max_speed_ns_per_s",
+	[HRSERVO_CH_ACCEL] = "max_accel_ns_per_s2",
 };
 
 static enum hrservo_ch_attr_kind hrservo_ch_kind(struct hrservo_ctrl *ctrl,
@@ -917,6 +990,12 @@ static ssize_t hrservo_ch_show(struct device *dev,
 	case HRSERVO_CH_ENABLE:
 		v = ch->enabled;
 		break;
+	case HRSERVO_CH_SPEED:
+		v = ch->max_speed;
+		break;
+	case HRSERVO_CH_ACCEL:
+		v = ch->max_accel;
+		break;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return sysfs_emit(buf, "%u\n", v);
@@ -930,6 +1009,7 @@ static ssize_t hrservo_ch_store(struct device *dev,
 						 attr);
 	struct hrservo_ctrl *ctrl = to_ctrl(dev);
 	struct hrservo_target t = { .channel = a->ch };
+	struct hrservo_lim_req r = { };
 	u32 val;
 	int ret;
 
@@ -943,10 +1023,20 @@ static ssize_t hrservo_ch_store(struct device *dev,
 		ret = hrservo_set_targets(ctrl, &t, 1);
 		break;
 	case HRSERVO_CH_MIN:
-		ret = hrservo_set_limits(ctrl, a->ch, val, 0, HRSERVO_SET_MIN);
+		r.min_ns = val;
+		ret = hrservo_set_limits(ctrl, a->ch, r, HRSERVO_SET_MIN);
 		break;
 	case HRSERVO_CH_MAX:
-		ret = hrservo_set_limits(ctrl, a->ch, 0, val, HRSERVO_SET_MAX);
+		r.max_ns = val;
+		ret = hrservo_set_limits(ctrl, a->ch, r, HRSERVO_SET_MAX);
+		break;
+	case HRSERVO_CH_SPEED:
+		r.speed = val;
+		ret = hrservo_set_limits(ctrl, a->ch, r, HRSERVO_SET_SPEED);
+		break;
+	case HRSERVO_CH_ACCEL:
+		r.accel = val;
+		ret = hrservo_set_limits(ctrl, a->ch, r, HRSERVO_SET_ACCEL);
 		break;
 	case HRSERVO_CH_ENABLE:
 		if (val > 1)

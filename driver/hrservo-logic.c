@@ -292,3 +292,121 @@ int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
 	return *nlines ? 0 : -EINVAL;
 }
 EXPORT_SYMBOL_GPL(hrservo_parse_lines);
+
+#define HRSERVO_NSEC_PER_SEC	1000000000ULL
+
+/* a * b / 10^9 without overflow for a / 10^9 * b < 2^64. */
+static u64 hrservo_mul_div_1e9(u64 a, u64 b)
+{
+	return (a / HRSERVO_NSEC_PER_SEC) * b +
+	       (a % HRSERVO_NSEC_PER_SEC) * b / HRSERVO_NSEC_PER_SEC;
+}
+
+/**
+ * hrservo_rate_per_frame() - a per-second limit in per-frame units
+ * @rate: ns per second (@power 1: a speed) or ns per second squared
+ *	(@power 2: an acceleration); 0 for no limit
+ * @period_ns: frame period
+ * @power: 1 or 2
+ *
+ * Return: the limit in 1/65536 ns per frame (or per frame squared); 0 if
+ * @rate is 0. A non-zero rate never rounds down to 0.
+ */
+u64 hrservo_rate_per_frame(u32 rate, u32 period_ns, unsigned int power)
+{
+	u64 v = (u64)rate << HRSERVO_Q;
+
+	if (!rate)
+		return 0;
+	while (power--)
+		v = hrservo_mul_div_1e9(v, period_ns);
+	return v ? v : 1;
+}
+EXPORT_SYMBOL_GPL(hrservo_rate_per_frame);
+
+/**
+ * hrservo_isqrt() - integer square root, rounded down
+ * @x: the radicand
+ *
+ * Return: floor(sqrt(@x)).
+ */
+u64 hrservo_isqrt(u64 x)
+{
+	u64 r = 0, bit = 1ULL << 62;
+
+	while (bit > x)
+		bit >>= 2;
+	while (bit) {
+		if (x >= r + bit) {
+			x -= r + bit;
+			r = (r >> 1) + bit;
+		} else {
+			r >>= 1;
+		}
+		bit >>= 2;
+	}
+	return r;
+}
+EXPORT_SYMBOL_GPL(hrservo_isqrt);
+
+static s64 hrservo_clamp_s64(s64 v, s64 lo, s64 hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/**
+ * hrservo_motion_step() - advance a channel by one frame toward a position
+ * @m: the channel's motion state
+ * @desired: where it should be this frame, in 1/65536 ns
+ * @vmax: speed limit in 1/65536 ns per frame, 0 for none
+ * @amax: acceleration limit in 1/65536 ns per frame squared, 0 for none
+ *
+ * Without limits, or before the position is known, the channel goes to
+ * @desired at once. Otherwise it moves toward @desired as a Pololu Maestro
+ * does: never faster than @vmax, never changing speed by more than @amax per
+ * frame, and slowing down in time to stop at @desired.
+ *
+ * Return: true if the limits held the channel away from @desired.
+ */
+bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
+			 s64 amax)
+{
+	s64 d, v, brake;
+	u64 dist;
+
+	if (!m->valid || (!vmax && !amax)) {
+		m->vel = m->valid ? desired - m->pos : 0;
+		m->pos = desired;
+		m->valid = true;
+		return false;
+	}
+	d = desired - m->pos;
+	v = d;
+	if (vmax)
+		v = hrservo_clamp_s64(v, -vmax, vmax);
+	if (amax) {
+		/*
+		 * Slow enough to stop at the target, decelerating by a per
+		 * frame: v + (v - a) + ... <= d, i.e. v (v + a) <= 2 a d,
+		 * v <= (sqrt(a^2 + 8 a d) - a) / 2 (computed in whole ns).
+		 */
+		u64 a = (u64)amax >> HRSERVO_Q ? (u64)amax >> HRSERVO_Q : 1;
+
+		dist = (u64)(d < 0 ? -d : d) >> HRSERVO_Q;
+		brake = (s64)(((hrservo_isqrt(a * a + 8 * a * dist) - a) / 2)
+			      << HRSERVO_Q);
+		brake = brake > amax ? brake : amax;
+		v = hrservo_clamp_s64(v, -brake, brake);
+		v = hrservo_clamp_s64(v, m->vel - amax, m->vel + amax);
+	}
+	/* Within one step of the target: arrive. */
+	if ((d >= 0 && v >= d) || (d <= 0 && v <= d)) {
+		m->vel = d;
+		m->pos = desired;
+		return false;
+	}
+	m->vel = v;
+	m->pos += v;
+	return true;
+}
+EXPORT_SYMBOL_GPL(hrservo_motion_step);

@@ -20,6 +20,7 @@
 typedef __u8 u8;
 typedef __u32 u32;
 typedef __u64 u64;
+typedef __s64 s64;
 #endif
 
 #include "uapi/hrservo.h"
@@ -62,7 +63,26 @@ struct hrservo_edge_group {
 	u64 mask;
 };
 
+/**
+ * struct hrservo_motion - the emitted position of one channel and its speed
+ * @pos: position (pulse width), in 1/65536 ns
+ * @vel: change of @pos over the last frame, in 1/65536 ns per frame
+ * @valid: @pos is known (false before the first frame after an enable)
+ */
+struct hrservo_motion {
+	s64 pos;
+	s64 vel;
+	bool valid;
+};
+
+#define HRSERVO_Q		16	/* fractional bits of hrservo_motion */
+
 u32 hrservo_pulse_max_for_period(u32 period_ns);
+
+u64 hrservo_rate_per_frame(u32 rate, u32 period_ns, unsigned int power);
+bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
+			 s64 amax);
+u64 hrservo_isqrt(u64 x);
 
 int hrservo_check_batch(const struct hrservo_target *t, unsigned int count,
 			unsigned int nchannels,

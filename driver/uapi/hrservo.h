@@ -147,17 +147,24 @@ struct hrservo_release {
  * @min_ns: lowest pulse width, >= hrservo_info.pulse_min_ns
  * @max_ns: highest pulse width, > @min_ns, <= hrservo_info.pulse_max_ns
  * @flags: zero
- * @reserved: zero (room for speed and acceleration limits)
+ * @max_speed_ns_per_s: fastest change of the pulse width, in ns per second;
+ *	0 for no limit
+ * @max_accel_ns_per_s2: fastest change of that speed, in ns per second
+ *	squared; 0 for no limit
+ * @reserved: zero
  *
  * Set with %HRSERVO_IOC_SET_LIMITS; read with %HRSERVO_IOC_GET_LIMITS, for
- * which only @channel is input.
+ * which only @channel is input. With a speed or acceleration limit, a new
+ * target is approached gradually, frame by frame, as a Pololu Maestro does.
  */
 struct hrservo_limits {
 	__u32 channel;
 	__u32 min_ns;
 	__u32 max_ns;
 	__u32 flags;
-	__u32 reserved[4];
+	__u32 max_speed_ns_per_s;
+	__u32 max_accel_ns_per_s2;
+	__u32 reserved[2];
 };
 
 /* struct hrservo_event.type */

@@ -307,6 +307,40 @@ TEST_F(ctrl, limits)
 	EXPECT_EQ(0, tl_set1(self->c.fd, 2, 600 * US));
 }
 
+TEST_F(ctrl, motion_limits)
+{
+	struct hrservo_limits l;
+	char buf[32];
+
+	memset(&l, 0, sizeof(l));
+	l.channel = 2;
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(0, l.max_speed_ns_per_s);
+	EXPECT_EQ(0, l.max_accel_ns_per_s2);
+	l.max_speed_ns_per_s = 1000000;
+	l.max_accel_ns_per_s2 = 50000000;
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_SET_LIMITS, &l));
+	ASSERT_EQ(0, tl_attr(&self->c, "channel2/max_speed_ns_per_s", buf,
+			     sizeof(buf)));
+	EXPECT_STREQ("1000000", buf);
+	ASSERT_EQ(0, tl_attr(&self->c, "channel2/max_accel_ns_per_s2", buf,
+			     sizeof(buf)));
+	EXPECT_STREQ("50000000", buf);
+
+	/* sysfs changes one limit and keeps the others. */
+	EXPECT_EQ(0, tl_set_attr(&self->c, "channel2/max_speed_ns_per_s",
+				 "2000000"));
+	EXPECT_EQ(0, tl_set_attr(&self->c, "channel2/min_ns", "600000"));
+	memset(&l, 0, sizeof(l));
+	l.channel = 2;
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(2000000, l.max_speed_ns_per_s);
+	EXPECT_EQ(50000000, l.max_accel_ns_per_s2);
+	EXPECT_EQ(600 * US, l.min_ns);
+	EXPECT_EQ(-EINVAL, tl_set_attr(&self->c, "channel2/max_accel_ns_per_s2",
+				       "-1"));
+}
+
 TEST_F(ctrl, limits_bad_calls_apply_nothing)
 {
 	struct hrservo_limits l, g;
@@ -332,10 +366,10 @@ TEST_F(ctrl, limits_bad_calls_apply_nothing)
 	EXPECT_EQ(-1, ioctl(self->c.fd, HRSERVO_IOC_SET_LIMITS, &l));
 	EXPECT_EQ(EINVAL, errno);
 	l.channel = 1;
-	l.reserved[2] = 1;
+	l.reserved[1] = 1;
 	EXPECT_EQ(-1, ioctl(self->c.fd, HRSERVO_IOC_SET_LIMITS, &l));
 	EXPECT_EQ(EINVAL, errno);
-	l.reserved[2] = 0;
+	l.reserved[1] = 0;
 	l.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->c.fd, HRSERVO_IOC_SET_LIMITS, &l));
 	EXPECT_EQ(EINVAL, errno);

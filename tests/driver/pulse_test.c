@@ -212,6 +212,94 @@ TEST_F(c8, new_target_from_next_frame)
 	free(e);
 }
 
+/* Set the speed (ns/s) and acceleration (ns/s^2) limits of a channel. */
+static int motion_limits(int fd, unsigned int ch, uint32_t speed,
+			 uint32_t accel)
+{
+	struct hrservo_limits l = { .channel = ch };
+
+	if (ioctl(fd, HRSERVO_IOC_GET_LIMITS, &l))
+		return -errno;
+	l.max_speed_ns_per_s = speed;
+	l.max_accel_ns_per_s2 = accel;
+	return ioctl(fd, HRSERVO_IOC_SET_LIMITS, &l) ? -errno : 0;
+}
+
+/*
+ * A set on a speed-limited channel ramps, as a Pololu Maestro does: at
+ * 1000 us/s and 20 ms frames, 20 us more every frame, then the target.
+ */
+TEST_F(c8, speed_limited_set_ramps)
+{
+	struct tl_pulse p[MAXP];
+	uint64_t tol = tl_tolerance_ns();
+	struct tl_edge *e;
+	size_t n, np, i, k;
+
+	ASSERT_EQ(0, motion_limits(self->c.fd, 3, 1000000, 0));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 3, 1000 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 3, 1500 * US));
+	tl_sleep_ns(30 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 3, p, MAXP);
+	ASSERT_GE(np, 30);
+	/* The first pulse comes at once: nothing to ramp from. */
+	EXPECT_LE(absdiff(p[0].width, 1000 * US), tol);
+	for (i = 1; i < np && absdiff(p[i].width, 1000 * US) <= tol; i++)
+		;
+	/* Then 24 pulses 20 us apart, then the target. */
+	for (k = 1; k <= 24; k++, i++) {
+		ASSERT_LT(i, np);
+		EXPECT_LE(absdiff(p[i].width, (1000 + 20 * k) * US), tol) {
+			TH_LOG("ramp pulse %zu: %llu ns", k,
+			       (unsigned long long)p[i].width);
+		}
+	}
+	ASSERT_LT(i, np);
+	EXPECT_LE(absdiff(p[i].width, 1500 * US), tol);
+	for (; i < np; i++)
+		if (p[i].width)
+			EXPECT_LE(absdiff(p[i].width, 1500 * US), tol);
+	free(e);
+}
+
+/* With an acceleration limit the speed grows by at most a per frame. */
+TEST_F(c8, accel_limited_set)
+{
+	struct tl_pulse p[MAXP];
+	uint64_t tol = tl_tolerance_ns();
+	struct tl_edge *e;
+	size_t n, np, i;
+	int64_t prev_v = 0;
+
+	/* 50 ms/s^2: 20 us/frame^2; 10 ms/s: 200 us/frame. */
+	ASSERT_EQ(0, motion_limits(self->c.fd, 5, 10000000, 50000000));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 5, 1000 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 5, 2000 * US));
+	tl_sleep_ns(25 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 5, p, MAXP);
+	ASSERT_GE(np, 25);
+	if (!p[np - 1].width)
+		np--;
+	for (i = 1; i < np; i++) {
+		int64_t v = (int64_t)p[i].width - (int64_t)p[i - 1].width;
+		int64_t dv = v - prev_v;
+
+		EXPECT_GE(v, -(int64_t)tol);
+		EXPECT_LE(dv < 0 ? -dv : dv, (int64_t)(20 * US + 2 * tol)) {
+			TH_LOG("pulse %zu: %llu ns, speed change %lld ns/frame",
+			       i, (unsigned long long)p[i].width,
+			       (long long)dv);
+		}
+		prev_v = v;
+	}
+	EXPECT_LE(absdiff(p[np - 1].width, 2000 * US), tol);
+	free(e);
+}
+
 TEST_F(c8, period_change_takes_effect)
 {
 	struct tl_edge *e;

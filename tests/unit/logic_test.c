@@ -237,6 +237,102 @@ TEST(plan_expiry_bound_64)
 	}
 }
 
+TEST(rate_per_frame)
+{
+	/* 1000 us/s at 20 ms: 20 us per frame. */
+	EXPECT_EQ(20000ULL << 16, hrservo_rate_per_frame(1000000, 20000000, 1));
+	/* 50 ms/s^2 at 20 ms: 20 us per frame^2. */
+	EXPECT_EQ(20000ULL << 16, hrservo_rate_per_frame(50000000, 20000000, 2));
+	EXPECT_EQ(0, hrservo_rate_per_frame(0, 20000000, 1));
+	/* Tiny limits never become "no limit". */
+	EXPECT_EQ(1, hrservo_rate_per_frame(1, 2500000, 2));
+	/* The largest values do not overflow. */
+	EXPECT_EQ((u64)4294967295U * 65536 / 20,
+		  hrservo_rate_per_frame(4294967295U, 50000000, 1));
+}
+
+TEST(isqrt)
+{
+	EXPECT_EQ(0, hrservo_isqrt(0));
+	EXPECT_EQ(1, hrservo_isqrt(3));
+	EXPECT_EQ(2, hrservo_isqrt(4));
+	EXPECT_EQ(999999, hrservo_isqrt(999999999999ULL));
+	EXPECT_EQ(4294967295ULL, hrservo_isqrt(~0ULL));
+}
+
+static s64 q(s64 ns)
+{
+	return ns << HRSERVO_Q;
+}
+
+TEST(motion_no_limit_jumps)
+{
+	struct hrservo_motion m = { 0 };
+
+	EXPECT_FALSE(hrservo_motion_step(&m, q(1000000), 0, 0));
+	EXPECT_EQ(q(1000000), m.pos);
+	EXPECT_FALSE(hrservo_motion_step(&m, q(2000000), 0, 0));
+	EXPECT_EQ(q(2000000), m.pos);
+}
+
+/* The first position after an enable is taken at once, even when limited. */
+TEST(motion_first_step_jumps)
+{
+	struct hrservo_motion m = { 0 };
+
+	EXPECT_FALSE(hrservo_motion_step(&m, q(1500000), q(20000), q(1000)));
+	EXPECT_EQ(q(1500000), m.pos);
+	EXPECT_EQ(0, m.vel);
+}
+
+TEST(motion_speed_limit_ramps)
+{
+	struct hrservo_motion m = { 0 };
+	int steps = 0;
+
+	hrservo_motion_step(&m, q(1000000), q(20000), 0);
+	while (hrservo_motion_step(&m, q(1500000), q(20000), 0)) {
+		steps++;
+		ASSERT_EQ(q(1000000 + 20000 * steps), m.pos);
+		ASSERT_LT(steps, 100);
+	}
+	/* 24 limited steps of 20 us, then the 25th arrives. */
+	EXPECT_EQ(24, steps);
+	EXPECT_EQ(q(1500000), m.pos);
+	/* And down again. */
+	steps = 0;
+	while (hrservo_motion_step(&m, q(1000000), q(20000), 0))
+		steps++;
+	EXPECT_EQ(24, steps);
+	EXPECT_EQ(q(1000000), m.pos);
+}
+
+/* Speed changes by at most amax per frame; it stops at the target. */
+TEST(motion_accel_limit)
+{
+	struct hrservo_motion m = { 0 };
+	s64 vmax = q(200000), amax = q(20000), prev_vel = 0;
+	int steps = 0;
+
+	hrservo_motion_step(&m, q(1000000), vmax, amax);
+	while (hrservo_motion_step(&m, q(2000000), vmax, amax)) {
+		s64 dv = m.vel - prev_vel;
+
+		ASSERT_LE(dv < 0 ? -dv : dv, amax);
+		ASSERT_LE(m.vel, vmax);
+		ASSERT_GT(m.vel, 0);
+		ASSERT_LE(m.pos, q(2000000));
+		prev_vel = m.vel;
+		ASSERT_LT(++steps, 1000);
+	}
+	EXPECT_EQ(q(2000000), m.pos);
+	/* It arrived slowly: the last speed was small. */
+	EXPECT_LE(prev_vel, 2 * amax);
+	/* 1 ms at 20 us/frame^2: about 2*sqrt(1000/20) = 14 frames. */
+	EXPECT_GE(steps, 12);
+	EXPECT_LE(steps, 18);
+}
+
 struct parsed {
 	int ret;
 	char label[HRSERVO_LABEL_MAX];
