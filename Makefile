@@ -146,7 +146,7 @@ $(TESTBIN)/hrservo-set-rate: bench/set-rate.c lib/hrservo.h \
 $(TESTBIN)/logic_test: tests/unit/logic_test.c driver/hrservo-logic.c \
 		driver/hrservo-logic.h driver/uapi/hrservo.h $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
-	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/hrservo-logic.c
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/hrservo-logic.c -lm
 
 $(TESTBIN)/value_test: tests/unit/value_test.c $(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp

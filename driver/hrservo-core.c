@@ -27,124 +27,12 @@
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
-#include "hrservo-core.h"
+#include "hrservo-priv.h"
 
 #define CREATE_TRACE_POINTS
 #include "hrservo_trace.h"
 
 EXPORT_TRACEPOINT_SYMBOL_GPL(hrservo_edge);
-
-#define HRSERVO_MINORS		256
-/* Head start given to the first frame after the clock was idle. */
-#define HRSERVO_START_LEAD_NS	(100 * NSEC_PER_USEC)
-
-/**
- * struct hrservo_channel - state of one channel
- * @target_ns: last target given, 0 if none yet
- * @pulse_ns: pulse width in effect in the current frame, 0 for none
- * @enabled: emit pulses from the next frame on
- * @max_speed: speed limit in ns/s, 0 for none
- * @max_accel: acceleration limit in ns/s^2, 0 for none
- * @motion: emitted position and speed, for the speed and acceleration limits
- *
- * All fields are protected by the owning controller's lock.
- */
-struct hrservo_channel {
-	u32 target_ns;
-	u32 pulse_ns;
-	bool enabled;
-	u32 max_speed;
-	u32 max_accel;
-	struct hrservo_motion motion;
-};
-
-/**
- * struct hrservo_ch_attr - a sysfs attribute of one channel
- * @attr: the device attribute
- * @ch: channel index
- */
-struct hrservo_ch_attr {
-	struct device_attribute attr;
-	unsigned int ch;
-};
-
-#define HRSERVO_CH_ATTRS	7
-
-/**
- * struct hrservo_ctrl - one servo controller
- * @dev: the class device, hrservoN; its refcount keeps this struct alive
- * @cdev: the character device /dev/hrservoN
- * @id: N in hrservoN; constant
- * @nchannels: number of channels; constant
- * @backend: backend name; constant after registration
- * @ops: backend operations; constant after registration
- * @period_min_ns: backend's lowest frame period; constant after registration
- * @period_max_ns: backend's highest frame period; constant after registration
- * @resolution_ns: backend's pulse quantisation; constant after registration
- * @priv: backend private data, allocated with the controller
- * @groups: sysfs groups, NULL-terminated: the controller's, then one per
- *	channel; built at registration, freed at release, like the next three
- * @ch_groups: the channelN groups
- * @ch_attr_ptrs: NULL-terminated attribute lists of @ch_groups
- * @ch_attrs: the channel attributes
- * @ev_lock: protects @files and the event queues of the files in it;
- *	events are raised from process context only
- * @files: open files (struct hrservo_file), to queue events to
- * @ev_wait: readers and pollers of events
- * @lock: protects every field below it
- * @dead: the backend is gone; every user request fails with -ENODEV
- * @running: the backend's frame clock is armed
- * @period_ns: frame period of the current frame
- * @next_period_ns: frame period from the next frame on
- * @frame_seq: number of frames begun since registration
- * @frames_missed: frames the backend could not emit on time
- * @lim: pulse limits, one per channel
- * @ch: channel state, one per channel
- */
-struct hrservo_ctrl {
-	struct device dev;
-	struct cdev cdev;
-	int id;
-	unsigned int nchannels;
-	char backend[HRSERVO_NAME_SIZE];
-	const struct hrservo_ops *ops;
-	u32 period_min_ns;
-	u32 period_max_ns;
-	u32 resolution_ns;
-	void *priv;
-	const struct attribute_group **groups;
-	struct attribute_group *ch_groups;
-	struct attribute **ch_attr_ptrs;
-	struct hrservo_ch_attr *ch_attrs;
-
-	spinlock_t ev_lock; /* protects files and their event queues */
-	struct list_head files;
-	wait_queue_head_t ev_wait;
-
-	raw_spinlock_t lock;
-	bool dead;
-	bool running;
-	u32 period_ns;
-	u32 next_period_ns;
-	u64 frame_seq;
-	u64 frames_missed;
-	struct hrservo_chan_limits *lim;
-	struct hrservo_channel *ch;
-};
-
-/**
- * struct hrservo_file - an open /dev/hrservoN
- * @ctrl: the controller; the file holds a reference to its device
- * @node: entry in ctrl->files, under ctrl->ev_lock
- * @events: events not read yet, under ctrl->ev_lock
- * @seq: number of events raised for this file, under ctrl->ev_lock
- */
-struct hrservo_file {
-	struct hrservo_ctrl *ctrl;
-	struct list_head node;
-	DECLARE_KFIFO(events, struct hrservo_event, HRSERVO_EVENT_QUEUE);
-	u32 seq;
-};
 
 static dev_t hrservo_devt;
 static DEFINE_IDA(hrservo_ida);
@@ -195,19 +83,19 @@ int hrservo_id(struct hrservo_ctrl *ctrl)
 EXPORT_SYMBOL_GPL(hrservo_id);
 
 /* Call with ctrl->lock held. Starts the frame clock if it is needed. */
-static void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
+void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
 {
 	unsigned int i;
+	bool need = hrservo_traj_active(ctrl);
 
 	if (ctrl->running || ctrl->dead)
 		return;
-	for (i = 0; i < ctrl->nchannels; i++) {
-		if (ctrl->ch[i].enabled) {
-			ctrl->running = true;
-			ctrl->ops->start(ctrl, ktime_add_ns(ktime_get(),
-						HRSERVO_START_LEAD_NS));
-			return;
-		}
+	for (i = 0; i < ctrl->nchannels && !need; i++)
+		need = ctrl->ch[i].enabled;
+	if (need) {
+		ctrl->running = true;
+		ctrl->ops->start(ctrl, ktime_add_ns(ktime_get(),
+						    HRSERVO_START_LEAD_NS));
 	}
 }
 
@@ -218,21 +106,24 @@ static void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
  */
 static u32 hrservo_channel_step(struct hrservo_ctrl *ctrl,
 				struct hrservo_channel *ch, unsigned int c,
-				u32 desired_ns)
+				u32 desired_ns, bool *held)
 {
 	const struct hrservo_chan_limits *l = &ctrl->lim[c];
 	s64 pos;
 
-	hrservo_motion_step(&ch->motion, (s64)desired_ns << HRSERVO_Q,
-			    hrservo_rate_per_frame(ch->max_speed,
-						   ctrl->period_ns, 1),
-			    hrservo_rate_per_frame(ch->max_accel,
-						   ctrl->period_ns, 2));
+	*held = hrservo_motion_step(&ch->motion, (s64)desired_ns << HRSERVO_Q,
+				    hrservo_rate_per_frame(ch->max_speed,
+							   ctrl->period_ns, 1),
+				    hrservo_rate_per_frame(ch->max_accel,
+							   ctrl->period_ns, 2));
 	pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
-	if (pos < l->min_ns)
+	if (pos < l->min_ns) {
 		pos = l->min_ns;
-	else if (pos > l->max_ns)
+		*held = true;
+	} else if (pos > l->max_ns) {
 		pos = l->max_ns;
+		*held = true;
+	}
 	return (u32)pos;
 }
 
@@ -242,51 +133,62 @@ static u32 hrservo_channel_step(struct hrservo_ctrl *ctrl,
  * @scheduled: the frame's scheduled start (CLOCK_MONOTONIC)
  * @pulse_ns: output, @ctrl's channel count of pulse widths, 0 for no pulse
  * @period_ns: output, the period of this frame
+ * @active_mask: output, the channels with a pulse in this frame
  *
  * Called by the backend at every frame boundary, typically from its hrtimer
  * in hard interrupt context. Targets, releases and period changes made since
  * the previous call take effect here, all at once.
  *
- * Return: the mask of channels with a pulse in this frame; 0 if none is
- * enabled, in which case the frame clock is considered stopped and the
- * backend must stop it without touching its state (a new start may already
- * be under way).
+ * Return: true if the frame clock must go on (there are pulses, or a
+ * trajectory waits to start); false if not, in which case the clock is
+ * considered stopped and the backend must stop it without touching its
+ * state (a new start may already be under way). A frame may have no pulse
+ * and still go on.
  */
-u64 hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
-			u32 *pulse_ns, u32 *period_ns)
+bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
+			 u32 *pulse_ns, u32 *period_ns, u64 *active_mask)
 {
 	unsigned long flags;
-	u64 active = 0, seq;
+	u64 active = 0, held = 0, seq;
+	bool keep;
 	unsigned int i;
 	u32 period;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	ctrl->period_ns = ctrl->next_period_ns;
+	ctrl->frame_start_ns = ktime_to_ns(scheduled);
+	hrservo_traj_frame(ctrl, ctrl->frame_start_ns);
 	for (i = 0; i < ctrl->nchannels; i++) {
 		struct hrservo_channel *ch = &ctrl->ch[i];
+		bool h;
 
 		if (!ch->enabled) {
 			ch->pulse_ns = 0;
 			ch->motion.valid = false;
 		} else {
 			ch->pulse_ns = hrservo_channel_step(ctrl, ch, i,
-							    ch->target_ns);
+							    ch->target_ns, &h);
+			if (h)
+				held |= BIT_ULL(i);
 		}
 		pulse_ns[i] = ch->pulse_ns;
 		if (ch->pulse_ns)
 			active |= BIT_ULL(i);
 	}
-	if (!active)
+	hrservo_traj_clamped(ctrl, held);
+	keep = active || hrservo_traj_active(ctrl);
+	if (!keep)
 		ctrl->running = false;
 	seq = ++ctrl->frame_seq;
 	period = ctrl->period_ns;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
 	*period_ns = period;
+	*active_mask = active;
 	if (trace_hrservo_frame_enabled())
 		trace_hrservo_frame(ctrl->id, seq, ktime_to_ns(scheduled),
 				    ktime_get_ns(), active, period);
-	return active;
+	return keep;
 }
 EXPORT_SYMBOL_GPL(hrservo_frame_begin);
 
@@ -312,8 +214,8 @@ EXPORT_SYMBOL_GPL(hrservo_frames_missed);
  * drops the event; the file's sequence number still counts it, so the
  * reader sees the gap. Process context only.
  */
-static void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask,
-			 u32 value)
+void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask,
+		  u32 value)
 {
 	struct hrservo_event ev = {
 		.timestamp_ns = ktime_get_ns(),
@@ -355,6 +257,13 @@ static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
 	if (ret)
 		goto out;
 	for (i = 0; i < count; i++) {
+		if (hrservo_traj_owns(ctrl, t[i].channel)) {
+			bad = i;
+			ret = -EBUSY;
+			goto out;
+		}
+	}
+	for (i = 0; i < count; i++) {
 		ctrl->ch[t[i].channel].target_ns = t[i].pulse_ns;
 		ctrl->ch[t[i].channel].enabled = true;
 		mask |= BIT_ULL(t[i].channel);
@@ -378,6 +287,10 @@ out:
 	else if (ret == -EINVAL)
 		dev_dbg_ratelimited(&ctrl->dev, "bad batch count %u (1..%u)\n",
 				    count, ctrl->nchannels);
+	else if (ret == -EBUSY)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "channel %u is moved by a trajectory\n",
+				    t[bad].channel);
 	return ret;
 }
 
@@ -536,6 +449,10 @@ static int hrservo_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	INIT_KFIFO(f->events);
 	f->ctrl = ctrl;
+	if (hrservo_traj_open(f)) {
+		kfree(f);
+		return -ENOMEM;
+	}
 	get_device(&ctrl->dev);
 	spin_lock_irq(&ctrl->ev_lock);
 	list_add_tail(&f->node, &ctrl->files);
@@ -552,6 +469,7 @@ static int hrservo_release(struct inode *inode, struct file *file)
 	spin_lock_irq(&ctrl->ev_lock);
 	list_del(&f->node);
 	spin_unlock_irq(&ctrl->ev_lock);
+	hrservo_traj_release(f);
 	kfree(f);
 	put_device(&ctrl->dev);
 	return 0;
@@ -794,6 +712,9 @@ static const unsigned int hrservo_ioctls[] = {
 	HRSERVO_IOC_RELEASE,
 	HRSERVO_IOC_SET_LIMITS,
 	HRSERVO_IOC_GET_LIMITS,
+	HRSERVO_IOC_TRAJ_SUBMIT,
+	HRSERVO_IOC_TRAJ_STATUS,
+	HRSERVO_IOC_TRAJ_STOP,
 };
 
 static long hrservo_ioctl(struct file *file, unsigned int cmd,
@@ -819,7 +740,8 @@ static long hrservo_ioctl(struct file *file, unsigned int cmd,
 		return -ENODEV;
 	/* Changing anything needs a file opened for writing. */
 	if ((cmd == HRSERVO_IOC_SET_TARGETS || cmd == HRSERVO_IOC_RELEASE ||
-	     cmd == HRSERVO_IOC_SET_LIMITS) && !(file->f_mode & FMODE_WRITE))
+	     cmd == HRSERVO_IOC_SET_LIMITS || cmd == HRSERVO_IOC_TRAJ_SUBMIT ||
+	     cmd == HRSERVO_IOC_TRAJ_STOP) && !(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
 	switch (cmd) {
@@ -835,6 +757,10 @@ static long hrservo_ioctl(struct file *file, unsigned int cmd,
 		return hrservo_ioc_limits(ctrl, uarg, true);
 	case HRSERVO_IOC_GET_LIMITS:
 		return hrservo_ioc_limits(ctrl, uarg, false);
+	case HRSERVO_IOC_TRAJ_SUBMIT:
+	case HRSERVO_IOC_TRAJ_STATUS:
+	case HRSERVO_IOC_TRAJ_STOP:
+		return hrservo_traj_ioctl(f, cmd, uarg);
 	}
 	return -ENOTTY;
 }
@@ -1164,6 +1090,7 @@ struct hrservo_ctrl *devm_hrservo_alloc(struct device *parent,
 	INIT_LIST_HEAD(&ctrl->files);
 	init_waitqueue_head(&ctrl->ev_wait);
 	raw_spin_lock_init(&ctrl->lock);
+	hrservo_traj_init(ctrl);
 	for (c = 0; c < nchannels; c++) {
 		ctrl->lim[c].min_ns = HRSERVO_DEFAULT_MIN_NS;
 		ctrl->lim[c].max_ns = HRSERVO_DEFAULT_MAX_NS;
@@ -1229,6 +1156,7 @@ static void hrservo_unregister(void *data)
 
 	hrservo_wait_idle(ctrl);
 	ctrl->ops->stop(ctrl);
+	hrservo_traj_shutdown(ctrl);
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	ctrl->running = false;

@@ -25,7 +25,7 @@ struct hrservo_ctrl;
  * @start: start the frame clock; the first frame begins at @first (absolute
  *	CLOCK_MONOTONIC). Called with the controller's spinlock held and
  *	interrupts off, so it must not sleep: arm a timer and return. The clock
- *	stops by itself when hrservo_frame_begin() returns 0.
+ *	stops by itself when hrservo_frame_begin() returns false.
  * @stop: stop the frame clock synchronously and drive every output to its
  *	idle level. Called from process context after the core has let the
  *	last pulse finish; may sleep. After it returns the backend must not
@@ -62,8 +62,8 @@ int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
 void *hrservo_priv(struct hrservo_ctrl *ctrl);
 unsigned int hrservo_channels(struct hrservo_ctrl *ctrl);
 int hrservo_id(struct hrservo_ctrl *ctrl);
-u64 hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
-			u32 *pulse_ns, u32 *period_ns);
+bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
+			 u32 *pulse_ns, u32 *period_ns, u64 *active_mask);
 void hrservo_frames_missed(struct hrservo_ctrl *ctrl, unsigned int n);
 
 #endif /* _HRSERVO_CORE_H */

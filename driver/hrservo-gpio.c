@@ -119,10 +119,18 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 
 	if (g->next_group == g->ngroups) {
 		/* Frame boundary: rise first, plan the falls after. */
-		mask = hrservo_frame_begin(g->ctrl, sched, g->pulse_ns,
-					   &g->period_ns);
-		if (!mask)
+		if (!hrservo_frame_begin(g->ctrl, sched, g->pulse_ns,
+					 &g->period_ns, &mask))
 			return HRTIMER_NORESTART; /* stopped: touch nothing */
+		if (!mask) {
+			/* A frame without pulses: wait for the next one. */
+			g->frame_start = sched;
+			g->ngroups = 0;
+			g->next_group = 0;
+			hrtimer_set_expires(t, ktime_add_ns(sched,
+							    g->period_ns));
+			return HRTIMER_RESTART;
+		}
 		high = 0;
 		g->rise = ktime_get();
 		hrservo_gpio_drive(g, mask, &high, 1);

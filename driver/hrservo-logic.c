@@ -410,3 +410,69 @@ bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
 	return true;
 }
 EXPORT_SYMBOL_GPL(hrservo_motion_step);
+
+/**
+ * hrservo_poly_u() - normalised time of a segment
+ * @elapsed_ns: time since the segment started, < @duration_ns
+ * @duration_ns: the segment's length, at most 2^36 ns
+ *
+ * Return: @elapsed_ns / @duration_ns as a 32-bit binary fraction, rounded
+ * down.
+ */
+u32 hrservo_poly_u(u64 elapsed_ns, u64 duration_ns)
+{
+	u64 r = elapsed_ns, u = 0;
+	int i;
+
+	if (!duration_ns || elapsed_ns >= duration_ns)
+		return 0xffffffff;
+	/* Long division, 16 bits at a time: r < duration_ns < 2^36. */
+	for (i = 0; i < 2; i++) {
+		r <<= 16;
+		u = (u << 16) | (r / duration_ns);
+		r %= duration_ns;
+	}
+	return (u32)u;
+}
+EXPORT_SYMBOL_GPL(hrservo_poly_u);
+
+/* (a * u) / 2^32 for |a| < 2^62, truncated toward zero. */
+static s64 hrservo_mul_u32(s64 a, u32 u)
+{
+	u64 m = a < 0 ? -(u64)a : (u64)a;
+	u64 r = (m >> 32) * u + (((m & 0xffffffffULL) * u) >> 32);
+
+	return a < 0 ? -(s64)r : (s64)r;
+}
+
+/**
+ * hrservo_poly_eval() - evaluate a segment's polynomial
+ * @c: the six coefficients c0..c5, in 1/65536 ns
+ * @u: normalised time, a 32-bit binary fraction in [0, 1)
+ *
+ * Horner's scheme in integers: no floating point, hard-irq safe.
+ *
+ * Return: the position in 1/65536 ns.
+ */
+s64 hrservo_poly_eval(const s64 *c, u32 u)
+{
+	s64 acc = c[5];
+	int k;
+
+	for (k = 4; k >= 0; k--)
+		acc = hrservo_mul_u32(acc, u) + c[k];
+	return acc;
+}
+EXPORT_SYMBOL_GPL(hrservo_poly_eval);
+
+/**
+ * hrservo_poly_end() - a segment's polynomial at its end, u = 1
+ * @c: the six coefficients
+ *
+ * Return: c0 + ... + c5, in 1/65536 ns.
+ */
+s64 hrservo_poly_end(const s64 *c)
+{
+	return c[0] + c[1] + c[2] + c[3] + c[4] + c[5];
+}
+EXPORT_SYMBOL_GPL(hrservo_poly_end);

@@ -84,6 +84,10 @@ bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
 			 s64 amax);
 u64 hrservo_isqrt(u64 x);
 
+u32 hrservo_poly_u(u64 elapsed_ns, u64 duration_ns);
+s64 hrservo_poly_eval(const s64 *c, u32 u);
+s64 hrservo_poly_end(const s64 *c);
+
 int hrservo_check_batch(const struct hrservo_target *t, unsigned int count,
 			unsigned int nchannels,
 			const struct hrservo_chan_limits *lim,

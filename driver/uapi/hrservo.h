@@ -198,8 +198,118 @@ struct hrservo_event {
 	__u32 reserved[3];
 };
 
+#define HRSERVO_EVENT_TRAJ_DONE	4	/* the trajectory played its last segment */
+#define HRSERVO_EVENT_TRAJ_UNDERRUN	5	/* the queue ran dry; @mask axes hold */
+#define HRSERVO_EVENT_CLAMP	6	/* limits held @mask axes off the trajectory */
+
 /* Events queued per open file; more are dropped (see hrservo_event.seq). */
 #define HRSERVO_EVENT_QUEUE	64
+
+/* struct hrservo_segment.flags */
+#define HRSERVO_SEG_LAST	_BITUL(0)	/* the trajectory ends here */
+
+/**
+ * struct hrservo_segment - one timed segment of a trajectory
+ * @duration_ns: length, 1 ns .. %HRSERVO_SEG_MAX_NS
+ * @mask: the axes (channels) the segment moves; at least one
+ * @flags: %HRSERVO_SEG_* bits
+ * @padding: zero
+ *
+ * For t in [start, start + @duration_ns), every axis in @mask is at
+ * p(u) = c0 + c1 u + c2 u^2 + c3 u^3 + c4 u^4 + c5 u^5 with
+ * u = (t - start) / @duration_ns in [0, 1), the c_k in 1/65536 ns. A
+ * segment starts where the one before it ends. At its end its axes are at
+ * p(1) until a segment moves them again.
+ */
+struct hrservo_segment {
+	__u64 duration_ns;
+	__u64 mask;
+	__u32 flags;
+	__u32 padding[3];
+};
+
+/* Longest segment: 60 s. */
+#define HRSERVO_SEG_MAX_NS	60000000000ULL
+
+/* struct hrservo_traj.mode */
+#define HRSERVO_TRAJ_APPEND	0	/* queue after the last segment */
+#define HRSERVO_TRAJ_REPLACE	1	/* splice in at @at_ns */
+
+/**
+ * struct hrservo_traj - queue segments, %HRSERVO_IOC_TRAJ_SUBMIT
+ * @segments: user address of @count struct hrservo_segment
+ * @coefs: user address of @ncoefs __s64: for each segment in turn, for
+ *	each axis of its mask in increasing order, c0..c5
+ * @at_ns: APPEND to an idle controller: when to start (CLOCK_MONOTONIC),
+ *	0 for the next frame; APPEND while playing: 0. REPLACE: the splice
+ *	time, 0 for the next frame; what was queued from then on is dropped,
+ *	and the new segments must start where the old ones are then (within
+ *	%HRSERVO_SPLICE_TOL_NS)
+ * @count: number of segments, 1..%HRSERVO_TRAJ_SUBMIT_MAX
+ * @ncoefs: 6 times the number of axes of all segments
+ * @mode: %HRSERVO_TRAJ_APPEND or %HRSERVO_TRAJ_REPLACE
+ * @flags: zero
+ * @padding: zero
+ *
+ * Every segment is checked before any is queued. Segments use kernel
+ * memory that counts against the submitting file, at most
+ * %HRSERVO_TRAJ_FILE_BYTES (-ENOSPC beyond); it is given back as they are
+ * played. Playback goes on if the file is closed.
+ */
+struct hrservo_traj {
+	__u64 segments;
+	__u64 coefs;
+	__u64 at_ns;
+	__u32 count;
+	__u32 ncoefs;
+	__u32 mode;
+	__u32 flags;
+	__u32 padding[4];
+};
+
+#define HRSERVO_TRAJ_SUBMIT_MAX		1024
+#define HRSERVO_TRAJ_FILE_BYTES		(256 * 1024)
+#define HRSERVO_SPLICE_TOL_NS		1000
+
+/* struct hrservo_traj_status.state */
+#define HRSERVO_TRAJ_IDLE	0	/* nothing queued */
+#define HRSERVO_TRAJ_WAITING	1	/* queued, starts later */
+#define HRSERVO_TRAJ_RUNNING	2	/* playing */
+#define HRSERVO_TRAJ_UNDERRUN	3	/* ran dry before a last segment; holding */
+
+/**
+ * struct hrservo_traj_status - the player, %HRSERVO_IOC_TRAJ_STATUS
+ * @segment: index of the playing segment, counted from the start of the
+ *	trajectory
+ * @time_in_segment_ns: time since that segment started
+ * @queued_ns: time from now to the end of the last queued segment
+ * @state: %HRSERVO_TRAJ_*
+ * @depth: segments queued, the playing one included
+ * @file_bytes: kernel memory of this file's queued segments
+ * @reserved: zero
+ */
+struct hrservo_traj_status {
+	__u64 segment;
+	__u64 time_in_segment_ns;
+	__u64 queued_ns;
+	__u32 state;
+	__u32 depth;
+	__u32 file_bytes;
+	__u32 reserved[5];
+};
+
+/**
+ * struct hrservo_traj_stop - stop the trajectory, %HRSERVO_IOC_TRAJ_STOP
+ * @flags: zero
+ * @padding: zero
+ *
+ * Drops the queue. Each moving axis decelerates within its acceleration
+ * limit (at once if it has none) and holds where it stops.
+ */
+struct hrservo_traj_stop {
+	__u32 flags;
+	__u32 padding[7];
+};
 
 #define HRSERVO_IOC_MAGIC	0xB7
 
@@ -209,5 +319,8 @@ struct hrservo_event {
 #define HRSERVO_IOC_RELEASE	_IOW(HRSERVO_IOC_MAGIC, 0x03, struct hrservo_release)
 #define HRSERVO_IOC_SET_LIMITS	_IOW(HRSERVO_IOC_MAGIC, 0x04, struct hrservo_limits)
 #define HRSERVO_IOC_GET_LIMITS	_IOWR(HRSERVO_IOC_MAGIC, 0x05, struct hrservo_limits)
+#define HRSERVO_IOC_TRAJ_SUBMIT	_IOW(HRSERVO_IOC_MAGIC, 0x06, struct hrservo_traj)
+#define HRSERVO_IOC_TRAJ_STATUS	_IOR(HRSERVO_IOC_MAGIC, 0x07, struct hrservo_traj_status)
+#define HRSERVO_IOC_TRAJ_STOP	_IOW(HRSERVO_IOC_MAGIC, 0x08, struct hrservo_traj_stop)
 
 #endif /* _UAPI_LINUX_HRSERVO_H */

@@ -3,6 +3,7 @@
  * Host unit tests of driver/hrservo-logic.c, the kernel-independent logic
  * compiled unchanged into hrservo.ko.
  */
+#include <math.h>
 #include <string.h>
 
 #include "harness.h"
@@ -331,6 +332,54 @@ TEST(motion_accel_limit)
 	/* 1 ms at 20 us/frame^2: about 2*sqrt(1000/20) = 14 frames. */
 	EXPECT_GE(steps, 12);
 	EXPECT_LE(steps, 18);
+}
+
+TEST(poly_u)
+{
+	EXPECT_EQ(0, hrservo_poly_u(0, 1000));
+	EXPECT_EQ(0x80000000U, hrservo_poly_u(500, 1000));
+	EXPECT_EQ(0x40000000U, hrservo_poly_u(15000000000ULL, 60000000000ULL));
+	EXPECT_EQ(0xffffffffU, hrservo_poly_u(1000, 1000));
+	/* 1/3, rounded down */
+	EXPECT_EQ(0x55555555U, hrservo_poly_u(1, 3));
+}
+
+/* Minimum jerk from 1000 us to 2000 us: 10u^3 - 15u^4 + 6u^5, exactly. */
+TEST(poly_min_jerk_exact)
+{
+	s64 d = q(1000000);
+	s64 c[6] = { q(1000000), 0, 0, 10 * d, -15 * d, 6 * d };
+
+	EXPECT_EQ(q(1000000), hrservo_poly_eval(c, 0));
+	EXPECT_EQ(q(1500000), hrservo_poly_eval(c, 0x80000000U));
+	EXPECT_EQ(q(2000000), hrservo_poly_end(c));
+	/* u = 1/4: 10/64 - 15/256 + 6/1024 = 0.103515625 */
+	EXPECT_EQ(q(1103515) + (s64)(0.625 * 65536),
+		  hrservo_poly_eval(c, 0x40000000U));
+}
+
+/* Against double precision, over many random polynomials and times. */
+TEST(poly_matches_double)
+{
+	unsigned int seed = 7;
+
+	for (int i = 0; i < 10000; i++) {
+		s64 c[6];
+		double u, ref = 0, p = 1;
+		u32 uq;
+
+		for (int k = 0; k < 6; k++) {
+			seed = seed * 1103515245 + 12345;
+			c[k] = (s64)((int)(seed >> 1) % 40000000) * 65536 / 7;
+		}
+		seed = seed * 1103515245 + 12345;
+		uq = seed;
+		u = uq / 4294967296.0;
+		for (int k = 0; k < 6; k++, p *= u)
+			ref += (double)c[k] * p;
+		/* Within 1 ns (65536 units) of the exact value. */
+		ASSERT_LE(fabs(ref - (double)hrservo_poly_eval(c, uq)), 65536.0);
+	}
 }
 
 struct parsed {
