@@ -29,7 +29,7 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
-	lib_test
+	lib_test traj_test
 UNIT_TESTS := logic_test value_test
 
 # libhrservo and servoctl
@@ -120,7 +120,7 @@ $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
-		tests/driver/testlib.c
+		tests/driver/testlib.c -lm
 
 # The library test compiles the library in, under the sanitizers.
 $(TESTBIN)/lib_test: tests/driver/lib_test.c tests/driver/testlib.c \

@@ -397,10 +397,13 @@ static int hrservo_traj_splice(struct hrservo_ctrl *ctrl, u64 ts,
 			break;
 		hrservo_traj_retire(p, seg);
 	}
-	if (at->start_ns == ts)
+	if (at->start_ns == ts) {
 		hrservo_traj_retire(p, at);
-	else
+	} else {
+		/* Cut short: the new segments carry on, so it is not last. */
 		at->end_ns = ts;
+		at->flags &= ~HRSERVO_SEG_LAST;
+	}
 	return 0;
 }
 
