@@ -30,12 +30,12 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 	lib_test traj_test
-UNIT_TESTS := logic_test value_test
+UNIT_TESTS := logic_test value_test traj_plan_test
 
 # libhrservo and servoctl
 LIB_VERSION := 0.1.0
 LIB_SONAME := libhrservo.so.0
-LIB_SRCS := lib/core.c lib/chardev.c lib/value.c
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
 USER_CFLAGS := -std=c11 $(WARN) -Ilib -Idriver
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
@@ -148,8 +148,8 @@ $(TESTBIN)/logic_test: tests/unit/logic_test.c driver/hrservo-logic.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/hrservo-logic.c -lm
 
-$(TESTBIN)/value_test: tests/unit/value_test.c $(LIB_SRCS) $(LIB_HDRS) \
-		$(KSRC)/.stamp
+$(TESTBIN)/value_test $(TESTBIN)/traj_plan_test: $(TESTBIN)/%: tests/unit/%.c \
+		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) -lm
 

@@ -179,14 +179,99 @@ static int chardev_get_limits(struct hrservo *h, unsigned int ch,
 	return 0;
 }
 
+/* Read-modify-write: SET_LIMITS takes all four limits at once. */
+static int chardev_update_limits(struct hrservo *h, unsigned int ch,
+				 const uint32_t *min_ns, const uint32_t *max_ns,
+				 const uint32_t *speed, const uint32_t *accel)
+{
+	struct hrservo_limits l = { .channel = ch };
+
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_LIMITS, &l))
+		return -1;
+	if (min_ns)
+		l.min_ns = *min_ns;
+	if (max_ns)
+		l.max_ns = *max_ns;
+	if (speed)
+		l.max_speed_ns_per_s = *speed;
+	if (accel)
+		l.max_accel_ns_per_s2 = *accel;
+	return ioctl(cd(h)->fd, HRSERVO_IOC_SET_LIMITS, &l) ? -1 : 0;
+}
+
 static int chardev_set_limits(struct hrservo *h, unsigned int ch,
 			      uint32_t min_ns, uint32_t max_ns)
 {
-	struct hrservo_limits l = {
-		.channel = ch, .min_ns = min_ns, .max_ns = max_ns,
-	};
+	return chardev_update_limits(h, ch, &min_ns, &max_ns, NULL, NULL);
+}
 
-	return ioctl(cd(h)->fd, HRSERVO_IOC_SET_LIMITS, &l) ? -1 : 0;
+static int chardev_get_motion(struct hrservo *h, unsigned int ch,
+			      uint32_t *speed, uint32_t *accel)
+{
+	struct hrservo_limits l = { .channel = ch };
+
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_LIMITS, &l))
+		return -1;
+	*speed = l.max_speed_ns_per_s;
+	*accel = l.max_accel_ns_per_s2;
+	return 0;
+}
+
+static int chardev_set_motion(struct hrservo *h, unsigned int ch,
+			      uint32_t speed, uint32_t accel)
+{
+	return chardev_update_limits(h, ch, NULL, NULL, &speed, &accel);
+}
+
+static int chardev_traj_submit(struct hrservo *h,
+			       const struct hrservo_seg_item *segs, size_t n,
+			       const int64_t *coefs, size_t ncoefs,
+			       unsigned int flags, uint64_t at_ns)
+{
+	struct hrservo_segment *ks = calloc(n, sizeof(*ks));
+	struct hrservo_traj req = { 0 };
+	int ret;
+
+	if (!ks)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		ks[i].duration_ns = segs[i].duration_ns;
+		ks[i].mask = segs[i].mask;
+		ks[i].flags = segs[i].last ? HRSERVO_SEG_LAST : 0;
+	}
+	req.segments = (uintptr_t)ks;
+	req.coefs = (uintptr_t)coefs;
+	req.count = (uint32_t)n;
+	req.ncoefs = (uint32_t)ncoefs;
+	req.mode = (flags & HRSERVO_UPLOAD_REPLACE) ? HRSERVO_TRAJ_REPLACE :
+						      HRSERVO_TRAJ_APPEND;
+	req.at_ns = at_ns;
+	ret = ioctl(cd(h)->fd, HRSERVO_IOC_TRAJ_SUBMIT, &req) ? -1 : 0;
+	free(ks);
+	return ret;
+}
+
+static int chardev_traj_status(struct hrservo *h,
+			       struct hrservo_traj_info *info)
+{
+	struct hrservo_traj_status st;
+
+	memset(&st, 0, sizeof(st));
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_TRAJ_STATUS, &st))
+		return -1;
+	info->state = st.state;
+	info->segment = st.segment;
+	info->depth = st.depth;
+	info->time_in_segment_ns = st.time_in_segment_ns;
+	info->queued_ns = st.queued_ns;
+	return 0;
+}
+
+static int chardev_traj_stop(struct hrservo *h)
+{
+	struct hrservo_traj_stop req = { 0 };
+
+	return ioctl(cd(h)->fd, HRSERVO_IOC_TRAJ_STOP, &req) ? -1 : 0;
 }
 
 static int chardev_get_period(struct hrservo *h, uint32_t *period_ns,
@@ -281,6 +366,11 @@ const struct hrservo_backend hrservo_chardev_backend = {
 	.set_limits = chardev_set_limits,
 	.get_period = chardev_get_period,
 	.set_period = chardev_set_period,
+	.get_motion = chardev_get_motion,
+	.set_motion = chardev_set_motion,
+	.traj_submit = chardev_traj_submit,
+	.traj_status = chardev_traj_status,
+	.traj_stop = chardev_traj_stop,
 	.event_fd = chardev_event_fd,
 	.read_event = chardev_read_event,
 };

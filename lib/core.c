@@ -293,6 +293,38 @@ HRSERVO_API int hrservo_set_limits(struct hrservo *h, unsigned int channel,
 	return h->be->set_limits(h, channel, min_ns, max_ns);
 }
 
+HRSERVO_API int hrservo_get_motion_limits(struct hrservo *h,
+					  unsigned int channel,
+					  uint32_t *speed_ns_per_s,
+					  uint32_t *accel_ns_per_s2)
+{
+	if (channel >= h->nch) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->be->get_motion) {
+		*speed_ns_per_s = *accel_ns_per_s2 = 0;
+		return 0;
+	}
+	return h->be->get_motion(h, channel, speed_ns_per_s, accel_ns_per_s2);
+}
+
+HRSERVO_API int hrservo_set_motion_limits(struct hrservo *h,
+					  unsigned int channel,
+					  uint32_t speed_ns_per_s,
+					  uint32_t accel_ns_per_s2)
+{
+	if (channel >= h->nch) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->be->set_motion) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return h->be->set_motion(h, channel, speed_ns_per_s, accel_ns_per_s2);
+}
+
 /* ---- state ---- */
 
 HRSERVO_API struct hrservo_state *hrservo_read_state(struct hrservo *h)

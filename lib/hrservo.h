@@ -186,6 +186,28 @@ HRSERVO_API int hrservo_get_limits(struct hrservo *h, unsigned int channel,
 HRSERVO_API int hrservo_set_limits(struct hrservo *h, unsigned int channel,
 				   uint32_t min_ns, uint32_t max_ns);
 
+/**
+ * hrservo_get_motion_limits() - speed and acceleration limits of a channel
+ * @h: the controller
+ * @channel: the channel
+ * @speed_ns_per_s: output, 0 for none
+ * @accel_ns_per_s2: output, 0 for none
+ */
+HRSERVO_API int hrservo_get_motion_limits(struct hrservo *h,
+					  unsigned int channel,
+					  uint32_t *speed_ns_per_s,
+					  uint32_t *accel_ns_per_s2);
+/**
+ * hrservo_set_motion_limits() - set them; 0 for no limit
+ *
+ * With a limit, new targets are approached frame by frame (as a Pololu
+ * Maestro does), and trajectories are held back (clamped) where too fast.
+ */
+HRSERVO_API int hrservo_set_motion_limits(struct hrservo *h,
+					  unsigned int channel,
+					  uint32_t speed_ns_per_s,
+					  uint32_t accel_ns_per_s2);
+
 /* ---- State ---- */
 
 struct hrservo_state;
@@ -226,6 +248,9 @@ HRSERVO_API uint32_t hrservo_state_max_ns(const struct hrservo_state *st,
 #define HRSERVO_EV_STATE	1	/* targets/releases/limits of .mask changed */
 #define HRSERVO_EV_PERIOD	2	/* frame period changed to .value ns */
 #define HRSERVO_EV_REMOVED	3	/* the controller is gone; the last event */
+#define HRSERVO_EV_TRAJ_DONE	4	/* a trajectory ended (.mask: its axes) */
+#define HRSERVO_EV_TRAJ_UNDERRUN 5	/* the queue ran dry; axes hold */
+#define HRSERVO_EV_CLAMP	6	/* limits held .mask axes off the trajectory */
 
 /**
  * struct hrservo_event_data - one event
@@ -263,6 +288,171 @@ HRSERVO_API int hrservo_event_fd(struct hrservo *h);
 HRSERVO_API int hrservo_read_event(struct hrservo *h,
 				   struct hrservo_event_data *ev,
 				   int timeout_ms);
+
+/* ---- Trajectories: planned here, played by the kernel ---- */
+
+enum hrservo_interp {
+	HRSERVO_INTERP_LINEAR,		/* straight lines between waypoints */
+	HRSERVO_INTERP_CUBIC,		/* clamped cubic spline: C2, at rest at both ends */
+	HRSERVO_INTERP_MIN_JERK,	/* quintic, at rest at every waypoint */
+};
+
+struct hrservo_traj;
+
+/**
+ * hrservo_traj_new() - an empty trajectory over some channels (axes)
+ * @naxes: number of axes, 1..HRSERVO_MAX_CHANNELS
+ * @channels: the channel of each axis; each at most once
+ *
+ * Return: a new trajectory owned by the caller (hrservo_traj_free()), or
+ * NULL (errno EINVAL for bad axes).
+ */
+HRSERVO_API struct hrservo_traj *hrservo_traj_new(unsigned int naxes,
+						  const unsigned int *channels);
+/** hrservo_traj_free() - release a trajectory */
+HRSERVO_API void hrservo_traj_free(struct hrservo_traj *t);
+/**
+ * hrservo_traj_add() - append a waypoint
+ * @t: the trajectory
+ * @time_s: its time, seconds from the start; after the previous waypoint's
+ * @pulse_ns: a pulse width per axis
+ *
+ * errno: EINVAL for a time not after the previous one, or a value that is
+ * not finite or not in 0..4.29 s.
+ */
+HRSERVO_API int hrservo_traj_add(struct hrservo_traj *t, double time_s,
+				 const double *pulse_ns);
+/** hrservo_traj_set_interp() - how to move between waypoints */
+HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
+					 enum hrservo_interp interp);
+/** hrservo_traj_num_waypoints() - number of waypoints */
+HRSERVO_API size_t hrservo_traj_num_waypoints(const struct hrservo_traj *t);
+/** hrservo_traj_num_axes() - number of axes */
+HRSERVO_API unsigned int hrservo_traj_num_axes(const struct hrservo_traj *t);
+/** hrservo_traj_channel() - the channel of an axis */
+HRSERVO_API unsigned int hrservo_traj_channel(const struct hrservo_traj *t,
+					      unsigned int axis);
+/** hrservo_traj_duration() - time from the first to the last waypoint, s */
+HRSERVO_API double hrservo_traj_duration(const struct hrservo_traj *t);
+/**
+ * hrservo_traj_eval() - the planned position, speed and acceleration
+ * @t: the trajectory, with at least 2 waypoints
+ * @time_s: seconds from the first waypoint
+ * @pos_ns: output per axis (may be NULL)
+ * @vel: output per axis in ns/s (may be NULL)
+ * @acc: output per axis in ns/s^2 (may be NULL)
+ */
+HRSERVO_API int hrservo_traj_eval(const struct hrservo_traj *t, double time_s,
+				  double *pos_ns, double *vel, double *acc);
+/**
+ * hrservo_traj_scale_time() - stretch (factor > 1) or compress time
+ *
+ * Every waypoint time is multiplied by @factor (> 0).
+ */
+HRSERVO_API int hrservo_traj_scale_time(struct hrservo_traj *t, double factor);
+
+enum hrservo_limit_kind {
+	HRSERVO_LIMIT_MIN,
+	HRSERVO_LIMIT_MAX,
+	HRSERVO_LIMIT_SPEED,
+	HRSERVO_LIMIT_ACCEL,
+};
+
+/**
+ * struct hrservo_violation - the first place a trajectory breaks a limit
+ * @time_s: when
+ * @channel: which channel
+ * @kind: which limit
+ * @value: the planned value (ns, ns/s or ns/s^2; magnitude for speed and
+ *	acceleration)
+ * @limit: the limit
+ */
+struct hrservo_violation {
+	double time_s;
+	unsigned int channel;
+	enum hrservo_limit_kind kind;
+	double value;
+	double limit;
+};
+
+/**
+ * hrservo_traj_check() - check a trajectory against a controller's limits
+ * @t: the trajectory
+ * @h: the controller
+ * @v: output, the first violation in time (may be NULL)
+ *
+ * Samples every millisecond and at every waypoint. errno: ERANGE with @v
+ * filled in if a limit is broken; EINVAL for a channel the controller does
+ * not have or fewer than 2 waypoints.
+ */
+HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
+				   struct hrservo *h,
+				   struct hrservo_violation *v);
+/**
+ * hrservo_traj_fit_time() - stretch time until speeds and accelerations fit
+ * @t: the trajectory
+ * @h: the controller
+ * @factor: output (may be NULL), the total stretch applied (>= 1)
+ *
+ * errno: ERANGE if a position limit is broken (stretching cannot help).
+ */
+HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
+				      struct hrservo *h, double *factor);
+
+/* hrservo_traj_upload() flags */
+#define HRSERVO_UPLOAD_REPLACE	(1U << 0)	/* splice in at start_ns */
+
+/**
+ * hrservo_traj_upload() - send a trajectory to the controller to play
+ * @t: the trajectory, at least 2 waypoints
+ * @h: the controller
+ * @start_ns: CLOCK_MONOTONIC start (or splice) time, 0 for the next frame
+ * @flags: HRSERVO_UPLOAD_* bits
+ *
+ * Appends to what is queued (or splices, with HRSERVO_UPLOAD_REPLACE). The
+ * trajectory ends with it. Large trajectories are sent in parts, waiting for
+ * queue space as the controller plays. errno: those of the kernel (EBUSY,
+ * ENOSPC, EINVAL for a time in the past or a discontinuous splice).
+ */
+HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
+				    struct hrservo *h, uint64_t start_ns,
+				    unsigned int flags);
+
+/**
+ * struct hrservo_traj_info - the controller's trajectory player
+ * @state: 0 idle, 1 waiting to start, 2 running, 3 underrun (holding)
+ * @segment: index of the playing segment since the start
+ * @depth: segments queued, the playing one included
+ * @time_in_segment_ns: time into the playing segment
+ * @queued_ns: time left to play
+ */
+struct hrservo_traj_info {
+	unsigned int state;
+	uint64_t segment;
+	unsigned int depth;
+	uint64_t time_in_segment_ns;
+	uint64_t queued_ns;
+};
+
+/** hrservo_traj_status() - what the player is doing */
+HRSERVO_API int hrservo_traj_status(struct hrservo *h,
+				    struct hrservo_traj_info *info);
+/** hrservo_traj_stop() - drop the queue; axes brake and hold */
+HRSERVO_API int hrservo_traj_stop(struct hrservo *h);
+
+/**
+ * hrservo_traj_load_csv() - read waypoints from a CSV file
+ * @path: the file: a header "t_s,chN_UNIT,..." (UNIT us, ns or ms; or
+ *	t_ms for times in ms), then one row per waypoint
+ * @err: output, a message "FILE:LINE: what is wrong" on failure
+ * @errsize: size of @err
+ *
+ * Return: a new trajectory (hrservo_traj_free()), or NULL with errno
+ * (EINVAL for bad content, E2BIG for more than 100000 rows) and @err set.
+ */
+HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
+						       char *err,
+						       size_t errsize);
 
 /* ---- Values: parsing what users type ---- */
 

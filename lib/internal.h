@@ -37,6 +37,13 @@ struct hrservo_state {
 
 struct hrservo;
 
+/* One trajectory segment for the backend; coefficients come separately. */
+struct hrservo_seg_item {
+	uint64_t duration_ns;
+	uint64_t mask;
+	bool last;
+};
+
 /*
  * A backend. hrservo_open() asks each backend in turn whether it claims a
  * spec, then opens it with that backend. Every operation follows the API's
@@ -60,6 +67,17 @@ struct hrservo_backend {
 	int (*get_period)(struct hrservo *h, uint32_t *period_ns,
 			  uint32_t *min_ns, uint32_t *max_ns);
 	int (*set_period)(struct hrservo *h, uint32_t period_ns);
+	int (*get_motion)(struct hrservo *h, unsigned int ch, uint32_t *speed,
+			  uint32_t *accel);
+	int (*set_motion)(struct hrservo *h, unsigned int ch, uint32_t speed,
+			  uint32_t accel);
+	/* Six coefficients (1/65536 ns) per axis, axes in channel order. */
+	int (*traj_submit)(struct hrservo *h,
+			   const struct hrservo_seg_item *segs, size_t n,
+			   const int64_t *coefs, size_t ncoefs,
+			   unsigned int flags, uint64_t at_ns);
+	int (*traj_status)(struct hrservo *h, struct hrservo_traj_info *info);
+	int (*traj_stop)(struct hrservo *h);
 	int (*event_fd)(struct hrservo *h);
 	int (*read_event)(struct hrservo *h, struct hrservo_event_data *ev,
 			  int timeout_ms);

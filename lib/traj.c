@@ -1,0 +1,657 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libhrservo trajectories: waypoints in, polynomial segments out.
+ *
+ * Each interval between two waypoints becomes one kernel segment whose
+ * polynomial, in normalised time u in [0, 1), is:
+ *   linear:   p0 + (p1 - p0) u
+ *   min jerk: p0 + (p1 - p0)(10u^3 - 15u^4 + 6u^5), at rest at both ends
+ *   cubic:    the Hermite cubic through p0, p1 with the knot speeds of a
+ *             clamped C2 spline (at rest at the first and last waypoint)
+ * Coefficients go to the kernel in 1/65536 ns.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+#define MAX_WAYPOINTS	100000
+
+struct hrservo_traj {
+	unsigned int naxes;
+	unsigned int ch[HRSERVO_MAX_CHANNELS];
+	enum hrservo_interp interp;
+	size_t n, cap;
+	double *t;		/* [n] seconds */
+	double *p;		/* [n][naxes] ns */
+};
+
+HRSERVO_API struct hrservo_traj *hrservo_traj_new(unsigned int naxes,
+						  const unsigned int *channels)
+{
+	struct hrservo_traj *t;
+	uint64_t seen = 0;
+
+	if (!naxes || naxes > HRSERVO_MAX_CHANNELS)
+		goto inval;
+	for (unsigned int i = 0; i < naxes; i++) {
+		if (channels[i] >= HRSERVO_MAX_CHANNELS ||
+		    (seen & (1ULL << channels[i])))
+			goto inval;
+		seen |= 1ULL << channels[i];
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->naxes = naxes;
+	memcpy(t->ch, channels, naxes * sizeof(*channels));
+	t->interp = HRSERVO_INTERP_MIN_JERK;
+	return t;
+inval:
+	errno = EINVAL;
+	return NULL;
+}
+
+HRSERVO_API void hrservo_traj_free(struct hrservo_traj *t)
+{
+	if (!t)
+		return;
+	free(t->t);
+	free(t->p);
+	free(t);
+}
+
+HRSERVO_API int hrservo_traj_add(struct hrservo_traj *t, double time_s,
+				 const double *pulse_ns)
+{
+	if (!isfinite(time_s) || time_s < 0 ||
+	    (t->n && !(time_s > t->t[t->n - 1])) || t->n >= MAX_WAYPOINTS)
+		goto inval;
+	for (unsigned int a = 0; a < t->naxes; a++)
+		if (!isfinite(pulse_ns[a]) || pulse_ns[a] < 0 ||
+		    pulse_ns[a] > 4294967295.0)
+			goto inval;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		double *nt = realloc(t->t, cap * sizeof(*nt));
+		double *np;
+
+		if (!nt)
+			return -1;
+		t->t = nt;
+		np = realloc(t->p, cap * t->naxes * sizeof(*np));
+		if (!np)
+			return -1;
+		t->p = np;
+		t->cap = cap;
+	}
+	t->t[t->n] = time_s;
+	memcpy(&t->p[t->n * t->naxes], pulse_ns, t->naxes * sizeof(*pulse_ns));
+	t->n++;
+	return 0;
+inval:
+	errno = EINVAL;
+	return -1;
+}
+
+HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
+					 enum hrservo_interp interp)
+{
+	t->interp = interp;
+}
+
+HRSERVO_API size_t hrservo_traj_num_waypoints(const struct hrservo_traj *t)
+{
+	return t->n;
+}
+
+HRSERVO_API unsigned int hrservo_traj_num_axes(const struct hrservo_traj *t)
+{
+	return t->naxes;
+}
+
+HRSERVO_API unsigned int hrservo_traj_channel(const struct hrservo_traj *t,
+					      unsigned int axis)
+{
+	return axis < t->naxes ? t->ch[axis] : 0;
+}
+
+HRSERVO_API double hrservo_traj_duration(const struct hrservo_traj *t)
+{
+	return t->n ? t->t[t->n - 1] - t->t[0] : 0;
+}
+
+HRSERVO_API int hrservo_traj_scale_time(struct hrservo_traj *t, double factor)
+{
+	if (!(factor > 0) || !isfinite(factor)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		t->t[i] *= factor;
+	return 0;
+}
+
+/* Knot speeds (ns/s) of the clamped cubic spline of one axis. */
+static void spline_speeds(const struct hrservo_traj *t, unsigned int a,
+			  double *v)
+{
+	size_t n = t->n;
+	double *c = calloc(n, sizeof(*c)), *d = calloc(n, sizeof(*d));
+
+	v[0] = v[n - 1] = 0;
+	if (n < 3 || !c || !d) {
+		for (size_t i = 1; i + 1 < n; i++)
+			v[i] = 0;
+		free(c);
+		free(d);
+		return;
+	}
+	/*
+	 * For interior knots k: h_k v_{k-1} + 2 (h_{k-1} + h_k) v_k +
+	 * h_{k-1} v_{k+1} = 3 (h_k s_{k-1} + h_{k-1} s_k), with h the
+	 * interval lengths and s the slopes; v_0 = v_{n-1} = 0. Thomas
+	 * algorithm.
+	 */
+	for (size_t k = 1; k + 1 < n; k++) {
+		double h0 = t->t[k] - t->t[k - 1], h1 = t->t[k + 1] - t->t[k];
+		double s0 = (t->p[k * t->naxes + a] -
+			     t->p[(k - 1) * t->naxes + a]) / h0;
+		double s1 = (t->p[(k + 1) * t->naxes + a] -
+			     t->p[k * t->naxes + a]) / h1;
+		double lo = k > 1 ? h1 : 0, diag = 2 * (h0 + h1);
+		double up = k + 2 < n ? h0 : 0, rhs = 3 * (h1 * s0 + h0 * s1);
+		double m = k > 1 ? diag - lo * c[k - 1] : diag;
+
+		c[k] = up / m;
+		d[k] = (rhs - (k > 1 ? lo * d[k - 1] : 0)) / m;
+	}
+	for (size_t k = n - 2; k >= 1; k--) {
+		v[k] = d[k] - (k + 2 < n ? c[k] * v[k + 1] : 0);
+		if (k == 1)
+			break;
+	}
+	free(c);
+	free(d);
+}
+
+/* Coefficients (ns, in u) of interval @i for axis @a. */
+static void interval_coefs(const struct hrservo_traj *t, const double *speeds,
+			   size_t i, unsigned int a, double c[6])
+{
+	double p0 = t->p[i * t->naxes + a], p1 = t->p[(i + 1) * t->naxes + a];
+	double d = p1 - p0, h = t->t[i + 1] - t->t[i];
+
+	memset(c, 0, 6 * sizeof(*c));
+	c[0] = p0;
+	switch (t->interp) {
+	case HRSERVO_INTERP_LINEAR:
+		c[1] = d;
+		break;
+	case HRSERVO_INTERP_CUBIC: {
+		double m0 = speeds[a * t->n + i] * h;
+		double m1 = speeds[a * t->n + i + 1] * h;
+
+		c[1] = m0;
+		c[2] = 3 * d - 2 * m0 - m1;
+		c[3] = -2 * d + m0 + m1;
+		break;
+	}
+	default:
+		c[3] = 10 * d;
+		c[4] = -15 * d;
+		c[5] = 6 * d;
+	}
+}
+
+/* Knot speeds of every axis for cubic interpolation, or NULL. */
+static double *all_speeds(const struct hrservo_traj *t)
+{
+	double *s;
+
+	if (t->interp != HRSERVO_INTERP_CUBIC)
+		return NULL;
+	s = calloc((size_t)t->naxes * t->n, sizeof(*s));
+	if (!s)
+		return NULL;
+	for (unsigned int a = 0; a < t->naxes; a++)
+		spline_speeds(t, a, &s[a * t->n]);
+	return s;
+}
+
+static int eval_with(const struct hrservo_traj *t, const double *speeds,
+		     double time_s, double *pos, double *vel, double *acc)
+{
+	size_t i = 0;
+	double h, u;
+
+	if (t->n < 2 || !isfinite(time_s)) {
+		errno = EINVAL;
+		return -1;
+	}
+	time_s += t->t[0];
+	if (time_s <= t->t[0]) {
+		time_s = t->t[0];
+	} else if (time_s >= t->t[t->n - 1]) {
+		time_s = t->t[t->n - 1];
+		i = t->n - 2;
+	} else {
+		/* Binary search for the interval. */
+		size_t lo = 0, hi = t->n - 1;
+
+		while (hi - lo > 1) {
+			size_t mid = (lo + hi) / 2;
+
+			if (t->t[mid] <= time_s)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		i = lo;
+	}
+	h = t->t[i + 1] - t->t[i];
+	u = (time_s - t->t[i]) / h;
+	for (unsigned int a = 0; a < t->naxes; a++) {
+		double c[6];
+
+		interval_coefs(t, speeds, i, a, c);
+		if (pos)
+			pos[a] = c[0] + u * (c[1] + u * (c[2] + u * (c[3] +
+				 u * (c[4] + u * c[5]))));
+		if (vel)
+			vel[a] = (c[1] + u * (2 * c[2] + u * (3 * c[3] +
+				  u * (4 * c[4] + u * 5 * c[5])))) / h;
+		if (acc)
+			acc[a] = (2 * c[2] + u * (6 * c[3] + u * (12 * c[4] +
+				  u * 20 * c[5]))) / (h * h);
+	}
+	return 0;
+}
+
+HRSERVO_API int hrservo_traj_eval(const struct hrservo_traj *t, double time_s,
+				  double *pos_ns, double *vel, double *acc)
+{
+	double *speeds = all_speeds(t);
+	int ret;
+
+	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds)
+		return -1;
+	ret = eval_with(t, speeds, time_s, pos_ns, vel, acc);
+	free(speeds);
+	return ret;
+}
+
+/* Worst speed and acceleration ratios to the limits (for fitting time). */
+static int check(const struct hrservo_traj *t, struct hrservo *h,
+		 struct hrservo_violation *first, double *vratio,
+		 double *aratio)
+{
+	double pos[HRSERVO_MAX_CHANNELS], vel[HRSERVO_MAX_CHANNELS];
+	double acc[HRSERVO_MAX_CHANNELS], dur = hrservo_traj_duration(t);
+	uint32_t mn[HRSERVO_MAX_CHANNELS], mx[HRSERVO_MAX_CHANNELS];
+	uint32_t vmax[HRSERVO_MAX_CHANNELS], amax[HRSERVO_MAX_CHANNELS];
+	struct hrservo_violation v = { 0 };
+	double *speeds = all_speeds(t);
+	bool bad = false;
+	size_t k = 0;
+
+	*vratio = *aratio = 0;
+	if (t->n < 2 || (t->interp == HRSERVO_INTERP_CUBIC && !speeds)) {
+		free(speeds);
+		errno = EINVAL;
+		return -1;
+	}
+	for (unsigned int a = 0; a < t->naxes; a++) {
+		if (t->ch[a] >= hrservo_num_channels(h) ||
+		    hrservo_get_limits(h, t->ch[a], &mn[a], &mx[a]) ||
+		    hrservo_get_motion_limits(h, t->ch[a], &vmax[a], &amax[a])) {
+			free(speeds);
+			errno = EINVAL;
+			return -1;
+		}
+	}
+	/* Every millisecond, and exactly at every waypoint. */
+	for (double s = 0;; s += 0.001) {
+		if (k < t->n && t->t[k] - t->t[0] <= s)
+			s = t->t[k++] - t->t[0];
+		if (s > dur)
+			s = dur;
+		eval_with(t, speeds, s, pos, vel, acc);
+		for (unsigned int a = 0; a < t->naxes; a++) {
+			struct hrservo_violation w = { s, t->ch[a], 0, 0, 0 };
+
+			if (pos[a] < mn[a] - 0.5)
+				w.kind = HRSERVO_LIMIT_MIN, w.value = pos[a],
+				w.limit = mn[a];
+			else if (pos[a] > mx[a] + 0.5)
+				w.kind = HRSERVO_LIMIT_MAX, w.value = pos[a],
+				w.limit = mx[a];
+			else if (vmax[a] && fabs(vel[a]) > vmax[a] * 1.0001)
+				w.kind = HRSERVO_LIMIT_SPEED,
+				w.value = fabs(vel[a]), w.limit = vmax[a];
+			else if (amax[a] && fabs(acc[a]) > amax[a] * 1.0001)
+				w.kind = HRSERVO_LIMIT_ACCEL,
+				w.value = fabs(acc[a]), w.limit = amax[a];
+			else
+				continue;
+			if (w.kind == HRSERVO_LIMIT_SPEED && w.value / w.limit > *vratio)
+				*vratio = w.value / w.limit;
+			if (w.kind == HRSERVO_LIMIT_ACCEL && w.value / w.limit > *aratio)
+				*aratio = w.value / w.limit;
+			if (!bad || w.kind < HRSERVO_LIMIT_SPEED) {
+				if (!bad || v.kind >= HRSERVO_LIMIT_SPEED)
+					v = w;
+				bad = true;
+			}
+		}
+		if (s >= dur)
+			break;
+	}
+	free(speeds);
+	if (first)
+		*first = v;
+	if (bad) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
+HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
+				   struct hrservo *h,
+				   struct hrservo_violation *v)
+{
+	double vr, ar;
+
+	return check(t, h, v, &vr, &ar);
+}
+
+HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
+				      struct hrservo *h, double *factor)
+{
+	struct hrservo_violation v;
+	double total = 1, vr, ar;
+
+	for (int i = 0; i < 20; i++) {
+		if (!check(t, h, &v, &vr, &ar)) {
+			if (factor)
+				*factor = total;
+			return 0;
+		}
+		if (errno != ERANGE)
+			return -1;
+		if (v.kind == HRSERVO_LIMIT_MIN || v.kind == HRSERVO_LIMIT_MAX)
+			return -1;	/* errno ERANGE: time cannot fix it */
+		/* Speeds scale with 1/f, accelerations with 1/f^2. */
+		double f = fmax(vr, sqrt(ar)) * 1.01;
+
+		if (f <= 1)
+			f = 1.01;
+		hrservo_traj_scale_time(t, f);
+		total *= f;
+	}
+	errno = ERANGE;
+	return -1;
+}
+
+HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
+				    struct hrservo *h, uint64_t start_ns,
+				    unsigned int flags)
+{
+	size_t nseg, chunk = 256, done = 0;
+	double *speeds = all_speeds(t);
+	uint64_t mask = 0;
+	int ret = 0;
+
+	if (t->n < 2 || (t->interp == HRSERVO_INTERP_CUBIC && !speeds)) {
+		free(speeds);
+		errno = EINVAL;
+		return -1;
+	}
+	for (unsigned int a = 0; a < t->naxes; a++) {
+		if (t->ch[a] >= h->nch) {
+			free(speeds);
+			errno = EINVAL;
+			return -1;
+		}
+		mask |= 1ULL << t->ch[a];
+	}
+	nseg = t->n - 1;
+	while (done < nseg && !ret) {
+		size_t n = nseg - done < chunk ? nseg - done : chunk;
+		struct hrservo_seg_item *segs = calloc(n, sizeof(*segs));
+		int64_t *coefs = calloc(n * t->naxes * 6, sizeof(*coefs));
+		size_t nc = 0;
+
+		if (!segs || !coefs) {
+			free(segs);
+			free(coefs);
+			ret = -1;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			size_t iv = done + i;
+
+			segs[i].duration_ns = (uint64_t)llround(
+				(t->t[iv + 1] - t->t[iv]) * 1e9);
+			segs[i].mask = mask;
+			segs[i].last = iv + 1 == nseg;
+			/* Axes in increasing channel order, as the kernel. */
+			for (unsigned int ch = 0; ch < HRSERVO_MAX_CHANNELS; ch++) {
+				for (unsigned int a = 0; a < t->naxes; a++) {
+					double c[6];
+
+					if (t->ch[a] != ch)
+						continue;
+					interval_coefs(t, speeds, iv, a, c);
+					for (int k = 0; k < 6; k++)
+						coefs[nc++] = llround(c[k] * 65536.0);
+				}
+			}
+		}
+		for (;;) {
+			ret = h->be->traj_submit(h, segs, n, coefs, nc,
+						 done ? 0 : flags,
+						 done ? 0 : start_ns);
+			if (ret == 0 || errno != ENOSPC || !done)
+				break;
+			/* Wait for the controller to play some of the queue. */
+			struct timespec ts = { 0, 20000000 };
+
+			nanosleep(&ts, NULL);
+		}
+		free(segs);
+		free(coefs);
+		done += n;
+	}
+	free(speeds);
+	return ret;
+}
+
+HRSERVO_API int hrservo_traj_status(struct hrservo *h,
+				    struct hrservo_traj_info *info)
+{
+	if (!h->be->traj_status) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return h->be->traj_status(h, info);
+}
+
+HRSERVO_API int hrservo_traj_stop(struct hrservo *h)
+{
+	if (!h->be->traj_stop) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return h->be->traj_stop(h);
+}
+
+/* ---- CSV ---- */
+
+static int csv_err(char *err, size_t size, const char *path, size_t line,
+		   int e, const char *fmt, const char *what)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, what);
+	snprintf(err, size, "%s:%zu: %s", path, line, msg);
+	errno = e;
+	return -1;
+}
+
+/* Parse a header column "chN_UNIT": channel and ns per unit. */
+static int csv_column(const char *s, unsigned int *ch, double *scale)
+{
+	char *end;
+	unsigned long n;
+
+	if (strncmp(s, "ch", 2))
+		return -1;
+	n = strtoul(s + 2, &end, 10);
+	if (end == s + 2 || *end != '_' || n >= HRSERVO_MAX_CHANNELS)
+		return -1;
+	if (!strcmp(end, "_us"))
+		*scale = 1e3;
+	else if (!strcmp(end, "_ns"))
+		*scale = 1;
+	else if (!strcmp(end, "_ms"))
+		*scale = 1e6;
+	else
+		return -1;
+	*ch = (unsigned int)n;
+	return 0;
+}
+
+HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
+						       char *err,
+						       size_t errsize)
+{
+	unsigned int ch[HRSERVO_MAX_CHANNELS], naxes = 0;
+	double scale[HRSERVO_MAX_CHANNELS], tscale = 1;
+	struct hrservo_traj *t = NULL;
+	char *line = NULL, *save, *tok;
+	size_t cap = 0, lineno = 0;
+	FILE *f;
+	ssize_t len;
+
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		double tv = 0, pos[HRSERVO_MAX_CHANNELS];
+		unsigned int col = 0;
+		char *end;
+
+		lineno++;
+		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		if (len > 65536) {
+			csv_err(err, errsize, path, lineno, E2BIG,
+				"line longer than 64 KiB%s", "");
+			goto fail;
+		}
+		if (!t) {
+			/* The header. */
+			tok = strtok_r(line, ",", &save);
+			if (!tok || (strcmp(tok, "t_s") && strcmp(tok, "t_ms"))) {
+				csv_err(err, errsize, path, lineno, EINVAL,
+					"header must start with t_s or t_ms, not '%s'",
+					tok ? tok : "");
+				goto fail;
+			}
+			tscale = strcmp(tok, "t_ms") ? 1 : 1e-3;
+			while ((tok = strtok_r(NULL, ",", &save))) {
+				if (naxes == HRSERVO_MAX_CHANNELS ||
+				    csv_column(tok, &ch[naxes], &scale[naxes])) {
+					csv_err(err, errsize, path, lineno, EINVAL,
+						"column '%s': expected chN_us, chN_ns or chN_ms",
+						tok);
+					goto fail;
+				}
+				naxes++;
+			}
+			t = naxes ? hrservo_traj_new(naxes, ch) : NULL;
+			if (!t) {
+				csv_err(err, errsize, path, lineno, EINVAL,
+					naxes ? "a channel is named twice%s" :
+					"no channel columns%s", "");
+				goto fail;
+			}
+			continue;
+		}
+		tok = strtok_r(line, ",", &save);
+		for (; tok; tok = strtok_r(NULL, ",", &save), col++) {
+			double v = strtod(tok, &end);
+
+			if (end == tok || *end || !isfinite(v)) {
+				csv_err(err, errsize, path, lineno, EINVAL,
+					"'%s' is not a number", tok);
+				goto fail;
+			}
+			if (col > naxes) {
+				csv_err(err, errsize, path, lineno, EINVAL,
+					"more columns than the header has%s", "");
+				goto fail;
+			}
+			if (col == 0)
+				tv = v * tscale;
+			else
+				pos[col - 1] = v * scale[col - 1];
+		}
+		if (col != naxes + 1) {
+			char what[64];
+
+			snprintf(what, sizeof(what), "%u of %u", col, naxes + 1);
+			csv_err(err, errsize, path, lineno, EINVAL,
+				"missing column: %s values", what);
+			goto fail;
+		}
+		if (hrservo_traj_num_waypoints(t) >= MAX_WAYPOINTS) {
+			csv_err(err, errsize, path, lineno, E2BIG,
+				"more than 100000 waypoints%s", "");
+			goto fail;
+		}
+		if (hrservo_traj_add(t, tv, pos)) {
+			char what[64];
+
+			if (t->n && !(tv > t->t[t->n - 1]))
+				snprintf(what, sizeof(what),
+					 "time %g s is not after %g s", tv,
+					 t->t[t->n - 1]);
+			else
+				snprintf(what, sizeof(what),
+					 "a value is out of range");
+			csv_err(err, errsize, path, lineno, EINVAL, "%s", what);
+			goto fail;
+		}
+	}
+	if (!t || t->n < 2) {
+		csv_err(err, errsize, path, lineno, EINVAL,
+			"needs a header and at least 2 waypoints%s", "");
+		goto fail;
+	}
+	free(line);
+	fclose(f);
+	return t;
+fail:
+	{
+		int e = errno;
+
+		free(line);
+		fclose(f);
+		hrservo_traj_free(t);
+		errno = e;
+	}
+	return NULL;
+}
