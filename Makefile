@@ -86,7 +86,7 @@ $(BUILD)/bin/servoctl: tools/servoctl.c lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhrservo \
-		$$(pkg-config --libs json-c) -Wl,-rpath,'$$ORIGIN/../lib'
+		$$(pkg-config --libs json-c) -lm -Wl,-rpath,'$$ORIGIN/../lib'
 
 $(BUILD)/asan/servoctl: tools/servoctl.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)

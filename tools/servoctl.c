@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -861,6 +862,391 @@ out:
 	return ret;
 }
 
+/* ---- trajectories ---- */
+
+static const char *const limit_names[] = {
+	[HRSERVO_LIMIT_MIN] = "below min",
+	[HRSERVO_LIMIT_MAX] = "above max",
+	[HRSERVO_LIMIT_SPEED] = "speed above max",
+	[HRSERVO_LIMIT_ACCEL] = "acceleration above max",
+};
+
+static void report_violation(const char *what,
+			     const struct hrservo_violation *v)
+{
+	char a[24], b[24];
+
+	if (v->kind == HRSERVO_LIMIT_MIN || v->kind == HRSERVO_LIMIT_MAX)
+		err("%s: channel %u at %.3f s: %s is %s %s", what, v->channel,
+		    v->time_s, fmt_ns((uint32_t)llround(fmax(v->value, 0)), a),
+		    limit_names[v->kind],
+		    fmt_ns((uint32_t)v->limit, b));
+	else
+		err("%s: channel %u at %.3f s: %s %.0f ns/s%s > %.0f", what,
+		    v->channel, v->time_s, limit_names[v->kind], v->value,
+		    v->kind == HRSERVO_LIMIT_ACCEL ? "^2" : "", v->limit);
+}
+
+static enum hrservo_interp opt_interp = HRSERVO_INTERP_MIN_JERK;
+static bool opt_fit, opt_replace, opt_wait;
+static double opt_at = -1, opt_time = -1, opt_timeout = -1;
+
+static int traj_opt(int opt, const char *arg)
+{
+	char *end;
+
+	switch (opt) {
+	case 'i':
+		if (!strcmp(arg, "linear"))
+			opt_interp = HRSERVO_INTERP_LINEAR;
+		else if (!strcmp(arg, "cubic"))
+			opt_interp = HRSERVO_INTERP_CUBIC;
+		else if (!strcmp(arg, "minjerk"))
+			opt_interp = HRSERVO_INTERP_MIN_JERK;
+		else
+			return -1;
+		return 0;
+	case 'f':
+		opt_fit = true;
+		return 0;
+	case 'r':
+		opt_replace = true;
+		return 0;
+	case 'w':
+		opt_wait = true;
+		return 0;
+	case 'a':
+	case 't':
+	case 'T':
+		errno = 0;
+		{
+			double v = strtod(arg, &end);
+
+			if (!*arg || *end || errno || !(v >= 0) || v > 1e6) {
+				err("'%s' is not a time in seconds", arg);
+				exit(EXIT_USAGE);
+			}
+			if (opt == 'a')
+				opt_at = v;
+			else if (opt == 't')
+				opt_time = v;
+			else
+				opt_timeout = v;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static const struct option traj_opts[] = {
+	{ "interp", required_argument, NULL, 'i' },
+	{ "fit", no_argument, NULL, 'f' },
+	{ "replace", no_argument, NULL, 'r' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ "at", required_argument, NULL, 'a' },
+	{ "time", required_argument, NULL, 't' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* A progress bar on a terminal, one line updated in place. */
+static void progress(double done, double total)
+{
+	int width = 40, n = total > 0 ? (int)(width * done / total) : width;
+
+	if (n > width)
+		n = width;
+	fprintf(stderr, "\r[%.*s%*s] %5.1f/%.1f s", n,
+		"########################################", width - n, "",
+		done > total ? total : done, total);
+	fflush(stderr);
+}
+
+/*
+ * Wait until the trajectory ends. Returns 0 when done, EXIT_RUNTIME on an
+ * underrun, removal or time limit.
+ */
+static int traj_wait(struct hrservo *h, double total_s)
+{
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t t0 = now_ns();
+	struct hrservo_event_data ev;
+	struct hrservo_traj_info info;
+
+	for (;;) {
+		if (!hrservo_read_event(h, &ev, 100)) {
+			if (ev.type == HRSERVO_EV_TRAJ_DONE)
+				break;
+			if (ev.type == HRSERVO_EV_TRAJ_UNDERRUN) {
+				if (tty)
+					fputc('\n', stderr);
+				err("%s: underrun: the queue ran dry; the axes hold",
+				    hrservo_name(h));
+				return EXIT_RUNTIME;
+			}
+			if (ev.type == HRSERVO_EV_REMOVED)
+				errno = ENODEV;
+			else
+				continue;
+		}
+		if (errno == ENODEV) {
+			err("%s: controller removed", hrservo_name(h));
+			return EXIT_RUNTIME;
+		}
+		if (hrservo_traj_status(h, &info)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		if (info.state == 0 && !info.depth)
+			break;	/* done before we listened */
+		if (tty)
+			progress(total_s - info.queued_ns / 1e9, total_s);
+		if (opt_timeout >= 0 &&
+		    now_ns() - t0 > (uint64_t)(opt_timeout * 1e9)) {
+			if (tty)
+				fputc('\n', stderr);
+			err("%s: still playing after %.1f s", hrservo_name(h),
+			    opt_timeout);
+			return EXIT_RUNTIME;
+		}
+	}
+	if (tty) {
+		progress(total_s, total_s);
+		fputc('\n', stderr);
+	}
+	return 0;
+}
+
+/* Load, check (and fit) a trajectory file for a controller. */
+static struct hrservo_traj *traj_prepare(const char *file, struct hrservo *h)
+{
+	struct hrservo_violation v;
+	struct hrservo_traj *t;
+	char msg[512];
+	double f;
+
+	t = hrservo_traj_load_csv(file, msg, sizeof(msg));
+	if (!t) {
+		err("%s (nothing uploaded)", msg);
+		return NULL;
+	}
+	hrservo_traj_set_interp(t, opt_interp);
+	if (opt_fit && hrservo_traj_fit_time(t, h, &f) && errno != ERANGE) {
+		err("%s: %s", file, strerror(errno));
+		hrservo_traj_free(t);
+		return NULL;
+	}
+	if (hrservo_traj_check(t, h, &v)) {
+		if (errno == ERANGE)
+			report_violation(file, &v);
+		else
+			err("%s: a channel %s does not have", file,
+			    hrservo_name(h));
+		hrservo_traj_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static int cmd_traj(int argc, char **argv)
+{
+	const struct command *c = find_command("traj");
+	struct hrservo_traj_info info;
+	struct hrservo_traj *t = NULL;
+	struct hrservo *h;
+	const char *sub;
+	int i, ret = 0;
+
+	i = sub_opts(argc, argv, c, "i:frwa:T:", traj_opts, traj_opt);
+	if (argc - i < 2) {
+		err("expects a subcommand and a controller (see 'servoctl traj --help')");
+		return EXIT_USAGE;
+	}
+	sub = argv[i];
+	if (!strcmp(sub, "check") || !strcmp(sub, "upload")) {
+		if (argc - i != 3) {
+			err("%s: expects FILE CTRL", sub);
+			return EXIT_USAGE;
+		}
+	} else if (!strcmp(sub, "status") || !strcmp(sub, "stop") ||
+		   !strcmp(sub, "wait")) {
+		if (argc - i != 2) {
+			err("%s: expects CTRL", sub);
+			return EXIT_USAGE;
+		}
+	} else {
+		err("unknown subcommand '%s'", sub);
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[argc - 1]);
+	if (!h)
+		return EXIT_RUNTIME;
+
+	if (!strcmp(sub, "check")) {
+		t = traj_prepare(argv[i + 1], h);
+		if (!t)
+			ret = EXIT_RUNTIME;
+		else if (!opt_json)
+			printf("%s: %zu waypoints, %.3f s, within the limits of %s\n",
+			       argv[i + 1], hrservo_traj_num_waypoints(t),
+			       hrservo_traj_duration(t), hrservo_name(h));
+	} else if (!strcmp(sub, "upload")) {
+		uint64_t at = 0;
+
+		t = traj_prepare(argv[i + 1], h);
+		if (!t) {
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
+		if (opt_at >= 0)
+			at = now_ns() + (uint64_t)(opt_at * 1e9);
+		if (hrservo_traj_upload(t, h, at, opt_replace ?
+					HRSERVO_UPLOAD_REPLACE : 0)) {
+			err("%s: %s", hrservo_name(h),
+			    errno == EBUSY ? "a channel is in use by another trajectory" :
+			    errno == EINVAL && opt_replace ?
+			    "the new trajectory does not start where the old one is" :
+			    strerror(errno));
+			ret = EXIT_RUNTIME;
+		} else if (opt_wait) {
+			ret = traj_wait(h, hrservo_traj_duration(t) +
+					(opt_at > 0 ? opt_at : 0));
+		}
+	} else if (!strcmp(sub, "status")) {
+		static const char *const states[] = {
+			"idle", "waiting", "running", "underrun",
+		};
+
+		if (hrservo_traj_status(h, &info)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			ret = EXIT_RUNTIME;
+		} else if (opt_json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "state",
+					       json_object_new_string(states[info.state & 3]));
+			json_object_object_add(o, "segment",
+					       json_object_new_int64((int64_t)info.segment));
+			json_object_object_add(o, "depth",
+					       json_object_new_int(info.depth));
+			json_object_object_add(o, "time_in_segment_ns",
+					       json_object_new_int64((int64_t)info.time_in_segment_ns));
+			json_object_object_add(o, "queued_ns",
+					       json_object_new_int64((int64_t)info.queued_ns));
+			put_json(o);
+		} else {
+			printf("state:      %s\n", states[info.state & 3]);
+			printf("segment:    %llu (%.3f s into it)\n",
+			       (unsigned long long)info.segment,
+			       info.time_in_segment_ns / 1e9);
+			printf("queued:     %u segments, %.3f s\n", info.depth,
+			       info.queued_ns / 1e9);
+		}
+	} else if (!strcmp(sub, "stop")) {
+		if (hrservo_traj_stop(h)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			ret = EXIT_RUNTIME;
+		}
+	} else {
+		if (hrservo_traj_status(h, &info)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			ret = EXIT_RUNTIME;
+		} else if (info.state != 0 || info.depth) {
+			ret = traj_wait(h, info.queued_ns / 1e9);
+		}
+	}
+out:
+	hrservo_traj_free(t);
+	hrservo_close(h);
+	return ret;
+}
+
+/* move: every named axis arrives at its value at the same time. */
+static int cmd_move(int argc, char **argv)
+{
+	struct hrservo_batch *b = NULL;
+	struct hrservo_state *st = NULL;
+	struct hrservo_traj *t = NULL;
+	unsigned int ch[HRSERVO_MAX_CHANNELS];
+	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
+	struct hrservo_violation v;
+	struct hrservo *h;
+	size_t n;
+	int i, ret = EXIT_RUNTIME;
+
+	i = sub_opts(argc, argv, find_command("move"), "t:wT:", traj_opts,
+		     traj_opt);
+	if (argc - i < 2) {
+		err("expects a controller and CHANNEL=VALUE arguments");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	b = hrservo_batch_new();
+	st = hrservo_read_state(h);
+	if (!b || !st) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		goto out;
+	}
+	ret = build_batch(h, st, argc - i - 1, argv + i + 1, b);
+	if (ret)
+		goto out;
+	ret = EXIT_RUNTIME;
+	n = hrservo_batch_count(b);
+	/* build_batch checked every argument; read the values again. */
+	for (size_t k = 0; k < n; k++) {
+		char *arg = argv[i + 1 + k], *eq = strchr(arg, '=');
+		struct hrservo_value val;
+		uint32_t ns;
+
+		ch[k] = (unsigned int)strtoul(arg, NULL, 10);
+		hrservo_value_parse(eq + 1, &val);
+		hrservo_value_to_ns(&val, hrservo_state_min_ns(st, ch[k]),
+				    hrservo_state_max_ns(st, ch[k]),
+				    hrservo_state_target_ns(st, ch[k]), &ns);
+		to[k] = ns;
+		from[k] = hrservo_state_pulse_ns(st, ch[k]);
+		if (!from[k])
+			from[k] = hrservo_state_target_ns(st, ch[k]);
+		if (!from[k]) {
+			err("channel %u has no position to move from; 'set' it first (nothing applied)",
+			    ch[k]);
+			goto out;
+		}
+	}
+	t = hrservo_traj_new((unsigned int)n, ch);
+	if (!t || hrservo_traj_add(t, 0, from) ||
+	    hrservo_traj_add(t, opt_time > 0 ? opt_time : 1.0, to)) {
+		err("%s", strerror(errno));
+		goto out;
+	}
+	hrservo_traj_set_interp(t, HRSERVO_INTERP_MIN_JERK);
+	if (opt_time <= 0 && hrservo_traj_fit_time(t, h, NULL) &&
+	    errno != ERANGE) {
+		err("%s", strerror(errno));
+		goto out;
+	}
+	if (hrservo_traj_check(t, h, &v)) {
+		report_violation("move", &v);
+		err("nothing applied; a longer --time would fit");
+		goto out;
+	}
+	if (hrservo_traj_upload(t, h, 0, 0)) {
+		err("%s: %s (nothing applied)", hrservo_name(h),
+		    errno == EBUSY ? "a channel is in use by a trajectory" :
+		    strerror(errno));
+		goto out;
+	}
+	ret = opt_wait ? traj_wait(h, hrservo_traj_duration(t)) : 0;
+out:
+	hrservo_traj_free(t);
+	hrservo_state_free(st);
+	hrservo_batch_free(b);
+	hrservo_close(h);
+	return ret;
+}
+
 /* ---- main ---- */
 
 static const struct command commands[] = {
@@ -897,6 +1283,32 @@ static const struct command commands[] = {
 	  "--count N exits after N change lines. Exits 1 if the controller\n"
 	  "is removed.\n",
 	  cmd_monitor },
+	{ "move", "[--time S] [--wait] CTRL CH=VALUE...",
+	  "Move channels smoothly so that they all arrive together.",
+	  "\nA minimum-jerk trajectory from where each channel is to its VALUE\n"
+	  "(see 'set'), played by the kernel. Without --time, the shortest\n"
+	  "time of at least 1 s that keeps within the speed and acceleration\n"
+	  "limits. --wait returns when the move is done.\n",
+	  cmd_move },
+	{ "traj", "[options] check|upload FILE CTRL | status|stop|wait CTRL",
+	  "Check, upload and follow trajectories.",
+	  "\nFILE is CSV: a header 't_s,ch0_us,ch3_us' (units us, ns or ms;\n"
+	  "t_ms for times in ms), then one waypoint per row.\n\n"
+	  "  check    check FILE against CTRL's limits; the first violation\n"
+	  "           is reported with its time, channel, value and limit\n"
+	  "  upload   check, then send it to be played (nothing is sent if\n"
+	  "           the check fails)\n"
+	  "  status   the player: state, segment, queue\n"
+	  "  stop     drop the queue; axes brake within their limits and hold\n"
+	  "  wait     until the trajectory ends (exit 1 on an underrun)\n\n"
+	  "Options:\n"
+	  "  --interp linear|cubic|minjerk  between waypoints (default minjerk)\n"
+	  "  --fit         stretch time until speeds and accelerations fit\n"
+	  "  --at S        start S seconds from now (upload)\n"
+	  "  --replace     splice in at --at (or the next frame), continuous\n"
+	  "  --wait        wait for the end after upload (progress on a tty)\n"
+	  "  --timeout S   give up waiting after S seconds\n",
+	  cmd_traj },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -23,6 +23,7 @@
 #include "testlib.h"
 
 #define US	1000U
+#define MAXP_CLI	256
 
 extern char **environ;
 
@@ -443,6 +444,122 @@ TEST(monitor_ends_on_removal)
 	EXPECT_EQ(1, r.status);
 	EXPECT_NE(NULL, strstr(r.err, "controller removed"));
 	no_sanitizer_report(_metadata, &r);
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/%s", name);
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+	return path;
+}
+
+TEST_F(cli, traj_check_upload_wait)
+{
+	char bad[128], fast[128], good[128], ctrl[32];
+	struct tl_pulse p[MAXP_CLI];
+	struct tl_edge *e;
+	size_t n, np;
+
+	snprintf(ctrl, sizeof(ctrl), "%s", self->c.name);
+	snprintf(bad, sizeof(bad), "%s", write_file("bad.csv",
+		 "t_s,ch0_us,ch1_us\n0,1000,1000\n0.2,1500\n"));
+	snprintf(fast, sizeof(fast), "%s", write_file("fast.csv",
+		 "t_s,ch0_us\n0,1000\n0.1,2000\n"));
+	snprintf(good, sizeof(good), "%s", write_file("good.csv",
+		 "t_s,ch0_us,ch1_us\n0,1000,2000\n0.2,1500,1500\n"
+		 "0.4,2000,1000\n"));
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", bad, ctrl));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: traj: /tmp/bad.csv:3: missing column: 2 of 3 values (nothing uploaded)\n",
+		     self->r.err);
+
+	/* 1 ms in 0.1 s of minimum jerk peaks at 18.75 ms/s. */
+	{
+		char attr[192];
+
+		snprintf(attr, sizeof(attr), "%s/channel0/max_speed_ns_per_s",
+			 self->c.sysfs);
+		ASSERT_EQ(0, tl_write(attr, "5000000"));
+	}
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", fast, ctrl));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "/tmp/fast.csv: channel 0 at "))
+		TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "speed above max"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", fast, ctrl));
+	EXPECT_EQ(1, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "status", "--json", ctrl));
+	EXPECT_NE(NULL, strstr(self->r.out, "\"state\": \"idle\""));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", "--fit", fast, ctrl));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", good, ctrl));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.out, "3 waypoints, 0.400 s"));
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait",
+			      "--interp", "cubic", good, ctrl));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "status", ctrl));
+	EXPECT_NE(NULL, strstr(self->r.out, "state:      idle"));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 1, p, MAXP_CLI);
+	if (np && !p[np - 1].width)
+		np--;
+	ASSERT_GT(np, 15);
+	EXPECT_LE(absdiff(p[0].width, 2000 * US), tl_tolerance_ns());
+	EXPECT_LE(absdiff(p[np - 1].width, 1000 * US), tl_tolerance_ns());
+	for (size_t i = 1; i < np; i++)
+		EXPECT_LE(p[i].width, p[i - 1].width + tl_tolerance_ns());
+	free(e);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "frob", ctrl));
+	EXPECT_EQ(2, self->r.status);
+}
+
+TEST_F(cli, move_arrives_together)
+{
+	struct tl_pulse p0[MAXP_CLI], p2[MAXP_CLI];
+	struct tl_edge *e;
+	size_t n, n0, n2;
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", self->c.name, "0=2000us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "has no position to move from"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1000us",
+			      "2=1800us"));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--time", "0.3", "--wait",
+			      self->c.name, "0=2000us", "2=1200us"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	/* The trajectory is over: direct sets work again. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+0us"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	n0 = tl_pulses(e, n, 0, p0, MAXP_CLI);
+	n2 = tl_pulses(e, n, 2, p2, MAXP_CLI);
+	ASSERT_EQ(n0, n2);
+	ASSERT_GT(n0, 15);
+	/* Both arrive on the same frame. */
+	for (size_t i = 0; i + 1 < n0; i++) {
+		bool a0 = absdiff(p0[i].width, 2000 * US) <= tl_tolerance_ns();
+		bool a2 = absdiff(p2[i].width, 1200 * US) <= tl_tolerance_ns();
+
+		EXPECT_EQ(a0, a2) TH_LOG("pulse %zu: %llu %llu", i,
+					 (unsigned long long)p0[i].width,
+					 (unsigned long long)p2[i].width);
+	}
+	free(e);
 }
 
 /* The shared-library build under valgrind: no leak, no error. */
