@@ -82,16 +82,20 @@ $(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
 		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
 		-e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
-$(BUILD)/bin/servoctl: tools/servoctl.c lib/hrservo.h \
+TOOL_SRCS := tools/servoctl.c tools/plot.c
+TOOL_LIBS = $$(pkg-config --libs json-c cairo fontconfig) -lm
+TOOL_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
+
+$(BUILD)/bin/servoctl: $(TOOL_SRCS) tools/plot.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhrservo \
-		$$(pkg-config --libs json-c) -lm -Wl,-rpath,'$$ORIGIN/../lib'
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(TOOL_CFLAGS) -o $@ $(TOOL_SRCS) \
+		-L$(BUILD)/lib -lhrservo $(TOOL_LIBS) -Wl,-rpath,'$$ORIGIN/../lib'
 
-$(BUILD)/asan/servoctl: tools/servoctl.c $(LIB_SRCS) $(LIB_HDRS)
+$(BUILD)/asan/servoctl: $(TOOL_SRCS) tools/plot.h $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(USER_CFLAGS) $(SAN) -o $@ tools/servoctl.c \
-		$(LIB_SRCS) $$(pkg-config --libs json-c) -lm
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(TOOL_CFLAGS) $(SAN) -o $@ $(TOOL_SRCS) \
+		$(LIB_SRCS) $(TOOL_LIBS)
 
 help:
 	@sed -n '2,/^$$/s/^# \{0,1\}//p' Makefile

@@ -332,6 +332,16 @@ HRSERVO_API unsigned int hrservo_traj_num_axes(const struct hrservo_traj *t);
 /** hrservo_traj_channel() - the channel of an axis */
 HRSERVO_API unsigned int hrservo_traj_channel(const struct hrservo_traj *t,
 					      unsigned int axis);
+/**
+ * hrservo_traj_waypoint() - read back waypoint @index
+ * @t: the trajectory
+ * @index: 0..hrservo_traj_num_waypoints()-1
+ * @time_s: output, seconds from the first waypoint
+ * @pulse_ns: output, one value per axis
+ */
+HRSERVO_API int hrservo_traj_waypoint(const struct hrservo_traj *t,
+				      size_t index, double *time_s,
+				      double *pulse_ns);
 /** hrservo_traj_duration() - time from the first to the last waypoint, s */
 HRSERVO_API double hrservo_traj_duration(const struct hrservo_traj *t);
 /**

@@ -122,6 +122,19 @@ HRSERVO_API unsigned int hrservo_traj_channel(const struct hrservo_traj *t,
 	return axis < t->naxes ? t->ch[axis] : 0;
 }
 
+HRSERVO_API int hrservo_traj_waypoint(const struct hrservo_traj *t,
+				      size_t index, double *time_s,
+				      double *pulse_ns)
+{
+	if (index >= t->n) {
+		errno = EINVAL;
+		return -1;
+	}
+	*time_s = t->t[index] - t->t[0];
+	memcpy(pulse_ns, &t->p[index * t->naxes], t->naxes * sizeof(*pulse_ns));
+	return 0;
+}
+
 HRSERVO_API double hrservo_traj_duration(const struct hrservo_traj *t)
 {
 	return t->n ? t->t[t->n - 1] - t->t[0] : 0;

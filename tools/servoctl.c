@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "hrservo.h"
+#include "plot.h"
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
@@ -890,6 +891,7 @@ static void report_violation(const char *what,
 static enum hrservo_interp opt_interp = HRSERVO_INTERP_MIN_JERK;
 static bool opt_fit, opt_replace, opt_wait;
 static double opt_at = -1, opt_time = -1, opt_timeout = -1;
+static const char *opt_out, *opt_measured;
 
 static int traj_opt(int opt, const char *arg)
 {
@@ -914,6 +916,12 @@ static int traj_opt(int opt, const char *arg)
 		return 0;
 	case 'w':
 		opt_wait = true;
+		return 0;
+	case 'o':
+		opt_out = arg;
+		return 0;
+	case 'm':
+		opt_measured = arg;
 		return 0;
 	case 'a':
 	case 't':
@@ -946,6 +954,8 @@ static const struct option traj_opts[] = {
 	{ "at", required_argument, NULL, 'a' },
 	{ "time", required_argument, NULL, 't' },
 	{ "timeout", required_argument, NULL, 'T' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "measured", required_argument, NULL, 'm' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -1048,6 +1058,46 @@ static struct hrservo_traj *traj_prepare(const char *file, struct hrservo *h)
 	return t;
 }
 
+/* traj plot FILE -o OUT.png [--measured M.csv]: needs no controller. */
+static int traj_plot(int argc, char **argv)
+{
+	struct hrservo_traj *t, *m = NULL;
+	char msg[512], title[256];
+	int ret = 0;
+
+	if (argc != 2 || !opt_out) {
+		err("plot: expects FILE and -o OUT.png");
+		return EXIT_USAGE;
+	}
+	t = hrservo_traj_load_csv(argv[1], msg, sizeof(msg));
+	if (!t) {
+		err("%s", msg);
+		return EXIT_RUNTIME;
+	}
+	hrservo_traj_set_interp(t, opt_interp);
+	if (opt_measured) {
+		m = hrservo_traj_load_csv(opt_measured, msg, sizeof(msg));
+		if (!m) {
+			err("%s", msg);
+			hrservo_traj_free(t);
+			return EXIT_RUNTIME;
+		}
+	}
+	snprintf(title, sizeof(title), "%s: %zu waypoints, %.3f s, %s%s",
+		 argv[1], hrservo_traj_num_waypoints(t),
+		 hrservo_traj_duration(t),
+		 opt_interp == HRSERVO_INTERP_LINEAR ? "linear" :
+		 opt_interp == HRSERVO_INTERP_CUBIC ? "cubic spline" :
+		 "minimum jerk", m ? "; dots: measured" : "");
+	if (plot_traj(t, m, title, opt_out)) {
+		err("plot: %s: %s", opt_out, strerror(errno));
+		ret = EXIT_RUNTIME;
+	}
+	hrservo_traj_free(m);
+	hrservo_traj_free(t);
+	return ret;
+}
+
 static int cmd_traj(int argc, char **argv)
 {
 	const struct command *c = find_command("traj");
@@ -1057,12 +1107,14 @@ static int cmd_traj(int argc, char **argv)
 	const char *sub;
 	int i, ret = 0;
 
-	i = sub_opts(argc, argv, c, "i:frwa:T:", traj_opts, traj_opt);
+	i = sub_opts(argc, argv, c, "i:frwa:T:o:m:", traj_opts, traj_opt);
 	if (argc - i < 2) {
 		err("expects a subcommand and a controller (see 'servoctl traj --help')");
 		return EXIT_USAGE;
 	}
 	sub = argv[i];
+	if (!strcmp(sub, "plot"))
+		return traj_plot(argc - i, argv + i);
 	if (!strcmp(sub, "check") || !strcmp(sub, "upload")) {
 		if (argc - i != 3) {
 			err("%s: expects FILE CTRL", sub);
@@ -1290,7 +1342,7 @@ static const struct command commands[] = {
 	  "time of at least 1 s that keeps within the speed and acceleration\n"
 	  "limits. --wait returns when the move is done.\n",
 	  cmd_move },
-	{ "traj", "[options] check|upload FILE CTRL | status|stop|wait CTRL",
+	{ "traj", "[options] check|upload FILE CTRL | status|stop|wait CTRL | plot FILE -o PNG",
 	  "Check, upload and follow trajectories.",
 	  "\nFILE is CSV: a header 't_s,ch0_us,ch3_us' (units us, ns or ms;\n"
 	  "t_ms for times in ms), then one waypoint per row.\n\n"
@@ -1300,14 +1352,17 @@ static const struct command commands[] = {
 	  "           the check fails)\n"
 	  "  status   the player: state, segment, queue\n"
 	  "  stop     drop the queue; axes brake within their limits and hold\n"
-	  "  wait     until the trajectory ends (exit 1 on an underrun)\n\n"
+	  "  wait     until the trajectory ends (exit 1 on an underrun)\n"
+	  "  plot     draw FILE's planned widths into a PNG (-o); with\n"
+	  "           --measured M.csv (same format), measured pulses as dots\n\n"
 	  "Options:\n"
 	  "  --interp linear|cubic|minjerk  between waypoints (default minjerk)\n"
 	  "  --fit         stretch time until speeds and accelerations fit\n"
 	  "  --at S        start S seconds from now (upload)\n"
 	  "  --replace     splice in at --at (or the next frame), continuous\n"
 	  "  --wait        wait for the end after upload (progress on a tty)\n"
-	  "  --timeout S   give up waiting after S seconds\n",
+	  "  --timeout S   give up waiting after S seconds\n"
+	  "  -o, --output PNG, --measured CSV   for plot\n",
 	  cmd_traj },
 	{ NULL, NULL, NULL, NULL, NULL }
 };

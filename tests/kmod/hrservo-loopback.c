@@ -154,28 +154,46 @@ static ssize_t lb_events_read(struct file *file, char __user *ubuf,
 {
 	u64 size = 1ULL << ring_order;
 	size_t len = 0, cap = min_t(size_t, count, PAGE_SIZE);
+	struct lb_record batch[16];
 	unsigned long flags;
+	unsigned int n, i;
 	char *buf;
 	ssize_t ret;
 
 	buf = kmalloc(cap, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	raw_spin_lock_irqsave(&lb->lock, flags);
-	while (lb->tail != lb->head) {
-		struct lb_record *r = &lb->ring[lb->tail & (size - 1)];
-		char line[48];
-		int n;
-
-		n = scnprintf(line, sizeof(line), "%llu %u %u\n", r->ts,
-			      r->line, r->level);
-		if (len + n > cap)
+	/*
+	 * Take records in small batches and format them with interrupts on,
+	 * so that reading the capture does not delay the timers it measures.
+	 * A record is consumed only once its line fits in the buffer.
+	 */
+	for (;;) {
+		raw_spin_lock_irqsave(&lb->lock, flags);
+		for (n = 0; n < ARRAY_SIZE(batch) && lb->tail + n != lb->head;
+		     n++)
+			batch[n] = lb->ring[(lb->tail + n) & (size - 1)];
+		raw_spin_unlock_irqrestore(&lb->lock, flags);
+		if (!n)
 			break;
-		memcpy(buf + len, line, n);
-		len += n;
-		lb->tail++;
+		for (i = 0; i < n; i++) {
+			char line[48];
+			int w = scnprintf(line, sizeof(line), "%llu %u %u\n",
+					  batch[i].ts, batch[i].line,
+					  batch[i].level);
+
+			if (len + w > cap)
+				break;
+			memcpy(buf + len, line, w);
+			len += w;
+		}
+		/* Writers only advance head; a "clear" may have moved tail. */
+		raw_spin_lock_irqsave(&lb->lock, flags);
+		lb->tail = min(lb->tail + i, lb->head);
+		raw_spin_unlock_irqrestore(&lb->lock, flags);
+		if (i < n)
+			break;
 	}
-	raw_spin_unlock_irqrestore(&lb->lock, flags);
 
 	ret = copy_to_user(ubuf, buf, len) ? -EFAULT : len;
 	kfree(buf);

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * servoctl traj plot: draw a trajectory's planned pulse widths over time
+ * into a PNG with cairo, optionally with measured pulses overlaid.
+ */
+#define _GNU_SOURCE
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hrservo.h"
+#include "plot.h"
+
+#define W	1200
+#define H	700
+#define ML	110	/* margins: left, right, top, bottom */
+#define MR	30
+#define MT	60
+#define MB	70
+
+static const double colors[][3] = {
+	{ 0.12, 0.47, 0.71 }, { 0.84, 0.15, 0.16 }, { 0.17, 0.63, 0.17 },
+	{ 1.00, 0.50, 0.05 }, { 0.58, 0.40, 0.74 }, { 0.55, 0.34, 0.29 },
+	{ 0.89, 0.47, 0.76 }, { 0.50, 0.50, 0.50 },
+};
+
+/* A "nice" tick step for a range: 1, 2 or 5 times a power of ten. */
+static double nice_step(double range, int ticks)
+{
+	double raw = range / ticks, p = pow(10, floor(log10(raw)));
+	double f = raw / p;
+
+	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
+}
+
+int plot_traj(const struct hrservo_traj *t, const struct hrservo_traj *meas,
+	      const char *title, const char *out)
+{
+	unsigned int na = hrservo_traj_num_axes(t);
+	double dur = hrservo_traj_duration(t), lo = INFINITY, hi = -INFINITY;
+	double pos[HRSERVO_MAX_CHANNELS], xs, ys, step;
+	cairo_surface_t *s;
+	cairo_status_t st;
+	cairo_text_extents_t ext;
+	cairo_t *cr;
+	char label[64];
+	const int samples = 1000;
+
+	if (na == 0 || dur <= 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (int i = 0; i <= samples; i++) {
+		hrservo_traj_eval(t, dur * i / samples, pos, NULL, NULL);
+		for (unsigned int a = 0; a < na; a++) {
+			lo = fmin(lo, pos[a]);
+			hi = fmax(hi, pos[a]);
+		}
+	}
+	if (meas) {
+		double md = hrservo_traj_duration(meas);
+
+		dur = fmax(dur, md);
+	}
+	lo = lo / 1e3 - 50;	/* us, with room */
+	hi = hi / 1e3 + 50;
+	xs = (W - ML - MR) / dur;
+	ys = (H - MT - MB) / (hi - lo);
+
+	s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
+	cr = cairo_create(s);
+	cairo_set_source_rgb(cr, 1, 1, 1);
+	cairo_paint(cr);
+	cairo_select_font_face(cr, "DejaVu Sans", CAIRO_FONT_SLANT_NORMAL,
+			       CAIRO_FONT_WEIGHT_NORMAL);
+
+	/* Grid and tick labels. */
+	cairo_set_font_size(cr, 14);
+	cairo_set_line_width(cr, 1);
+	step = nice_step(dur, 10);
+	for (double x = 0; x <= dur + 1e-9; x += step) {
+		double px = ML + x * xs;
+
+		cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+		cairo_move_to(cr, px, MT);
+		cairo_line_to(cr, px, H - MB);
+		cairo_stroke(cr);
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		snprintf(label, sizeof(label), "%g", x);
+		cairo_text_extents(cr, label, &ext);
+		cairo_move_to(cr, px - ext.x_advance / 2, H - MB + 22);
+		cairo_show_text(cr, label);
+	}
+	step = nice_step(hi - lo, 8);
+	for (double y = ceil(lo / step) * step; y <= hi; y += step) {
+		double py = H - MB - (y - lo) * ys;
+
+		cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+		cairo_move_to(cr, ML, py);
+		cairo_line_to(cr, W - MR, py);
+		cairo_stroke(cr);
+		cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+		snprintf(label, sizeof(label), "%g", y);
+		cairo_text_extents(cr, label, &ext);
+		cairo_move_to(cr, ML - 8 - ext.x_advance, py + 5);
+		cairo_show_text(cr, label);
+	}
+	cairo_set_source_rgb(cr, 0, 0, 0);
+	cairo_rectangle(cr, ML, MT, W - ML - MR, H - MT - MB);
+	cairo_stroke(cr);
+	cairo_move_to(cr, W / 2 - 30, H - 20);
+	cairo_show_text(cr, "time (s)");
+	cairo_save(cr);
+	cairo_move_to(cr, 24, H / 2 + 60);
+	cairo_rotate(cr, -M_PI / 2);
+	cairo_show_text(cr, "pulse width (\xc2\xb5s)");
+	cairo_restore(cr);
+	cairo_set_font_size(cr, 18);
+	cairo_move_to(cr, ML, 35);
+	cairo_show_text(cr, title);
+
+	/* Planned curves. */
+	cairo_set_line_width(cr, 2);
+	for (unsigned int a = 0; a < na; a++) {
+		const double *c = colors[hrservo_traj_channel(t, a) % 8];
+
+		cairo_set_source_rgb(cr, c[0], c[1], c[2]);
+		for (int i = 0; i <= samples; i++) {
+			double tt = hrservo_traj_duration(t) * i / samples;
+
+			hrservo_traj_eval(t, tt, pos, NULL, NULL);
+			if (i)
+				cairo_line_to(cr, ML + tt * xs,
+					      H - MB - (pos[a] / 1e3 - lo) * ys);
+			else
+				cairo_move_to(cr, ML + tt * xs,
+					      H - MB - (pos[a] / 1e3 - lo) * ys);
+		}
+		cairo_stroke(cr);
+		/* Waypoints: hollow squares. */
+		for (size_t i = 0; i < hrservo_traj_num_waypoints(t); i++) {
+			double tt, p[HRSERVO_MAX_CHANNELS];
+
+			hrservo_traj_waypoint(t, i, &tt, p);
+			cairo_rectangle(cr, ML + tt * xs - 5,
+					H - MB - (p[a] / 1e3 - lo) * ys - 5,
+					10, 10);
+			cairo_stroke(cr);
+		}
+	}
+
+	/* Measured pulses: dots, same color per channel. */
+	if (meas) {
+		for (unsigned int m = 0; m < hrservo_traj_num_axes(meas); m++) {
+			unsigned int ch = hrservo_traj_channel(meas, m);
+			const double *c = colors[ch % 8];
+
+			cairo_set_source_rgb(cr, c[0], c[1], c[2]);
+			for (size_t i = 0; i < hrservo_traj_num_waypoints(meas);
+			     i++) {
+				double tt, p[HRSERVO_MAX_CHANNELS];
+
+				if (hrservo_traj_waypoint(meas, i, &tt, p))
+					continue;
+				cairo_arc(cr, ML + tt * xs,
+					  H - MB - (p[m] / 1e3 - lo) * ys, 3.5,
+					  0, 2 * M_PI);
+				cairo_fill(cr);
+			}
+		}
+	}
+
+	/* Legend. */
+	cairo_set_font_size(cr, 14);
+	for (unsigned int a = 0; a < na; a++) {
+		const double *c = colors[hrservo_traj_channel(t, a) % 8];
+		double y = MT + 20 + 20 * a;
+
+		cairo_set_source_rgb(cr, c[0], c[1], c[2]);
+		cairo_rectangle(cr, W - MR - 330, y - 10, 24, 4);
+		cairo_fill(cr);
+		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+		snprintf(label, sizeof(label), "ch%u planned (\xe2\x96\xa1 waypoints)%s",
+			 hrservo_traj_channel(t, a), meas ? ", \xe2\x97\x8f measured" : "");
+		cairo_move_to(cr, W - MR - 300, y - 3);
+		cairo_show_text(cr, label);
+	}
+
+	cairo_destroy(cr);
+	st = cairo_surface_write_to_png(s, out);
+	cairo_surface_destroy(s);
+	/* Give back the font caches, so that leak checkers see no leak. */
+	cairo_debug_reset_static_data();
+	FcFini();
+	if (st != CAIRO_STATUS_SUCCESS) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
