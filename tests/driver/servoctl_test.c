@@ -567,6 +567,25 @@ TEST_F(cli, move_arrives_together)
 	free(e);
 }
 
+/* On a terminal, upload --wait shows a progress bar. */
+TEST_F(cli, traj_progress_on_a_tty)
+{
+	char cmdline[512];
+	const char *plan = write_file("bar.csv",
+				      "t_s,ch0_us\n0,1500\n0.5,1600\n");
+
+	snprintf(cmdline, sizeof(cmdline), "%s traj upload --wait %s %s",
+		 servoctl(), plan, self->c.name);
+	ASSERT_EQ(0, run_argv((char *const[]){ "/usr/bin/script", "-q", "-e",
+		  "-c", cmdline, "/dev/null", NULL }, &self->r));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "] "));
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "[########################################]   0.5/0.5 s"))
+		TH_LOG("%s", self->r.out);
+	memset(self->r.err, 0, sizeof(self->r.err));
+}
+
 /* A plot of the plan with the pulses measured on the loopback chip. */
 TEST_F(cli, traj_plot_with_measured)
 {

@@ -32,7 +32,7 @@ check() {	# expected-words... -- command line (last word is completed)
 	fi
 }
 
-echo "1..7"
+echo "1..9"
 check set -- servoctl se
 check list limits -- servoctl li
 check list -- servoctl lis
@@ -40,4 +40,6 @@ check hrservo0 hrservo1 -- servoctl get hr
 check 0= 1= 2= -- servoctl set hrservo0 ""
 check all 0 1 2 -- servoctl release hrservo0 ""
 check --json --help --count -- servoctl monitor --
+check status stop -- servoctl traj st
+check linear cubic minjerk -- servoctl traj --interp ""
 exit $((fail > 0))
