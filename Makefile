@@ -118,7 +118,7 @@ $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
 tests: $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) hrservo-measure \
-	hrservo-set-rate)
+	hrservo-set-rate hrservo-traj-bench)
 
 $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
@@ -144,6 +144,13 @@ $(TESTBIN)/hrservo-set-rate: bench/set-rate.c lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhrservo \
+		-Wl,-rpath,'$$ORIGIN/../lib'
+
+$(TESTBIN)/hrservo-traj-bench: bench/traj-bench.c tests/driver/testlib.c \
+		tests/driver/testlib.h lib/hrservo.h $(BUILD)/lib/libhrservo.so
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -Itests/driver -o $@ $< \
+		tests/driver/testlib.c -L$(BUILD)/lib -lhrservo -lm \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # Host unit tests run under ASan and UBSan.
