@@ -42,10 +42,10 @@ LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
 	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \
 	$(BUILD)/lib/hrservo.pc
-TOOLS := $(BUILD)/bin/servoctl
+TOOLS := $(BUILD)/bin/servoctl $(BUILD)/bin/servoctl-plot
 # Sanitizer builds of the CLI (library compiled in) for the tests.
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
-ASAN_TOOLS := $(BUILD)/asan/servoctl
+ASAN_TOOLS := $(BUILD)/asan/servoctl $(BUILD)/asan/servoctl-plot
 
 .PHONY: all modules modules-test tests harness unit check demo bench lint \
 	deps clean help print-guest-tests print-unit-tests userspace
@@ -82,20 +82,33 @@ $(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
 		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
 		-e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
-TOOL_SRCS := tools/servoctl.c tools/plot.c
-TOOL_LIBS = $$(pkg-config --libs json-c cairo fontconfig) -lm
-TOOL_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
+PLOT_LIBS = $$(pkg-config --libs cairo fontconfig) -lm
+PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
-$(BUILD)/bin/servoctl: $(TOOL_SRCS) tools/plot.h lib/hrservo.h \
+$(BUILD)/bin/servoctl: tools/servoctl.c lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(USER_CFLAGS) $(TOOL_CFLAGS) -o $@ $(TOOL_SRCS) \
-		-L$(BUILD)/lib -lhrservo $(TOOL_LIBS) -Wl,-rpath,'$$ORIGIN/../lib'
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhrservo \
+		$$(pkg-config --libs json-c) -lm -Wl,-rpath,'$$ORIGIN/../lib'
 
-$(BUILD)/asan/servoctl: $(TOOL_SRCS) tools/plot.h $(LIB_SRCS) $(LIB_HDRS)
+# The drawing of 'servoctl traj plot', so that servoctl loads no cairo.
+$(BUILD)/bin/servoctl-plot: tools/servoctl-plot.c tools/plot.c tools/plot.h \
+		lib/hrservo.h $(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(USER_CFLAGS) $(TOOL_CFLAGS) $(SAN) -o $@ $(TOOL_SRCS) \
-		$(LIB_SRCS) $(TOOL_LIBS)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(PLOT_CFLAGS) -o $@ \
+		tools/servoctl-plot.c tools/plot.c -L$(BUILD)/lib -lhrservo \
+		$(PLOT_LIBS) -Wl,-rpath,'$$ORIGIN/../lib'
+
+$(BUILD)/asan/servoctl: tools/servoctl.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(SAN) -o $@ tools/servoctl.c \
+		$(LIB_SRCS) $$(pkg-config --libs json-c) -lm
+
+$(BUILD)/asan/servoctl-plot: tools/servoctl-plot.c tools/plot.c tools/plot.h \
+		$(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(PLOT_CFLAGS) $(SAN) -o $@ \
+		tools/servoctl-plot.c tools/plot.c $(LIB_SRCS) $(PLOT_LIBS)
 
 help:
 	@sed -n '2,/^$$/s/^# \{0,1\}//p' Makefile

@@ -201,3 +201,66 @@ int plot_traj(const struct hrservo_traj *t, const struct hrservo_traj *meas,
 	}
 	return 0;
 }
+
+/*
+ * Measured pulses from a capture of the loopback GPIO chip, one
+ * "TIME_NS LINE LEVEL" per line (its debugfs "events" file): for each axis
+ * of @t, line @first_line + channel. Waypoint times count from the first
+ * rising edge; a frame is kept when every axis had a pulse in it.
+ */
+struct hrservo_traj *capture_load(const char *path,
+				  const struct hrservo_traj *t,
+				  unsigned int first_line)
+{
+	unsigned int na = hrservo_traj_num_axes(t), ch[HRSERVO_MAX_CHANNELS];
+	unsigned long long ts, rise[HRSERVO_MAX_CHANNELS] = { 0 }, t0 = 0;
+	double w[HRSERVO_MAX_CHANNELS];
+	unsigned long long frame = 0;
+	struct hrservo_traj *m;
+	unsigned int line, level, got = 0;
+	char buf[128];
+	FILE *f;
+
+	for (unsigned int a = 0; a < na; a++)
+		ch[a] = hrservo_traj_channel(t, a);
+	m = hrservo_traj_new(na, ch);
+	f = fopen(path, "r");
+	if (!m || !f) {
+		int e = errno;
+
+		hrservo_traj_free(m);
+		if (f)
+			fclose(f);
+		errno = e;
+		return NULL;
+	}
+	while (fgets(buf, sizeof(buf), f)) {
+		if (sscanf(buf, "%llu %u %u", &ts, &line, &level) != 3)
+			continue;
+		for (unsigned int a = 0; a < na; a++) {
+			if (line != first_line + ch[a])
+				continue;
+			if (level) {
+				rise[a] = ts;
+				if (!t0)
+					t0 = ts;
+			} else if (rise[a]) {
+				if (rise[a] != frame) {
+					frame = rise[a];
+					got = 0;
+				}
+				w[a] = (double)(ts - rise[a]);
+				got |= 1U << (a % 32);
+				if (__builtin_popcount(got) == (int)(na > 32 ? 32 : na))
+					hrservo_traj_add(m, (frame - t0) / 1e9, w);
+			}
+		}
+	}
+	fclose(f);
+	if (hrservo_traj_num_waypoints(m) < 2) {
+		hrservo_traj_free(m);
+		errno = ENODATA;
+		return NULL;
+	}
+	return m;
+}

@@ -11,4 +11,12 @@
 int plot_traj(const struct hrservo_traj *t, const struct hrservo_traj *meas,
 	      const char *title, const char *out);
 
+/*
+ * Measured pulses of @t's axes from a loopback chip capture whose line
+ * first_line + N carries channel N. NULL with errno on failure.
+ */
+struct hrservo_traj *capture_load(const char *path,
+				  const struct hrservo_traj *t,
+				  unsigned int first_line);
+
 #endif

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "hrservo.h"
-#include "plot.h"
 
 #define EXIT_RUNTIME	1
 #define EXIT_USAGE	2
@@ -891,7 +890,9 @@ static void report_violation(const char *what,
 static enum hrservo_interp opt_interp = HRSERVO_INTERP_MIN_JERK;
 static bool opt_fit, opt_replace, opt_wait;
 static double opt_at = -1, opt_time = -1, opt_timeout = -1;
-static const char *opt_out, *opt_measured;
+/* Options of traj plot: accepted here, used by servoctl-plot. */
+static const char *opt_out, *opt_measured, *opt_capture;
+static unsigned int opt_first_line;
 
 static int traj_opt(int opt, const char *arg)
 {
@@ -922,6 +923,16 @@ static int traj_opt(int opt, const char *arg)
 		return 0;
 	case 'm':
 		opt_measured = arg;
+		return 0;
+	case 'c':
+		opt_capture = arg;
+		return 0;
+	case 'l':
+		opt_first_line = (unsigned int)strtoul(arg, &end, 10);
+		if (!*arg || *end) {
+			err("--first-line: '%s' is not a line number", arg);
+			exit(EXIT_USAGE);
+		}
 		return 0;
 	case 'a':
 	case 't':
@@ -956,6 +967,8 @@ static const struct option traj_opts[] = {
 	{ "timeout", required_argument, NULL, 'T' },
 	{ "output", required_argument, NULL, 'o' },
 	{ "measured", required_argument, NULL, 'm' },
+	{ "capture", required_argument, NULL, 'c' },
+	{ "first-line", required_argument, NULL, 'l' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -1058,44 +1071,39 @@ static struct hrservo_traj *traj_prepare(const char *file, struct hrservo *h)
 	return t;
 }
 
-/* traj plot FILE -o OUT.png [--measured M.csv]: needs no controller. */
-static int traj_plot(int argc, char **argv)
+/*
+ * traj plot: run servoctl-plot, from servoctl's own directory, with the
+ * arguments as given. Drawing lives there so that servoctl does not load
+ * cairo for every command.
+ */
+static int traj_plot(int argc, char **argv, int sub)
 {
-	struct hrservo_traj *t, *m = NULL;
-	char msg[512], title[256];
-	int ret = 0;
+	char self[PATH_MAX], *slash, **args;
+	ssize_t n;
+	int k = 0;
 
-	if (argc != 2 || !opt_out) {
-		err("plot: expects FILE and -o OUT.png");
-		return EXIT_USAGE;
-	}
-	t = hrservo_traj_load_csv(argv[1], msg, sizeof(msg));
-	if (!t) {
-		err("%s", msg);
+	n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+	if (n < 0) {
+		err("plot: %s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	hrservo_traj_set_interp(t, opt_interp);
-	if (opt_measured) {
-		m = hrservo_traj_load_csv(opt_measured, msg, sizeof(msg));
-		if (!m) {
-			err("%s", msg);
-			hrservo_traj_free(t);
-			return EXIT_RUNTIME;
-		}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	strcpy(slash ? slash + 1 : self, "servoctl-plot");
+	/* The same arguments, without "traj" and "plot". */
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args) {
+		err("plot: %s", strerror(errno));
+		return EXIT_RUNTIME;
 	}
-	snprintf(title, sizeof(title), "%s: %zu waypoints, %.3f s, %s%s",
-		 argv[1], hrservo_traj_num_waypoints(t),
-		 hrservo_traj_duration(t),
-		 opt_interp == HRSERVO_INTERP_LINEAR ? "linear" :
-		 opt_interp == HRSERVO_INTERP_CUBIC ? "cubic spline" :
-		 "minimum jerk", m ? "; dots: measured" : "");
-	if (plot_traj(t, m, title, opt_out)) {
-		err("plot: %s: %s", opt_out, strerror(errno));
-		ret = EXIT_RUNTIME;
-	}
-	hrservo_traj_free(m);
-	hrservo_traj_free(t);
-	return ret;
+	args[k++] = self;
+	for (int j = 1; j < argc; j++)
+		if (j != sub)
+			args[k++] = argv[j];
+	execv(self, args);
+	err("plot: %s: %s", self, strerror(errno));
+	free(args);
+	return EXIT_RUNTIME;
 }
 
 static int cmd_traj(int argc, char **argv)
@@ -1107,14 +1115,14 @@ static int cmd_traj(int argc, char **argv)
 	const char *sub;
 	int i, ret = 0;
 
-	i = sub_opts(argc, argv, c, "i:frwa:T:o:m:", traj_opts, traj_opt);
+	i = sub_opts(argc, argv, c, "i:frwa:T:o:m:c:l:", traj_opts, traj_opt);
 	if (argc - i < 2) {
 		err("expects a subcommand and a controller (see 'servoctl traj --help')");
 		return EXIT_USAGE;
 	}
 	sub = argv[i];
 	if (!strcmp(sub, "plot"))
-		return traj_plot(argc - i, argv + i);
+		return traj_plot(argc, argv, i);
 	if (!strcmp(sub, "check") || !strcmp(sub, "upload")) {
 		if (argc - i != 3) {
 			err("%s: expects FILE CTRL", sub);
@@ -1354,7 +1362,9 @@ static const struct command commands[] = {
 	  "  stop     drop the queue; axes brake within their limits and hold\n"
 	  "  wait     until the trajectory ends (exit 1 on an underrun)\n"
 	  "  plot     draw FILE's planned widths into a PNG (-o); with\n"
-	  "           --measured M.csv (same format), measured pulses as dots\n\n"
+	  "           --measured M.csv (same format), or --capture EVENTS\n"
+	  "           (the loopback chip's debugfs capture; --first-line N if\n"
+	  "           channel 0 is on line N), measured pulses as dots\n\n"
 	  "Options:\n"
 	  "  --interp linear|cubic|minjerk  between waypoints (default minjerk)\n"
 	  "  --fit         stretch time until speeds and accelerations fit\n"
@@ -1362,7 +1372,8 @@ static const struct command commands[] = {
 	  "  --replace     splice in at --at (or the next frame), continuous\n"
 	  "  --wait        wait for the end after upload (progress on a tty)\n"
 	  "  --timeout S   give up waiting after S seconds\n"
-	  "  -o, --output PNG, --measured CSV   for plot\n",
+	  "  -o, --output PNG, --measured CSV, --capture FILE,\n"
+	  "  --first-line N   for plot\n",
 	  cmd_traj },
 	{ NULL, NULL, NULL, NULL, NULL }
 };

@@ -633,6 +633,25 @@ TEST_F(cli, traj_plot_with_measured)
 	EXPECT_EQ(700, (hdr[22] & 0xff) << 8 | (hdr[23] & 0xff));
 	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "plot", plan));
 	EXPECT_EQ(2, self->r.status);
+
+	/* Straight from the loopback chip's capture. */
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", plan,
+			      self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, system("cat " TL_LB_DIR "/events > /tmp/capture.txt"));
+	snprintf(png, sizeof(png), "%s/traj-plot-capture.png",
+		 dir ? dir : "/tmp");
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "plot", "--capture",
+			      "/tmp/capture.txt", "--first-line", "0", plan,
+			      "-o", png));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(0, access(png, R_OK));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "plot", "--capture",
+			      "/tmp/capture.txt", "--first-line", "40", plan,
+			      "-o", png));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "no complete frame"));
 }
 
 /*
