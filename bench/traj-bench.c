@@ -3,7 +3,7 @@
  * hrservo-traj-bench: trajectory figures, in the guest (make bench):
  *  - upload rate, in segments per second, through libhrservo;
  *  - kernel time of hrservo_frame_begin() per frame with 32 axes playing,
- *    from the function_graph tracer;
+ *    from the function_graph tracer hooked on that one function;
  *  - deviation of the measured pulses (loopback chip) from the planned
  *    trajectory evaluated in double precision at each pulse's rise.
  */
@@ -129,7 +129,8 @@ int main(void)
 
 			trace_write("tracing_on", "0");
 			trace_write("current_tracer", "nop");
-			trace_write("set_graph_function", "hrservo_frame_begin");
+			/* Hook this one function only: no tracer cost inside. */
+			trace_write("set_ftrace_filter", "hrservo_frame_begin");
 			trace_write("max_graph_depth", "1");
 			trace_write("current_tracer", "function_graph");
 			fd = open(TRACE "/trace", O_WRONLY | O_TRUNC);
@@ -185,6 +186,7 @@ int main(void)
 	if (f)
 		fclose(f);
 	trace_write("current_tracer", "nop");
+	trace_write("set_ftrace_filter", "");
 
 	stats("deviation_us", dev, nd, "us");
 	stats("frame_begin_32axes_us", frame_us, nf, "us");
