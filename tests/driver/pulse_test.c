@@ -264,6 +264,36 @@ TEST_F(c8, speed_limited_set_ramps)
 	free(e);
 }
 
+/* The speed limit binds sysfs writes too: a target_ns write ramps. */
+TEST_F(c8, sysfs_set_ramps)
+{
+	struct tl_pulse p[MAXP];
+	uint64_t tol = tl_tolerance_ns();
+	struct tl_edge *e;
+	size_t n, np, i, ramp = 0;
+
+	ASSERT_EQ(0, tl_set_attr(&self->c, "channel6/max_speed_ns_per_s",
+				 "2000000"));
+	ASSERT_EQ(0, tl_set_attr(&self->c, "channel6/target_ns", "1000000"));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_set_attr(&self->c, "channel6/target_ns", "1400000"));
+	tl_sleep_ns(14 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 6, p, MAXP);
+	if (np && !p[np - 1].width)
+		np--;
+	ASSERT_GT(np, 12);
+	/* 2 ms/s at 20 ms frames: steps of 40 us, never more. */
+	for (i = 1; i < np; i++) {
+		EXPECT_LE(p[i].width, p[i - 1].width + 40 * US + tol);
+		if (p[i].width > p[i - 1].width + tol)
+			ramp++;
+	}
+	EXPECT_GE(ramp, 9);
+	EXPECT_LE(absdiff(p[np - 1].width, 1400 * US), tol);
+	free(e);
+}
+
 /* With an acceleration limit the speed grows by at most a per frame. */
 TEST_F(c8, accel_limited_set)
 {
