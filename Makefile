@@ -37,7 +37,7 @@ LIB_VERSION := 0.1.0
 LIB_SONAME := libhrservo.so.0
 LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
-USER_CFLAGS := -std=c11 $(WARN) -Ilib -Idriver
+USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
 	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \

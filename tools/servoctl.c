@@ -390,7 +390,8 @@ out:
  * names the channel, the value and the limit.
  */
 static int build_batch(struct hrservo *h, const struct hrservo_state *st,
-		       int argc, char **argv, struct hrservo_batch *b)
+		       int argc, char **argv, struct hrservo_batch *b,
+		       unsigned int *out_ch, uint32_t *out_ns)
 {
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '='), chs[32], a[24], l[24];
@@ -437,44 +438,81 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 			err("channel %d is given twice (nothing applied)", ch);
 			return EXIT_USAGE;
 		}
+		out_ch[i] = (unsigned int)ch;
+		out_ns[i] = ns;
 	}
+	return 0;
+}
+
+/* CTRL CH=VALUE... resolved against the controller's state. */
+struct targets {
+	struct hrservo *h;
+	struct hrservo_state *st;
+	struct hrservo_batch *b;
+	size_t n;
+	unsigned int ch[HRSERVO_MAX_CHANNELS];
+	uint32_t ns[HRSERVO_MAX_CHANNELS];
+};
+
+static void targets_free(struct targets *tg)
+{
+	hrservo_state_free(tg->st);
+	hrservo_batch_free(tg->b);
+	hrservo_close(tg->h);
+}
+
+/* Open the controller and check every CH=VALUE; 0 or an exit status. */
+static int targets_prepare(struct targets *tg, int argc, char **argv)
+{
+	int ret;
+
+	memset(tg, 0, sizeof(*tg));
+	if (argc < 2) {
+		err("expects a controller and CHANNEL=VALUE arguments");
+		return EXIT_USAGE;
+	}
+	if (argc - 1 > HRSERVO_MAX_CHANNELS) {
+		err("more than %d channels (nothing applied)",
+		    HRSERVO_MAX_CHANNELS);
+		return EXIT_USAGE;
+	}
+	tg->h = open_ctrl(argv[0]);
+	if (!tg->h)
+		return EXIT_RUNTIME;
+	tg->b = hrservo_batch_new();
+	tg->st = hrservo_read_state(tg->h);
+	if (!tg->b || !tg->st) {
+		err("%s: %s", hrservo_name(tg->h), strerror(errno));
+		targets_free(tg);
+		return EXIT_RUNTIME;
+	}
+	ret = build_batch(tg->h, tg->st, argc - 1, argv + 1, tg->b, tg->ch,
+			  tg->ns);
+	if (ret) {
+		targets_free(tg);
+		return ret;
+	}
+	tg->n = (size_t)argc - 1;
 	return 0;
 }
 
 static int cmd_set(int argc, char **argv)
 {
-	struct hrservo_batch *b = NULL;
-	struct hrservo_state *st = NULL;
-	struct hrservo *h;
-	int i, ret = EXIT_RUNTIME;
+	struct targets tg;
+	int i, ret;
 
 	i = sub_opts(argc, argv, find_command("set"), NULL, NULL, NULL);
-	if (argc - i < 2) {
-		err("expects a controller and CHANNEL=VALUE arguments");
-		return EXIT_USAGE;
-	}
-	h = open_ctrl(argv[i]);
-	if (!h)
-		return EXIT_RUNTIME;
-	b = hrservo_batch_new();
-	st = hrservo_read_state(h);
-	if (!b || !st) {
-		err("%s: %s", hrservo_name(h), strerror(errno));
-		goto out;
-	}
-	ret = build_batch(h, st, argc - i - 1, argv + i + 1, b);
+	ret = targets_prepare(&tg, argc - i, argv + i);
 	if (ret)
-		goto out;
-	if (hrservo_apply(h, b)) {
-		err("%s: %s (nothing applied)", hrservo_name(h),
+		return ret;
+	if (hrservo_apply(tg.h, tg.b)) {
+		err("%s: %s (nothing applied)", hrservo_name(tg.h),
 		    errno == ERANGE ? "a value is outside its limits (they changed meanwhile)" :
+		    errno == EBUSY ? "a channel is moved by a trajectory" :
 		    strerror(errno));
 		ret = EXIT_RUNTIME;
 	}
-out:
-	hrservo_state_free(st);
-	hrservo_batch_free(b);
-	hrservo_close(h);
+	targets_free(&tg);
 	return ret;
 }
 
@@ -1224,86 +1262,57 @@ out:
 /* move: every named axis arrives at its value at the same time. */
 static int cmd_move(int argc, char **argv)
 {
-	struct hrservo_batch *b = NULL;
-	struct hrservo_state *st = NULL;
-	struct hrservo_traj *t = NULL;
-	unsigned int ch[HRSERVO_MAX_CHANNELS];
 	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
+	struct hrservo_traj *t = NULL;
 	struct hrservo_violation v;
-	struct hrservo *h;
-	size_t n;
-	int i, ret = EXIT_RUNTIME;
+	struct targets tg;
+	int i, ret;
 
 	i = sub_opts(argc, argv, find_command("move"), "t:wT:", traj_opts,
 		     traj_opt);
-	if (argc - i < 2) {
-		err("expects a controller and CHANNEL=VALUE arguments");
-		return EXIT_USAGE;
-	}
-	h = open_ctrl(argv[i]);
-	if (!h)
-		return EXIT_RUNTIME;
-	b = hrservo_batch_new();
-	st = hrservo_read_state(h);
-	if (!b || !st) {
-		err("%s: %s", hrservo_name(h), strerror(errno));
-		goto out;
-	}
-	ret = build_batch(h, st, argc - i - 1, argv + i + 1, b);
+	ret = targets_prepare(&tg, argc - i, argv + i);
 	if (ret)
-		goto out;
+		return ret;
 	ret = EXIT_RUNTIME;
-	n = hrservo_batch_count(b);
-	/* build_batch checked every argument; read the values again. */
-	for (size_t k = 0; k < n; k++) {
-		char *arg = argv[i + 1 + k], *eq = strchr(arg, '=');
-		struct hrservo_value val;
-		uint32_t ns;
-
-		ch[k] = (unsigned int)strtoul(arg, NULL, 10);
-		hrservo_value_parse(eq + 1, &val);
-		hrservo_value_to_ns(&val, hrservo_state_min_ns(st, ch[k]),
-				    hrservo_state_max_ns(st, ch[k]),
-				    hrservo_state_target_ns(st, ch[k]), &ns);
-		to[k] = ns;
-		from[k] = hrservo_state_pulse_ns(st, ch[k]);
+	for (size_t k = 0; k < tg.n; k++) {
+		/* From the width in effect, else the target. */
+		from[k] = hrservo_state_pulse_ns(tg.st, tg.ch[k]);
 		if (!from[k])
-			from[k] = hrservo_state_target_ns(st, ch[k]);
+			from[k] = hrservo_state_target_ns(tg.st, tg.ch[k]);
 		if (!from[k]) {
 			err("channel %u has no position to move from; 'set' it first (nothing applied)",
-			    ch[k]);
+			    tg.ch[k]);
 			goto out;
 		}
+		to[k] = tg.ns[k];
 	}
-	t = hrservo_traj_new((unsigned int)n, ch);
+	t = hrservo_traj_new((unsigned int)tg.n, tg.ch);
 	if (!t || hrservo_traj_add(t, 0, from) ||
 	    hrservo_traj_add(t, opt_time > 0 ? opt_time : 1.0, to)) {
 		err("%s", strerror(errno));
 		goto out;
 	}
 	hrservo_traj_set_interp(t, HRSERVO_INTERP_MIN_JERK);
-	if (opt_time <= 0 && hrservo_traj_fit_time(t, h, NULL) &&
+	if (opt_time <= 0 && hrservo_traj_fit_time(t, tg.h, NULL) &&
 	    errno != ERANGE) {
 		err("%s", strerror(errno));
 		goto out;
 	}
-	if (hrservo_traj_check(t, h, &v)) {
+	if (hrservo_traj_check(t, tg.h, &v)) {
 		report_violation("move", &v);
 		err("nothing applied; a longer --time would fit");
 		goto out;
 	}
-	if (hrservo_traj_upload(t, h, 0, 0)) {
-		err("%s: %s (nothing applied)", hrservo_name(h),
+	if (hrservo_traj_upload(t, tg.h, 0, 0)) {
+		err("%s: %s (nothing applied)", hrservo_name(tg.h),
 		    errno == EBUSY ? "a channel is in use by a trajectory" :
 		    strerror(errno));
 		goto out;
 	}
-	ret = opt_wait ? traj_wait(h, hrservo_traj_duration(t)) : 0;
+	ret = opt_wait ? traj_wait(tg.h, hrservo_traj_duration(t)) : 0;
 out:
 	hrservo_traj_free(t);
-	hrservo_state_free(st);
-	hrservo_batch_free(b);
-	hrservo_close(h);
+	targets_free(&tg);
 	return ret;
 }
 
