@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # hrservo: kernel modules, userspace, tests.
 #
-#   make              modules for KDIR, and the test programs
+#   make              modules for KDIR, libhrservo and servoctl
 #   make deps         install the Debian packages everything needs (as root)
 #   make check        deps, build, host tests, guest tests on 6.1 and 6.12
 #   make demo         boot a guest and show commanded vs measured pulses
-#   make bench        timing figures (edge error, expiries per frame)
+#   make bench        timing figures (edges, trajectories, userspace)
+#   make tests        the test programs (make check builds them)
 #   make lint         checkpatch --strict and sparse on the kernel code
 #
 # KDIR defaults to the running kernel's build tree, else the newest
@@ -50,9 +51,9 @@ ASAN_TOOLS := $(BUILD)/asan/servoctl $(BUILD)/asan/servoctl-plot
 .PHONY: all modules modules-test tests harness unit check demo bench lint \
 	deps clean help print-guest-tests print-unit-tests userspace
 
-all: modules userspace tests
+all: modules userspace
 
-userspace: $(LIBS) $(TOOLS) $(ASAN_TOOLS) $(BUILD)/examples/sweep
+userspace: $(LIBS) $(TOOLS) $(BUILD)/examples/sweep
 
 # The examples build as a user would: against the header and the library.
 $(BUILD)/examples/%: examples/%.c lib/hrservo.h $(BUILD)/lib/libhrservo.so
@@ -130,8 +131,8 @@ harness: $(KSRC)/.stamp
 $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
-tests: $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) hrservo-measure \
-	hrservo-set-rate hrservo-traj-bench)
+tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
+	hrservo-measure hrservo-set-rate hrservo-traj-bench)
 
 $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
