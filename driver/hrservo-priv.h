@@ -60,6 +60,7 @@ struct hrservo_seg {
  * @axes: axes of the queued segments and of the trajectory's past ones;
  *	direct targets for them are refused until it ends or is stopped
  * @held: trajectory axes the limits held back in the last frame
+ * @bytes: memory of every queued segment, of all files
  * @ev_pending: events to raise: bit N for event type N
  * @ev_mask: channel mask of the pending clamp event
  * @ev_axes: channel mask of the pending done/underrun event
@@ -75,6 +76,7 @@ struct hrservo_player {
 	u64 index;
 	u64 axes;
 	u64 held;
+	u32 bytes;
 	u32 ev_pending;
 	u64 ev_mask;
 	u64 ev_axes;

@@ -41,32 +41,44 @@ static void hrservo_traj_retire(struct hrservo_player *p,
 				struct hrservo_seg *seg)
 {
 	seg->quota->bytes -= seg->bytes;
+	p->bytes -= seg->bytes;
 	list_move_tail(&seg->node, &p->garbage);
+}
+
+/* Normalised time of @seg at @t_ns; U32_MAX + 1 (as u64) past its end. */
+static u64 hrservo_seg_u(const struct hrservo_seg *seg, u64 t_ns)
+{
+	if (t_ns >= seg->start_ns + seg->duration_ns)
+		return 1ULL << 32;
+	return hrservo_poly_u(t_ns - seg->start_ns, seg->duration_ns);
+}
+
+static s64 hrservo_seg_eval(const struct hrservo_seg *seg, unsigned int k,
+			    u64 u)
+{
+	return u >> 32 ? hrservo_poly_end(seg->coef[k]) :
+			 hrservo_poly_eval(seg->coef[k], (u32)u);
 }
 
 static s64 hrservo_seg_value(const struct hrservo_seg *seg, unsigned int k,
 			     u64 t_ns)
 {
-	if (t_ns >= seg->start_ns + seg->duration_ns)
-		return hrservo_poly_end(seg->coef[k]);
-	return hrservo_poly_eval(seg->coef[k],
-				 hrservo_poly_u(t_ns - seg->start_ns,
-						seg->duration_ns));
+	return hrservo_seg_eval(seg, k, hrservo_seg_u(seg, t_ns));
 }
 
 /* Set the targets of a segment's axes to its position at @t_ns. */
 static void hrservo_traj_set(struct hrservo_ctrl *ctrl,
 			     const struct hrservo_seg *seg, u64 t_ns)
 {
+	u64 m, u = hrservo_seg_u(seg, t_ns);	/* once for all axes */
 	unsigned int c, k = 0;
 	s64 ns;
-	u64 m;
 
 	for (m = seg->mask; m; m &= m - 1) {
 		c = __ffs64(m);
 		if (c >= ctrl->nchannels)
 			break;
-		ns = (hrservo_seg_value(seg, k++, t_ns) +
+		ns = (hrservo_seg_eval(seg, k++, u) +
 		      (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
 		/* The core clamps to the channel's limits. */
 		ctrl->ch[c].target_ns = clamp_t(s64, ns, 1, U32_MAX);
@@ -439,7 +451,8 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	last = hrservo_traj_last(p);
 	if (ctrl->dead) {
 		ret = -ENODEV;
-	} else if (f->quota->bytes + bytes > HRSERVO_TRAJ_FILE_BYTES) {
+	} else if (f->quota->bytes + bytes > HRSERVO_TRAJ_FILE_BYTES ||
+		   p->bytes + bytes > HRSERVO_TRAJ_CTRL_BYTES) {
 		ret = -ENOSPC;
 	} else if (req.mode == HRSERVO_TRAJ_APPEND) {
 		if (!last) {
@@ -467,6 +480,7 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 			refcount_inc(&f->quota->ref);
 		}
 		f->quota->bytes += bytes;
+		p->bytes += bytes;
 		list_splice_tail_init(&list, &p->queue);
 		if (p->state == HRSERVO_TRAJ_IDLE) {
 			p->index = 0;
@@ -482,8 +496,9 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	if (ret == -ENOSPC)
 		dev_dbg_ratelimited(&ctrl->dev,
-				    "trajectory: %u more bytes would pass the %u-byte limit of this file\n",
-				    bytes, HRSERVO_TRAJ_FILE_BYTES);
+				    "trajectory: %u more bytes would pass the limit of this file (%u) or controller (%u)\n",
+				    bytes, HRSERVO_TRAJ_FILE_BYTES,
+				    HRSERVO_TRAJ_CTRL_BYTES);
 	else if (ret == -EINVAL)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "trajectory: start or splice time invalid\n");

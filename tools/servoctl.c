@@ -544,6 +544,71 @@ static int cmd_release(int argc, char **argv)
 	return ret;
 }
 
+/* ---- period ---- */
+
+static int cmd_period(int argc, char **argv)
+{
+	uint32_t period, pmin, pmax, ns;
+	struct hrservo_value v;
+	struct hrservo *h;
+	char a[24], b[24], c[24];
+	int i, ret = 0;
+
+	i = sub_opts(argc, argv, find_command("period"), NULL, NULL, NULL);
+	if (argc - i < 1 || argc - i > 2) {
+		err("expects a controller and, to set it, a period");
+		return EXIT_USAGE;
+	}
+	h = open_ctrl(argv[i]);
+	if (!h)
+		return EXIT_RUNTIME;
+	if (hrservo_get_frame_period(h, &period, &pmin, &pmax)) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	if (argc - i == 1) {
+		if (opt_json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "frame_period_ns",
+					       json_object_new_int64(period));
+			json_object_object_add(o, "frame_period_min_ns",
+					       json_object_new_int64(pmin));
+			json_object_object_add(o, "frame_period_max_ns",
+					       json_object_new_int64(pmax));
+			put_json(o);
+		} else {
+			printf("%s (%s..%s)\n", fmt_ns(period, a), fmt_ns(pmin, b),
+			       fmt_ns(pmax, c));
+		}
+		goto out;
+	}
+	if (hrservo_value_parse(argv[i + 1], &v) || v.sign ||
+	    v.unit == HRSERVO_UNIT_PERCENT || v.unit == HRSERVO_UNIT_DEG ||
+	    v.unit == HRSERVO_UNIT_RAD || hrservo_value_to_ns(&v, 0, 0, 0, &ns)) {
+		err("'%s' is not a period; use e.g. 20ms or 20000us", argv[i + 1]);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (ns < pmin || ns > pmax) {
+		err("%s is outside %s..%s (nothing applied)", fmt_ns(ns, a),
+		    fmt_ns(pmin, b), fmt_ns(pmax, c));
+		ret = EXIT_RUNTIME;
+	} else if (hrservo_set_frame_period(h, ns)) {
+		if (errno == EBUSY)
+			err("%s leaves no room for a channel's max limit; lower the max limits first (nothing applied)",
+			    fmt_ns(ns, a));
+		else
+			err("%s: %s (nothing applied)", hrservo_name(h),
+			    strerror(errno));
+		ret = EXIT_RUNTIME;
+	}
+out:
+	hrservo_close(h);
+	return ret;
+}
+
 /* ---- limits ---- */
 
 /* An absolute time value ("1000us"), for limits. */
@@ -1338,6 +1403,11 @@ static const struct command commands[] = {
 	  "Stop the pulses of channels (all by default).",
 	  "\nA pulse in progress ends at its full width; none follows.\n",
 	  cmd_release },
+	{ "period", "[--json] CTRL [PERIOD]",
+	  "Show or set the frame period (the pulse repetition interval).",
+	  "\nPERIOD is a time, e.g. 20ms (50 Hz) or 10000us; it takes effect at\n"
+	  "the next frame. Every channel's max limit must fit in the frame.\n",
+	  cmd_period },
 	{ "limits", "[--json] CTRL [CH...] | CTRL CH=MIN:MAX...",
 	  "Show or set the pulse limits of channels.",
 	  "\nCH=MIN:MAX sets both (1000us:2000us); leave one out to keep it\n"

@@ -253,8 +253,9 @@ struct hrservo_segment {
  *
  * Every segment is checked before any is queued. Segments use kernel
  * memory that counts against the submitting file, at most
- * %HRSERVO_TRAJ_FILE_BYTES (-ENOSPC beyond); it is given back as they are
- * played. Playback goes on if the file is closed.
+ * %HRSERVO_TRAJ_FILE_BYTES, and against the controller, at most
+ * %HRSERVO_TRAJ_CTRL_BYTES (-ENOSPC beyond either); it is given back as they
+ * are played. Playback goes on if the file is closed.
  */
 struct hrservo_traj {
 	__u64 segments;
@@ -269,6 +270,8 @@ struct hrservo_traj {
 
 #define HRSERVO_TRAJ_SUBMIT_MAX		1024
 #define HRSERVO_TRAJ_FILE_BYTES		(256 * 1024)
+/* ...and all the files of one controller together at most this. */
+#define HRSERVO_TRAJ_CTRL_BYTES		(4 * 1024 * 1024)
 #define HRSERVO_SPLICE_TOL_NS		1000
 
 /* struct hrservo_traj_status.state */

@@ -349,6 +349,30 @@ TEST_F(cli, get_and_release)
 	EXPECT_EQ(2, self->r.status);
 }
 
+TEST_F(cli, period)
+{
+	char buf[32];
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_STREQ("20000us (2500us..50000us)\n", self->r.out);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name, "10ms"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, tl_attr(&self->c, "frame_period_ns", buf, sizeof(buf)));
+	EXPECT_STREQ("10000000", buf);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name, "60ms"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: period: 60000us is outside 2500us..50000us (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name, "2.5ms"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "lower the max limits first"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name, "fast"));
+	EXPECT_EQ(2, self->r.status);
+	ASSERT_EQ(0, tl_attr(&self->c, "frame_period_ns", buf, sizeof(buf)));
+	EXPECT_STREQ("10000000", buf);
+}
+
 TEST_F(cli, limits)
 {
 	struct hrservo_limits l = { .channel = 4 };

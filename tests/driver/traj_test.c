@@ -423,6 +423,50 @@ TEST_F(tr, queue_limit)
 	EXPECT_EQ(0, st.file_bytes);
 }
 
+/* All files of one controller together are bounded too. */
+TEST_F(tr, controller_queue_limit)
+{
+	static struct seg s[16];
+	struct hrservo_traj_status st;
+	uint64_t total = 0;
+	int fds[17], ret;
+	char path[64];
+
+	for (int i = 0; i < 16; i++)
+		s[i] = (struct seg){ 10 * MS, 0, 4,
+				     { hold(0, 1500), hold(1, 1500),
+				       hold(2, 1500), hold(3, 1500) } };
+	snprintf(path, sizeof(path), "/dev/%s", self->c.name);
+	ASSERT_EQ(0, submit(self->c.fd, s, 16, HRSERVO_TRAJ_APPEND,
+			    tl_now() + 60000 * MS));
+	for (int f = 0; f < 17; f++) {
+		fds[f] = open(path, O_RDWR);
+		ASSERT_LE(0, fds[f]);
+		ret = 0;
+		for (int i = 0; i < 2000 && !ret; i++)
+			ret = submit(fds[f], s, 16, HRSERVO_TRAJ_APPEND, 0);
+		ASSERT_EQ(-ENOSPC, ret);
+		ASSERT_EQ(0, status(fds[f], &st));
+		total += st.file_bytes;
+		if (f == 0)
+			EXPECT_GT(st.file_bytes + 16 * 250,
+				  HRSERVO_TRAJ_FILE_BYTES);
+	}
+	/* The last file got nothing: the controller was full, not it. */
+	ASSERT_EQ(0, status(fds[16], &st));
+	EXPECT_EQ(0, st.file_bytes);
+	EXPECT_LE(total, HRSERVO_TRAJ_CTRL_BYTES);
+	EXPECT_GT(total + 2 * 16 * 250, HRSERVO_TRAJ_CTRL_BYTES - 16 * 250);
+	ASSERT_EQ(0, stop(self->c.fd));
+	tl_sleep_ns(50 * MS);
+	/* Everything was given back: the last file can queue now. */
+	EXPECT_EQ(0, submit(fds[16], s, 16, HRSERVO_TRAJ_APPEND,
+			    tl_now() + 60000 * MS));
+	ASSERT_EQ(0, stop(self->c.fd));
+	for (int f = 0; f < 17; f++)
+		close(fds[f]);
+}
+
 TEST_F(tr, bad_submissions)
 {
 	struct seg s = { 100 * MS, 0, 1, { hold(0, 1500) } };

@@ -24,7 +24,7 @@ t() {	# expected-status description command...
 	fi
 }
 
-for c in list info get set release limits monitor; do
+for c in list info get set release period limits monitor move traj; do
 	t 0 "$c --help" "$bin" "$c" --help
 	grep -q "^Usage: servoctl $c " /tmp/cli_out.$$ ||
 		{ echo "not ok $n $c --help prints its usage"; fail=$((fail + 1)); }
