@@ -65,6 +65,7 @@ struct hrservo_gpio_inst {
  * @ngroups: falling-edge groups of the current frame
  * @next_group: next group to fall; == @ngroups at a frame boundary
  * @seq: frame number, for trace events
+ * @high: lines driven high now
  * @pulse_ns: pulse widths of the current frame
  * @groups: falling-edge groups of the current frame
  * @values: scratch bitmap for gpiod_set_array_value()
@@ -85,6 +86,7 @@ struct hrservo_gpio {
 	unsigned int ngroups;
 	unsigned int next_group;
 	u64 seq;
+	u64 high;
 	u32 pulse_ns[HRSERVO_CHANNELS_MAX];
 	struct hrservo_edge_group groups[HRSERVO_CHANNELS_MAX];
 	DECLARE_BITMAP(values, HRSERVO_CHANNELS_MAX);
@@ -95,16 +97,15 @@ static DEFINE_MUTEX(hrservo_gpio_lock);
 static DEFINE_IDR(hrservo_gpio_idr);
 
 /* Drive the lines in @mask to @level, leave the others as they are. */
-static void hrservo_gpio_drive(struct hrservo_gpio *g, u64 mask, u64 *high,
-			       int level)
+static void hrservo_gpio_drive(struct hrservo_gpio *g, u64 mask, int level)
 {
 	unsigned int n = g->descs->ndescs;
 
 	if (level)
-		*high |= mask;
+		g->high |= mask;
 	else
-		*high &= ~mask;
-	bitmap_from_arr64(g->values, high, n);
+		g->high &= ~mask;
+	bitmap_from_arr64(g->values, &g->high, n);
 	gpiod_set_array_value(n, g->descs->desc, g->descs->info, g->values);
 }
 
@@ -114,8 +115,7 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 	ktime_t sched = hrtimer_get_expires(t);
 	int id = hrservo_id(g->ctrl);
 	ktime_t next, now;
-	u64 high, mask;
-	unsigned int i;
+	u64 mask;
 
 	if (g->next_group == g->ngroups) {
 		/* Frame boundary: rise first, plan the falls after. */
@@ -131,9 +131,8 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 							    g->period_ns));
 			return HRTIMER_RESTART;
 		}
-		high = 0;
 		g->rise = ktime_get();
-		hrservo_gpio_drive(g, mask, &high, 1);
+		hrservo_gpio_drive(g, mask, 1);
 		g->frame_start = sched;
 		g->seq++;
 		g->ngroups = hrservo_plan_falls(g->pulse_ns, g->descs->ndescs,
@@ -148,11 +147,9 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 	}
 
 	/* A group of falling edges. */
-	for (high = 0, i = g->next_group; i < g->ngroups; i++)
-		high |= g->groups[i].mask;
 	mask = g->groups[g->next_group].mask;
 	now = ktime_get();
-	hrservo_gpio_drive(g, mask, &high, 0);
+	hrservo_gpio_drive(g, mask, 0);
 	trace_hrservo_edge(id, g->seq, 0, mask, ktime_to_ns(sched),
 			   ktime_to_ns(now));
 	g->next_group++;
@@ -188,12 +185,11 @@ static void hrservo_gpio_start(struct hrservo_ctrl *ctrl, ktime_t first)
 static void hrservo_gpio_stop(struct hrservo_ctrl *ctrl)
 {
 	struct hrservo_gpio *g = hrservo_priv(ctrl);
-	u64 high = 0;
 
 	hrtimer_cancel(&g->timer);
 	g->ngroups = 0;
 	g->next_group = 0;
-	hrservo_gpio_drive(g, 0, &high, 0);
+	hrservo_gpio_drive(g, ~0ULL, 0);
 }
 
 static const struct hrservo_ops hrservo_gpio_ops = {
