@@ -112,10 +112,7 @@ static u32 hrservo_channel_step(struct hrservo_ctrl *ctrl,
 	s64 pos;
 
 	*held = hrservo_motion_step(&ch->motion, (s64)desired_ns << HRSERVO_Q,
-				    hrservo_rate_per_frame(ch->max_speed,
-							   ctrl->period_ns, 1),
-				    hrservo_rate_per_frame(ch->max_accel,
-							   ctrl->period_ns, 2));
+				    ch->vmax_frame, ch->amax_frame);
 	pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
 	if (pos < l->min_ns) {
 		pos = l->min_ns;
@@ -155,7 +152,19 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	u32 period;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	ctrl->period_ns = ctrl->next_period_ns;
+	if (ctrl->period_ns != ctrl->next_period_ns || ctrl->rates_stale) {
+		/* Per-frame limits, only when the period or a limit changed. */
+		ctrl->period_ns = ctrl->next_period_ns;
+		ctrl->rates_stale = false;
+		for (i = 0; i < ctrl->nchannels; i++) {
+			struct hrservo_channel *ch = &ctrl->ch[i];
+
+			ch->vmax_frame = hrservo_rate_per_frame(ch->max_speed,
+								ctrl->period_ns, 1);
+			ch->amax_frame = hrservo_rate_per_frame(ch->max_accel,
+								ctrl->period_ns, 2);
+		}
+	}
 	ctrl->frame_start_ns = ktime_to_ns(scheduled);
 	hrservo_traj_frame(ctrl, ctrl->frame_start_ns);
 	for (i = 0; i < ctrl->nchannels; i++) {
@@ -384,6 +393,7 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 		ctrl->lim[c].max_ns = r.max_ns;
 		ch->max_speed = r.speed;
 		ch->max_accel = r.accel;
+		ctrl->rates_stale = true;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 

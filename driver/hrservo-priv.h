@@ -92,6 +92,8 @@ struct hrservo_player {
  * @max_speed: speed limit in ns/s, 0 for none
  * @max_accel: acceleration limit in ns/s^2, 0 for none
  * @motion: emitted position and speed, for the speed and acceleration limits
+ * @vmax_frame: @max_speed per frame at the current period (1/65536 ns)
+ * @amax_frame: @max_accel per frame squared at the current period
  *
  * All fields are protected by the owning controller's lock.
  */
@@ -102,6 +104,8 @@ struct hrservo_channel {
 	u32 max_speed;
 	u32 max_accel;
 	struct hrservo_motion motion;
+	s64 vmax_frame;
+	s64 amax_frame;
 };
 
 /**
@@ -146,6 +150,8 @@ struct hrservo_ch_attr {
  * @frame_seq: number of frames begun since registration
  * @frames_missed: frames the backend could not emit on time
  * @frame_start_ns: scheduled start of the current frame
+ * @rates_stale: speed/acceleration limits changed; recompute the per-frame
+ *	rates at the next frame
  * @lim: pulse limits, one per channel
  * @ch: channel state, one per channel
  */
@@ -179,6 +185,7 @@ struct hrservo_ctrl {
 	u64 frame_seq;
 	u64 frames_missed;
 	u64 frame_start_ns;
+	bool rates_stale;
 	struct hrservo_chan_limits *lim;
 	struct hrservo_channel *ch;
 };
