@@ -293,6 +293,24 @@ static int channel_args(struct hrservo *h, int argc, char **argv,
 	return 0;
 }
 
+/* CTRL [CH...|all]: open the controller, parse the channels. */
+static int open_channels(int argc, char **argv, struct hrservo **h,
+			 uint64_t *mask)
+{
+	if (argc < 1) {
+		err("expects a controller");
+		return EXIT_USAGE;
+	}
+	*h = open_ctrl(argv[0]);
+	if (!*h)
+		return EXIT_RUNTIME;
+	if (channel_args(*h, argc - 1, argv + 1, mask)) {
+		hrservo_close(*h);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 static json_object *channel_json(const struct hrservo_state *st,
 				 unsigned int c)
 {
@@ -342,17 +360,10 @@ static int cmd_get(int argc, char **argv)
 	int i, ret = EXIT_RUNTIME;
 
 	i = sub_opts(argc, argv, find_command("get"), NULL, NULL, NULL);
-	if (argc - i < 1) {
-		err("expects a controller");
-		return EXIT_USAGE;
-	}
-	h = open_ctrl(argv[i]);
-	if (!h)
-		return EXIT_RUNTIME;
-	if (channel_args(h, argc - i - 1, argv + i + 1, &mask)) {
-		hrservo_close(h);
-		return EXIT_USAGE;
-	}
+	ret = open_channels(argc - i, argv + i, &h, &mask);
+	if (ret)
+		return ret;
+	ret = EXIT_RUNTIME;
 	st = hrservo_read_state(h);
 	if (!st) {
 		err("%s: %s", hrservo_name(h), strerror(errno));
@@ -525,17 +536,9 @@ static int cmd_release(int argc, char **argv)
 	int i, ret = 0;
 
 	i = sub_opts(argc, argv, find_command("release"), NULL, NULL, NULL);
-	if (argc - i < 1) {
-		err("expects a controller");
-		return EXIT_USAGE;
-	}
-	h = open_ctrl(argv[i]);
-	if (!h)
-		return EXIT_RUNTIME;
-	if (channel_args(h, argc - i - 1, argv + i + 1, &mask)) {
-		hrservo_close(h);
-		return EXIT_USAGE;
-	}
+	ret = open_channels(argc - i, argv + i, &h, &mask);
+	if (ret)
+		return ret;
 	if (hrservo_release(h, mask)) {
 		err("%s: %s", hrservo_name(h), strerror(errno));
 		ret = EXIT_RUNTIME;
@@ -993,9 +996,6 @@ static void report_violation(const char *what,
 static enum hrservo_interp opt_interp = HRSERVO_INTERP_MIN_JERK;
 static bool opt_fit, opt_replace, opt_wait;
 static double opt_at = -1, opt_time = -1, opt_timeout = -1;
-/* Options of traj plot: accepted here, used by servoctl-plot. */
-static const char *opt_out, *opt_measured, *opt_capture;
-static unsigned int opt_first_line;
 
 static int traj_opt(int opt, const char *arg)
 {
@@ -1022,20 +1022,10 @@ static int traj_opt(int opt, const char *arg)
 		opt_wait = true;
 		return 0;
 	case 'o':
-		opt_out = arg;
-		return 0;
 	case 'm':
-		opt_measured = arg;
-		return 0;
 	case 'c':
-		opt_capture = arg;
-		return 0;
 	case 'l':
-		opt_first_line = (unsigned int)strtoul(arg, &end, 10);
-		if (!*arg || *end) {
-			err("--first-line: '%s' is not a line number", arg);
-			exit(EXIT_USAGE);
-		}
+		/* traj plot's: its arguments go to servoctl-plot as given. */
 		return 0;
 	case 'a':
 	case 't':
