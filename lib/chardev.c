@@ -167,12 +167,21 @@ static int chardev_read_state(struct hrservo *h, struct hrservo_state *st)
 	return 0;
 }
 
+/* All four limits of a channel. */
+static int chardev_read_limits(struct hrservo *h, unsigned int ch,
+			       struct hrservo_limits *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->channel = ch;
+	return ioctl(cd(h)->fd, HRSERVO_IOC_GET_LIMITS, l) ? -1 : 0;
+}
+
 static int chardev_get_limits(struct hrservo *h, unsigned int ch,
 			      uint32_t *min_ns, uint32_t *max_ns)
 {
-	struct hrservo_limits l = { .channel = ch };
+	struct hrservo_limits l;
 
-	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_LIMITS, &l))
+	if (chardev_read_limits(h, ch, &l))
 		return -1;
 	*min_ns = l.min_ns;
 	*max_ns = l.max_ns;
@@ -184,9 +193,9 @@ static int chardev_update_limits(struct hrservo *h, unsigned int ch,
 				 const uint32_t *min_ns, const uint32_t *max_ns,
 				 const uint32_t *speed, const uint32_t *accel)
 {
-	struct hrservo_limits l = { .channel = ch };
+	struct hrservo_limits l;
 
-	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_LIMITS, &l))
+	if (chardev_read_limits(h, ch, &l))
 		return -1;
 	if (min_ns)
 		l.min_ns = *min_ns;
@@ -208,9 +217,9 @@ static int chardev_set_limits(struct hrservo *h, unsigned int ch,
 static int chardev_get_motion(struct hrservo *h, unsigned int ch,
 			      uint32_t *speed, uint32_t *accel)
 {
-	struct hrservo_limits l = { .channel = ch };
+	struct hrservo_limits l;
 
-	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_LIMITS, &l))
+	if (chardev_read_limits(h, ch, &l))
 		return -1;
 	*speed = l.max_speed_ns_per_s;
 	*accel = l.max_accel_ns_per_s2;
