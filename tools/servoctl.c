@@ -150,6 +150,22 @@ static const struct command *find_command(const char *name)
 	return NULL;
 }
 
+/* The fields list and info share, as a JSON object. */
+static json_object *ctrl_json(struct hrservo *h, uint32_t period)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name",
+			       json_object_new_string(hrservo_name(h)));
+	json_object_object_add(o, "backend",
+			       json_object_new_string(hrservo_backend(h)));
+	json_object_object_add(o, "channels",
+			       json_object_new_int(hrservo_num_channels(h)));
+	json_object_object_add(o, "frame_period_ns",
+			       json_object_new_int64(period));
+	return o;
+}
+
 /* ---- list ---- */
 
 static int cmd_list(int argc, char **argv)
@@ -186,17 +202,7 @@ static int cmd_list(int argc, char **argv)
 			continue;
 		}
 		if (opt_json) {
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "name",
-					       json_object_new_string(name));
-			json_object_object_add(o, "backend",
-					       json_object_new_string(hrservo_backend(h)));
-			json_object_object_add(o, "channels",
-					       json_object_new_int(hrservo_num_channels(h)));
-			json_object_object_add(o, "frame_period_ns",
-					       json_object_new_int64(period));
-			json_object_array_add(arr, o);
+			json_object_array_add(arr, ctrl_json(h, period));
 		} else {
 			printf("%-10s %-16s %8u %12s\n", name,
 			       hrservo_backend(h), hrservo_num_channels(h),
@@ -232,16 +238,8 @@ static int cmd_info(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	if (opt_json) {
-		json_object *o = json_object_new_object();
+		json_object *o = ctrl_json(h, period);
 
-		json_object_object_add(o, "name",
-				       json_object_new_string(hrservo_name(h)));
-		json_object_object_add(o, "backend",
-				       json_object_new_string(hrservo_backend(h)));
-		json_object_object_add(o, "channels",
-				       json_object_new_int(hrservo_num_channels(h)));
-		json_object_object_add(o, "frame_period_ns",
-				       json_object_new_int64(period));
 		json_object_object_add(o, "frame_period_min_ns",
 				       json_object_new_int64(pmin));
 		json_object_object_add(o, "frame_period_max_ns",
