@@ -31,7 +31,7 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 	lib_test traj_test
-UNIT_TESTS := logic_test value_test traj_plan_test
+UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test
 
 # libhrservo and servoctl
 LIB_VERSION := 0.1.0
@@ -172,6 +172,12 @@ $(TESTBIN)/logic_test: tests/unit/logic_test.c driver/hrservo-logic.c \
 		driver/hrservo-logic.h driver/uapi/hrservo.h $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/hrservo-logic.c -lm
+
+$(TESTBIN)/pca9685_plan_test: tests/unit/pca9685_plan_test.c \
+		driver/pca9685-plan.c driver/pca9685-plan.h \
+		driver/hrservo-logic.h driver/uapi/hrservo.h $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/pca9685-plan.c -lm
 
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test: $(TESTBIN)/%: tests/unit/%.c \
 		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp

@@ -33,6 +33,7 @@
 #include "hrservo_trace.h"
 
 EXPORT_TRACEPOINT_SYMBOL_GPL(hrservo_edge);
+EXPORT_TRACEPOINT_SYMBOL_GPL(hrservo_bus_update);
 
 static dev_t hrservo_devt;
 static DEFINE_IDA(hrservo_ida);
@@ -177,6 +178,10 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 		} else {
 			ch->pulse_ns = hrservo_channel_step(ctrl, ch, i,
 							    ch->target_ns, &h);
+			if (ctrl->ops->quantize)
+				ch->pulse_ns = ctrl->ops->quantize(ctrl,
+								   ch->pulse_ns,
+								   ctrl->period_ns);
 			if (h)
 				held |= BIT_ULL(i);
 		}
@@ -217,6 +222,56 @@ void hrservo_frames_missed(struct hrservo_ctrl *ctrl, unsigned int n)
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 }
 EXPORT_SYMBOL_GPL(hrservo_frames_missed);
+
+/**
+ * hrservo_set_period_range() - change the frame periods a backend supports
+ * @ctrl: the controller
+ * @min_ns: new lowest frame period, at least %HRSERVO_PERIOD_MIN_NS
+ * @max_ns: new highest frame period
+ *
+ * For hardware whose period range follows a setting, such as a clock.
+ * Nothing changes if the frame period in use falls outside the new range.
+ *
+ * Context: process or atomic; takes the controller's lock.
+ * Return: 0; -EINVAL for a bad range; -ERANGE if the frame period in use is
+ * outside it.
+ */
+int hrservo_set_period_range(struct hrservo_ctrl *ctrl, u32 min_ns, u32 max_ns)
+{
+	unsigned long flags;
+	int ret = 0;
+
+	if (min_ns < HRSERVO_PERIOD_MIN_NS || min_ns > max_ns)
+		return -EINVAL;
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	if (ctrl->next_period_ns < min_ns || ctrl->next_period_ns > max_ns ||
+	    ctrl->period_ns < min_ns || ctrl->period_ns > max_ns) {
+		ret = -ERANGE;
+	} else {
+		ctrl->period_min_ns = min_ns;
+		ctrl->period_max_ns = max_ns;
+	}
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(hrservo_set_period_range);
+
+/**
+ * hrservo_report_fault() - tell users that the hardware missed an update
+ * @ctrl: the controller
+ * @mask: channels whose new pulse widths did not reach the hardware
+ * @err: the negative errno of the failure
+ *
+ * Raises %HRSERVO_EVENT_FAULT on every open file. The backend is expected
+ * to retry at the next frame.
+ *
+ * Context: process context.
+ */
+void hrservo_report_fault(struct hrservo_ctrl *ctrl, u64 mask, int err)
+{
+	hrservo_emit(ctrl, HRSERVO_EVENT_FAULT, mask, (u32)-err);
+}
+EXPORT_SYMBOL_GPL(hrservo_report_fault);
 
 /*
  * Queue an event to every open file and wake their readers. A full queue
@@ -415,15 +470,16 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 {
 	unsigned long flags;
 	unsigned int bad = 0;
-	u32 max_ns = 0;
+	u32 max_ns = 0, lo, hi;
 	int ret;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	lo = ctrl->period_min_ns;
+	hi = ctrl->period_max_ns;
 	if (ctrl->dead)
 		ret = -ENODEV;
 	else
-		ret = hrservo_check_period(period_ns, ctrl->period_min_ns,
-					   ctrl->period_max_ns, ctrl->lim,
+		ret = hrservo_check_period(period_ns, lo, hi, ctrl->lim,
 					   ctrl->nchannels, &bad);
 	if (!ret)
 		ctrl->next_period_ns = period_ns;
@@ -437,8 +493,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 	if (ret == -ERANGE)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "frame period %u ns outside [%u, %u] ns\n",
-				    period_ns, ctrl->period_min_ns,
-				    ctrl->period_max_ns);
+				    period_ns, lo, hi);
 	else if (ret == -EBUSY)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "frame period %u ns too short for channel %u max %u ns\n",
@@ -570,12 +625,14 @@ static long hrservo_ioc_get_info(struct hrservo_ctrl *ctrl, void __user *arg)
 	strscpy(info.backend, ctrl->backend, sizeof(info.backend));
 	info.abi_version = HRSERVO_ABI_VERSION;
 	info.channels = ctrl->nchannels;
+	info.pulse_min_ns = HRSERVO_PULSE_MIN_NS;
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	info.frame_period_min_ns = ctrl->period_min_ns;
 	info.frame_period_max_ns = ctrl->period_max_ns;
-	info.pulse_min_ns = HRSERVO_PULSE_MIN_NS;
-	info.resolution_ns = ctrl->resolution_ns;
-	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	info.frame_period_ns = ctrl->next_period_ns;
+	info.resolution_ns = ctrl->ops->resolution ?
+			     ctrl->ops->resolution(ctrl, ctrl->next_period_ns) :
+			     ctrl->resolution_ns;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	info.pulse_max_ns = hrservo_pulse_max_for_period(info.frame_period_ns);
 
@@ -1197,6 +1254,7 @@ int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
 	int ret;
 
 	if (!desc->ops || !desc->ops->start || !desc->ops->stop ||
+	    !desc->ops->quantize != !desc->ops->resolution ||
 	    !desc->backend || desc->frame_period_min_ns < HRSERVO_PERIOD_MIN_NS ||
 	    desc->frame_period_min_ns > desc->frame_period_max_ns ||
 	    desc->frame_period_ns < desc->frame_period_min_ns ||

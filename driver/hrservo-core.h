@@ -30,10 +30,22 @@ struct hrservo_ctrl;
  *	idle level. Called from process context after the core has let the
  *	last pulse finish; may sleep. After it returns the backend must not
  *	call hrservo_frame_begin() again until the next @start.
+ * @quantize: optional, for hardware with a coarse pulse resolution: the
+ *	pulse width the hardware really emits for @pulse_ns in a frame of
+ *	@period_ns. Called with the controller's spinlock held and interrupts
+ *	off, at every frame for every active channel: keep it to arithmetic.
+ *	The core reports this width as the channel's pulse and hands it to
+ *	the backend; speed and acceleration limits keep working on the exact
+ *	width.
+ * @resolution: optional, with @quantize: the quantisation step at
+ *	@period_ns, rounded up to whole ns (shown as resolution_ns). Same
+ *	context as @quantize.
  */
 struct hrservo_ops {
 	void (*start)(struct hrservo_ctrl *ctrl, ktime_t first);
 	void (*stop)(struct hrservo_ctrl *ctrl);
+	u32 (*quantize)(struct hrservo_ctrl *ctrl, u32 pulse_ns, u32 period_ns);
+	u32 (*resolution)(struct hrservo_ctrl *ctrl, u32 period_ns);
 };
 
 /**
@@ -43,7 +55,8 @@ struct hrservo_ops {
  * @frame_period_ns: initial frame period
  * @frame_period_min_ns: smallest frame period the backend supports
  * @frame_period_max_ns: largest frame period the backend supports
- * @resolution_ns: pulse width quantisation (1 for exact)
+ * @resolution_ns: pulse width quantisation (1 for exact); ignored when the
+ *	ops have a @resolution
  */
 struct hrservo_desc {
 	const char *backend;
@@ -65,5 +78,7 @@ int hrservo_id(struct hrservo_ctrl *ctrl);
 bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 			 u32 *pulse_ns, u32 *period_ns, u64 *active_mask);
 void hrservo_frames_missed(struct hrservo_ctrl *ctrl, unsigned int n);
+int hrservo_set_period_range(struct hrservo_ctrl *ctrl, u32 min_ns, u32 max_ns);
+void hrservo_report_fault(struct hrservo_ctrl *ctrl, u64 mask, int err);
 
 #endif /* _HRSERVO_CORE_H */

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <linux/types.h>
 typedef __u8 u8;
+typedef __u16 u16;
 typedef __u32 u32;
 typedef __u64 u64;
 typedef __s64 s64;

@@ -128,9 +128,8 @@ struct hrservo_ch_attr {
  * @nchannels: number of channels; constant
  * @backend: backend name; constant after registration
  * @ops: backend operations; constant after registration
- * @period_min_ns: backend's lowest frame period; constant after registration
- * @period_max_ns: backend's highest frame period; constant after registration
- * @resolution_ns: backend's pulse quantisation; constant after registration
+ * @resolution_ns: backend's pulse quantisation, if it has no resolution op;
+ *	constant after registration
  * @priv: backend private data, allocated with the controller
  * @groups: sysfs groups, NULL-terminated: the controller's, then one per
  *	channel; built at registration, freed at release, like the next three
@@ -145,6 +144,8 @@ struct hrservo_ch_attr {
  * @lock: protects every field below it
  * @dead: the backend is gone; every user request fails with -ENODEV
  * @running: the backend's frame clock is armed
+ * @period_min_ns: backend's lowest frame period
+ * @period_max_ns: backend's highest frame period
  * @period_ns: frame period of the current frame
  * @next_period_ns: frame period from the next frame on
  * @frame_seq: number of frames begun since registration
@@ -162,8 +163,6 @@ struct hrservo_ctrl {
 	unsigned int nchannels;
 	char backend[HRSERVO_NAME_SIZE];
 	const struct hrservo_ops *ops;
-	u32 period_min_ns;
-	u32 period_max_ns;
 	u32 resolution_ns;
 	void *priv;
 	const struct attribute_group **groups;
@@ -180,6 +179,8 @@ struct hrservo_ctrl {
 	raw_spinlock_t lock;
 	bool dead;
 	bool running;
+	u32 period_min_ns;
+	u32 period_max_ns;
 	u32 period_ns;
 	u32 next_period_ns;
 	u64 frame_seq;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * hrservo trace events: frame starts and pulse edges, so that timing can be
- * measured on real hardware with ftrace (events/hrservo/).
+ * hrservo trace events: frame starts, pulse edges and bus updates, so that
+ * timing can be measured on real hardware with ftrace (events/hrservo/).
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM hrservo
@@ -53,6 +53,35 @@ TRACE_EVENT(hrservo_edge,
 		      __entry->id, __entry->seq, __entry->level, __entry->mask,
 		      __entry->scheduled_ns,
 		      __entry->actual_ns - __entry->scheduled_ns)
+);
+
+/*
+ * A bus backend wrote the registers of one frame: @mask the channels it
+ * wrote, @transfers bus transactions carrying @bytes register bytes, done
+ * @done_ns - @scheduled_ns after the frame's start, @err 0 or the error.
+ */
+TRACE_EVENT(hrservo_bus_update,
+	    TP_PROTO(int id, s64 scheduled_ns, s64 done_ns, u64 mask,
+		     u32 transfers, u32 bytes, int err),
+	    TP_ARGS(id, scheduled_ns, done_ns, mask, transfers, bytes, err),
+	    TP_STRUCT__entry(__field(int, id)
+			     __field(s64, scheduled_ns)
+			     __field(s64, done_ns)
+			     __field(u64, mask)
+			     __field(u32, transfers)
+			     __field(u32, bytes)
+			     __field(int, err)),
+	    TP_fast_assign(__entry->id = id;
+			   __entry->scheduled_ns = scheduled_ns;
+			   __entry->done_ns = done_ns;
+			   __entry->mask = mask;
+			   __entry->transfers = transfers;
+			   __entry->bytes = bytes;
+			   __entry->err = err;),
+	    TP_printk("hrservo%d scheduled=%lld latency=%lld mask=0x%llx transfers=%u bytes=%u err=%d",
+		      __entry->id, __entry->scheduled_ns,
+		      __entry->done_ns - __entry->scheduled_ns, __entry->mask,
+		      __entry->transfers, __entry->bytes, __entry->err)
 );
 
 #endif /* _HRSERVO_TRACE_H */

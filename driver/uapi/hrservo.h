@@ -201,6 +201,11 @@ struct hrservo_event {
 #define HRSERVO_EVENT_TRAJ_DONE	4	/* the trajectory played its last segment */
 #define HRSERVO_EVENT_TRAJ_UNDERRUN	5	/* the queue ran dry; @mask axes hold */
 #define HRSERVO_EVENT_CLAMP	6	/* limits held @mask axes off the trajectory */
+/*
+ * The hardware did not take the new pulse widths of @mask (a bus error);
+ * @value is the positive errno. The backend retries at the next frame.
+ */
+#define HRSERVO_EVENT_FAULT	7
 
 /* Events queued per open file; more are dropped (see hrservo_event.seq). */
 #define HRSERVO_EVENT_QUEUE	64
