@@ -30,7 +30,9 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
-	lib_test traj_test
+	lib_test traj_test pca9685_test
+# Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
+GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test
 
 # libhrservo and servoctl
@@ -200,7 +202,7 @@ lint: harness
 	@tests/lint
 
 print-guest-tests:
-	@echo $(GUEST_TESTS)
+	@echo $(GUEST_RUNS)
 
 print-unit-tests:
 	@echo $(UNIT_TESTS)

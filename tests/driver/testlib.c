@@ -7,11 +7,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <linux/i2c-dev.h>
+#include <linux/i2c.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -135,29 +138,431 @@ int tl_create_spec(struct tl_ctrl *c, const char *spec)
 	return c->fd < 0 ? -errno : 0;
 }
 
+enum tl_backend tl_backend(void)
+{
+	const char *s = getenv("HRSERVO_TEST_BACKEND");
+
+	return s && !strcmp(s, "pca9685") ? TL_PCA9685 : TL_GPIO;
+}
+
+const char *tl_backend_name(void)
+{
+	return tl_backend() == TL_PCA9685 ? "hrservo-pca9685" : "hrservo-gpio";
+}
+
+/* The register model of a PCA9685 made by tl_create(), for the capture. */
+struct tl_pca_model {
+	int used;
+	unsigned int addr;
+	unsigned int first_line;
+	int id;			/* M of hrservoM */
+	uint8_t reg[256];	/* the chip's registers, as written */
+	uint32_t osc_hz;
+	int open;		/* a frame started at @sched, not closed yet */
+	uint64_t sched;
+};
+
+static struct tl_pca_model tl_pcas[TL_PCA_CHIPS];
+
 int tl_create(struct tl_ctrl *c, unsigned int first_line, unsigned int n)
 {
 	char spec[64];
 	int ret;
 
+	if (tl_backend() == TL_PCA9685) {
+		unsigned int k = first_line / 16;
+
+		if (k >= TL_PCA_CHIPS || n > 16)
+			return -EINVAL;
+		ret = tl_pca_create(c, TL_PCA_ADDR + k);
+		c->first_line = first_line;
+		if (!ret) {
+			memset(&tl_pcas[k], 0, sizeof(tl_pcas[k]));
+			tl_pcas[k].used = 1;
+			tl_pcas[k].addr = TL_PCA_ADDR + k;
+			tl_pcas[k].first_line = first_line;
+			tl_pcas[k].id = atoi(c->name + 7);
+		}
+		return ret;
+	}
 	snprintf(spec, sizeof(spec), TL_LB_LABEL " %u-%u", first_line,
 		 first_line + n - 1);
 	ret = tl_create_spec(c, spec);
 	c->first_line = first_line;
+	c->nchannels = n;
 	return ret;
 }
 
 int tl_destroy(struct tl_ctrl *c)
 {
+	unsigned int bus, addr;
+	char path[128], val[16];
 	int ret = 0;
 
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
-	if (c->pdev[0])
+	if (sscanf(c->pdev, "%u-%x", &bus, &addr) == 2) {
+		snprintf(path, sizeof(path),
+			 "/sys/bus/i2c/devices/i2c-%u/delete_device", bus);
+		snprintf(val, sizeof(val), "0x%02x", addr);
+		ret = tl_write(path, val);
+		if (addr >= TL_PCA_ADDR && addr < TL_PCA_ADDR + TL_PCA_CHIPS)
+			tl_pcas[addr - TL_PCA_ADDR].used = 0;
+	} else if (c->pdev[0]) {
 		ret = tl_write(TL_GPIO_DRV "/delete_device", c->pdev);
+	}
 	c->pdev[0] = '\0';
 	return ret;
+}
+
+/* Returns the number of the i2c-stub adapter, or a negative errno. */
+int tl_i2c_bus(void)
+{
+	char path[128], name[64];
+	struct dirent *d;
+	int bus = -ENODEV;
+	DIR *dir = opendir("/sys/bus/i2c/devices");
+
+	if (!dir)
+		return -errno;
+	while ((d = readdir(dir))) {
+		if (strncmp(d->d_name, "i2c-", 4))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/i2c/devices/%.64s/name",
+			 d->d_name);
+		if (tl_read(path, name, sizeof(name)) > 0 &&
+		    !strncmp(name, "SMBus stub", 10)) {
+			bus = atoi(d->d_name + 4);
+			break;
+		}
+	}
+	closedir(dir);
+	return bus;
+}
+
+/* A PCA9685 controller at @addr on the stub's bus, through new_device. */
+int tl_pca_create(struct tl_ctrl *c, unsigned int addr)
+{
+	char path[256], spec[64];
+	int bus = tl_i2c_bus(), ret;
+	struct dirent *d;
+	DIR *dir;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (bus < 0)
+		return bus;
+	snprintf(path, sizeof(path), "/sys/bus/i2c/devices/i2c-%d/new_device",
+		 bus);
+	snprintf(spec, sizeof(spec), "hrservo-pca9685 0x%02x", addr);
+	ret = tl_write(path, spec);
+	if (ret)
+		return ret;
+	snprintf(c->pdev, sizeof(c->pdev), "%d-%04x", bus, addr);
+	snprintf(path, sizeof(path), "/sys/bus/i2c/devices/%s/hrservo",
+		 c->pdev);
+	dir = opendir(path);
+	if (dir) {
+		while ((d = readdir(dir)))
+			if (!strncmp(d->d_name, "hrservo", 7))
+				snprintf(c->name, sizeof(c->name), "%.31s",
+					 d->d_name);
+		closedir(dir);
+	}
+	if (!c->name[0]) {
+		tl_destroy(c);	/* the device stays without a driver */
+		return -ENODEV;
+	}
+	c->nchannels = 16;
+	snprintf(c->sysfs, sizeof(c->sysfs), "/sys/class/hrservo/%s", c->name);
+	snprintf(path, sizeof(path), "/dev/%s", c->name);
+	c->fd = open(path, O_RDWR | O_CLOEXEC);
+	return c->fd < 0 ? -errno : 0;
+}
+
+/* /dev/i2c-N of the stub, talking to @addr even while a driver holds it. */
+int tl_i2c_open(unsigned int addr)
+{
+	char path[64];
+	int bus = tl_i2c_bus(), fd;
+
+	if (bus < 0)
+		return bus;
+	snprintf(path, sizeof(path), "/dev/i2c-%d", bus);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, I2C_SLAVE_FORCE, (unsigned long)addr)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* One register byte, or a negative errno. */
+int tl_i2c_read(int fd, unsigned int reg)
+{
+	union i2c_smbus_data data;
+	struct i2c_smbus_ioctl_data args = {
+		.read_write = I2C_SMBUS_READ,
+		.command = (uint8_t)reg,
+		.size = I2C_SMBUS_BYTE_DATA,
+		.data = &data,
+	};
+
+	if (ioctl(fd, I2C_SMBUS, &args))
+		return -errno;
+	return data.byte;
+}
+
+/* LEDn_ON and LEDn_OFF of channel @ch, 13 bits each. */
+int tl_pca_led(int fd, unsigned int ch, unsigned int *on, unsigned int *off)
+{
+	int b[4];
+
+	for (int i = 0; i < 4; i++) {
+		b[i] = tl_i2c_read(fd, 6 + 4 * ch + i);
+		if (b[i] < 0)
+			return b[i];
+	}
+	*on = (unsigned int)(b[0] | b[1] << 8);
+	*off = (unsigned int)(b[2] | b[3] << 8);
+	return 0;
+}
+
+int tl_trace_enable(const char *const *events, int on)
+{
+	char path[256];
+	int ret;
+
+	for (; *events; events++) {
+		snprintf(path, sizeof(path), TL_TRACE "/events/%s/enable",
+			 *events);
+		ret = tl_write(path, on ? "1" : "0");
+		if (ret)
+			return ret;
+	}
+	return tl_write(TL_TRACE "/tracing_on", "1");
+}
+
+/* Empty the trace buffer (opening "trace" with O_TRUNC does it). */
+void tl_trace_clear(void)
+{
+	int fd = open(TL_TRACE "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
+
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Consume the trace buffer; returns its text (caller frees) or NULL. */
+char *tl_trace_read(void)
+{
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap), *nb;
+	int fd = open(TL_TRACE "/trace_pipe", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 4096) {
+			nb = realloc(buf, cap * 2);
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return buf;
+}
+
+static const char *const tl_pca_events[] = {
+	"hrservo/hrservo_frame", "smbus/smbus_write", NULL
+};
+
+/* Start the PCA capture: trace on, empty, registers read from the chips. */
+static void tl_pca_capture_clear(void)
+{
+	char path[256];
+
+	tl_trace_enable(tl_pca_events, 1);
+	tl_trace_clear();
+	for (int k = 0; k < TL_PCA_CHIPS; k++) {
+		struct tl_pca_model *m = &tl_pcas[k];
+		int fd, bus = tl_i2c_bus();
+
+		if (!m->used)
+			continue;
+		m->open = 0;
+		fd = tl_i2c_open(m->addr);
+		if (fd < 0)
+			continue;
+		for (int r = 0; r < 256; r++) {
+			int v = tl_i2c_read(fd, (unsigned int)r);
+
+			m->reg[r] = v < 0 ? 0 : (uint8_t)v;
+		}
+		close(fd);
+		snprintf(path, sizeof(path),
+			 "/sys/bus/i2c/devices/%d-%04x/oscillator_hz", bus,
+			 m->addr);
+		m->osc_hz = (uint32_t)tl_read_u64(path);
+	}
+}
+
+static int tl_push(struct tl_edge **e, size_t *n, size_t *cap,
+		   struct tl_edge x)
+{
+	struct tl_edge *ne;
+
+	if (*n == *cap) {
+		ne = realloc(*e, *cap * 2 * sizeof(**e));
+		if (!ne)
+			return -ENOMEM;
+		*e = ne;
+		*cap *= 2;
+	}
+	(*e)[(*n)++] = x;
+	return 0;
+}
+
+/* The pulses of the frame that began at m->sched, from the registers. */
+static int tl_pca_close_frame(struct tl_pca_model *m, struct tl_edge **e,
+			      size_t *n, size_t *cap)
+{
+	unsigned int pre = m->reg[0xfe];
+
+	if (!m->open || (m->reg[0] & 0x10) || !m->osc_hz)
+		return 0;	/* no frame, or the chip sleeps */
+	m->open = 0;
+	for (unsigned int ch = 0; ch < 16; ch++) {
+		const uint8_t *r = &m->reg[6 + 4 * ch];
+		unsigned int on = r[0] | r[1] << 8, off = r[2] | r[3] << 8;
+		unsigned int counts = ((off & 0xfff) + 4096 - (on & 0xfff)) %
+				      4096;
+		uint64_t w;
+
+		if ((off & 0x1000) || (on & 0x1000) || !counts)
+			continue;
+		w = ((uint64_t)counts * (pre + 1) * 1000000000ULL +
+		     m->osc_hz / 2) / m->osc_hz;
+		if (tl_push(e, n, cap, (struct tl_edge){ m->sched,
+			    m->first_line + ch, 1 }) ||
+		    tl_push(e, n, cap, (struct tl_edge){ m->sched + w,
+			    m->first_line + ch, 0 }))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct tl_pca_model *tl_pca_by_id(int id)
+{
+	for (int k = 0; k < TL_PCA_CHIPS; k++)
+		if (tl_pcas[k].used && tl_pcas[k].id == id)
+			return &tl_pcas[k];
+	return NULL;
+}
+
+static struct tl_pca_model *tl_pca_by_addr(unsigned int addr)
+{
+	for (int k = 0; k < TL_PCA_CHIPS; k++)
+		if (tl_pcas[k].used && tl_pcas[k].addr == addr)
+			return &tl_pcas[k];
+	return NULL;
+}
+
+/* Apply one smbus_write trace line ("... l=N [aa-bb-...]") to the model. */
+static void tl_pca_apply(struct tl_pca_model *m, unsigned int cmd,
+			 const char *proto, const char *p)
+{
+	unsigned int b[40], nb = 0;
+	const char *q = strchr(p, '[');
+
+	if (!q)
+		return;
+	for (q++; nb < 40 && sscanf(q, "%2x", &b[nb]) == 1; nb++) {
+		q += 2;
+		if (*q != '-')
+			break;
+		q++;
+	}
+	nb += nb < 40;
+	if (!strcmp(proto, "BYTE_DATA") && nb >= 1) {
+		m->reg[cmd & 0xff] = (uint8_t)b[0];
+	} else if (!strcmp(proto, "I2C_BLOCK_DATA") && nb >= 1) {
+		/* b[0] is the length byte. */
+		for (unsigned int i = 1; i < nb && i <= b[0]; i++)
+			m->reg[(cmd + i - 1) & 0xff] = (uint8_t)b[i];
+	}
+}
+
+static int tl_edge_cmp(const void *a, const void *b)
+{
+	const struct tl_edge *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return (int)x->line - (int)y->line;
+}
+
+static size_t tl_pca_capture(struct tl_edge **edges)
+{
+	size_t n = 0, cap = 1024;
+	struct tl_edge *e = malloc(cap * sizeof(*e));
+	char *text = tl_trace_read(), *line, *save;
+
+	*edges = NULL;
+	if (!e || !text) {
+		free(e);
+		free(text);
+		return 0;
+	}
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *p, proto[32];
+		unsigned int bus, addr, flags, cmd, len;
+		long long sched;
+		unsigned long long seq;
+		struct tl_pca_model *m;
+		int id;
+
+		if ((p = strstr(line, "hrservo_frame: ")) &&
+		    sscanf(p, "hrservo_frame: hrservo%d seq=%llu scheduled=%lld",
+			   &id, &seq, &sched) == 3) {
+			m = tl_pca_by_id(id);
+			if (!m)
+				continue;
+			if (tl_pca_close_frame(m, &e, &n, &cap))
+				break;
+			m->open = 1;
+			m->sched = (uint64_t)sched;
+		} else if ((p = strstr(line, "smbus_write: ")) &&
+			   sscanf(p, "smbus_write: i2c-%u a=%x f=%x c=%x %31s l=%u",
+				  &bus, &addr, &flags, &cmd, proto, &len) == 6) {
+			m = tl_pca_by_addr(addr);
+			if (m && (int)bus == tl_i2c_bus())
+				tl_pca_apply(m, cmd, proto, p);
+		}
+	}
+	for (int k = 0; k < TL_PCA_CHIPS; k++)
+		if (tl_pcas[k].used)
+			tl_pca_close_frame(&tl_pcas[k], &e, &n, &cap);
+	free(text);
+	/* In time order, as the loopback chip records them. */
+	qsort(e, n, sizeof(*e), tl_edge_cmp);
+	*edges = e;
+	return n;
 }
 
 int tl_attr(const struct tl_ctrl *c, const char *attr, char *buf, size_t size)
@@ -217,11 +622,56 @@ int tl_state(int fd, unsigned int ch, struct hrservo_channel_state *st)
 
 void tl_capture_clear(void)
 {
-	tl_write(TL_LB_DIR "/clear", "1");
+	if (tl_backend() == TL_PCA9685)
+		tl_pca_capture_clear();
+	else
+		tl_write(TL_LB_DIR "/clear", "1");
 }
 
-/* Read and consume every recorded edge; returns the count. Caller frees. */
-size_t tl_capture(struct tl_edge **edges)
+/*
+ * The pulse width the backend of @c really emits for @ns: @ns itself on the
+ * loopback chip; on a PCA9685, the nearest whole number of counter ticks at
+ * the chip's PRE_SCALE (the datasheet's formulas, here in doubles).
+ */
+uint32_t tl_emitted_ns(const struct tl_ctrl *c, uint32_t ns)
+{
+	char path[256], buf[32];
+	double osc, period, tick, counts;
+	int pre;
+
+	if (!strncmp(c->pdev, "hrservo-gpio.", 13))
+		return ns;
+	snprintf(path, sizeof(path), "/sys/bus/i2c/devices/%s/oscillator_hz",
+		 c->pdev);
+	osc = (double)tl_read_u64(path);
+	if (tl_attr(c, "frame_period_ns", buf, sizeof(buf)))
+		return 0;
+	period = strtod(buf, NULL);
+	pre = (int)floor(osc * period / 1e9 / 4096 + 0.5) - 1;
+	tick = (pre + 1) * 1e9 / osc;
+	counts = floor(ns / tick + 0.5);
+	counts = counts < 1 ? 1 : counts > 4095 ? 4095 : counts;
+	return (uint32_t)floor(counts * tick + 0.5);
+}
+
+/* A width as servoctl prints it: "1500us", "1498.16us". */
+const char *tl_fmt_ns(uint32_t ns, char *buf, size_t size)
+{
+	int n;
+
+	if (ns % 1000 == 0) {
+		snprintf(buf, size, "%uus", ns / 1000);
+		return buf;
+	}
+	n = snprintf(buf, size, "%u.%03u", ns / 1000, ns % 1000);
+	while (n > 0 && buf[n - 1] == '0')
+		buf[--n] = '\0';
+	snprintf(buf + n, size - (size_t)n, "us");
+	return buf;
+}
+
+/* The loopback chip's capture. */
+static size_t tl_lb_capture(struct tl_edge **edges)
 {
 	size_t n = 0, cap = 1024;
 	struct tl_edge *e = malloc(cap * sizeof(*e));
@@ -261,6 +711,32 @@ size_t tl_capture(struct tl_edge **edges)
 	close(fd);
 	*edges = e;
 	return e ? n : 0;
+}
+
+/* Read and consume every recorded edge; returns the count. Caller frees. */
+size_t tl_capture(struct tl_edge **edges)
+{
+	if (tl_backend() == TL_PCA9685)
+		return tl_pca_capture(edges);
+	return tl_lb_capture(edges);
+}
+
+/* Consume the capture into @path, in the loopback chip's format. */
+int tl_capture_save(const char *path)
+{
+	struct tl_edge *e;
+	size_t n = tl_capture(&e);
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		free(e);
+		return -errno;
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%llu %u %d\n", (unsigned long long)e[i].ts,
+			e[i].line, e[i].level);
+	free(e);
+	return fclose(f) ? -errno : 0;
 }
 
 /*

@@ -16,12 +16,31 @@
 #define TL_LB_LABEL	"hrservo-loopback"
 #define TL_FRAME_NS	20000000ULL
 
+#define TL_PCA_DRV	"/sys/bus/i2c/drivers/hrservo-pca9685"
+#define TL_TRACE	"/sys/kernel/tracing"
+/* i2c-stub answers at 0x40..0x43: tl_create() uses 0x40 + first_line / 16. */
+#define TL_PCA_ADDR	0x40
+#define TL_PCA_CHIPS	4
+
+/*
+ * The backend of the controllers tl_create() makes, from the environment
+ * variable HRSERVO_TEST_BACKEND: "gpio" (default: the loopback GPIO chip,
+ * whose debugfs capture records every edge) or "pca9685" (a PCA9685 on
+ * i2c-stub; its "capture" is rebuilt from the frame and SMBus trace events:
+ * at each frame start, every channel whose registers hold a pulse makes one
+ * of the width those registers give).
+ */
+enum tl_backend { TL_GPIO, TL_PCA9685 };
+enum tl_backend tl_backend(void);
+const char *tl_backend_name(void);
+
 /* A controller created through new_device. */
 struct tl_ctrl {
-	char pdev[64];		/* platform device, "hrservo-gpio.N" */
+	char pdev[64];		/* "hrservo-gpio.N", or the I2C device "B-00AA" */
 	char name[32];		/* class device, "hrservoM" */
 	char sysfs[128];	/* /sys/class/hrservo/hrservoM */
-	unsigned int first_line; /* loopback line of channel 0 */
+	unsigned int first_line; /* capture line of channel 0 */
+	unsigned int nchannels;	/* channels of the controller */
 	int fd;			/* /dev/hrservoM, or -1 */
 };
 
@@ -52,7 +71,11 @@ int tl_set1(int fd, unsigned int ch, unsigned int pulse_ns);
 int tl_release(int fd, uint64_t mask);
 int tl_state(int fd, unsigned int ch, struct hrservo_channel_state *st);
 
+uint32_t tl_emitted_ns(const struct tl_ctrl *c, uint32_t ns);
+const char *tl_fmt_ns(uint32_t ns, char *buf, size_t size);
+
 void tl_capture_clear(void);
+int tl_capture_save(const char *path);
 size_t tl_capture(struct tl_edge **edges);
 size_t tl_pulses(const struct tl_edge *e, size_t n, unsigned int line,
 		 struct tl_pulse *out, size_t max);
@@ -66,6 +89,18 @@ int tl_kmsg_open(void);
 int tl_kmsg_find(int fd, const char *needle);
 
 int tl_module_load(const char *name);
+
+/* PCA9685 on i2c-stub: the stub's bus, and its registers over /dev/i2c-N. */
+int tl_i2c_bus(void);
+int tl_pca_create(struct tl_ctrl *c, unsigned int addr);
+int tl_i2c_open(unsigned int addr);
+int tl_i2c_read(int fd, unsigned int reg);
+int tl_pca_led(int fd, unsigned int ch, unsigned int *on, unsigned int *off);
+
+/* ftrace: enable "system/event" names (NULL-terminated), clear, read all. */
+int tl_trace_enable(const char *const *events, int on);
+void tl_trace_clear(void);
+char *tl_trace_read(void);
 int tl_module_unload(const char *name);
 
 #endif
