@@ -134,7 +134,7 @@ $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
-	hrservo-measure hrservo-set-rate hrservo-traj-bench)
+	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench)
 
 $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
@@ -155,6 +155,12 @@ $(TESTBIN)/hrservo-measure: bench/measure.c tests/driver/testlib.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
 		tests/driver/testlib.c
+
+$(TESTBIN)/hrservo-pca-bench: bench/pca-bench.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
+		tests/driver/testlib.c -lm
 
 $(TESTBIN)/hrservo-set-rate: bench/set-rate.c lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so

@@ -251,6 +251,8 @@ HRSERVO_API uint32_t hrservo_state_max_ns(const struct hrservo_state *st,
 #define HRSERVO_EV_TRAJ_DONE	4	/* a trajectory ended (.mask: its axes) */
 #define HRSERVO_EV_TRAJ_UNDERRUN 5	/* the queue ran dry; axes hold */
 #define HRSERVO_EV_CLAMP	6	/* limits held .mask axes off the trajectory */
+#define HRSERVO_EV_FAULT	7	/* the hardware missed the new pulses of .mask
+					 * (bus error .value, an errno); retried */
 
 /**
  * struct hrservo_event_data - one event

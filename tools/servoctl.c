@@ -929,6 +929,10 @@ static int cmd_monitor(int argc, char **argv)
 			}
 			if (ev.type == HRSERVO_EV_PERIOD)
 				period = ev.value;
+			if (ev.type == HRSERVO_EV_FAULT)
+				err("%s: channels 0x%llx not updated: %s (the driver retries)",
+				    hrservo_name(h), (unsigned long long)ev.mask,
+				    strerror((int)ev.value));
 			changed = true;
 		}
 		if (errno == ENODEV) {
