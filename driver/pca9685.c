@@ -72,9 +72,9 @@
  * @next_sched: scheduled start of that frame
  * @next_last: that frame is the last one before the clock stops
  * @pending: a frame waits for the worker
- * @bus_errors: failed I2C transfers since probe
+ * @bus_errors: frames (and oscillator changes) whose transfers failed
  * @latency_ns: scheduled frame start to the end of its last write, for the
- *	last frame written
+ *	last frame that wrote registers
  * @osc_hz: oscillator frequency; written under @bus_lock, read anywhere
  *	with READ_ONCE()
  * @bus_lock: serialises access to the chip and protects every field below
@@ -262,6 +262,8 @@ static void hrservo_pca_update(struct hrservo_pca *p)
 	if (!active)
 		hrservo_pca_oe(p, false);
 	failed = hrservo_pca_write(p, &transfers, &bytes, &written, &err);
+	if (!transfers && !err)
+		return;		/* nothing changed: no bus update */
 	done = ktime_get();
 	raw_spin_lock_irqsave(&p->lock, flags);
 	p->latency_ns = ktime_to_ns(ktime_sub(done, p->cur_sched));

@@ -535,4 +535,55 @@ TEST(removal_in_use)
 	close(i2c);
 }
 
+/* Level of loopback line @line after the edges captured since last time. */
+static int line_level(unsigned int line, int level)
+{
+	struct tl_edge *e;
+	size_t n = tl_capture(&e);
+
+	for (size_t i = 0; i < n; i++)
+		if (e[i].line == line)
+			level = e[i].level;
+	free(e);
+	return level;
+}
+
+/*
+ * The OE line (the loopback chip's line 63, active low): outputs enabled
+ * only once a frame with pulses is on the chip, cut at once when everything
+ * is released and on removal.
+ */
+TEST(output_enable_line)
+{
+	const unsigned int oe = 63;
+	char dev[32], path[128];
+	struct tl_ctrl c;
+	int level = -1;
+
+	snprintf(dev, sizeof(dev), "%d-%04x", tl_i2c_bus(), 0x42);
+	ASSERT_EQ(0, tl_write(TL_LB_DIR "/oe_dev", dev));
+	tl_write(TL_LB_DIR "/clear", "1");
+	ASSERT_EQ(0, tl_pca_create(&c, 0x42));
+	level = line_level(oe, level);
+	EXPECT_EQ(1, level);		/* high: outputs off */
+	ASSERT_EQ(0, tl_set1(c.fd, 0, 1500 * US));
+	tl_sleep_ns(3 * 20 * MS);
+	level = line_level(oe, level);
+	EXPECT_EQ(0, level);		/* low: outputs on */
+	ASSERT_EQ(0, tl_release(c.fd, 1));
+	tl_sleep_ns(3 * 20 * MS);
+	level = line_level(oe, level);
+	EXPECT_EQ(1, level);
+	ASSERT_EQ(0, tl_set1(c.fd, 5, 1200 * US));
+	tl_sleep_ns(3 * 20 * MS);
+	level = line_level(oe, level);
+	EXPECT_EQ(0, level);
+	ASSERT_EQ(0, tl_destroy(&c));
+	level = line_level(oe, level);
+	EXPECT_EQ(1, level);
+	/* The next PCA9685 at 0x42 gets no OE line. */
+	snprintf(path, sizeof(path), "%s", "none");
+	EXPECT_EQ(0, tl_write(TL_LB_DIR "/oe_dev", path));
+}
+
 TEST_HARNESS_MAIN

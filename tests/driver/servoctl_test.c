@@ -512,7 +512,12 @@ static const char *write_file(const char *name, const char *text)
 	return path;
 }
 
-TEST_F(cli, traj_check_upload_wait)
+/*
+ * Tests that start many servoctl processes get more than the harness's
+ * 30 s: under -icount sleep=off, guest time jumps ahead while the guest
+ * waits for the host's 9p file system, so a busy host ages them faster.
+ */
+TEST_F_TIMEOUT(cli, traj_check_upload_wait, 120)
 {
 	char bad[128], fast[128], good[128], ctrl[32];
 	struct tl_pulse p[MAXP_CLI];
@@ -639,7 +644,7 @@ TEST_F(cli, traj_progress_on_a_tty)
 }
 
 /* A plot of the plan with the pulses measured on the loopback chip. */
-TEST_F(cli, traj_plot_with_measured)
+TEST_F_TIMEOUT(cli, traj_plot_with_measured, 120)
 {
 	char plan[128], meas[128], png[256], hdr[24];
 	struct tl_pulse p1[MAXP_CLI], p3[MAXP_CLI];
@@ -711,7 +716,7 @@ TEST_F(cli, traj_plot_with_measured)
  * (memory that cairo's and glib's libraries keep reachable until exit is
  * theirs, not a leak).
  */
-TEST_F(cli, valgrind_clean)
+TEST_F_TIMEOUT(cli, valgrind_clean, 120)
 {
 	const char *vg = getenv("HRSERVO_VALGRIND");
 	const char *bin = getenv("HRSERVO_SERVOCTL_SHARED");

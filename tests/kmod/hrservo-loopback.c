@@ -17,9 +17,15 @@
  *            records are consumed as they are read
  *   clear    write anything: drop every record and the dropped count
  *   dropped  records lost because the ring was full
+ *   oe_dev   write a device name (an I2C device, "0-0042"): its "oe" GPIO
+ *            becomes the chip's last line, active low, through a GPIO
+ *            lookup table (the OE line of the PCA9685 tests); one device at
+ *            a time, replaced by the next write
  */
 #include <linux/debugfs.h>
 #include <linux/gpio/driver.h>
+#include <linux/gpio/machine.h>
+#include <linux/mutex.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -235,6 +241,53 @@ static int lb_dropped_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(lb_dropped_fops, lb_dropped_get, NULL, "%llu\n");
 
+/* The lookup table made through oe_dev, under lb_oe_lock. */
+static DEFINE_MUTEX(lb_oe_lock);
+static struct gpiod_lookup_table *lb_oe;
+
+static void lb_oe_remove(void)
+{
+	if (!lb_oe)
+		return;
+	gpiod_remove_lookup_table(lb_oe);
+	kfree(lb_oe->dev_id);
+	kfree(lb_oe);
+	lb_oe = NULL;
+}
+
+static ssize_t lb_oe_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	struct gpiod_lookup_table *t;
+	char *name;
+
+	name = strndup_user(ubuf, min_t(size_t, count + 1, 64));
+	if (IS_ERR(name))
+		return PTR_ERR(name);
+	strim(name);
+	t = kzalloc(struct_size(t, table, 2), GFP_KERNEL);
+	if (!t) {
+		kfree(name);
+		return -ENOMEM;
+	}
+	t->dev_id = name;
+	t->table[0] = (struct gpiod_lookup)GPIO_LOOKUP("hrservo-loopback",
+						       ngpio - 1, "oe",
+						       GPIO_ACTIVE_LOW);
+	mutex_lock(&lb_oe_lock);
+	lb_oe_remove();
+	lb_oe = t;
+	gpiod_add_lookup_table(t);
+	mutex_unlock(&lb_oe_lock);
+	return count;
+}
+
+static const struct file_operations lb_oe_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = lb_oe_write,
+};
+
 static int __init lb_init(void)
 {
 	int ret;
@@ -284,6 +337,7 @@ static int __init lb_init(void)
 	debugfs_create_file("clear", 0200, lb_dir, NULL, &lb_clear_fops);
 	debugfs_create_file_unsafe("dropped", 0400, lb_dir, NULL,
 				   &lb_dropped_fops);
+	debugfs_create_file("oe_dev", 0200, lb_dir, NULL, &lb_oe_fops);
 	return 0;
 
 err_remove:
@@ -299,6 +353,9 @@ module_init(lb_init);
 static void __exit lb_exit(void)
 {
 	debugfs_remove_recursive(lb_dir);
+	mutex_lock(&lb_oe_lock);
+	lb_oe_remove();
+	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_sleepy);
 	gpiochip_remove(&lb->gc);
 	kvfree(lb->ring);
