@@ -271,9 +271,8 @@ static ssize_t lb_oe_write(struct file *file, const char __user *ubuf,
 		return -ENOMEM;
 	}
 	t->dev_id = name;
-	t->table[0] = (struct gpiod_lookup)GPIO_LOOKUP("hrservo-loopback",
-						       ngpio - 1, "oe",
-						       GPIO_ACTIVE_LOW);
+	t->table[0] = GPIO_LOOKUP("hrservo-loopback", ngpio - 1, "oe",
+				  GPIO_ACTIVE_LOW);
 	mutex_lock(&lb_oe_lock);
 	lb_oe_remove();
 	lb_oe = t;
