@@ -26,7 +26,11 @@ static int cmp_ll(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* All @axes move linearly 1000 -> 2000 us over @frames frames. */
+/*
+ * All @axes move linearly 500 -> 2500 us over @frames frames: at least one
+ * tick (4.88 us at 50 Hz) per frame for up to 400 frames, so that every
+ * frame changes every moving channel.
+ */
 static int ramp(int fd, unsigned int axes, unsigned int frames)
 {
 	struct hrservo_segment seg = {
@@ -43,8 +47,8 @@ static int ramp(int fd, unsigned int axes, unsigned int frames)
 	};
 
 	for (unsigned int a = 0; a < axes; a++) {
-		coef[a * 6] = 1000000LL << 16;
-		coef[a * 6 + 1] = 1000000LL << 16;
+		coef[a * 6] = 500000LL << 16;
+		coef[a * 6 + 1] = 2000000LL << 16;
 	}
 	return ioctl(fd, HRSERVO_IOC_TRAJ_SUBMIT, &req) ? -1 : 0;
 }
@@ -99,7 +103,7 @@ int main(int argc, char **argv)
 
 		/* Park every channel first, so that only the ramp changes. */
 		for (unsigned int ch = 0; ch < 16; ch++)
-			tl_set1(c.fd, ch, 1000000);
+			tl_set1(c.fd, ch, 500000);
 		tl_sleep_ns(100 * MS);
 		tl_trace_clear();
 		if (ramp(c.fd, axes[i], frames)) {
