@@ -33,14 +33,16 @@ GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 	lib_test traj_test pca9685_test
 # Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685
-UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test
+UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test
 
 # libhrservo and servoctl
-LIB_VERSION := 0.1.0
+LIB_VERSION := 0.2.0
 LIB_SONAME := libhrservo.so.0
-LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/calib.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
 USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver
+# inih reads calibration files.
+LIB_LIBS := -linih -lm
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
 	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \
@@ -70,7 +72,7 @@ $(BUILD)/lib/%.o: lib/%.c $(LIB_HDRS)
 $(BUILD)/lib/libhrservo.so.$(LIB_VERSION): $(LIB_OBJS) lib/libhrservo.map
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=lib/libhrservo.map -Wl,--no-undefined \
-		-o $@ $(LIB_OBJS) -lm
+		-o $@ $(LIB_OBJS) $(LIB_LIBS)
 
 $(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so: \
 		$(BUILD)/lib/libhrservo.so.$(LIB_VERSION)
@@ -88,10 +90,12 @@ $(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
 PLOT_LIBS = $$(pkg-config --libs cairo fontconfig) -lm
 PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
-$(BUILD)/bin/servoctl: tools/servoctl.c lib/hrservo.h \
+SERVOCTL_SRCS := tools/servoctl.c tools/calibrate.c
+
+$(BUILD)/bin/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $< -L$(BUILD)/lib -lhrservo \
+	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $(SERVOCTL_SRCS) -L$(BUILD)/lib -lhrservo \
 		$$(pkg-config --libs json-c) -lm -Wl,-rpath,'$$ORIGIN/../lib'
 
 # The drawing of 'servoctl traj plot', so that servoctl loads no cairo.
@@ -102,16 +106,16 @@ $(BUILD)/bin/servoctl-plot: tools/servoctl-plot.c tools/plot.c tools/plot.h \
 		tools/servoctl-plot.c tools/plot.c -L$(BUILD)/lib -lhrservo \
 		$(PLOT_LIBS) -Wl,-rpath,'$$ORIGIN/../lib'
 
-$(BUILD)/asan/servoctl: tools/servoctl.c $(LIB_SRCS) $(LIB_HDRS)
+$(BUILD)/asan/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(USER_CFLAGS) $(SAN) -o $@ tools/servoctl.c \
-		$(LIB_SRCS) $$(pkg-config --libs json-c) -lm
+	$(CC) $(CFLAGS) $(USER_CFLAGS) $(SAN) -o $@ $(SERVOCTL_SRCS) \
+		$(LIB_SRCS) $$(pkg-config --libs json-c) $(LIB_LIBS)
 
 $(BUILD)/asan/servoctl-plot: tools/servoctl-plot.c tools/plot.c tools/plot.h \
 		$(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) $(PLOT_CFLAGS) $(SAN) -o $@ \
-		tools/servoctl-plot.c tools/plot.c $(LIB_SRCS) $(PLOT_LIBS)
+		tools/servoctl-plot.c tools/plot.c $(LIB_SRCS) $(PLOT_LIBS) $(LIB_LIBS)
 
 help:
 	@sed -n '2,/^$$/s/^# \{0,1\}//p' Makefile
@@ -147,7 +151,7 @@ $(TESTBIN)/lib_test: tests/driver/lib_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h $(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib -Itests/driver $(SAN) -o $@ $< \
-		tests/driver/testlib.c $(LIB_SRCS) -lm
+		tests/driver/testlib.c $(LIB_SRCS) $(LIB_LIBS)
 
 # Guest program of make demo and make bench.
 $(TESTBIN)/hrservo-measure: bench/measure.c tests/driver/testlib.c \
@@ -187,10 +191,17 @@ $(TESTBIN)/pca9685_plan_test: tests/unit/pca9685_plan_test.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/pca9685-plan.c -lm
 
+# write, fsync and rename of the library wrapped: the test makes them fail.
+$(TESTBIN)/calib_test: tests/unit/calib_test.c $(LIB_SRCS) $(LIB_HDRS) \
+		$(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
+		-Wl,--wrap=write,--wrap=fsync,--wrap=rename $(LIB_LIBS)
+
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test: $(TESTBIN)/%: tests/unit/%.c \
 		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
-	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) -lm
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
 
 unit: $(addprefix $(TESTBIN)/,$(UNIT_TESTS))
 	@for t in $(UNIT_TESTS); do $(TESTBIN)/$$t || exit 1; done

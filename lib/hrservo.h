@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 /* The API version this header describes; see hrservo_api_version(). */
-#define HRSERVO_API_VERSION		1
+#define HRSERVO_API_VERSION		2
 
 /* Most channels a controller can have. */
 #define HRSERVO_MAX_CHANNELS		64
@@ -466,6 +466,24 @@ HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
 						       char *err,
 						       size_t errsize);
 
+struct hrservo_calib;
+
+/**
+ * hrservo_traj_load_csv_calib() - read waypoints, with joint columns
+ * @path: the file, as for hrservo_traj_load_csv(); columns may also be
+ *	JOINT_deg, JOINT_rad or JOINT_pct for joints of @calib on @controller
+ *	(in the joint's unit); their values go through the joint's map
+ * @calib: the robot's calibration
+ * @controller: the controller the trajectory is for (alias or spec)
+ * @err: output, "FILE:LINE: what is wrong"
+ * @errsize: size of @err
+ *
+ * Positions outside a joint's soft limits are errors.
+ */
+HRSERVO_API struct hrservo_traj *
+hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
+			    const char *controller, char *err, size_t errsize);
+
 /* ---- Values: parsing what users type ---- */
 
 enum hrservo_unit {
@@ -528,6 +546,163 @@ HRSERVO_API int hrservo_value_to_ns(const struct hrservo_value *v,
  */
 HRSERVO_API const char *hrservo_format_ns(uint32_t ns, char *buf,
 					  size_t size);
+
+/* ---- Calibration: joints in deg, rad or % ---- */
+
+#define HRSERVO_JOINT_NAME_MAX	32	/* with the NUL */
+#define HRSERVO_DEVICE_MAX	64	/* a controller name or spec, with NUL */
+#define HRSERVO_MAP_POINTS_MAX	16
+
+enum hrservo_map_kind {
+	HRSERVO_MAP_LINEAR,	/* piecewise linear between the points */
+	HRSERVO_MAP_CUBIC,	/* monotone cubic (Fritsch-Carlson) through them */
+};
+
+/**
+ * struct hrservo_joint - the calibration of one servo
+ * @name: joint name, e.g. "shoulder_pitch" (letters, digits, _)
+ * @controller: its controller: a [controller] alias of the file or a
+ *	controller spec ("hrservo0")
+ * @channel: its channel
+ * @unit: HRSERVO_UNIT_DEG, HRSERVO_UNIT_RAD or HRSERVO_UNIT_PERCENT
+ * @npoints: points of the map, 2..HRSERVO_MAP_POINTS_MAX
+ * @pos: their positions in @unit, strictly increasing
+ * @pulse_ns: the pulse width at each, strictly monotonic
+ * @map: how to go between the points
+ * @invert: the joint turns the other way: position p acts as
+ *	pos[0] + pos[npoints - 1] - p on the map
+ * @trim_ns: added to every pulse (centre trim)
+ * @min: soft lower limit in @unit, within the map
+ * @max: soft upper limit in @unit, within the map
+ * @has_home: @home is set
+ * @home: home position in @unit
+ * @max_speed: speed limit in @unit per second, 0 for none
+ * @max_accel: acceleration limit in @unit per second squared, 0 for none
+ */
+struct hrservo_joint {
+	char name[HRSERVO_JOINT_NAME_MAX];
+	char controller[HRSERVO_DEVICE_MAX];
+	unsigned int channel;
+	enum hrservo_unit unit;
+	unsigned int npoints;
+	double pos[HRSERVO_MAP_POINTS_MAX];
+	double pulse_ns[HRSERVO_MAP_POINTS_MAX];
+	enum hrservo_map_kind map;
+	bool invert;
+	double trim_ns;
+	double min;
+	double max;
+	bool has_home;
+	double home;
+	double max_speed;
+	double max_accel;
+};
+
+/**
+ * struct hrservo_limits_ns - kernel limits derived from a joint
+ * @min_ns: pulse at the soft limit that gives the shorter pulse
+ * @max_ns: pulse at the other soft limit
+ * @max_speed_ns_per_s: the joint's speed limit at the map's steepest
+ * @max_accel_ns_per_s2: the joint's acceleration limit at its steepest
+ */
+struct hrservo_limits_ns {
+	uint32_t min_ns;
+	uint32_t max_ns;
+	uint32_t max_speed_ns_per_s;
+	uint32_t max_accel_ns_per_s2;
+};
+
+/** hrservo_unit_name() - "us", "deg", "%"... */
+HRSERVO_API const char *hrservo_unit_name(enum hrservo_unit u);
+
+/**
+ * hrservo_joint_check() - is a joint consistent?
+ * @j: the joint
+ * @err: output, what is wrong, naming the joint and the value
+ * @errsize: size of @err
+ *
+ * Return: 0, or -1 with errno EINVAL.
+ */
+HRSERVO_API int hrservo_joint_check(const struct hrservo_joint *j, char *err,
+				    size_t errsize);
+/**
+ * hrservo_joint_to_ns() - the pulse width of a position
+ * Return: 0, or -1 with errno ERANGE if @pos is outside the soft limits.
+ */
+HRSERVO_API int hrservo_joint_to_ns(const struct hrservo_joint *j, double pos,
+				    double *pulse_ns);
+/**
+ * hrservo_joint_from_ns() - the position of a pulse width (the inverse)
+ * Return: 0, or -1 with errno ERANGE if the width is off the map.
+ */
+HRSERVO_API int hrservo_joint_from_ns(const struct hrservo_joint *j,
+				      double pulse_ns, double *pos);
+/**
+ * hrservo_joint_kernel_limits() - the kernel limits that enforce the joint's
+ * soft limits, speed and acceleration (what hrservo_calib_apply() sets)
+ * Return: 0, or -1 with errno ERANGE for an inconsistent joint.
+ */
+HRSERVO_API int hrservo_joint_kernel_limits(const struct hrservo_joint *j,
+					    struct hrservo_limits_ns *l);
+
+/* A robot's calibration: its joints and controller aliases. */
+struct hrservo_calib;
+
+HRSERVO_API struct hrservo_calib *hrservo_calib_new(void);
+HRSERVO_API void hrservo_calib_free(struct hrservo_calib *c);
+/**
+ * hrservo_calib_load() - read a calibration file
+ * @path: the file
+ * @err: output on failure: "FILE:LINE: what is wrong" (or "FILE: reason")
+ * @errsize: size of @err
+ *
+ * Unknown sections and keys, duplicates, bad values, unit mismatches and
+ * inconsistent maps are errors: nothing is loaded.
+ *
+ * Return: the calibration, or NULL with errno (ENOENT, EINVAL, ...).
+ */
+HRSERVO_API struct hrservo_calib *hrservo_calib_load(const char *path,
+						     char *err,
+						     size_t errsize);
+/**
+ * hrservo_calib_save() - write a calibration file atomically
+ *
+ * A temporary file next to @path is written and fsynced, renamed over
+ * @path, and the directory is fsynced: after a crash or an error (ENOSPC,
+ * EIO...) @path holds the old or the new calibration, never part of one.
+ * Return: 0, or -1 with errno.
+ */
+HRSERVO_API int hrservo_calib_save(const struct hrservo_calib *c,
+				   const char *path);
+HRSERVO_API unsigned int hrservo_calib_count(const struct hrservo_calib *c);
+/** hrservo_calib_joint() - joint @i, or NULL; valid until the next change */
+HRSERVO_API const struct hrservo_joint *
+hrservo_calib_joint(const struct hrservo_calib *c, unsigned int i);
+/** hrservo_calib_find() - the joint named @name, or NULL */
+HRSERVO_API const struct hrservo_joint *
+hrservo_calib_find(const struct hrservo_calib *c, const char *name);
+/**
+ * hrservo_calib_find_channel() - the joint on @channel of @controller
+ * (an alias or any spelling of a controller: "hrservo0", "/dev/hrservo0"),
+ * or NULL
+ */
+HRSERVO_API const struct hrservo_joint *
+hrservo_calib_find_channel(const struct hrservo_calib *c,
+			   const char *controller, unsigned int channel);
+/**
+ * hrservo_calib_put() - add a joint, or replace the one on its channel
+ * Return: 0, or -1 with errno EINVAL (see hrservo_joint_check()), EEXIST
+ * (the name belongs to another channel), E2BIG; @err says why.
+ */
+HRSERVO_API int hrservo_calib_put(struct hrservo_calib *c,
+				  const struct hrservo_joint *j, char *err,
+				  size_t errsize);
+/** hrservo_calib_device() - the device of alias @controller, else itself */
+HRSERVO_API const char *hrservo_calib_device(const struct hrservo_calib *c,
+					      const char *controller);
+/** hrservo_calib_set_device() - make @name an alias of @device */
+HRSERVO_API int hrservo_calib_set_device(struct hrservo_calib *c,
+					 const char *name, const char *device);
 
 #ifdef __cplusplus
 }

@@ -542,10 +542,65 @@ static int csv_column(const char *s, unsigned int *ch, double *scale)
 	return 0;
 }
 
+/*
+ * A header column "JOINT_UNIT" (UNIT deg, rad or pct) of @calib, on
+ * @controller. Returns the joint, or NULL with @why set.
+ */
+static const struct hrservo_joint *csv_joint(const char *s,
+					     const struct hrservo_calib *calib,
+					     const char *controller,
+					     char *why, size_t whysize)
+{
+	const struct hrservo_joint *j;
+	const char *us = strrchr(s, '_');
+	char name[HRSERVO_JOINT_NAME_MAX];
+	enum hrservo_unit u;
+
+	if (!us || us == s || (size_t)(us - s) >= sizeof(name)) {
+		snprintf(why, whysize, "expected chN_us, chN_ns, chN_ms or JOINT_deg, JOINT_rad, JOINT_pct");
+		return NULL;
+	}
+	if (!strcmp(us, "_deg"))
+		u = HRSERVO_UNIT_DEG;
+	else if (!strcmp(us, "_rad"))
+		u = HRSERVO_UNIT_RAD;
+	else if (!strcmp(us, "_pct"))
+		u = HRSERVO_UNIT_PERCENT;
+	else {
+		snprintf(why, whysize, "expected chN_us, chN_ns, chN_ms or JOINT_deg, JOINT_rad, JOINT_pct");
+		return NULL;
+	}
+	snprintf(name, sizeof(name), "%.*s", (int)(us - s), s);
+	j = hrservo_calib_find(calib, name);
+	if (!j) {
+		snprintf(why, whysize, "no joint '%s' in the calibration", name);
+		return NULL;
+	}
+	if (hrservo_calib_find_channel(calib, controller, j->channel) != j) {
+		snprintf(why, whysize, "joint %s is on controller %s", name,
+			 j->controller);
+		return NULL;
+	}
+	if (j->unit != u) {
+		snprintf(why, whysize, "unit mismatch: joint %s is measured in %s",
+			 name, hrservo_unit_name(j->unit));
+		return NULL;
+	}
+	return j;
+}
+
 HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
 						       char *err,
 						       size_t errsize)
 {
+	return hrservo_traj_load_csv_calib(path, NULL, NULL, err, errsize);
+}
+
+HRSERVO_API struct hrservo_traj *
+hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
+			    const char *controller, char *err, size_t errsize)
+{
+	const struct hrservo_joint *joint[HRSERVO_MAX_CHANNELS] = { NULL };
 	unsigned int ch[HRSERVO_MAX_CHANNELS], naxes = 0;
 	double scale[HRSERVO_MAX_CHANNELS], tscale = 1;
 	struct hrservo_traj *t = NULL;
@@ -585,13 +640,27 @@ HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
 			}
 			tscale = strcmp(tok, "t_ms") ? 1 : 1e-3;
 			while ((tok = strtok_r(NULL, ",", &save))) {
-				if (naxes == HRSERVO_MAX_CHANNELS ||
-				    csv_column(tok, &ch[naxes], &scale[naxes])) {
+				char why[128] = "expected chN_us, chN_ns or chN_ms";
+
+				if (naxes == HRSERVO_MAX_CHANNELS) {
 					csv_err(err, errsize, path, lineno, EINVAL,
-						"column '%s': expected chN_us, chN_ns or chN_ms",
-						tok);
+						"more than 64 columns%s", "");
 					goto fail;
 				}
+				if (csv_column(tok, &ch[naxes], &scale[naxes]) &&
+				    (!calib ||
+				     !(joint[naxes] = csv_joint(tok, calib, controller,
+								why, sizeof(why))))) {
+					char what[256];
+
+					snprintf(what, sizeof(what), "column '%s': %s",
+						 tok, why);
+					csv_err(err, errsize, path, lineno, EINVAL,
+						"%s", what);
+					goto fail;
+				}
+				if (joint[naxes])
+					ch[naxes] = joint[naxes]->channel;
 				naxes++;
 			}
 			t = naxes ? hrservo_traj_new(naxes, ch) : NULL;
@@ -617,10 +686,26 @@ HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
 					"more columns than the header has%s", "");
 				goto fail;
 			}
-			if (col == 0)
+			if (col == 0) {
 				tv = v * tscale;
-			else
+			} else if (joint[col - 1]) {
+				const struct hrservo_joint *j = joint[col - 1];
+
+				if (hrservo_joint_to_ns(j, v, &pos[col - 1])) {
+					const char *u = hrservo_unit_name(j->unit);
+					char what[192];
+
+					snprintf(what, sizeof(what),
+						 "joint %s: %g%s is outside its soft limits %g%s..%g%s",
+						 j->name, v, u, j->min, u,
+						 j->max, u);
+					csv_err(err, errsize, path, lineno, EINVAL,
+						"%s", what);
+					goto fail;
+				}
+			} else {
 				pos[col - 1] = v * scale[col - 1];
+			}
 		}
 		if (col != naxes + 1) {
 			char what[64];

@@ -6,6 +6,7 @@
  * See servoctl(1).
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -22,23 +23,14 @@
 #include <unistd.h>
 
 #include "hrservo.h"
-
-#define EXIT_RUNTIME	1
-#define EXIT_USAGE	2
+#include "servoctl.h"
 
 static const char *prog = "servoctl";
 static const char *cmd = "";
-static bool opt_json;
+bool opt_json;
+static const char *opt_calibration;
 
-struct command {
-	const char *name;
-	const char *args;
-	const char *summary;
-	const char *help;
-	int (*run)(int argc, char **argv);
-};
-
-static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
+void err(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -49,21 +41,75 @@ static void __attribute__((format(printf, 1, 2))) err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-static const char *fmt_ns(uint32_t ns, char *buf)
+const char *fmt_ns(uint32_t ns, char *buf)
 {
 	return hrservo_format_ns(ns, buf, 24);
 }
 
-static struct hrservo *open_ctrl(const char *spec)
+const char *calib_path(void)
+{
+	static char path[4096];
+	const char *e = getenv("HRSERVO_CALIBRATION");
+	const char *x = getenv("XDG_CONFIG_HOME");
+
+	if (opt_calibration)
+		return opt_calibration;
+	if (e && *e)
+		return e;
+	if (x && *x)
+		snprintf(path, sizeof(path), "%s/hrservo/robot.conf", x);
+	else
+		snprintf(path, sizeof(path), "%s/.config/hrservo/robot.conf",
+			 getenv("HOME") ? getenv("HOME") : "");
+	return path;
+}
+
+struct hrservo_calib *calib_get(bool required)
+{
+	static struct hrservo_calib *calib;
+	static bool tried, missing;
+	char msg[512];
+
+	if (!tried) {
+		tried = true;
+		calib = hrservo_calib_load(calib_path(), msg, sizeof(msg));
+		if (!calib && errno == ENOENT) {
+			missing = true;
+		} else if (!calib) {
+			err("calibration: %s", msg);
+			return NULL;
+		}
+	}
+	if (missing && required) {
+		err("no calibration file %s (see 'servoctl calibrate'; --calibration FILE)",
+		    calib_path());
+		return NULL;
+	}
+	return calib;
+}
+
+struct hrservo *open_ctrl(const char *spec)
 {
 	struct hrservo *h = hrservo_open(spec);
+	struct hrservo_calib *c;
+
+	/* A [controller NAME] of the calibration stands for its device. */
+	if (!h && (errno == ENOENT || errno == EINVAL)) {
+		int e = errno;
+
+		c = calib_get(false);
+		if (c && hrservo_calib_device(c, spec) != spec)
+			h = hrservo_open(hrservo_calib_device(c, spec));
+		else
+			errno = e;
+	}
 
 	if (!h) {
 		if (errno == ENOENT)
 			err("%s: no such controller (see 'servoctl list')",
 			    spec);
 		else if (errno == EINVAL)
-			err("%s: not a controller; use hrservoN, N or /dev/hrservoN",
+			err("%s: not a controller; use hrservoN, N, /dev/hrservoN or a calibration's controller name",
 			    spec);
 		else
 			err("%s: %s", spec, strerror(errno));
@@ -72,7 +118,7 @@ static struct hrservo *open_ctrl(const char *spec)
 }
 
 /* Print a JSON value and release it. */
-static void put_json(json_object *o)
+void put_json(json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 					     JSON_C_TO_STRING_SPACED |
@@ -84,7 +130,7 @@ static void put_json(json_object *o)
  * Parse a channel index. Returns the channel, or -1 after printing an
  * error that names it and the controller's range.
  */
-static int parse_channel(struct hrservo *h, const char *s)
+int parse_channel(struct hrservo *h, const char *s)
 {
 	unsigned int n = hrservo_num_channels(h);
 	char *end;
@@ -105,9 +151,9 @@ static int parse_channel(struct hrservo *h, const char *s)
 }
 
 /* Common option parsing of the subcommands: --json and --help. */
-static int sub_opts(int argc, char **argv, const struct command *c,
-		    const char *extra_short, const struct option *extra,
-		    int (*handle)(int opt, const char *arg))
+int sub_opts(int argc, char **argv, const struct command *c,
+	     const char *extra_short, const struct option *extra,
+	     int (*handle)(int opt, const char *arg))
 {
 	struct option opts[16] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -142,7 +188,7 @@ static int sub_opts(int argc, char **argv, const struct command *c,
 
 static const struct command commands[];
 
-static const struct command *find_command(const char *name)
+const struct command *find_command(const char *name)
 {
 	for (const struct command *c = commands; c->name; c++)
 		if (!strcmp(c->name, name))
@@ -394,6 +440,88 @@ out:
 /* ---- set ---- */
 
 /*
+ * A channel number or a joint name of the calibration. Returns the channel
+ * with *@jp the channel's joint (or NULL), or -1 (usage) / -2 (runtime)
+ * after printing why.
+ */
+static int channel_or_joint(struct hrservo *h, const char *s,
+			    const struct hrservo_joint **jp)
+{
+	struct hrservo_calib *c;
+	const struct hrservo_joint *j;
+	int ch;
+
+	*jp = NULL;
+	if (isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+') {
+		ch = parse_channel(h, s);
+		c = ch >= 0 ? calib_get(false) : NULL;
+		if (c)
+			*jp = hrservo_calib_find_channel(c, hrservo_name(h),
+							 (unsigned int)ch);
+		return ch;
+	}
+	c = calib_get(false);
+	if (!c) {
+		err("'%s' is not a channel number, and there is no calibration (%s) to name joints",
+		    s, calib_path());
+		return -1;
+	}
+	j = hrservo_calib_find(c, s);
+	if (!j) {
+		err("'%s' is neither a channel number nor a joint of %s",
+		    s, calib_path());
+		return -1;
+	}
+	if (hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j) {
+		err("joint %s is on controller %s, not %s", s, j->controller,
+		    hrservo_name(h));
+		return -1;
+	}
+	if (j->channel >= hrservo_num_channels(h)) {
+		err("joint %s: channel %u: %s has %u channels", s, j->channel,
+		    hrservo_name(h), hrservo_num_channels(h));
+		return -2;
+	}
+	*jp = j;
+	return (int)j->channel;
+}
+
+/*
+ * A position of joint @j ("45deg", "+5deg") as a pulse width; relative
+ * positions start from the position of @current_ns. 0 or an exit status.
+ */
+static int joint_value_ns(const struct hrservo_joint *j,
+			  const struct hrservo_value *v, const char *text,
+			  uint32_t current_ns, uint32_t *ns)
+{
+	const char *u = hrservo_unit_name(j->unit);
+	double pos = (double)v->nano / 1e9, base, pulse;
+
+	if (v->sign) {
+		if (!current_ns) {
+			err("joint %s: '%s' is relative, but the joint has no target yet (nothing applied)",
+			    j->name, text);
+			return EXIT_RUNTIME;
+		}
+		if (hrservo_joint_from_ns(j, current_ns, &base)) {
+			err("joint %s: its target is off its calibrated map (nothing applied)",
+			    j->name);
+			return EXIT_RUNTIME;
+		}
+		pos = base + v->sign * pos;
+	}
+	if (hrservo_joint_to_ns(j, pos, &pulse)) {
+		err("joint %s: %g%s is %s its soft %s %g%s (nothing applied)",
+		    j->name, pos, u, pos < j->min ? "below" : "above",
+		    pos < j->min ? "min" : "max", pos < j->min ? j->min : j->max,
+		    u);
+		return EXIT_RUNTIME;
+	}
+	*ns = (uint32_t)lround(pulse);
+	return 0;
+}
+
+/*
  * Resolve CH=VALUE arguments into a batch against a state snapshot. Every
  * argument is checked before anything is applied; on error, the message
  * names the channel, the value and the limit.
@@ -404,9 +532,10 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 {
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '='), chs[32], a[24], l[24];
+		const struct hrservo_joint *j;
 		struct hrservo_value v;
 		uint32_t ns, mn, mx;
-		int ch;
+		int ch, ret;
 
 		if (!eq || eq == argv[i] || (size_t)(eq - argv[i]) >= sizeof(chs)) {
 			err("'%s': expected CHANNEL=VALUE, e.g. 3=1500us (nothing applied)",
@@ -414,9 +543,9 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 			return EXIT_USAGE;
 		}
 		snprintf(chs, sizeof(chs), "%.*s", (int)(eq - argv[i]), argv[i]);
-		ch = parse_channel(h, chs);
+		ch = channel_or_joint(h, chs, &j);
 		if (ch < 0)
-			return EXIT_USAGE;
+			return ch == -2 ? EXIT_RUNTIME : EXIT_USAGE;
 		if (hrservo_value_parse(eq + 1, &v)) {
 			err("channel %d: '%s' is not a value; use e.g. 1500us, 1.5ms, 50%%, +10us (nothing applied)",
 			    ch, eq + 1);
@@ -424,13 +553,25 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 		}
 		mn = hrservo_state_min_ns(st, ch);
 		mx = hrservo_state_max_ns(st, ch);
-		if (hrservo_value_to_ns(&v, mn, mx,
-					hrservo_state_target_ns(st, ch), &ns)) {
+		if (j && v.unit == j->unit) {
+			/* A position of the joint, through its map. */
+			ret = joint_value_ns(j, &v, eq + 1,
+					     hrservo_state_target_ns(st, ch), &ns);
+			if (ret)
+				return ret;
+		} else if (j && (v.unit == HRSERVO_UNIT_DEG ||
+				 v.unit == HRSERVO_UNIT_RAD)) {
+			err("joint %s: '%s': unit mismatch, the joint is calibrated in %s (nothing applied)",
+			    j->name, eq + 1, hrservo_unit_name(j->unit));
+			return EXIT_USAGE;
+		} else if (hrservo_value_to_ns(&v, mn, mx,
+					       hrservo_state_target_ns(st, ch),
+					       &ns)) {
 			if (errno == ENODATA)
 				err("channel %d: '%s' is relative, but the channel has no target yet (nothing applied)",
 				    ch, eq + 1);
 			else if (errno == ENOTSUP)
-				err("channel %d: '%s' needs a calibration for angles (nothing applied)",
+				err("channel %d: '%s' needs a calibration for angles; see 'servoctl calibrate' (nothing applied)",
 				    ch, eq + 1);
 			else
 				err("channel %d: '%s' is out of range (nothing applied)",
@@ -1143,7 +1284,10 @@ static struct hrservo_traj *traj_prepare(const char *file, struct hrservo *h)
 	char msg[512];
 	double f;
 
-	t = hrservo_traj_load_csv(file, msg, sizeof(msg));
+	t = calib_get(false) ?
+	    hrservo_traj_load_csv_calib(file, calib_get(false), hrservo_name(h),
+					msg, sizeof(msg)) :
+	    hrservo_traj_load_csv(file, msg, sizeof(msg));
 	if (!t) {
 		err("%s (nothing uploaded)", msg);
 		return NULL;
@@ -1446,17 +1590,41 @@ static const struct command commands[] = {
 	  "  -o, --output PNG, --measured CSV, --capture FILE,\n"
 	  "  --first-line N   for plot\n",
 	  cmd_traj },
+	{ "calibrate", "[options] set|points CTRL CH=... | show [CTRL] | apply CTRL | jog CTRL CH",
+	  "Calibrate servos: maps from deg, rad or % to pulse widths.",
+	  "\nThe calibration of the robot lives in one file: --calibration FILE,\n"
+	  "else $HRSERVO_CALIBRATION, else ~/.config/hrservo/robot.conf. CH is a\n"
+	  "channel number or a joint name. Once calibrated, 'set', 'move' and\n"
+	  "trajectory files take joint names and positions: set arm elbow=45deg.\n\n"
+	  "  set      CH=KEY:VALUE,...  keys: name, min, center, max (pulses at\n"
+	  "           the ends and the middle of range), range (default 180deg;\n"
+	  "           deg and rad centred on 0, % from 0), invert:yes|no,\n"
+	  "           trim (a pulse offset), lo, hi (soft limits), home, speed,\n"
+	  "           accel (per second, in the joint's unit)\n"
+	  "           e.g. 0=name:elbow,min:1000us,center:1500us,max:2000us\n"
+	  "  points   CH=POS:PULSE,...  a map through measured points (2 to 16;\n"
+	  "           --cubic for a monotone cubic), e.g. 0=0deg:1010us,90deg:1490us\n"
+	  "  show     the joints (of CTRL); --json\n"
+	  "  apply    set CTRL's kernel limits from its joints: pulses at the\n"
+	  "           soft limits, speed and acceleration at the map's steepest\n"
+	  "  jog      on a terminal: move the servo with the arrow keys, +/-\n"
+	  "           for the step (--step W to start), mark [ min, c center,\n"
+	  "           ] max, p a point at a position; u undo, s save, q quit\n"
+	  "           (the servo is released)\n\n"
+	  "Saves are atomic: the file holds the old or the new calibration.\n",
+	  cmd_calibrate },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: servoctl [--json] COMMAND [ARGS...]\n\n"
+	fprintf(f, "Usage: servoctl [--json] [--calibration FILE] COMMAND [ARGS...]\n\n"
 		"Control hrservo servo controllers.\n\nCommands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->summary);
 	fprintf(f, "\nOptions:\n"
 		"  -j, --json     machine-readable output (commands that read)\n"
+		"  -c, --calibration FILE  the robot's calibration (joints)\n"
 		"  -h, --help     this help; 'servoctl COMMAND --help' for one command\n"
 		"  -V, --version  show the version\n\n"
 		"Exit status: 0 success, 1 runtime error, 2 usage error.\n"
@@ -1469,15 +1637,19 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "calibration", required_argument, NULL, 'c' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *c;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "+jhV", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "+jhVc:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j':
 			opt_json = true;
+			break;
+		case 'c':
+			opt_calibration = optarg;
 			break;
 		case 'h':
 			usage(stdout);

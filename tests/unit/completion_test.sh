@@ -32,7 +32,7 @@ check() {	# expected-words... -- command line (last word is completed)
 	fi
 }
 
-echo "1..9"
+echo "1..12"
 check set -- servoctl se
 check list limits -- servoctl li
 check list -- servoctl lis
@@ -42,4 +42,7 @@ check all 0 1 2 -- servoctl release hrservo0 ""
 check --json --help --count -- servoctl monitor --
 check status stop -- servoctl traj st
 check linear cubic minjerk -- servoctl traj --interp ""
+check set show -- servoctl calibrate s
+check hrservo0 hrservo1 -- servoctl calibrate apply hr
+check 0 1 2 -- servoctl calibrate jog hrservo0 ""
 exit $((fail > 0))
