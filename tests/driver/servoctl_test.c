@@ -711,6 +711,263 @@ TEST_F_TIMEOUT(cli, traj_plot_with_measured, 120)
 	EXPECT_NE(NULL, strstr(self->r.err, "no complete frame"));
 }
 
+/* ---- calibration ---- */
+
+/* A fresh calibration file for this test, in $HRSERVO_CALIBRATION. */
+static const char *calib_file(void)
+{
+	static char path[64];
+
+	snprintf(path, sizeof(path), "/tmp/robot-%d.conf", (int)getpid());
+	unlink(path);
+	setenv("HRSERVO_CALIBRATION", path, 1);
+	return path;
+}
+
+/* The pulse width of @ch's target. */
+static uint32_t target_of(int fd, unsigned int ch)
+{
+	struct hrservo_channel_state st;
+
+	return tl_state(fd, ch, &st) ? 0 : st.target_ns;
+}
+
+/* Median width of the last @n pulses of @line in a fresh capture. */
+static uint64_t settled_width(unsigned int line, unsigned int n)
+{
+	struct tl_pulse p[MAXP_CLI];
+	struct tl_edge *e;
+	size_t ne, np;
+	uint64_t w;
+
+	tl_capture_clear();
+	tl_sleep_ns((n + 2) * TL_FRAME_NS);
+	ne = tl_capture(&e);
+	np = tl_pulses(e, ne, line, p, MAXP_CLI);
+	if (np && !p[np - 1].width)
+		np--;
+	w = np ? p[np / 2].width : 0;
+	free(e);
+	return w;
+}
+
+/*
+ * Calibrate by points, add soft limits, apply them to the kernel, then set
+ * and move in degrees by joint name and by channel; measure the pulses.
+ */
+TEST_F(cli, calibrated_joints_in_degrees)
+{
+	const char *file = calib_file();
+	struct hrservo_limits l = { .channel = 1 };
+	char plan[128];
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "points", self->c.name,
+			      "1=name:elbow,-90deg:1000us,0deg:1500us,90deg:2000us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(0, access(file, R_OK));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "set", self->c.name,
+			      "elbow=lo:-45deg,hi:60deg,home:0deg"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "set", self->c.name,
+			      "2=name:wrist,min:1000us,max:2000us,invert:yes,trim:10us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "show", self->c.name));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "-45deg..60deg")) TH_LOG("%s",
+								    self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "1250us..1833.334us"));
+
+	/* The kernel enforces the soft limits from now on. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "apply", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
+	EXPECT_EQ(1250000, l.min_ns);
+	EXPECT_EQ(1833334, l.max_ns);
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=45deg",
+			      "wrist=-90deg"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(1750000, target_of(self->c.fd, 1));
+	EXPECT_EQ(2010000, target_of(self->c.fd, 2));	/* inverted, trimmed */
+	EXPECT_LE(absdiff(settled_width(1, 4), 1750 * US), tl_tolerance_ns());
+	EXPECT_LE(absdiff(settled_width(2, 4), 2010 * US), tl_tolerance_ns());
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "1=30deg"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(1666667, target_of(self->c.fd, 1));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=+=5deg"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	/* From 1666667 ns (30.00006 deg) on: 35.00006 deg. */
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1694445), 1);
+
+	/* Outside the soft limits, other units: refused, nothing applied. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "wrist=0deg",
+			      "elbow=70deg"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: set: joint elbow: 70deg is above its soft max 60deg (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=1rad"));
+	EXPECT_EQ(2, self->r.status);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "knee=10deg"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "'knee' is neither a channel number nor a joint"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "3=10deg"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "needs a calibration"));
+	EXPECT_EQ(2010000, target_of(self->c.fd, 2));
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1694445), 1);
+
+	/* A trajectory file in degrees, by joint name. */
+	snprintf(plan, sizeof(plan), "%s", write_file("deg.csv",
+		 "t_s,elbow_deg\n0,35\n0.3,-30\n"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", plan,
+			      self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(settled_width(1, 4),
+			  tl_emitted_ns(&self->c, 1333333)), 1000 + tl_tolerance_ns());
+	snprintf(plan, sizeof(plan), "%s", write_file("deg2.csv",
+		 "t_s,elbow_deg\n0,35\n0.3,80\n"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", plan, self->c.name));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "deg2.csv:3: joint elbow: 80deg is outside its soft limits -45deg..60deg"))
+		TH_LOG("%s", self->r.err);
+	unlink(file);
+}
+
+/* A terminal session of calibrate jog, through a pty. */
+struct pty {
+	int master;
+	pid_t pid;
+	char screen[65536];
+	size_t len;
+};
+
+static int pty_start(struct pty *t, char *const argv[])
+{
+	char *name;
+	int slave;
+
+	memset(t, 0, sizeof(*t));
+	t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (t->master < 0 || grantpt(t->master) || unlockpt(t->master))
+		return -1;
+	name = ptsname(t->master);
+	t->pid = fork();
+	if (t->pid < 0)
+		return -1;
+	if (t->pid == 0) {
+		setsid();
+		slave = open(name, O_RDWR);
+		if (slave < 0)
+			_exit(127);
+		ioctl(slave, TIOCSCTTY, 0);
+		dup2(slave, 0);
+		dup2(slave, 1);
+		dup2(slave, 2);
+		execve(argv[0], argv, environ);
+		_exit(127);
+	}
+	return 0;
+}
+
+/* Read the screen until @needle shows up after @from; 1 if it did. */
+static int pty_wait(struct pty *t, size_t from, const char *needle, int ms)
+{
+	uint64_t end = tl_now() + (uint64_t)ms * 1000000ULL;
+
+	while (tl_now() < end) {
+		struct pollfd f = { t->master, POLLIN, 0 };
+		ssize_t r;
+
+		if (t->len > from && strstr(t->screen + from, needle))
+			return 1;
+		if (poll(&f, 1, 50) <= 0)
+			continue;
+		r = read(t->master, t->screen + t->len,
+			 sizeof(t->screen) - 1 - t->len);
+		if (r <= 0)
+			break;
+		t->len += (size_t)r;
+		t->screen[t->len] = '\0';
+	}
+	return t->len > from && strstr(t->screen + from, needle) != NULL;
+}
+
+/* Send keys, then wait until the screen shows @needle. */
+static int pty_keys(struct pty *t, const char *keys, const char *needle)
+{
+	size_t from = t->len;
+
+	for (const char *k = keys; *k; k++) {
+		size_t n = 1;
+
+		/* Arrows go as one write each, as a terminal sends them. */
+		if (*k == '\033')
+			n = 3;
+		if (write(t->master, k, n) != (ssize_t)n)
+			return 0;
+		k += n - 1;
+		tl_sleep_ns(20000000ULL);
+	}
+	return pty_wait(t, from, needle, 10000);
+}
+
+#define RIGHT "\033[C"
+#define LEFT "\033[D"
+
+TEST_F(cli, calibrate_jog_on_a_terminal)
+{
+	const char *file = calib_file();
+	struct hrservo_channel_state st;
+	char *argv[] = { (char *)servoctl(), "calibrate", "jog", self->c.name,
+			 "3", NULL };
+	struct pty t;
+	int status;
+
+	ASSERT_EQ(0, pty_start(&t, argv));
+	/* The middle of the channel's limits (500..2500us), 10us steps. */
+	ASSERT_EQ(1, pty_wait(&t, 0, "pulse  1500us", 20000)) TH_LOG("%s",
+								      t.screen);
+	EXPECT_EQ(1, pty_keys(&t, RIGHT RIGHT RIGHT, "pulse  1530us"));
+	EXPECT_EQ(1530000, target_of(self->c.fd, 3));
+	EXPECT_EQ(1, pty_keys(&t, "+", "step   50us"));
+	EXPECT_EQ(1, pty_keys(&t, LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT,
+			      "pulse  980us"));
+	EXPECT_EQ(1, pty_keys(&t, "[", "min marked at 980us"));
+	EXPECT_EQ(1, pty_keys(&t, "u", "undone"));
+	EXPECT_EQ(1, pty_keys(&t, "u", "undone"));
+	EXPECT_EQ(1, pty_keys(&t, "[", "min marked at 1030us"))
+		TH_LOG("%s", t.screen);
+	EXPECT_EQ(1, pty_keys(&t, RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT,
+			      "pulse  1480us"));
+	EXPECT_EQ(1, pty_keys(&t, "c", "center marked at 1480us"));
+	EXPECT_EQ(1, pty_keys(&t, "s", "mark min and max"));
+	EXPECT_EQ(1, pty_keys(&t, RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT,
+			      "pulse  1980us"));
+	EXPECT_EQ(1, pty_keys(&t, "]", "max marked at 1980us"));
+	EXPECT_EQ(1, pty_keys(&t, "p", "position of this point"));
+	EXPECT_EQ(1, pty_keys(&t, "45deg\r", "point 45deg at 1980us"));
+	EXPECT_EQ(1, pty_keys(&t, "u", "undone"));	/* one point is no map */
+	EXPECT_EQ(1, pty_keys(&t, "s", "saved to"));
+	EXPECT_EQ(1, pty_keys(&t, "q", "channel 3 released"));
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(t.master);
+	ASSERT_EQ(0, tl_state(self->c.fd, 3, &st));
+	EXPECT_EQ(0, st.flags);		/* released */
+
+	/* What was saved: min, center, max over 180 degrees. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "show", "--json",
+			      self->c.name));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "\"channel\": 3")) TH_LOG("%s",
+								     self->r.out);
+	EXPECT_NE(NULL, strstr(self->r.out, "1030000.0"));
+	EXPECT_NE(NULL, strstr(self->r.out, "1480000.0"));
+	EXPECT_NE(NULL, strstr(self->r.out, "1980000.0"));
+	EXPECT_NE(NULL, strstr(self->r.out, "-90.0"));
+	unlink(file);
+}
+
 /*
  * The shared-library build under valgrind: no error and no lost memory
  * (memory that cairo's and glib's libraries keep reachable until exit is
