@@ -156,6 +156,25 @@ static int joint_for(struct hrservo_calib *c, struct hrservo *h,
 	return 0;
 }
 
+/*
+ * Split "CH=REST" and find or make CH's joint; *@rest is REST. Returns 0
+ * or an exit status.
+ */
+static int joint_arg(struct hrservo_calib *c, struct hrservo *h,
+		     const char *ctrl, char *arg, const char *example,
+		     struct hrservo_joint *j, char **rest)
+{
+	char *eq = strchr(arg, '=');
+
+	if (!eq || eq == arg) {
+		err("'%s': expected %s", arg, example);
+		return EXIT_USAGE;
+	}
+	*eq = '\0';
+	*rest = eq + 1;
+	return joint_for(c, h, ctrl, arg, j);
+}
+
 /* Points from min/center/max pulses over a position range. */
 static void three_points(struct hrservo_joint *j, double range, double lo_ns,
 			 double mid_ns, double hi_ns, bool has_mid)
@@ -183,24 +202,20 @@ static void three_points(struct hrservo_joint *j, double range, double lo_ns,
 static int set_one(struct hrservo_calib *c, struct hrservo *h,
 		   const char *ctrl, char *arg)
 {
-	char *eq = strchr(arg, '='), *save, *tok, msg[384];
 	double lo = NAN, mid = NAN, hi = NAN, range = 180;
+	char *rest, *save, *tok, msg[384];
 	struct hrservo_joint j;
 	enum hrservo_unit ru = HRSERVO_UNIT_DEG;
 	bool lim_lo = false, lim_hi = false, unit_given = false;
 	double soft_lo = 0, soft_hi = 0;
 	int ret;
 
-	if (!eq || eq == arg) {
-		err("'%s': expected CH=KEY:VALUE,... e.g. 0=min:1000us,center:1500us,max:2000us",
-		    arg);
-		return EXIT_USAGE;
-	}
-	*eq = '\0';
-	ret = joint_for(c, h, ctrl, arg, &j);
+	ret = joint_arg(c, h, ctrl, arg,
+			"CH=KEY:VALUE,... e.g. 0=min:1000us,center:1500us,max:2000us",
+			&j, &rest);
 	if (ret)
 		return ret;
-	for (tok = strtok_r(eq + 1, ",", &save); tok;
+	for (tok = strtok_r(rest, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(tok, ':'), *val;
 		enum hrservo_unit u;
@@ -316,21 +331,17 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 static int points_one(struct hrservo_calib *c, struct hrservo *h,
 		      const char *ctrl, char *arg)
 {
-	char *eq = strchr(arg, '='), *save, *tok, msg[384];
+	char *rest, *save, *tok, msg[384];
 	struct hrservo_joint j;
 	unsigned int n = 0;
 	int ret;
 
-	if (!eq || eq == arg) {
-		err("'%s': expected CH=POS:PULSE,... e.g. 0=0deg:1010us,90deg:1490us",
-		    arg);
-		return EXIT_USAGE;
-	}
-	*eq = '\0';
-	ret = joint_for(c, h, ctrl, arg, &j);
+	ret = joint_arg(c, h, ctrl, arg,
+			"CH=POS:PULSE,... e.g. 0=0deg:1010us,90deg:1490us",
+			&j, &rest);
 	if (ret)
 		return ret;
-	for (tok = strtok_r(eq + 1, ",", &save); tok;
+	for (tok = strtok_r(rest, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(tok, ':');
 		enum hrservo_unit u;
