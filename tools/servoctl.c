@@ -317,9 +317,13 @@ static int cmd_info(int argc, char **argv)
 /* ---- get ---- */
 
 /* Channels named on the command line, or all of them: a mask. */
+static int channel_or_joint(struct hrservo *h, const char *s,
+			    const struct hrservo_joint **jp);
+
 static int channel_args(struct hrservo *h, int argc, char **argv,
 			uint64_t *mask)
 {
+	const struct hrservo_joint *j;
 	unsigned int n = hrservo_num_channels(h);
 	int i, ch;
 
@@ -329,7 +333,7 @@ static int channel_args(struct hrservo *h, int argc, char **argv,
 		return 0;
 	}
 	for (i = 0; i < argc; i++) {
-		ch = parse_channel(h, argv[i]);
+		ch = channel_or_joint(h, argv[i], &j);
 		if (ch < 0)
 			return -1;
 		*mask |= 1ULL << ch;
@@ -546,7 +550,20 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 		ch = channel_or_joint(h, chs, &j);
 		if (ch < 0)
 			return ch == -2 ? EXIT_RUNTIME : EXIT_USAGE;
-		if (hrservo_value_parse(eq + 1, &v)) {
+		if (j && !strcmp(eq + 1, "home")) {
+			/* The joint's home position. */
+			double pulse;
+
+			if (!j->has_home ||
+			    hrservo_joint_to_ns(j, j->home, &pulse)) {
+				err("joint %s has no home position; see 'servoctl calibrate set' (nothing applied)",
+				    j->name);
+				return EXIT_RUNTIME;
+			}
+			v.unit = j->unit;
+			v.sign = 0;
+			v.nano = (int64_t)llround(j->home * 1e9);
+		} else if (hrservo_value_parse(eq + 1, &v)) {
 			err("channel %d: '%s' is not a value; use e.g. 1500us, 1.5ms, 50%%, +10us (nothing applied)",
 			    ch, eq + 1);
 			return EXIT_USAGE;
@@ -772,6 +789,7 @@ struct limit_change {
 
 static int cmd_limits(int argc, char **argv)
 {
+	const struct hrservo_joint *joint;
 	struct limit_change chg[HRSERVO_MAX_CHANNELS];
 	struct hrservo_state *st = NULL;
 	struct hrservo *h;
@@ -848,7 +866,7 @@ static int cmd_limits(int argc, char **argv)
 			goto out;
 		}
 		snprintf(chs, sizeof(chs), "%.*s", (int)(eq - argv[k]), argv[k]);
-		ch = parse_channel(h, chs);
+		ch = channel_or_joint(h, chs, &joint);
 		if (ch < 0) {
 			ret = EXIT_USAGE;
 			goto out;
@@ -1595,7 +1613,8 @@ static const struct command commands[] = {
 	  "\nThe calibration of the robot lives in one file: --calibration FILE,\n"
 	  "else $HRSERVO_CALIBRATION, else ~/.config/hrservo/robot.conf. CH is a\n"
 	  "channel number or a joint name. Once calibrated, 'set', 'move' and\n"
-	  "trajectory files take joint names and positions: set arm elbow=45deg.\n\n"
+	  "trajectory files take joint names and positions: set arm elbow=45deg,\n"
+	  "set arm elbow=home.\n\n"
 	  "  set      CH=KEY:VALUE,...  keys: name, min, center, max (pulses at\n"
 	  "           the ends and the middle of range), range (default 180deg;\n"
 	  "           deg and rad centred on 0, % from 0), invert:yes|no,\n"

@@ -759,6 +759,7 @@ TEST_F(cli, calibrated_joints_in_degrees)
 {
 	const char *file = calib_file();
 	struct hrservo_limits l = { .channel = 1 };
+	struct hrservo_channel_state st;
 	char plan[128];
 
 	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "points", self->c.name,
@@ -815,6 +816,22 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	EXPECT_NE(NULL, strstr(self->r.err, "needs a calibration"));
 	EXPECT_EQ(2010000, target_of(self->c.fd, 2));
 	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1694445), 1);
+
+	/* Home, and joint names where channels go. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=home"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(1500000, target_of(self->c.fd, 1));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "wrist=home"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "joint wrist has no home position"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "get", self->c.name, "elbow"));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.out, "  1 on           1500us")) TH_LOG("%s",
+									  self->r.out);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name, "wrist"));
+	EXPECT_EQ(0, self->r.status);
+	ASSERT_EQ(0, tl_state(self->c.fd, 2, &st));
+	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
 
 	/* A trajectory file in degrees, by joint name. */
 	snprintf(plan, sizeof(plan), "%s", write_file("deg.csv",
