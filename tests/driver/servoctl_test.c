@@ -740,6 +740,7 @@ static uint64_t settled_width(unsigned int line, unsigned int n)
 	size_t ne, np;
 	uint64_t w;
 
+	tl_sleep_ns(4 * TL_FRAME_NS);	/* past any ramp of the limits */
 	tl_capture_clear();
 	tl_sleep_ns((n + 2) * TL_FRAME_NS);
 	ne = tl_capture(&e);
@@ -767,7 +768,7 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	EXPECT_EQ(0, access(file, R_OK));
 	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "set", self->c.name,
-			      "elbow=lo:-45deg,hi:60deg,home:0deg"));
+			      "elbow=lo:-45deg,hi:60deg,home:0deg,speed:1000deg,accel:100000deg"));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "set", self->c.name,
 			      "2=name:wrist,min:1000us,max:2000us,invert:yes,trim:10us"));
@@ -784,6 +785,9 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
 	EXPECT_EQ(1250000, l.min_ns);
 	EXPECT_EQ(1833334, l.max_ns);
+	/* 1000 deg/s and 100000 deg/s^2 at 500000/90 ns per degree. */
+	EXPECT_EQ(5555556, l.max_speed_ns_per_s);
+	EXPECT_EQ(555555556, l.max_accel_ns_per_s2);
 
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=45deg",
 			      "wrist=-90deg"));
