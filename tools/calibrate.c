@@ -668,15 +668,17 @@ struct jog_state {
 static const unsigned int jog_steps[] = { 1, 5, 10, 50, 100 };
 
 static void jog_draw(const struct hrservo_joint *j, const struct jog_state *s,
-		     unsigned int step, const char *ctrl, const char *msg)
+		     unsigned int step, const char *ctrl, uint32_t effect,
+		     const char *msg)
 {
 	static const char *const names[] = { "min", "center", "max" };
-	char a[24];
+	char a[24], b[24];
 
 	printf("\033[H\033[J");
 	printf("servoctl calibrate jog: %s channel %u, joint %s\r\n\r\n", ctrl,
 	       j->channel, j->name);
-	printf("  pulse  %s\r\n", fmt_ns(s->pulse, a));
+	printf("  pulse  %s   (in effect: %s)\r\n", fmt_ns(s->pulse, a),
+	       effect ? fmt_ns(effect, b) : "-");
 	printf("  step   %uus\r\n", jog_steps[step]);
 	printf("  marks ");
 	for (int i = 0; i < 3; i++)
@@ -693,13 +695,19 @@ static void jog_draw(const struct hrservo_joint *j, const struct jog_state *s,
 	fflush(stdout);
 }
 
-/* Read a key; arrows come as ESC [ A..D. Returns the key or 'U'/'D'. */
-static int jog_key(void)
+/*
+ * Read a key within @timeout_ms (-1: no limit); arrows come as ESC [ A..D.
+ * Returns the key, 'U'/'D' for the arrows, 0 on timeout, -1 at the end.
+ */
+static int jog_key(int timeout_ms)
 {
 	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 	unsigned char c, seq[2];
+	int n = poll(&p, 1, timeout_ms);
 
-	if (poll(&p, 1, -1) <= 0 || read(STDIN_FILENO, &c, 1) != 1)
+	if (n == 0 || (n < 0 && errno == EINTR && !jog_stop))
+		return 0;
+	if (n < 0 || read(STDIN_FILENO, &c, 1) != 1)
 		return -1;
 	if (c != 27)
 		return c;
@@ -720,7 +728,7 @@ static int jog_line(char *buf, size_t size)
 	size_t n = 0;
 	int k;
 
-	while ((k = jog_key()) != -1) {
+	while ((k = jog_key(-1)) != -1) {
 		if (k == '\r' || k == '\n') {
 			buf[n] = '\0';
 			return 0;
@@ -773,6 +781,7 @@ static int cal_jog(int argc, char **argv)
 	struct termios raw;
 	struct hrservo *h;
 	unsigned int nhist = 0, step = 2;
+	uint32_t applied = 0;
 	char msg[512] = "ready";
 	uint32_t mn, mx;
 	int ret = 0, ch;
@@ -843,14 +852,26 @@ static int cal_jog(int argc, char **argv)
 		char a[24], line[32];
 		int k;
 
-		if (hrservo_set_target(h, (unsigned int)ch, s.pulse)) {
-			snprintf(msg, sizeof(msg), "cannot set %s: %s",
-				 fmt_ns(s.pulse, a), strerror(errno));
+		struct hrservo_state *st;
+		uint32_t effect = 0;
+
+		if (s.pulse != applied) {
+			applied = s.pulse;
+			if (hrservo_set_target(h, (unsigned int)ch, s.pulse))
+				snprintf(msg, sizeof(msg), "cannot set %s: %s",
+					 fmt_ns(s.pulse, a), strerror(errno));
 		}
-		jog_draw(&j, &s, step, argv[0], msg);
-		k = jog_key();
+		/* The width the hardware makes now, redrawn 10 times a second. */
+		st = hrservo_read_state(h);
+		if (st)
+			effect = hrservo_state_pulse_ns(st, (unsigned int)ch);
+		hrservo_state_free(st);
+		jog_draw(&j, &s, step, argv[0], effect, msg);
+		k = jog_key(100);
 		if (k == -1 || k == 'q' || k == 3)
 			break;
+		if (k == 0)
+			continue;
 		msg[0] = '\0';
 		switch (k) {
 		case 'U':

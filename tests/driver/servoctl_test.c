@@ -941,6 +941,7 @@ TEST_F(cli, calibrate_jog_on_a_terminal)
 	struct hrservo_channel_state st;
 	char *argv[] = { (char *)servoctl(), "calibrate", "jog", self->c.name,
 			 "3", NULL };
+	char effect[64], pulse[32];
 	struct pty t;
 	int status;
 
@@ -950,6 +951,11 @@ TEST_F(cli, calibrate_jog_on_a_terminal)
 								      t.screen);
 	EXPECT_EQ(1, pty_keys(&t, RIGHT RIGHT RIGHT, "pulse  1530us"));
 	EXPECT_EQ(1530000, target_of(self->c.fd, 3));
+	/* The width in effect follows live, as the hardware makes it. */
+	snprintf(effect, sizeof(effect), "(in effect: %s)",
+		 tl_fmt_ns(tl_emitted_ns(&self->c, 1530000), pulse,
+			   sizeof(pulse)));
+	EXPECT_EQ(1, pty_wait(&t, t.len, effect, 5000)) TH_LOG("%s", effect);
 	EXPECT_EQ(1, pty_keys(&t, "+", "step   50us"));
 	EXPECT_EQ(1, pty_keys(&t, LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT LEFT,
 			      "pulse  980us"));
