@@ -1479,6 +1479,40 @@ out:
 }
 
 /* move: every named axis arrives at its value at the same time. */
+/* CTRL home: every joint of CTRL that has a home position goes there. */
+static int home_prepare(struct targets *tg, const char *ctrl)
+{
+	char args[HRSERVO_MAX_CHANNELS][HRSERVO_JOINT_NAME_MAX + 8];
+	char *argv[HRSERVO_MAX_CHANNELS + 1];
+	struct hrservo_calib *c = calib_get(true);
+	struct hrservo *h;
+	int n = 0;
+
+	if (!c)
+		return EXIT_RUNTIME;
+	h = open_ctrl(ctrl);
+	if (!h)
+		return EXIT_RUNTIME;
+	argv[n++] = (char *)ctrl;
+	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
+		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
+
+		if (!j->has_home || n > HRSERVO_MAX_CHANNELS ||
+		    hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j)
+			continue;
+		snprintf(args[n - 1], sizeof(args[0]), "%s=home", j->name);
+		argv[n] = args[n - 1];
+		n++;
+	}
+	hrservo_close(h);
+	if (n == 1) {
+		err("%s: no joint with a home position in %s", ctrl,
+		    calib_path());
+		return EXIT_RUNTIME;
+	}
+	return targets_prepare(tg, n, argv);
+}
+
 static int cmd_move(int argc, char **argv)
 {
 	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
@@ -1489,7 +1523,10 @@ static int cmd_move(int argc, char **argv)
 
 	i = sub_opts(argc, argv, find_command("move"), "t:wT:", traj_opts,
 		     traj_opt);
-	ret = targets_prepare(&tg, argc - i, argv + i);
+	if (argc - i == 2 && !strcmp(argv[i + 1], "home"))
+		ret = home_prepare(&tg, argv[i]);
+	else
+		ret = targets_prepare(&tg, argc - i, argv + i);
 	if (ret)
 		return ret;
 	ret = EXIT_RUNTIME;
@@ -1576,12 +1613,13 @@ static const struct command commands[] = {
 	  "--count N exits after N change lines. Exits 1 if the controller\n"
 	  "is removed.\n",
 	  cmd_monitor },
-	{ "move", "[--time S] [--wait] CTRL CH=VALUE...",
+	{ "move", "[--time S] [--wait] CTRL CH=VALUE... | CTRL home",
 	  "Move channels smoothly so that they all arrive together.",
 	  "\nA minimum-jerk trajectory from where each channel is to its VALUE\n"
 	  "(see 'set'), played by the kernel. Without --time, the shortest\n"
 	  "time of at least 1 s that keeps within the speed and acceleration\n"
-	  "limits. --wait returns when the move is done.\n",
+	  "limits. --wait returns when the move is done. 'CTRL home' moves\n"
+	  "every calibrated joint of CTRL that has a home position to it.\n",
 	  cmd_move },
 	{ "traj", "[options] check|upload FILE CTRL | status|stop|wait CTRL | plot FILE -o PNG",
 	  "Check, upload and follow trajectories.",

@@ -845,6 +845,11 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	EXPECT_LE(absdiff(settled_width(1, 4),
 			  tl_emitted_ns(&self->c, 1333333)), 1000 + tl_tolerance_ns());
+	/* Every joint with a home goes home, smoothly. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name, "home"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(settled_width(1, 4), tl_emitted_ns(&self->c, 1500000)),
+		  tl_tolerance_ns());
 	snprintf(plan, sizeof(plan), "%s", write_file("deg2.csv",
 		 "t_s,elbow_deg\n0,35\n0.3,80\n"));
 	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", plan, self->c.name));
