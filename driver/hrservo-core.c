@@ -178,16 +178,19 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 		} else {
 			ch->pulse_ns = hrservo_channel_step(ctrl, ch, i,
 							    ch->target_ns, &h);
-			if (ctrl->ops->quantize)
-				ch->pulse_ns = ctrl->ops->quantize(ctrl,
-								   ch->pulse_ns,
-								   ctrl->period_ns);
 			if (h)
 				held |= BIT_ULL(i);
 		}
 		pulse_ns[i] = ch->pulse_ns;
 		if (ch->pulse_ns)
 			active |= BIT_ULL(i);
+	}
+	if (ctrl->ops->quantize && active) {
+		/* What the hardware emits: that is the pulse users read. */
+		ctrl->ops->quantize(ctrl, pulse_ns, ctrl->nchannels,
+				    ctrl->period_ns);
+		for (i = 0; i < ctrl->nchannels; i++)
+			ctrl->ch[i].pulse_ns = pulse_ns[i];
 	}
 	hrservo_traj_clamped(ctrl, held);
 	keep = active || hrservo_traj_active(ctrl);

@@ -30,13 +30,13 @@ struct hrservo_ctrl;
  *	idle level. Called from process context after the core has let the
  *	last pulse finish; may sleep. After it returns the backend must not
  *	call hrservo_frame_begin() again until the next @start.
- * @quantize: optional, for hardware with a coarse pulse resolution: the
- *	pulse width the hardware really emits for @pulse_ns in a frame of
- *	@period_ns. Called with the controller's spinlock held and interrupts
- *	off, at every frame for every active channel: keep it to arithmetic.
- *	The core reports this width as the channel's pulse and hands it to
- *	the backend; speed and acceleration limits keep working on the exact
- *	width.
+ * @quantize: optional, for hardware with a coarse pulse resolution:
+ *	replace each of the @n widths of @pulse_ns (0: no pulse, leave it) by
+ *	the width the hardware really emits in a frame of @period_ns. Called
+ *	once per frame with the controller's spinlock held and interrupts off:
+ *	keep it to arithmetic. The core reports these widths as the channels'
+ *	pulses and hands them to the backend; speed and acceleration limits
+ *	keep working on the exact widths.
  * @resolution: optional, with @quantize: the quantisation step at
  *	@period_ns, rounded up to whole ns (shown as resolution_ns). Same
  *	context as @quantize.
@@ -44,7 +44,8 @@ struct hrservo_ctrl;
 struct hrservo_ops {
 	void (*start)(struct hrservo_ctrl *ctrl, ktime_t first);
 	void (*stop)(struct hrservo_ctrl *ctrl);
-	u32 (*quantize)(struct hrservo_ctrl *ctrl, u32 pulse_ns, u32 period_ns);
+	void (*quantize)(struct hrservo_ctrl *ctrl, u32 *pulse_ns,
+			 unsigned int n, u32 period_ns);
 	u32 (*resolution)(struct hrservo_ctrl *ctrl, u32 period_ns);
 };
 

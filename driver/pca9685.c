@@ -405,14 +405,18 @@ static void hrservo_pca_stop(struct hrservo_ctrl *ctrl)
 			 "cannot turn the outputs off on removal: %d\n", ret);
 }
 
-static u32 hrservo_pca_quantize(struct hrservo_ctrl *ctrl, u32 pulse_ns,
-				u32 period_ns)
+static void hrservo_pca_quantize(struct hrservo_ctrl *ctrl, u32 *pulse_ns,
+				 unsigned int n, u32 period_ns)
 {
 	struct hrservo_pca *p = hrservo_priv(ctrl);
 	u32 osc = READ_ONCE(p->osc_hz);
-	unsigned int pre = hrservo_pca_prescale(osc, period_ns);
+	unsigned int pre = hrservo_pca_prescale(osc, period_ns), i;
 
-	return pca9685_width_ns(osc, pre, pca9685_counts(osc, pre, pulse_ns));
+	for (i = 0; i < n; i++)
+		if (pulse_ns[i])
+			pulse_ns[i] = pca9685_width_ns(osc, pre,
+						       pca9685_counts(osc, pre,
+								      pulse_ns[i]));
 }
 
 static u32 hrservo_pca_resolution(struct hrservo_ctrl *ctrl, u32 period_ns)
