@@ -553,18 +553,13 @@ static int parse_pulse(struct loader *ld, const struct key *k, const char *s,
 	struct hrservo_value v;
 
 	if (hrservo_value_parse(s, &v) || (v.sign && !allow_sign) ||
-	    v.unit > HRSERVO_UNIT_S) {
+	    hrservo_value_time_ns(&v, out)) {
 		fail(ld, k->line, "%s: '%s' is not a pulse width (e.g. 1500us)",
 		     k->name, s);
 		return -1;
 	}
-	*out = (double)v.nano / 1e9 * (v.sign < 0 ? -1 : 1);
-	switch (v.unit) {
-	case HRSERVO_UNIT_US: *out *= 1e3; break;
-	case HRSERVO_UNIT_MS: *out *= 1e6; break;
-	case HRSERVO_UNIT_S: *out *= 1e9; break;
-	default: break;
-	}
+	if (v.sign < 0)
+		*out = -*out;
 	return 0;
 }
 

@@ -98,5 +98,7 @@ HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_chardev_backend;
 
 /* Default sysfs class directory, overridden by $HRSERVO_SYSFS_CLASS. */
 HRSERVO_HIDDEN const char *hrservo_sysfs_class(void);
+HRSERVO_HIDDEN int hrservo_value_time_ns(const struct hrservo_value *v,
+					 double *ns);
 
 #endif

@@ -100,25 +100,39 @@ inval:
 	return -1;
 }
 
+/*
+ * The magnitude of a time value in ns (exact to below 1e-6 ns); -1 if @v is
+ * not a time. Shared with the calibration's file parser.
+ */
+int hrservo_value_time_ns(const struct hrservo_value *v, double *ns)
+{
+	switch (v->unit) {
+	case HRSERVO_UNIT_NS:
+		*ns = (double)v->nano / 1e9;
+		return 0;
+	case HRSERVO_UNIT_US:
+		*ns = (double)v->nano / 1e6;
+		return 0;
+	case HRSERVO_UNIT_MS:
+		*ns = (double)v->nano / 1e3;
+		return 0;
+	case HRSERVO_UNIT_S:
+		*ns = (double)v->nano;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 HRSERVO_API int hrservo_value_to_ns(const struct hrservo_value *v,
 				    uint32_t min_ns, uint32_t max_ns,
 				    uint32_t current_ns, uint32_t *pulse_ns)
 {
 	double ns;
 
+	if (!hrservo_value_time_ns(v, &ns))
+		goto have_ns;
 	switch (v->unit) {
-	case HRSERVO_UNIT_NS:
-		ns = (double)v->nano / 1e9;
-		break;
-	case HRSERVO_UNIT_US:
-		ns = (double)v->nano / 1e6;
-		break;
-	case HRSERVO_UNIT_MS:
-		ns = (double)v->nano / 1e3;
-		break;
-	case HRSERVO_UNIT_S:
-		ns = (double)v->nano;
-		break;
 	case HRSERVO_UNIT_PERCENT:
 		/* Percent of the range; absolute ones count from min. */
 		ns = ((double)max_ns - (double)min_ns) * (double)v->nano / 1e11;
@@ -129,6 +143,7 @@ HRSERVO_API int hrservo_value_to_ns(const struct hrservo_value *v,
 		errno = ENOTSUP;	/* angles need a calibration */
 		return -1;
 	}
+have_ns:
 	if (v->sign) {
 		if (!current_ns) {
 			errno = ENODATA;

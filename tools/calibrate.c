@@ -85,17 +85,11 @@ static int calib_store(struct hrservo_calib *c)
 /* A pulse width in ns from "1500us", "1.5ms"... */
 static int pulse_of(const char *s, double *ns)
 {
-	struct hrservo_value v;
+	uint32_t v;
 
-	if (hrservo_value_parse(s, &v) || v.sign || v.unit > HRSERVO_UNIT_S)
+	if (parse_abs_ns(s, &v))
 		return -1;
-	*ns = (double)v.nano / 1e9;
-	if (v.unit == HRSERVO_UNIT_US)
-		*ns *= 1e3;
-	else if (v.unit == HRSERVO_UNIT_MS)
-		*ns *= 1e6;
-	else if (v.unit == HRSERVO_UNIT_S)
-		*ns *= 1e9;
+	*ns = v;
 	return 0;
 }
 

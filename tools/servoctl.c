@@ -771,7 +771,7 @@ out:
 /* ---- limits ---- */
 
 /* An absolute time value ("1000us"), for limits. */
-static int parse_abs_ns(const char *s, uint32_t *ns)
+int parse_abs_ns(const char *s, uint32_t *ns)
 {
 	struct hrservo_value v;
 

@@ -31,6 +31,8 @@ const char *fmt_ns(uint32_t ns, char *buf);
 struct hrservo *open_ctrl(const char *spec);
 void put_json(json_object *o);
 int parse_channel(struct hrservo *h, const char *s);
+/* An absolute pulse width ("1500us", "1.5ms"): 0, or -1 if it is not one. */
+int parse_abs_ns(const char *s, uint32_t *ns);
 int sub_opts(int argc, char **argv, const struct command *c,
 	     const char *extra_short, const struct option *extra,
 	     int (*handle)(int opt, const char *arg));
