@@ -43,20 +43,6 @@ static const struct option calib_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The calibration to change: the file's, or a new one if there is none. */
-static struct hrservo_calib *calib_for_change(void)
-{
-	struct hrservo_calib *c;
-	char msg[512];
-
-	c = hrservo_calib_load(calib_path(), msg, sizeof(msg));
-	if (!c && errno == ENOENT)
-		c = hrservo_calib_new();
-	else if (!c)
-		err("%s (nothing changed)", msg);
-	return c;
-}
-
 /* mkdir -p of the file's directory, then the atomic save. */
 static int calib_store(struct hrservo_calib *c)
 {
@@ -402,7 +388,7 @@ static int cal_change(int argc, char **argv,
 	h = open_ctrl(argv[0]);
 	if (!h)
 		return EXIT_RUNTIME;
-	c = calib_for_change();
+	c = calib_get(false);
 	if (!c) {
 		hrservo_close(h);
 		return EXIT_RUNTIME;
@@ -411,7 +397,6 @@ static int cal_change(int argc, char **argv,
 		ret = one(c, h, argv[0], argv[i]);
 	if (!ret && calib_store(c))
 		ret = EXIT_RUNTIME;
-	hrservo_calib_free(c);
 	hrservo_close(h);
 	return ret;
 }
@@ -803,7 +788,7 @@ static int cal_jog(int argc, char **argv)
 	h = open_ctrl(argv[0]);
 	if (!h)
 		return EXIT_RUNTIME;
-	c = calib_for_change();
+	c = calib_get(false);
 	if (!c) {
 		ret = EXIT_RUNTIME;
 		goto out;
@@ -977,7 +962,6 @@ static int cal_jog(int argc, char **argv)
 	hrservo_release(h, 1ULL << ch);
 	printf("\r\nchannel %d released\n", ch);
 out:
-	hrservo_calib_free(c);
 	hrservo_close(h);
 	return ret;
 }

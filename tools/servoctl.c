@@ -74,12 +74,15 @@ struct hrservo_calib *calib_get(bool required)
 		tried = true;
 		calib = hrservo_calib_load(calib_path(), msg, sizeof(msg));
 		if (!calib && errno == ENOENT) {
+			/* No file yet: an empty calibration, to fill. */
 			missing = true;
+			calib = hrservo_calib_new();
 		} else if (!calib) {
 			err("calibration: %s", msg);
-			return NULL;
 		}
 	}
+	if (!calib)
+		return NULL;
 	if (missing && required) {
 		err("no calibration file %s (see 'servoctl calibrate'; --calibration FILE)",
 		    calib_path());
@@ -465,11 +468,8 @@ static int channel_or_joint(struct hrservo *h, const char *s,
 		return ch;
 	}
 	c = calib_get(false);
-	if (!c) {
-		err("'%s' is not a channel number, and there is no calibration (%s) to name joints",
-		    s, calib_path());
+	if (!c)
 		return -1;
-	}
 	j = hrservo_calib_find(c, s);
 	if (!j) {
 		err("'%s' is neither a channel number nor a joint of %s",

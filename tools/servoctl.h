@@ -41,7 +41,8 @@ const struct command *find_command(const char *name);
 /* The calibration file: --calibration, $HRSERVO_CALIBRATION, or default. */
 const char *calib_path(void);
 /*
- * The robot's calibration, loaded once. A missing file is an empty
+ * The robot's calibration, loaded once and shared by every command (the
+ * calibrate commands change it and save it). A missing file is an empty
  * calibration unless @required (then an error is printed and NULL
  * returned); a broken file is always reported and gives NULL.
  */
