@@ -201,8 +201,21 @@ static void tangents(const struct hrservo_joint *j, double *m)
 	}
 }
 
-/* The map alone (no invert, no trim), at @x within the points. */
-static double map_eval(const struct hrservo_joint *j, double x, double *slope)
+/* The tangents @m of @j's cubic, or NULL for a piecewise linear map. */
+static const double *map_tangents(const struct hrservo_joint *j, double *m)
+{
+	if (j->map == HRSERVO_MAP_LINEAR || j->npoints == 2)
+		return NULL;
+	tangents(j, m);
+	return m;
+}
+
+/*
+ * The map alone (no invert, no trim), at @x within the points; @m from
+ * map_tangents().
+ */
+static double map_eval(const struct hrservo_joint *j, const double *m,
+		       double x, double *slope)
 {
 	unsigned int n = j->npoints, k = 0;
 	double h, t, y0, y1;
@@ -213,14 +226,13 @@ static double map_eval(const struct hrservo_joint *j, double x, double *slope)
 	t = (x - j->pos[k]) / h;
 	y0 = j->pulse_ns[k];
 	y1 = j->pulse_ns[k + 1];
-	if (j->map == HRSERVO_MAP_LINEAR || n == 2) {
+	if (!m) {
 		if (slope)
 			*slope = (y1 - y0) / h;
 		return y0 + (y1 - y0) * t;
 	} else {
-		double m[HRSERVO_MAP_POINTS_MAX], t2 = t * t, t3 = t2 * t;
+		double t2 = t * t, t3 = t2 * t;
 
-		tangents(j, m);
 		if (slope)
 			*slope = ((6 * t2 - 6 * t) * y0 +
 				  (3 * t2 - 4 * t + 1) * h * m[k] +
@@ -240,21 +252,26 @@ static double map_x(const struct hrservo_joint *j, double pos)
 HRSERVO_API int hrservo_joint_to_ns(const struct hrservo_joint *j, double pos,
 				    double *pulse_ns)
 {
+	double m[HRSERVO_MAP_POINTS_MAX];
+
 	if (!(pos >= j->min && pos <= j->max)) {
 		errno = ERANGE;
 		return -1;
 	}
-	*pulse_ns = map_eval(j, map_x(j, pos), NULL) + j->trim_ns;
+	*pulse_ns = map_eval(j, map_tangents(j, m), map_x(j, pos), NULL) +
+		    j->trim_ns;
 	return 0;
 }
 
 HRSERVO_API int hrservo_joint_from_ns(const struct hrservo_joint *j,
 				      double pulse_ns, double *pos)
 {
+	double m[HRSERVO_MAP_POINTS_MAX];
+	const double *mt = map_tangents(j, m);
 	double lo = j->pos[0], hi = j->pos[j->npoints - 1];
 	double y = pulse_ns - j->trim_ns;
 	bool rising = j->pulse_ns[j->npoints - 1] > j->pulse_ns[0];
-	double ylo = map_eval(j, lo, NULL), yhi = map_eval(j, hi, NULL);
+	double ylo = map_eval(j, mt, lo, NULL), yhi = map_eval(j, mt, hi, NULL);
 
 	if (rising ? (y < ylo - 0.5 || y > yhi + 0.5) :
 		     (y > ylo + 0.5 || y < yhi - 0.5)) {
@@ -265,7 +282,7 @@ HRSERVO_API int hrservo_joint_from_ns(const struct hrservo_joint *j,
 	for (int i = 0; i < 100; i++) {
 		double mid = (lo + hi) / 2;
 
-		if ((map_eval(j, mid, NULL) < y) == rising)
+		if ((map_eval(j, mt, mid, NULL) < y) == rising)
 			lo = mid;
 		else
 			hi = mid;
@@ -277,7 +294,8 @@ HRSERVO_API int hrservo_joint_from_ns(const struct hrservo_joint *j,
 HRSERVO_API int hrservo_joint_kernel_limits(const struct hrservo_joint *j,
 					    struct hrservo_limits_ns *l)
 {
-	double a, b, steep = 0;
+	double a, b, steep = 0, m[HRSERVO_MAP_POINTS_MAX];
+	const double *mt = map_tangents(j, m);
 
 	if (hrservo_joint_to_ns(j, j->min, &a) ||
 	    hrservo_joint_to_ns(j, j->max, &b))
@@ -286,8 +304,8 @@ HRSERVO_API int hrservo_joint_kernel_limits(const struct hrservo_joint *j,
 	for (int i = 0; i <= 1000; i++) {
 		double s;
 
-		map_eval(j, map_x(j, j->min + (j->max - j->min) * i / 1000.0),
-			 &s);
+		map_eval(j, mt,
+			 map_x(j, j->min + (j->max - j->min) * i / 1000.0), &s);
 		steep = fmax(steep, fabs(s));
 	}
 	l->min_ns = (uint32_t)floor(fmin(a, b));
