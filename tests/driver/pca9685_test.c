@@ -23,29 +23,11 @@
 #define OSC	25000000.0
 #define FAULT	"/sys/kernel/debug/hrservo-i2c-fault/fail"
 
-/* The datasheet: PRE_SCALE = round(f_osc / (4096 * f)) - 1. */
-static int ref_prescale(double osc, double period_ns)
-{
-	return (int)floor(osc * period_ns / 1e9 / 4096.0 + 0.5) - 1;
-}
-
-static unsigned int ref_counts(double osc, int pre, double ns)
-{
-	double c = floor(ns * osc / ((pre + 1) * 1e9) + 0.5);
-
-	return c < 1 ? 1 : c > 4095 ? 4095 : (unsigned int)c;
-}
-
-static unsigned int ref_width(double osc, int pre, unsigned int counts)
-{
-	return (unsigned int)floor(counts * (pre + 1) * 1e9 / osc + 0.5);
-}
-
 /* Registers of the chip at @addr against @pulse (0: released). */
 static void check_regs(struct __test_metadata *_metadata, int i2c, double osc,
 		       double period_ns, const unsigned int *pulse)
 {
-	int pre = ref_prescale(osc, period_ns);
+	int pre = tl_pca_prescale(osc, period_ns);
 
 	/* i2c-stub keeps RESTART, which a real chip clears by itself. */
 	EXPECT_EQ(0x20, tl_i2c_read(i2c, 0x00) & ~0x80);	/* AI */
@@ -57,7 +39,7 @@ static void check_regs(struct __test_metadata *_metadata, int i2c, double osc,
 		ASSERT_EQ(0, tl_pca_led(i2c, ch, &on, &off));
 		EXPECT_EQ(ch * 256, on);
 		want_off = pulse[ch] ?
-			   (on + ref_counts(osc, pre, pulse[ch])) % 4096 :
+			   (on + tl_pca_counts(osc, pre, pulse[ch])) % 4096 :
 			   0x1000;
 		EXPECT_EQ(want_off, off) {
 			TH_LOG("channel %u, pulse %u ns, period %.0f ns", ch,
@@ -179,7 +161,7 @@ static long dev_attr_u64(struct tl_ctrl *c, const char *attr)
 TEST_F(pca, registers_at_probe)
 {
 	unsigned int none[16] = { 0 };
-	int pre = ref_prescale(OSC, 20 * MS);
+	int pre = tl_pca_prescale(OSC, 20 * MS);
 
 	check_regs(_metadata, self->i2c, OSC, 20 * MS, none);
 	EXPECT_EQ(pre, dev_attr_u64(&self->c, "prescale"));
@@ -202,7 +184,7 @@ TEST_F(pca, targets_and_periods)
 
 	for (size_t i = 0; i < sizeof(periods) / sizeof(periods[0]); i++) {
 		unsigned int pulse[16] = { 0 };
-		int pre = ref_prescale(OSC, (double)periods[i]);
+		int pre = tl_pca_prescale(OSC, (double)periods[i]);
 		struct hrservo_info info;
 
 		ASSERT_EQ(0, set_period(&self->c, periods[i]));
@@ -214,8 +196,8 @@ TEST_F(pca, targets_and_periods)
 		check_regs(_metadata, self->i2c, OSC, (double)periods[i], pulse);
 		for (size_t k = 0; k < 5; k++) {
 			struct hrservo_channel_state st;
-			unsigned int w = ref_width(OSC, pre,
-						   ref_counts(OSC, pre,
+			unsigned int w = tl_pca_width(OSC, pre,
+						   tl_pca_counts(OSC, pre,
 							      t[k].pulse_ns));
 
 			ASSERT_EQ(0, tl_state(self->c.fd, t[k].channel, &st));
@@ -250,7 +232,7 @@ TEST_F(pca, prescale_sequence)
 			continue;
 		found++;
 		ps = i;
-		EXPECT_EQ(ref_prescale(OSC, 10 * MS), x[i].byte);
+		EXPECT_EQ(tl_pca_prescale(OSC, 10 * MS), x[i].byte);
 	}
 	ASSERT_EQ(1, found);
 	/* MODE1: SLEEP before, awake after, then RESTART >= 500 us later. */
@@ -434,19 +416,19 @@ TEST_F(pca, period_outside_prescale_range)
 {
 	char buf[32];
 
-	ASSERT_EQ(ref_prescale(OSC, 45 * MS) > 255, 1);
+	ASSERT_EQ(tl_pca_prescale(OSC, 45 * MS) > 255, 1);
 	EXPECT_EQ(-ERANGE, set_period(&self->c, 45 * MS));
 	EXPECT_EQ(-ERANGE, set_period(&self->c, 42025 * 1000ULL));
 	ASSERT_EQ(0, tl_attr(&self->c, "frame_period_ns", buf, sizeof(buf)));
 	EXPECT_STREQ("20000000", buf);
 	/* The longest period that fits: PRE_SCALE 255. */
-	ASSERT_EQ(255, ref_prescale(OSC, 42 * MS));
+	ASSERT_EQ(255, tl_pca_prescale(OSC, 42 * MS));
 	ASSERT_EQ(0, set_period(&self->c, 42 * MS));
 	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
 	tl_sleep_ns(3 * 42 * MS + 20 * MS);
 	EXPECT_EQ(255, tl_i2c_read(self->i2c, 0xfe));
 	/* An oscillator that would push PRE_SCALE past 255 is refused. */
-	ASSERT_GT(ref_prescale(27000000, 42 * MS), 255);
+	ASSERT_GT(tl_pca_prescale(27000000, 42 * MS), 255);
 	EXPECT_EQ(-ERANGE, dev_attr(&self->c, "oscillator_hz", "27000000"));
 	EXPECT_EQ(-ERANGE, dev_attr(&self->c, "oscillator_hz", "22999999"));
 	EXPECT_EQ(-ERANGE, dev_attr(&self->c, "oscillator_hz", "27000001"));
@@ -462,9 +444,9 @@ TEST_F(pca, oscillator_trim)
 	unsigned int pulse[16] = { [0] = 1500 * US, [11] = 2100 * US };
 	struct hrservo_target t[] = { { 0, 1500 * US }, { 11, 2100 * US } };
 	struct hrservo_channel_state st;
-	int pre = ref_prescale(osc, 20 * MS);
+	int pre = tl_pca_prescale(osc, 20 * MS);
 
-	ASSERT_NE(pre, ref_prescale(OSC, 20 * MS));
+	ASSERT_NE(pre, tl_pca_prescale(OSC, 20 * MS));
 	ASSERT_EQ(0, dev_attr(&self->c, "oscillator_hz", "24000000"));
 	/* Written at once, even with the frame clock stopped. */
 	EXPECT_EQ(pre, tl_i2c_read(self->i2c, 0xfe));
@@ -472,7 +454,7 @@ TEST_F(pca, oscillator_trim)
 	tl_sleep_ns(3 * 20 * MS);
 	check_regs(_metadata, self->i2c, osc, 20 * MS, pulse);
 	ASSERT_EQ(0, tl_state(self->c.fd, 11, &st));
-	EXPECT_EQ(ref_width(osc, pre, ref_counts(osc, pre, 2100 * US)),
+	EXPECT_EQ(tl_pca_width(osc, pre, tl_pca_counts(osc, pre, 2100 * US)),
 		  st.pulse_ns);
 }
 

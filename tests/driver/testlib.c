@@ -455,8 +455,7 @@ static int tl_pca_close_frame(struct tl_pca_model *m, struct tl_edge **e,
 
 		if ((off & 0x1000) || (on & 0x1000) || !counts)
 			continue;
-		w = ((uint64_t)counts * (pre + 1) * 1000000000ULL +
-		     m->osc_hz / 2) / m->osc_hz;
+		w = tl_pca_width(m->osc_hz, (int)pre, counts);
 		if (tl_push(e, n, cap, (struct tl_edge){ m->sched,
 			    m->first_line + ch, 1 }) ||
 		    tl_push(e, n, cap, (struct tl_edge){ m->sched + w,
@@ -628,15 +627,35 @@ void tl_capture_clear(void)
 		tl_write(TL_LB_DIR "/clear", "1");
 }
 
+/* The datasheet: PRE_SCALE = round(f_osc / (4096 * f)) - 1. */
+int tl_pca_prescale(double osc_hz, double period_ns)
+{
+	return (int)floor(osc_hz * period_ns / 1e9 / 4096.0 + 0.5) - 1;
+}
+
+/* Ticks of f_osc / (PRE_SCALE + 1) nearest to @ns, 1..4095. */
+unsigned int tl_pca_counts(double osc_hz, int prescale, double ns)
+{
+	double c = floor(ns * osc_hz / ((prescale + 1) * 1e9) + 0.5);
+
+	return c < 1 ? 1 : c > 4095 ? 4095 : (unsigned int)c;
+}
+
+/* The width of @counts ticks, rounded to the ns. */
+unsigned int tl_pca_width(double osc_hz, int prescale, unsigned int counts)
+{
+	return (unsigned int)floor(counts * (prescale + 1) * 1e9 / osc_hz + 0.5);
+}
+
 /*
  * The pulse width the backend of @c really emits for @ns: @ns itself on the
  * loopback chip; on a PCA9685, the nearest whole number of counter ticks at
- * the chip's PRE_SCALE (the datasheet's formulas, here in doubles).
+ * the chip's PRE_SCALE.
  */
 uint32_t tl_emitted_ns(const struct tl_ctrl *c, uint32_t ns)
 {
 	char path[256], buf[32];
-	double osc, period, tick, counts;
+	double osc;
 	int pre;
 
 	if (!strncmp(c->pdev, "hrservo-gpio.", 13))
@@ -646,12 +665,8 @@ uint32_t tl_emitted_ns(const struct tl_ctrl *c, uint32_t ns)
 	osc = (double)tl_read_u64(path);
 	if (tl_attr(c, "frame_period_ns", buf, sizeof(buf)))
 		return 0;
-	period = strtod(buf, NULL);
-	pre = (int)floor(osc * period / 1e9 / 4096 + 0.5) - 1;
-	tick = (pre + 1) * 1e9 / osc;
-	counts = floor(ns / tick + 0.5);
-	counts = counts < 1 ? 1 : counts > 4095 ? 4095 : counts;
-	return (uint32_t)floor(counts * tick + 0.5);
+	pre = tl_pca_prescale(osc, strtod(buf, NULL));
+	return tl_pca_width(osc, pre, tl_pca_counts(osc, pre, ns));
 }
 
 /* A width as servoctl prints it: "1500us", "1498.16us". */

@@ -71,6 +71,11 @@ int tl_set1(int fd, unsigned int ch, unsigned int pulse_ns);
 int tl_release(int fd, uint64_t mask);
 int tl_state(int fd, unsigned int ch, struct hrservo_channel_state *st);
 
+/* The PCA9685 datasheet's formulas, in doubles: the tests' reference. */
+int tl_pca_prescale(double osc_hz, double period_ns);
+unsigned int tl_pca_counts(double osc_hz, int prescale, double ns);
+unsigned int tl_pca_width(double osc_hz, int prescale, unsigned int counts);
+
 uint32_t tl_emitted_ns(const struct tl_ctrl *c, uint32_t ns);
 const char *tl_fmt_ns(uint32_t ns, char *buf, size_t size);
 
