@@ -467,6 +467,7 @@ static ssize_t oscillator_hz_store(struct device *dev,
 				   const char *buf, size_t len)
 {
 	struct hrservo_pca *p = dev_get_drvdata(dev);
+	unsigned int pre;
 	u32 hz, lo, hi;
 	int ret;
 
@@ -487,11 +488,10 @@ static ssize_t oscillator_hz_store(struct device *dev,
 		goto out;
 	}
 	WRITE_ONCE(p->osc_hz, hz);
-	if (p->prescale != hrservo_pca_prescale(hz, p->period_ns)) {
+	pre = hrservo_pca_prescale(hz, p->period_ns);
+	if (p->prescale != pre) {
 		/* Counts follow at the next frame; the prescale goes now. */
-		ret = hrservo_pca_set_prescale(p,
-					       hrservo_pca_prescale(hz,
-								    p->period_ns));
+		ret = hrservo_pca_set_prescale(p, pre);
 		if (ret)
 			hrservo_pca_count_error(p);
 	}
