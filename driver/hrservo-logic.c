@@ -10,8 +10,21 @@
 
 #ifdef __KERNEL__
 #include <linux/export.h>
+#include <linux/math64.h>
 #else
 #define EXPORT_SYMBOL_GPL(sym)
+
+/* The kernel's 32-bit-safe division helpers, for the host builds. */
+static u64 div_u64_rem(u64 a, u32 b, u32 *rem)
+{
+	*rem = (u32)(a % b);
+	return a / b;
+}
+
+static u64 div64_u64(u64 a, u64 b)
+{
+	return a / b;
+}
 #endif
 
 /**
@@ -293,14 +306,68 @@ int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
 }
 EXPORT_SYMBOL_GPL(hrservo_parse_lines);
 
-#define HRSERVO_NSEC_PER_SEC	1000000000ULL
+#define HRSERVO_NSEC_PER_SEC	1000000000U
 
 /* a * b / 10^9 without overflow for a / 10^9 * b < 2^64. */
 static u64 hrservo_mul_div_1e9(u64 a, u64 b)
 {
-	return (a / HRSERVO_NSEC_PER_SEC) * b +
-	       (a % HRSERVO_NSEC_PER_SEC) * b / HRSERVO_NSEC_PER_SEC;
+	u32 rem;
+	u64 q = div_u64_rem(a, HRSERVO_NSEC_PER_SEC, &rem);
+
+	return q * b + div_u64_rem(rem * b, HRSERVO_NSEC_PER_SEC, &rem);
 }
+
+/* The high 64 bits of the 128-bit product @a * @b, in 32-bit pieces. */
+static u64 hrservo_mulhi64(u64 a, u64 b)
+{
+	u64 a0 = (u32)a, a1 = a >> 32, b0 = (u32)b, b1 = b >> 32;
+	u64 p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+	u64 mid = (p00 >> 32) + (u32)p01 + (u32)p10;
+
+	return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+/**
+ * hrservo_div_init() - prepare exact division by a constant
+ * @r: output
+ * @d: the divisor, not 0
+ *
+ * Divides once, in the caller's (process) context, so that
+ * hrservo_div_u64() can divide by @d with multiplications only: in hard
+ * interrupt context, and on 32-bit machines without a 64-bit divider.
+ */
+void hrservo_div_init(struct hrservo_div *r, u64 d)
+{
+	r->d = d;
+	r->inv = div64_u64(~0ULL, d);
+}
+EXPORT_SYMBOL_GPL(hrservo_div_init);
+
+/**
+ * hrservo_div_u64() - exact quotient by a prepared divisor
+ * @n: the dividend
+ * @r: the divisor, from hrservo_div_init()
+ * @rem: output, the remainder
+ *
+ * inv = floor((2^64 - 1) / d) >= 2^64 / d - 1, so the estimate
+ * floor(n * inv / 2^64) is floor(n / d) or one less; one comparison
+ * corrects it.
+ *
+ * Return: floor(@n / @r->d).
+ */
+u64 hrservo_div_u64(u64 n, const struct hrservo_div *r, u64 *rem)
+{
+	u64 q = hrservo_mulhi64(n, r->inv);
+	u64 m = n - q * r->d;
+
+	if (m >= r->d) {
+		q++;
+		m -= r->d;
+	}
+	*rem = m;
+	return q;
+}
+EXPORT_SYMBOL_GPL(hrservo_div_u64);
 
 /**
  * hrservo_rate_per_frame() - a per-second limit in per-frame units
@@ -413,25 +480,25 @@ EXPORT_SYMBOL_GPL(hrservo_motion_step);
 
 /**
  * hrservo_poly_u() - normalised time of a segment
- * @elapsed_ns: time since the segment started, < @duration_ns
- * @duration_ns: the segment's length, at most 2^36 ns
+ * @elapsed_ns: time since the segment started, < the duration
+ * @dur: the segment's length (at most 2^36 ns), from hrservo_div_init()
  *
- * Return: @elapsed_ns / @duration_ns as a 32-bit binary fraction, rounded
+ * Divides with multiplications only (see hrservo_div_u64()): this runs at
+ * every frame, in hard interrupt context.
+ *
+ * Return: @elapsed_ns / duration as a 32-bit binary fraction, rounded
  * down.
  */
-u32 hrservo_poly_u(u64 elapsed_ns, u64 duration_ns)
+u32 hrservo_poly_u(u64 elapsed_ns, const struct hrservo_div *dur)
 {
 	u64 r = elapsed_ns, u = 0;
 	int i;
 
-	if (!duration_ns || elapsed_ns >= duration_ns)
+	if (!dur->d || elapsed_ns >= dur->d)
 		return 0xffffffff;
-	/* Long division, 16 bits at a time: r < duration_ns < 2^36. */
-	for (i = 0; i < 2; i++) {
-		r <<= 16;
-		u = (u << 16) | (r / duration_ns);
-		r %= duration_ns;
-	}
+	/* Long division, 16 bits at a time: r < duration < 2^36. */
+	for (i = 0; i < 2; i++)
+		u = (u << 16) | hrservo_div_u64(r << 16, dur, &r);
 	return (u32)u;
 }
 EXPORT_SYMBOL_GPL(hrservo_poly_u);

@@ -78,6 +78,19 @@ struct hrservo_motion {
 
 #define HRSERVO_Q		16	/* fractional bits of hrservo_motion */
 
+/**
+ * struct hrservo_div - a divisor prepared for division without a divider
+ * @d: the divisor
+ * @inv: floor((2^64 - 1) / @d)
+ */
+struct hrservo_div {
+	u64 d;
+	u64 inv;
+};
+
+void hrservo_div_init(struct hrservo_div *r, u64 d);
+u64 hrservo_div_u64(u64 n, const struct hrservo_div *r, u64 *rem);
+
 u32 hrservo_pulse_max_for_period(u32 period_ns);
 
 u64 hrservo_rate_per_frame(u32 rate, u32 period_ns, unsigned int power);
@@ -85,7 +98,7 @@ bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
 			 s64 amax);
 u64 hrservo_isqrt(u64 x);
 
-u32 hrservo_poly_u(u64 elapsed_ns, u64 duration_ns);
+u32 hrservo_poly_u(u64 elapsed_ns, const struct hrservo_div *dur);
 s64 hrservo_poly_eval(const s64 *c, u32 u);
 s64 hrservo_poly_end(const s64 *c);
 

@@ -11,6 +11,32 @@
 /* 4096 counts per period, in the same unit as osc_hz * period_ns. */
 #define PCA_PERIOD_UNIT	(PCA9685_COUNTS * PCA_NS_PER_S)
 
+/*
+ * Every division here goes through hrservo_div_u64(): exact, with
+ * multiplications only, so that the per-frame conversions may run in hard
+ * interrupt context and on 32-bit machines. A constant divisor is prepared
+ * by the compiler.
+ */
+static const struct hrservo_div pca_unit = {
+	PCA_PERIOD_UNIT, ~0ULL / PCA_PERIOD_UNIT
+};
+
+static u64 pca_div(u64 n, u64 d)
+{
+	struct hrservo_div r;
+	u64 rem;
+
+	hrservo_div_init(&r, d);
+	return hrservo_div_u64(n, &r, &rem);
+}
+
+static u64 pca_div_by(u64 n, const struct hrservo_div *d)
+{
+	u64 rem;
+
+	return hrservo_div_u64(n, d, &rem);
+}
+
 /**
  * pca9685_prescale() - PRE_SCALE for a PWM period, as the datasheet defines it
  * @osc_hz: oscillator frequency
@@ -24,7 +50,7 @@ int pca9685_prescale(u32 osc_hz, u32 period_ns)
 	u64 x = (u64)osc_hz * period_ns;
 
 	/* Round half up; osc_hz * period_ns < 2^64 for any u32 pair. */
-	return (int)((x + PCA_PERIOD_UNIT / 2) / PCA_PERIOD_UNIT) - 1;
+	return (int)pca_div_by(x + PCA_PERIOD_UNIT / 2, &pca_unit) - 1;
 }
 
 /**
@@ -40,8 +66,8 @@ void pca9685_period_range(u32 osc_hz, u32 *min_ns, u32 *max_ns)
 	/* prescale = p  <=>  (p + 0.5) * U <= osc * period < (p + 1.5) * U */
 	u64 lo = (2ULL * PCA9685_PRESCALE_MIN + 1) * (PCA_PERIOD_UNIT / 2);
 	u64 hi = (2ULL * PCA9685_PRESCALE_MAX + 3) * (PCA_PERIOD_UNIT / 2);
-	u64 min = (lo + osc_hz - 1) / osc_hz;
-	u64 max = (hi - 1) / osc_hz;
+	u64 min = pca_div(lo + osc_hz - 1, osc_hz);
+	u64 max = pca_div(hi - 1, osc_hz);
 
 	*min_ns = min > 0xffffffffULL ? 0xffffffffU : (u32)min;
 	*max_ns = max > 0xffffffffULL ? 0xffffffffU : (u32)max;
@@ -58,7 +84,7 @@ u32 pca9685_pwm_period_ns(u32 osc_hz, unsigned int prescale)
 {
 	u64 x = (u64)PCA_PERIOD_UNIT * (prescale + 1);
 
-	return (u32)((x + osc_hz / 2) / osc_hz);
+	return (u32)pca_div(x + osc_hz / 2, osc_hz);
 }
 
 /**
@@ -72,12 +98,41 @@ u32 pca9685_pwm_period_ns(u32 osc_hz, unsigned int prescale)
  */
 u32 pca9685_counts(u32 osc_hz, unsigned int prescale, u32 pulse_ns)
 {
-	u64 tick = PCA_NS_PER_S * (prescale + 1);	/* ns per tick * osc */
+	struct hrservo_div tick;
+
+	pca9685_tick_init(&tick, prescale);
+	return pca9685_counts_by(osc_hz, &tick, pulse_ns);
+}
+
+/**
+ * pca9685_tick_init() - prepare the tick of a PRE_SCALE for division
+ * @tick: output, for pca9685_counts_by()
+ * @prescale: PRE_SCALE
+ *
+ * Divides: call it in process context.
+ */
+void pca9685_tick_init(struct hrservo_div *tick, unsigned int prescale)
+{
+	/* ns per tick * osc */
+	hrservo_div_init(tick, PCA_NS_PER_S * (prescale + 1));
+}
+
+/**
+ * pca9685_counts_by() - pca9685_counts() without a division
+ * @osc_hz: oscillator frequency
+ * @tick: the PRE_SCALE's tick, from pca9685_tick_init()
+ * @pulse_ns: pulse width, 0 for none
+ *
+ * Return: as pca9685_counts().
+ */
+u32 pca9685_counts_by(u32 osc_hz, const struct hrservo_div *tick,
+		      u32 pulse_ns)
+{
 	u64 c;
 
 	if (!pulse_ns)
 		return 0;
-	c = ((u64)pulse_ns * osc_hz + tick / 2) / tick;
+	c = pca_div_by((u64)pulse_ns * osc_hz + tick->d / 2, tick);
 	if (c < 1)
 		c = 1;
 	if (c > PCA9685_COUNTS - 1)
@@ -95,9 +150,26 @@ u32 pca9685_counts(u32 osc_hz, unsigned int prescale, u32 pulse_ns)
  */
 u32 pca9685_width_ns(u32 osc_hz, unsigned int prescale, u32 counts)
 {
+	struct hrservo_div osc;
+
+	hrservo_div_init(&osc, osc_hz);
+	return pca9685_width_by(&osc, prescale, counts);
+}
+
+/**
+ * pca9685_width_by() - pca9685_width_ns() without a division
+ * @osc: the oscillator frequency, from hrservo_div_init()
+ * @prescale: PRE_SCALE
+ * @counts: ticks
+ *
+ * Return: as pca9685_width_ns().
+ */
+u32 pca9685_width_by(const struct hrservo_div *osc, unsigned int prescale,
+		     u32 counts)
+{
 	u64 x = (u64)counts * (prescale + 1) * PCA_NS_PER_S;
 
-	return (u32)((x + osc_hz / 2) / osc_hz);
+	return (u32)pca_div_by(x + osc->d / 2, osc);
 }
 
 /**
@@ -111,7 +183,7 @@ u32 pca9685_step_ns(u32 osc_hz, unsigned int prescale)
 {
 	u64 x = (u64)(prescale + 1) * PCA_NS_PER_S;
 
-	return (u32)((x + osc_hz - 1) / osc_hz);
+	return (u32)pca_div(x + osc_hz - 1, osc_hz);
 }
 
 /**

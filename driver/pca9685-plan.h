@@ -86,6 +86,11 @@ void pca9685_period_range(u32 osc_hz, u32 *min_ns, u32 *max_ns);
 u32 pca9685_pwm_period_ns(u32 osc_hz, unsigned int prescale);
 u32 pca9685_counts(u32 osc_hz, unsigned int prescale, u32 pulse_ns);
 u32 pca9685_width_ns(u32 osc_hz, unsigned int prescale, u32 counts);
+void pca9685_tick_init(struct hrservo_div *tick, unsigned int prescale);
+u32 pca9685_counts_by(u32 osc_hz, const struct hrservo_div *tick,
+		      u32 pulse_ns);
+u32 pca9685_width_by(const struct hrservo_div *osc, unsigned int prescale,
+		     u32 counts);
 u32 pca9685_step_ns(u32 osc_hz, unsigned int prescale);
 u16 pca9685_stagger(unsigned int ch);
 void pca9685_channel_regs(unsigned int ch, u32 counts,

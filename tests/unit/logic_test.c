@@ -334,14 +334,107 @@ TEST(motion_accel_limit)
 	EXPECT_LE(steps, 18);
 }
 
+/*
+ * floor(e * 2^32 / d) for e < d < 2^36 with the machine's own divider, 16
+ * bits at a time (no 128-bit type: this test runs on 32-bit ARM too).
+ */
+static u32 frac32(u64 e, u64 d)
+{
+	u64 hi = (e << 16) / d, r = (e << 16) % d;
+
+	return (u32)(hi << 16 | (r << 16) / d);
+}
+
+static u32 u_of(u64 elapsed, u64 duration)
+{
+	struct hrservo_div d;
+
+	hrservo_div_init(&d, duration);
+	return hrservo_poly_u(elapsed, &d);
+}
+
 TEST(poly_u)
 {
-	EXPECT_EQ(0, hrservo_poly_u(0, 1000));
-	EXPECT_EQ(0x80000000U, hrservo_poly_u(500, 1000));
-	EXPECT_EQ(0x40000000U, hrservo_poly_u(15000000000ULL, 60000000000ULL));
-	EXPECT_EQ(0xffffffffU, hrservo_poly_u(1000, 1000));
+	EXPECT_EQ(0, u_of(0, 1000));
+	EXPECT_EQ(0x80000000U, u_of(500, 1000));
+	EXPECT_EQ(0x40000000U, u_of(15000000000ULL, 60000000000ULL));
+	EXPECT_EQ(0xffffffffU, u_of(1000, 1000));
 	/* 1/3, rounded down */
-	EXPECT_EQ(0x55555555U, hrservo_poly_u(1, 3));
+	EXPECT_EQ(0x55555555U, u_of(1, 3));
+	/* The longest segment, a nanosecond before its end. */
+	EXPECT_EQ(frac32(HRSERVO_SEG_MAX_NS - 1, HRSERVO_SEG_MAX_NS),
+		  u_of(HRSERVO_SEG_MAX_NS - 1, HRSERVO_SEG_MAX_NS));
+}
+
+/* A small deterministic generator, so that a failure can be replayed. */
+static u64 next_rand(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * The division the frame clock uses (multiplications only) is exact: the
+ * same quotient and remainder as the machine's divider, for divisors and
+ * dividends at the edges and at random, small and large.
+ */
+TEST(div_exact)
+{
+	static const u64 edge[] = {
+		1, 2, 3, 7, 1000, 1000000000ULL, 4096000000000ULL,
+		(1ULL << 32) - 1, 1ULL << 32, (1ULL << 32) + 1,
+		(1ULL << 63) - 1, 1ULL << 63, ~0ULL - 1, ~0ULL,
+	};
+	u64 seed = 0x9e3779b97f4a7c15ULL, n, d, q, r;
+	struct hrservo_div dv;
+	unsigned int i, j, bad = 0;
+
+	for (i = 0; i < sizeof(edge) / sizeof(edge[0]); i++) {
+		hrservo_div_init(&dv, edge[i]);
+		for (j = 0; j < sizeof(edge) / sizeof(edge[0]); j++) {
+			n = edge[j];
+			q = hrservo_div_u64(n, &dv, &r);
+			bad += q != n / edge[i] || r != n % edge[i];
+			n = edge[j] - 1;
+			q = hrservo_div_u64(n, &dv, &r);
+			bad += q != n / edge[i] || r != n % edge[i];
+		}
+	}
+	for (i = 0; i < 200000; i++) {
+		d = next_rand(&seed) >> (next_rand(&seed) % 64);
+		n = next_rand(&seed) >> (next_rand(&seed) % 64);
+		if (!d)
+			d = 1;
+		hrservo_div_init(&dv, d);
+		q = hrservo_div_u64(n, &dv, &r);
+		if (q != n / d || r != n % d) {
+			if (!bad)
+				TH_LOG("%llu / %llu: got %llu rem %llu",
+				       (unsigned long long)n,
+				       (unsigned long long)d,
+				       (unsigned long long)q,
+				       (unsigned long long)r);
+			bad++;
+		}
+	}
+	EXPECT_EQ(0, bad);
+}
+
+/* The normalised time is the exactly rounded-down fraction. */
+TEST(poly_u_exact)
+{
+	u64 seed = 42, d, e;
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < 100000; i++) {
+		d = HRSERVO_SEG_MIN_NS +
+		    next_rand(&seed) % (HRSERVO_SEG_MAX_NS - HRSERVO_SEG_MIN_NS);
+		e = next_rand(&seed) % d;
+		bad += u_of(e, d) != frac32(e, d);
+	}
+	EXPECT_EQ(0, bad);
 }
 
 /* Minimum jerk from 1000 us to 2000 us: 10u^3 - 15u^4 + 6u^5, exactly. */
