@@ -100,6 +100,23 @@ void hrservo_kick_locked(struct hrservo_ctrl *ctrl)
 	}
 }
 
+/**
+ * hrservo_next_frame() - when the next frame starts
+ * @ctrl: the controller, its lock held
+ * @now: the time now
+ *
+ * Return: the next frame boundary, or when a stopped clock would start.
+ */
+u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
+{
+	u64 next;
+
+	if (!ctrl->running)
+		return now + HRSERVO_START_LEAD_NS;
+	next = ctrl->frame_start_ns + ctrl->next_period_ns;
+	return next > now ? next : now;
+}
+
 /*
  * The pulse width of an enabled channel for this frame: @desired_ns,
  * approached within the channel's speed and acceleration limits, and never
@@ -153,19 +170,8 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	u32 period;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	if (ctrl->period_ns != ctrl->next_period_ns || ctrl->rates_stale) {
-		/* Per-frame limits, only when the period or a limit changed. */
-		ctrl->period_ns = ctrl->next_period_ns;
-		ctrl->rates_stale = false;
-		for (i = 0; i < ctrl->nchannels; i++) {
-			struct hrservo_channel *ch = &ctrl->ch[i];
-
-			ch->vmax_frame = hrservo_rate_per_frame(ch->max_speed,
-								ctrl->period_ns, 1);
-			ch->amax_frame = hrservo_rate_per_frame(ch->max_accel,
-								ctrl->period_ns, 2);
-		}
-	}
+	/* The per-frame rates were computed for it in process context. */
+	ctrl->period_ns = ctrl->next_period_ns;
 	ctrl->frame_start_ns = ktime_to_ns(scheduled);
 	hrservo_traj_frame(ctrl, ctrl->frame_start_ns);
 	for (i = 0; i < ctrl->nchannels; i++) {
@@ -216,7 +222,7 @@ EXPORT_SYMBOL_GPL(hrservo_frame_begin);
  *
  * Context: any, including hard interrupt.
  */
-void hrservo_frames_missed(struct hrservo_ctrl *ctrl, unsigned int n)
+void hrservo_frames_missed(struct hrservo_ctrl *ctrl, u64 n)
 {
 	unsigned long flags;
 
@@ -371,9 +377,11 @@ static int hrservo_release_mask(struct hrservo_ctrl *ctrl, u64 mask)
 	if (ctrl->dead) {
 		ret = -ENODEV;
 	} else {
+		/* Release wins: no pulse from the next frame on. */
 		for (i = 0; i < ctrl->nchannels; i++)
 			if (mask & BIT_ULL(i))
 				ctrl->ch[i].enabled = false;
+		hrservo_traj_release_locked(ctrl, mask);
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	if (!ret && mask)
@@ -424,9 +432,12 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 {
 	struct hrservo_channel *ch = &ctrl->ch[c];
 	unsigned long flags;
+	s64 vmax, amax;
 	u32 period;
 	int ret;
 
+	/* The limits and the period change only under cfg_lock. */
+	mutex_lock(&ctrl->cfg_lock);
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (!(which & HRSERVO_SET_MIN))
 		r.min_ns = ctrl->lim[c].min_ns;
@@ -437,6 +448,13 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 	if (!(which & HRSERVO_SET_ACCEL))
 		r.accel = ch->max_accel;
 	period = ctrl->next_period_ns;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+
+	/* Divisions in process context, with interrupts on. */
+	vmax = hrservo_rate_per_frame(r.speed, period, 1);
+	amax = hrservo_rate_per_frame(r.accel, period, 2);
+
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (ctrl->dead)
 		ret = -ENODEV;
 	else if (hrservo_check_limits(r.min_ns, r.max_ns, period))
@@ -451,9 +469,11 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 		ctrl->lim[c].max_ns = r.max_ns;
 		ch->max_speed = r.speed;
 		ch->max_accel = r.accel;
-		ctrl->rates_stale = true;
+		ch->vmax_frame = vmax;
+		ch->amax_frame = amax;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	mutex_unlock(&ctrl->cfg_lock);
 
 	if (!ret)
 		hrservo_emit(ctrl, HRSERVO_EVENT_STATE, BIT_ULL(c), 0);
@@ -472,10 +492,25 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 {
 	unsigned long flags;
-	unsigned int bad = 0;
+	unsigned int bad = 0, c;
 	u32 max_ns = 0, lo, hi;
+	s64 (*rates)[2];
 	int ret;
 
+	rates = kcalloc(ctrl->nchannels, sizeof(*rates), GFP_KERNEL);
+	if (!rates)
+		return -ENOMEM;
+	/*
+	 * The per-frame rates at the new period, computed with interrupts
+	 * on: under cfg_lock the speed and acceleration limits cannot change.
+	 */
+	mutex_lock(&ctrl->cfg_lock);
+	for (c = 0; c < ctrl->nchannels; c++) {
+		rates[c][0] = hrservo_rate_per_frame(ctrl->ch[c].max_speed,
+						     period_ns, 1);
+		rates[c][1] = hrservo_rate_per_frame(ctrl->ch[c].max_accel,
+						     period_ns, 2);
+	}
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	lo = ctrl->period_min_ns;
 	hi = ctrl->period_max_ns;
@@ -484,11 +519,18 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 	else
 		ret = hrservo_check_period(period_ns, lo, hi, ctrl->lim,
 					   ctrl->nchannels, &bad);
-	if (!ret)
+	if (!ret) {
 		ctrl->next_period_ns = period_ns;
-	else if (ret == -EBUSY)
+		for (c = 0; c < ctrl->nchannels; c++) {
+			ctrl->ch[c].vmax_frame = rates[c][0];
+			ctrl->ch[c].amax_frame = rates[c][1];
+		}
+	} else if (ret == -EBUSY) {
 		max_ns = ctrl->lim[bad].max_ns;
+	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	mutex_unlock(&ctrl->cfg_lock);
+	kfree(rates);
 
 	if (!ret)
 		hrservo_emit(ctrl, HRSERVO_EVENT_PERIOD, 0, period_ns);
@@ -512,7 +554,8 @@ static int hrservo_open(struct inode *inode, struct file *file)
 						 struct hrservo_ctrl, cdev);
 	struct hrservo_file *f;
 
-	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	/* The event queue is the user's: charged to its memory cgroup. */
+	f = kzalloc(sizeof(*f), GFP_KERNEL_ACCOUNT);
 	if (!f)
 		return -ENOMEM;
 	INIT_KFIFO(f->events);
@@ -630,6 +673,11 @@ static long hrservo_ioc_get_info(struct hrservo_ctrl *ctrl, void __user *arg)
 	info.channels = ctrl->nchannels;
 	info.pulse_min_ns = HRSERVO_PULSE_MIN_NS;
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	/* No backend op once removal began: the backend may be gone. */
+	if (ctrl->dead) {
+		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+		return -ENODEV;
+	}
 	info.frame_period_min_ns = ctrl->period_min_ns;
 	info.frame_period_max_ns = ctrl->period_max_ns;
 	info.frame_period_ns = ctrl->next_period_ns;
@@ -690,7 +738,7 @@ static long hrservo_ioc_get_state(struct hrservo_ctrl *ctrl, void __user *arg)
 				    req.first, req.count, ctrl->nchannels - 1);
 		return -EINVAL;
 	}
-	st = kcalloc(req.count, sizeof(*st), GFP_KERNEL);
+	st = kcalloc(req.count, sizeof(*st), GFP_KERNEL_ACCOUNT);
 	if (!st)
 		return -ENOMEM;
 
@@ -1159,6 +1207,7 @@ struct hrservo_ctrl *devm_hrservo_alloc(struct device *parent,
 	spin_lock_init(&ctrl->ev_lock);
 	INIT_LIST_HEAD(&ctrl->files);
 	init_waitqueue_head(&ctrl->ev_wait);
+	mutex_init(&ctrl->cfg_lock);
 	raw_spin_lock_init(&ctrl->lock);
 	hrservo_traj_init(ctrl);
 	for (c = 0; c < nchannels; c++) {
@@ -1198,7 +1247,7 @@ static void hrservo_wait_idle(struct hrservo_ctrl *ctrl)
 	int ret;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	timeout_us = 2 * (u64)max(ctrl->period_ns, ctrl->next_period_ns) /
+	timeout_us = 2 * max(ctrl->period_ns, ctrl->next_period_ns) /
 		     NSEC_PER_USEC + 10000;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
@@ -1217,11 +1266,17 @@ static void hrservo_unregister(void *data)
 
 	cdev_device_del(&ctrl->cdev, &ctrl->dev);
 
-	/* Release every channel, let the frame in flight finish, then stop. */
+	/*
+	 * Release every channel and drop the trajectory in the section that
+	 * marks the controller dead: no frame begun after it has a pulse, and
+	 * the clock stops at the next boundary, after the pulses in progress
+	 * ended at full width. Then stop the backend.
+	 */
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	ctrl->dead = true;
 	for (c = 0; c < ctrl->nchannels; c++)
 		ctrl->ch[c].enabled = false;
+	hrservo_traj_drop_locked(ctrl);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
 	hrservo_wait_idle(ctrl);

@@ -78,7 +78,7 @@ unsigned int hrservo_channels(struct hrservo_ctrl *ctrl);
 int hrservo_id(struct hrservo_ctrl *ctrl);
 bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 			 u32 *pulse_ns, u32 *period_ns, u64 *active_mask);
-void hrservo_frames_missed(struct hrservo_ctrl *ctrl, unsigned int n);
+void hrservo_frames_missed(struct hrservo_ctrl *ctrl, u64 n);
 int hrservo_set_period_range(struct hrservo_ctrl *ctrl, u32 min_ns, u32 max_ns);
 void hrservo_report_fault(struct hrservo_ctrl *ctrl, u64 mask, int err);
 

@@ -10,6 +10,7 @@
 #include <linux/irq_work.h>
 #include <linux/kfifo.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -19,8 +20,9 @@
 
 /**
  * struct hrservo_quota - trajectory memory charged to one open file
- * @ref: held by the file and by each of its queued segments
- * @bytes: memory of the queued segments; under the controller's lock
+ * @ref: held by the file and by each of its segments until they are freed
+ * @bytes: memory of the file's segments not freed yet; under the player's
+ *	mutex
  */
 struct hrservo_quota {
 	refcount_t ref;
@@ -29,21 +31,30 @@ struct hrservo_quota {
 
 /**
  * struct hrservo_seg - a queued trajectory segment
- * @node: in hrservo_player.queue or .garbage
+ * @node: in hrservo_player.queue
  * @start_ns: absolute start
- * @duration_ns: the polynomial's time scale
  * @end_ns: where the segment ends: start + duration, or a splice time
+ * @dur: the polynomial's time scale, the duration, prepared for division so
+ *	that the frame clock never divides
+ * @idx: position in the controller's sequence of queued segments
+ * @gen: submission number; an axis released after it was queued is no
+ *	longer moved by it (see hrservo_player.rel_gen)
  * @mask: its axes
  * @flags: HRSERVO_SEG_*
  * @bytes: memory charged to @quota
  * @quota: the submitting file's quota
  * @coef: six coefficients per axis of @mask, axes in increasing order
+ *
+ * Every field but @node and @end_ns is constant once queued; @end_ns
+ * changes only under the player's mutex and the controller's lock.
  */
 struct hrservo_seg {
 	struct list_head node;
 	u64 start_ns;
-	u64 duration_ns;
 	u64 end_ns;
+	struct hrservo_div dur;
+	u64 idx;
+	u64 gen;
 	u64 mask;
 	u32 flags;
 	u32 bytes;
@@ -53,33 +64,55 @@ struct hrservo_seg {
 
 /**
  * struct hrservo_player - the trajectory player of a controller
- * @queue: segments to play, in order; the first may be playing
- * @garbage: played or dropped segments, freed by @work
+ * @mutex: serialises the changes of @queue's links (append, splice,
+ *	collect); taken before the controller's lock. The frame clock never
+ *	changes a link: it only moves @head, so a holder of @mutex may walk
+ *	the queue without the controller's lock.
+ * @queue: the segments, in time order: those before @head (or all, when
+ *	@head is NULL) have ended or were dropped and wait to be collected
+ *	and freed; @head and the ones after it are to play
+ * @head: the first segment to play (it may be playing), or NULL
+ * @next_idx: idx of the next segment queued; depth = @next_idx - @head->idx
+ * @gen: number of submissions so far
+ * @rel_gen: per channel, @gen when the channel was last released
  * @state: HRSERVO_TRAJ_*
- * @index: index of the first segment of @queue since the start
- * @axes: axes of the queued segments and of the trajectory's past ones;
- *	direct targets for them are refused until it ends or is stopped
+ * @first_idx: idx of the trajectory's first segment
+ * @axes: axes that the queued segments still move, and the trajectory's
+ *	past ones; direct targets for them are refused until it ends or is
+ *	stopped
  * @held: trajectory axes the limits held back in the last frame
- * @bytes: memory of every queued segment, of all files
+ * @bytes: memory of every segment not freed yet, of all files; under @mutex
  * @ev_pending: events to raise: bit N for event type N
  * @ev_mask: channel mask of the pending clamp event
  * @ev_axes: channel mask of the pending done/underrun event
- * @irq_work: hands events and garbage from the frame clock to @work
- * @work: frees garbage and raises events, in process context
+ * @ev_dropped: axes released out of the trajectory, for the pending
+ *	%HRSERVO_EVENT_TRAJ_DROPPED event
+ * @ev_nseg: segments dropped with them
+ * @irq_work: hands events and collection from the frame clock to @work
+ * @work: collects and frees ended segments and raises events, in process
+ *	context
  *
- * Every field but @irq_work and @work is under the controller's lock.
+ * Every field but @mutex, @queue's links, @bytes, @irq_work and @work is
+ * under the controller's lock; every request does a bounded amount of
+ * work under it.
  */
 struct hrservo_player {
+	struct mutex mutex;	/* see the kernel-doc above */
 	struct list_head queue;
-	struct list_head garbage;
+	struct hrservo_seg *head;
+	u64 next_idx;
+	u64 gen;
+	u64 rel_gen[HRSERVO_CHANNELS_MAX];
 	u32 state;
-	u64 index;
+	u64 first_idx;
 	u64 axes;
 	u64 held;
 	u32 bytes;
 	u32 ev_pending;
 	u64 ev_mask;
 	u64 ev_axes;
+	u64 ev_dropped;
+	u64 ev_nseg;
 	struct irq_work irq_work;
 	struct work_struct work;
 };
@@ -92,8 +125,9 @@ struct hrservo_player {
  * @max_speed: speed limit in ns/s, 0 for none
  * @max_accel: acceleration limit in ns/s^2, 0 for none
  * @motion: emitted position and speed, for the speed and acceleration limits
- * @vmax_frame: @max_speed per frame at the current period (1/65536 ns)
- * @amax_frame: @max_accel per frame squared at the current period
+ * @vmax_frame: @max_speed per frame at the controller's next_period_ns
+ *	(1/65536 ns); computed in process context, never by the frame clock
+ * @amax_frame: @max_accel per frame squared at next_period_ns
  *
  * All fields are protected by the owning controller's lock.
  */
@@ -141,6 +175,8 @@ struct hrservo_ch_attr {
  *	events are raised from process context only
  * @files: open files (struct hrservo_file), to queue events to
  * @ev_wait: readers and pollers of events
+ * @cfg_lock: serialises changes of the limits and of the frame period, so
+ *	that the per-frame rates can be computed outside @lock
  * @lock: protects every field below it
  * @dead: the backend is gone; every user request fails with -ENODEV
  * @running: the backend's frame clock is armed
@@ -151,8 +187,6 @@ struct hrservo_ch_attr {
  * @frame_seq: number of frames begun since registration
  * @frames_missed: frames the backend could not emit on time
  * @frame_start_ns: scheduled start of the current frame
- * @rates_stale: speed/acceleration limits changed; recompute the per-frame
- *	rates at the next frame
  * @lim: pulse limits, one per channel
  * @ch: channel state, one per channel
  */
@@ -175,6 +209,7 @@ struct hrservo_ctrl {
 	spinlock_t ev_lock; /* protects files and their event queues */
 	struct list_head files;
 	wait_queue_head_t ev_wait;
+	struct mutex cfg_lock;	/* serialises limit and period changes */
 
 	raw_spinlock_t lock;
 	bool dead;
@@ -186,7 +221,6 @@ struct hrservo_ctrl {
 	u64 frame_seq;
 	u64 frames_missed;
 	u64 frame_start_ns;
-	bool rates_stale;
 	struct hrservo_chan_limits *lim;
 	struct hrservo_channel *ch;
 };
@@ -214,8 +248,11 @@ struct hrservo_file {
 
 void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask, u32 value);
 void hrservo_kick_locked(struct hrservo_ctrl *ctrl);
+u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now);
 
 void hrservo_traj_init(struct hrservo_ctrl *ctrl);
+void hrservo_traj_drop_locked(struct hrservo_ctrl *ctrl);
+void hrservo_traj_release_locked(struct hrservo_ctrl *ctrl, u64 mask);
 void hrservo_traj_shutdown(struct hrservo_ctrl *ctrl);
 void hrservo_traj_frame(struct hrservo_ctrl *ctrl, u64 t_ns);
 bool hrservo_traj_owns(struct hrservo_ctrl *ctrl, unsigned int c);

@@ -4,18 +4,35 @@
  * controller, evaluated at every frame boundary in integer fixed point.
  *
  * Userspace plans (splines, minimum jerk, time scaling); the kernel plays.
- * Submitting validates every segment first and charges its memory to the
- * submitting file. At each frame boundary, in hard interrupt context and
- * under the controller's lock, hrservo_traj_frame() retires finished
- * segments and sets the targets of the moving axes; the core then applies
- * the speed, acceleration and pulse limits as for any target. Freeing
- * retired segments and raising events cannot happen there (not on
- * PREEMPT_RT), so an irq_work hands them to a work item.
+ *
+ * Bounded work with interrupts off. The queue can hold tens of thousands of
+ * segments, so nothing that runs under the controller's raw spinlock walks
+ * it:
+ *  - the frame clock only moves the player's head pointer past the
+ *    segments that ended (at most %HRSERVO_TRAJ_RETIRE_MAX per frame; with
+ *    segments of at least %HRSERVO_SEG_MIN_NS a frame ends at most 51) and
+ *    never changes a link of the list;
+ *  - dropping the queue (TRAJ_STOP, release of every trajectory axis,
+ *    removal) is a pointer store: the head becomes NULL;
+ *  - the depth is a difference of sequence numbers;
+ *  - links change only under the player's mutex, in O(1) list cuts and
+ *    splices under the spinlock; the REPLACE splice finds its segment
+ *    under the mutex alone, with interrupts on;
+ *  - ended and dropped segments are cut off the list and freed in process
+ *    context, by the submitter or by a work item.
+ *
+ * Release always wins: a released channel leaves the trajectory for good.
+ * Every segment carries the number of its submission (gen); a channel
+ * released when the count was G is no longer moved by any segment of gen
+ * <= G, at O(1) cost, whatever the queue holds. Segments left with no axis
+ * are skipped when they come up; when no trajectory axis is left, the
+ * queue is dropped at once.
  */
 #include <linux/bitops.h>
 #include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -23,34 +40,58 @@
 
 #include "hrservo-priv.h"
 
-/* The last queued segment, or NULL (list_last_entry_or_null is 6.2+). */
+/* Segments the frame clock passes at most in one frame (see above). */
+#define HRSERVO_TRAJ_RETIRE_MAX	64
+/* How far ahead a trajectory may be scheduled: one day. */
+#define HRSERVO_TRAJ_AT_MAX_NS	(86400ULL * NSEC_PER_SEC)
+
+/* The segment after @seg, or NULL. Lock or mutex held. */
+static struct hrservo_seg *hrservo_seg_next(struct hrservo_player *p,
+					    struct hrservo_seg *seg)
+{
+	return list_is_last(&seg->node, &p->queue) ? NULL :
+	       list_next_entry(seg, node);
+}
+
+/* The last segment to play, or NULL. Mutex held (no ended tail then). */
 static struct hrservo_seg *hrservo_traj_last(struct hrservo_player *p)
 {
-	return list_empty(&p->queue) ? NULL :
-	       list_last_entry(&p->queue, struct hrservo_seg, node);
+	return p->head ? list_last_entry(&p->queue, struct hrservo_seg, node) :
+	       NULL;
 }
 
-/* Segments left the queue or an event is due: get to process context. */
-static void hrservo_traj_defer(struct hrservo_player *p)
+/* Segments to play. Lock held. */
+static u32 hrservo_traj_depth(const struct hrservo_player *p)
 {
-	irq_work_queue(&p->irq_work);
+	return p->head ? (u32)(p->next_idx - p->head->idx) : 0;
 }
 
-/* Move a segment out of the queue. Call with the controller's lock held. */
-static void hrservo_traj_retire(struct hrservo_player *p,
-				struct hrservo_seg *seg)
+/* Collection or an event is due: get to process context. Lock held. */
+static void hrservo_traj_defer(struct hrservo_ctrl *ctrl)
 {
-	seg->quota->bytes -= seg->bytes;
-	p->bytes -= seg->bytes;
-	list_move_tail(&seg->node, &p->garbage);
+	/* After removal began, hrservo_traj_shutdown() does the rest. */
+	if (!ctrl->dead)
+		irq_work_queue(&ctrl->traj.irq_work);
+}
+
+/* The axes of @seg that no release took away since it was queued. */
+static u64 hrservo_seg_live(const struct hrservo_player *p,
+			    const struct hrservo_seg *seg)
+{
+	u64 m, live = 0;
+
+	for (m = seg->mask; m; m &= m - 1)
+		if (seg->gen > p->rel_gen[__ffs64(m)])
+			live |= m & -m;
+	return live;
 }
 
 /* Normalised time of @seg at @t_ns; U32_MAX + 1 (as u64) past its end. */
 static u64 hrservo_seg_u(const struct hrservo_seg *seg, u64 t_ns)
 {
-	if (t_ns >= seg->start_ns + seg->duration_ns)
+	if (t_ns >= seg->start_ns + seg->dur.d)
 		return 1ULL << 32;
-	return hrservo_poly_u(t_ns - seg->start_ns, seg->duration_ns);
+	return hrservo_poly_u(t_ns - seg->start_ns, &seg->dur);
 }
 
 static s64 hrservo_seg_eval(const struct hrservo_seg *seg, unsigned int k,
@@ -60,25 +101,21 @@ static s64 hrservo_seg_eval(const struct hrservo_seg *seg, unsigned int k,
 			 hrservo_poly_eval(seg->coef[k], (u32)u);
 }
 
-static s64 hrservo_seg_value(const struct hrservo_seg *seg, unsigned int k,
-			     u64 t_ns)
-{
-	return hrservo_seg_eval(seg, k, hrservo_seg_u(seg, t_ns));
-}
-
-/* Set the targets of a segment's axes to its position at @t_ns. */
+/* Set the targets of the @live axes of a segment to its position at @t_ns. */
 static void hrservo_traj_set(struct hrservo_ctrl *ctrl,
-			     const struct hrservo_seg *seg, u64 t_ns)
+			     const struct hrservo_seg *seg, u64 live, u64 t_ns)
 {
 	u64 m, u = hrservo_seg_u(seg, t_ns);	/* once for all axes */
 	unsigned int c, k = 0;
 	s64 ns;
 
-	for (m = seg->mask; m; m &= m - 1) {
+	for (m = seg->mask; m; m &= m - 1, k++) {
 		c = __ffs64(m);
 		if (c >= ctrl->nchannels)
 			break;
-		ns = (hrservo_seg_eval(seg, k++, u) +
+		if (!(live & BIT_ULL(c)))
+			continue;
+		ns = (hrservo_seg_eval(seg, k, u) +
 		      (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
 		/* The core clamps to the channel's limits. */
 		ctrl->ch[c].target_ns = clamp_t(s64, ns, 1, U32_MAX);
@@ -91,31 +128,34 @@ static void hrservo_traj_set(struct hrservo_ctrl *ctrl,
  * @ctrl: the controller, its lock held
  * @t_ns: scheduled start of the frame
  *
- * Context: hard interrupt, controller lock held.
+ * Context: hard interrupt, controller lock held. Bounded: passes at most
+ * %HRSERVO_TRAJ_RETIRE_MAX segments and evaluates one.
  */
 void hrservo_traj_frame(struct hrservo_ctrl *ctrl, u64 t_ns)
 {
 	struct hrservo_player *p = &ctrl->traj;
-	struct hrservo_seg *seg, *next;
-	bool retired = false, done = false;
+	struct hrservo_seg *seg = p->head;
+	bool done = false;
+	unsigned int n;
+	u64 live = 0;
 
-	seg = list_first_entry_or_null(&p->queue, struct hrservo_seg, node);
 	if (!seg || t_ns < seg->start_ns)
 		return;
 	p->state = HRSERVO_TRAJ_RUNNING;
-	list_for_each_entry_safe(seg, next, &p->queue, node) {
-		if (t_ns < seg->end_ns)
+	for (n = 0; seg && n < HRSERVO_TRAJ_RETIRE_MAX; n++) {
+		live = hrservo_seg_live(p, seg);
+		if (live && t_ns < seg->end_ns)
 			break;
-		/* Finished: its axes end where it ends. */
-		hrservo_traj_set(ctrl, seg, seg->end_ns);
+		/* Ended, or left without an axis: its axes end where it ends. */
+		if (live)
+			hrservo_traj_set(ctrl, seg, live, seg->end_ns);
 		done |= seg->flags & HRSERVO_SEG_LAST;
-		hrservo_traj_retire(p, seg);
-		p->index++;
-		retired = true;
+		seg = hrservo_seg_next(p, seg);
+		live = 0;
 	}
-	seg = list_first_entry_or_null(&p->queue, struct hrservo_seg, node);
-	if (seg)
-		hrservo_traj_set(ctrl, seg, t_ns);
+	p->head = seg;
+	if (seg && live && t_ns >= seg->start_ns)
+		hrservo_traj_set(ctrl, seg, live, t_ns);
 	if (done) {
 		p->ev_pending |= BIT(HRSERVO_EVENT_TRAJ_DONE);
 		p->ev_axes = p->axes;
@@ -131,8 +171,8 @@ void hrservo_traj_frame(struct hrservo_ctrl *ctrl, u64 t_ns)
 			p->held = 0;
 		}
 	}
-	if (retired || p->ev_pending)
-		hrservo_traj_defer(p);
+	if (n || p->ev_pending)
+		hrservo_traj_defer(ctrl);
 }
 
 /**
@@ -155,7 +195,7 @@ void hrservo_traj_clamped(struct hrservo_ctrl *ctrl, u64 held)
 	if (fresh) {
 		p->ev_mask |= fresh;
 		p->ev_pending |= BIT(HRSERVO_EVENT_CLAMP);
-		hrservo_traj_defer(p);
+		hrservo_traj_defer(ctrl);
 	}
 }
 
@@ -163,11 +203,11 @@ void hrservo_traj_clamped(struct hrservo_ctrl *ctrl, u64 held)
  * hrservo_traj_active() - whether the frame clock must run for the player
  * @ctrl: the controller, its lock held
  *
- * Return: true while segments are queued.
+ * Return: true while segments are to play.
  */
 bool hrservo_traj_active(struct hrservo_ctrl *ctrl)
 {
-	return !list_empty(&ctrl->traj.queue);
+	return ctrl->traj.head;
 }
 
 /**
@@ -183,41 +223,135 @@ bool hrservo_traj_owns(struct hrservo_ctrl *ctrl, unsigned int c)
 	       (ctrl->traj.axes & BIT_ULL(c));
 }
 
-static void hrservo_seg_free(struct hrservo_seg *seg)
+/**
+ * hrservo_traj_drop_locked() - drop every queued segment, in O(1)
+ * @ctrl: the controller, its lock held
+ *
+ * The segments stay linked until they are collected in process context;
+ * none plays from the next frame on.
+ */
+void hrservo_traj_drop_locked(struct hrservo_ctrl *ctrl)
 {
+	struct hrservo_player *p = &ctrl->traj;
+
+	if (p->head)
+		hrservo_traj_defer(ctrl);
+	p->head = NULL;
+	p->state = HRSERVO_TRAJ_IDLE;
+	p->axes = 0;
+	p->held = 0;
+}
+
+/**
+ * hrservo_traj_release_locked() - released channels leave the trajectory
+ * @ctrl: the controller, its lock held
+ * @mask: the channels released
+ *
+ * No queued segment moves them again: in O(popcount(@mask)), whatever the
+ * queue holds. When no trajectory axis is left, the queue is dropped.
+ * Raises %HRSERVO_EVENT_TRAJ_DROPPED.
+ */
+void hrservo_traj_release_locked(struct hrservo_ctrl *ctrl, u64 mask)
+{
+	struct hrservo_player *p = &ctrl->traj;
+	u64 gone = mask & p->axes, m;
+	u32 nseg = 0;
+
+	if (p->state == HRSERVO_TRAJ_IDLE || !gone)
+		return;
+	for (m = gone; m; m &= m - 1)
+		p->rel_gen[__ffs64(m)] = p->gen;
+	p->axes &= ~gone;
+	p->held &= ~gone;
+	if (!p->axes) {
+		nseg = hrservo_traj_depth(p);
+		hrservo_traj_drop_locked(ctrl);
+	}
+	p->ev_dropped |= gone;
+	p->ev_nseg += nseg;
+	p->ev_pending |= BIT(HRSERVO_EVENT_TRAJ_DROPPED);
+	hrservo_traj_defer(ctrl);
+}
+
+static void hrservo_seg_free(struct hrservo_player *p, struct hrservo_seg *seg)
+{
+	WRITE_ONCE(seg->quota->bytes, seg->quota->bytes - seg->bytes);
+	p->bytes -= seg->bytes;
 	if (refcount_dec_and_test(&seg->quota->ref))
 		kfree(seg->quota);
 	kfree(seg);
 }
 
-static void hrservo_traj_work(struct work_struct *work)
+static void hrservo_seg_free_list(struct hrservo_player *p,
+				  struct list_head *list)
 {
-	struct hrservo_ctrl *ctrl = container_of(work, struct hrservo_ctrl,
-						 traj.work);
-	struct hrservo_player *p = &ctrl->traj;
 	struct hrservo_seg *seg, *next;
+
+	list_for_each_entry_safe(seg, next, list, node)
+		hrservo_seg_free(p, seg);
+}
+
+/*
+ * Cut the ended and dropped segments off the queue and free them. Call
+ * with the player's mutex held; takes the controller's lock for an O(1)
+ * cut.
+ */
+static void hrservo_traj_collect(struct hrservo_ctrl *ctrl)
+{
+	struct hrservo_player *p = &ctrl->traj;
 	unsigned long flags;
-	u64 clamp, axes;
+	LIST_HEAD(ended);
+
+	lockdep_assert_held(&p->mutex);
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	if (p->head)
+		list_cut_before(&ended, &p->queue, &p->head->node);
+	else
+		list_splice_init(&p->queue, &ended);
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	hrservo_seg_free_list(p, &ended);
+}
+
+/* Raise the events the frame clock and the requests left pending. */
+static void hrservo_traj_events(struct hrservo_ctrl *ctrl)
+{
+	struct hrservo_player *p = &ctrl->traj;
+	u64 clamp, axes, dropped, nseg;
+	unsigned long flags;
 	u32 pending;
-	LIST_HEAD(dead);
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	list_splice_init(&p->garbage, &dead);
 	pending = p->ev_pending;
 	clamp = p->ev_mask;
 	axes = p->ev_axes;
+	dropped = p->ev_dropped;
+	nseg = p->ev_nseg;
 	p->ev_pending = 0;
 	p->ev_mask = 0;
+	p->ev_dropped = 0;
+	p->ev_nseg = 0;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
-	list_for_each_entry_safe(seg, next, &dead, node)
-		hrservo_seg_free(seg);
+	if (pending & BIT(HRSERVO_EVENT_TRAJ_DROPPED))
+		hrservo_emit(ctrl, HRSERVO_EVENT_TRAJ_DROPPED, dropped,
+			     (u32)min_t(u64, nseg, U32_MAX));
 	if (pending & BIT(HRSERVO_EVENT_CLAMP))
 		hrservo_emit(ctrl, HRSERVO_EVENT_CLAMP, clamp, 0);
 	if (pending & BIT(HRSERVO_EVENT_TRAJ_DONE))
 		hrservo_emit(ctrl, HRSERVO_EVENT_TRAJ_DONE, axes, 0);
 	if (pending & BIT(HRSERVO_EVENT_TRAJ_UNDERRUN))
 		hrservo_emit(ctrl, HRSERVO_EVENT_TRAJ_UNDERRUN, axes, 0);
+}
+
+static void hrservo_traj_work(struct work_struct *work)
+{
+	struct hrservo_ctrl *ctrl = container_of(work, struct hrservo_ctrl,
+						 traj.work);
+
+	mutex_lock(&ctrl->traj.mutex);
+	hrservo_traj_collect(ctrl);
+	mutex_unlock(&ctrl->traj.mutex);
+	hrservo_traj_events(ctrl);
 }
 
 static void hrservo_traj_irq_work(struct irq_work *w)
@@ -236,31 +370,25 @@ void hrservo_traj_init(struct hrservo_ctrl *ctrl)
 {
 	struct hrservo_player *p = &ctrl->traj;
 
+	mutex_init(&p->mutex);
 	INIT_LIST_HEAD(&p->queue);
-	INIT_LIST_HEAD(&p->garbage);
 	init_irq_work(&p->irq_work, hrservo_traj_irq_work);
 	INIT_WORK(&p->work, hrservo_traj_work);
 }
 
 /**
  * hrservo_traj_shutdown() - free every segment of a dead controller
- * @ctrl: the controller, its frame clock stopped for good
+ * @ctrl: the controller: dead, its queue dropped, its frame clock stopped
+ *
+ * Afterwards no deferred work of the player is pending or can be queued.
  */
 void hrservo_traj_shutdown(struct hrservo_ctrl *ctrl)
 {
 	struct hrservo_player *p = &ctrl->traj;
-	struct hrservo_seg *seg, *next;
-	unsigned long flags;
 
 	irq_work_sync(&p->irq_work);
 	cancel_work_sync(&p->work);
-	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	list_for_each_entry_safe(seg, next, &p->queue, node)
-		hrservo_traj_retire(p, seg);
-	p->state = HRSERVO_TRAJ_IDLE;
-	p->axes = 0;
-	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-	/* Runs the pending events too; the controller is dead, no more. */
+	/* Runs what the work would have: collection and the last events. */
 	hrservo_traj_work(&p->work);
 }
 
@@ -272,7 +400,7 @@ void hrservo_traj_shutdown(struct hrservo_ctrl *ctrl)
  */
 int hrservo_traj_open(struct hrservo_file *f)
 {
-	f->quota = kzalloc(sizeof(*f->quota), GFP_KERNEL);
+	f->quota = kzalloc(sizeof(*f->quota), GFP_KERNEL_ACCOUNT);
 	if (!f->quota)
 		return -ENOMEM;
 	refcount_set(&f->quota->ref, 1);
@@ -289,146 +417,216 @@ void hrservo_traj_release(struct hrservo_file *f)
 		kfree(f->quota);
 }
 
-/* Next frame boundary, or when a stopped clock would start. Lock held. */
-static u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
+/* A copy of a user array, charged to the caller's memory cgroup. */
+static void *hrservo_copy_user(u64 uaddr, size_t n, size_t size)
 {
-	u64 next;
+	size_t bytes = array_size(n, size);
+	void *buf;
 
-	if (!ctrl->running)
-		return now + HRSERVO_START_LEAD_NS;
-	next = ctrl->frame_start_ns + ctrl->next_period_ns;
-	return next > now ? next : now;
+	if (bytes == SIZE_MAX)
+		return ERR_PTR(-EINVAL);
+	buf = kvmalloc(bytes, GFP_KERNEL_ACCOUNT);
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(buf, u64_to_user_ptr(uaddr), bytes)) {
+		kvfree(buf);
+		return ERR_PTR(-EFAULT);
+	}
+	return buf;
 }
 
-/* Copy and check a submission; build the kernel segments in @list. */
-static int hrservo_traj_build(struct hrservo_ctrl *ctrl,
+/*
+ * Check the segment headers of a submission; compute the memory its
+ * segments will take, before anything else is copied or allocated.
+ */
+static int hrservo_traj_check(struct hrservo_ctrl *ctrl,
 			      const struct hrservo_traj *req,
-			      struct list_head *list, u32 *bytes, u64 *axes)
+			      const struct hrservo_segment *us, u32 *bytes)
 {
 	u64 valid = GENMASK_ULL(ctrl->nchannels - 1, 0);
-	struct hrservo_segment *us;
 	struct hrservo_seg *seg;
-	size_t used = 0;
-	s64 *uc;
+	size_t used = 0, total = 0;
 	u32 i;
-	int ret = 0;
 
-	us = vmemdup_user(u64_to_user_ptr(req->segments),
-			  array_size(req->count, sizeof(*us)));
-	if (IS_ERR(us))
-		return PTR_ERR(us);
-	uc = vmemdup_user(u64_to_user_ptr(req->coefs),
-			  array_size(req->ncoefs, sizeof(*uc)));
-	if (IS_ERR(uc)) {
-		kvfree(us);
-		return PTR_ERR(uc);
-	}
-
-	*bytes = 0;
-	*axes = 0;
 	for (i = 0; i < req->count; i++) {
 		unsigned int n = hweight64(us[i].mask);
 
-		if (!us[i].duration_ns ||
+		if (us[i].duration_ns < HRSERVO_SEG_MIN_NS ||
 		    us[i].duration_ns > HRSERVO_SEG_MAX_NS ||
 		    !us[i].mask || (us[i].mask & ~valid) ||
 		    (us[i].flags & ~HRSERVO_SEG_LAST) ||
 		    memchr_inv(us[i].padding, 0, sizeof(us[i].padding)) ||
 		    used + 6 * n > req->ncoefs) {
 			dev_dbg_ratelimited(&ctrl->dev,
-					    "trajectory: segment %u invalid (duration %llu ns, mask 0x%llx)\n",
-					    i, us[i].duration_ns, us[i].mask);
-			ret = -EINVAL;
-			goto out;
+					    "trajectory: segment %u invalid (duration %llu ns, %llu..%llu; mask 0x%llx)\n",
+					    i, us[i].duration_ns,
+					    HRSERVO_SEG_MIN_NS,
+					    HRSERVO_SEG_MAX_NS, us[i].mask);
+			return -EINVAL;
 		}
-		seg = kzalloc(struct_size(seg, coef, n), GFP_KERNEL);
-		if (!seg) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		seg->duration_ns = us[i].duration_ns;
-		seg->mask = us[i].mask;
-		seg->flags = us[i].flags;
-		seg->bytes = struct_size(seg, coef, n);
-		memcpy(seg->coef, uc + used, 6 * n * sizeof(*uc));
 		used += 6 * n;
-		*bytes += seg->bytes;
-		*axes |= seg->mask;
-		list_add_tail(&seg->node, list);
+		total += struct_size(seg, coef, n);
 	}
 	if (used != req->ncoefs) {
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "trajectory: %u coefficients given, %zu used\n",
 				    req->ncoefs, used);
-		ret = -EINVAL;
+		return -EINVAL;
 	}
-out:
-	kvfree(uc);
-	kvfree(us);
-	return ret;
+	/* At most 1024 segments of 64 axes: fits. */
+	*bytes = (u32)total;
+	return 0;
 }
 
 /*
- * REPLACE: drop what is queued from @ts on, after checking that the first
- * new segment starts where the old ones are at @ts. Lock held.
+ * Build the kernel segments of a checked submission in @list, each charged
+ * to @quota as it is allocated (hrservo_seg_free() uncharges it). Mutex held.
  */
-static int hrservo_traj_splice(struct hrservo_ctrl *ctrl, u64 ts,
-			       const struct hrservo_seg *first)
+static int hrservo_traj_build(struct hrservo_player *p,
+			      const struct hrservo_traj *req,
+			      const struct hrservo_segment *us,
+			      struct hrservo_quota *quota,
+			      struct list_head *list)
 {
-	struct hrservo_player *p = &ctrl->traj;
-	struct hrservo_seg *seg, *next, *at = NULL;
+	struct hrservo_seg *seg;
+	size_t used = 0;
+	s64 *uc;
+	u32 i;
+
+	uc = hrservo_copy_user(req->coefs, req->ncoefs, sizeof(*uc));
+	if (IS_ERR(uc))
+		return PTR_ERR(uc);
+	for (i = 0; i < req->count; i++) {
+		unsigned int n = hweight64(us[i].mask);
+
+		seg = kzalloc(struct_size(seg, coef, n), GFP_KERNEL_ACCOUNT);
+		if (!seg) {
+			kvfree(uc);
+			return -ENOMEM;
+		}
+		hrservo_div_init(&seg->dur, us[i].duration_ns);
+		seg->mask = us[i].mask;
+		seg->flags = us[i].flags;
+		seg->bytes = struct_size(seg, coef, n);
+		seg->quota = quota;
+		refcount_inc(&quota->ref);
+		WRITE_ONCE(quota->bytes, quota->bytes + seg->bytes);
+		p->bytes += seg->bytes;
+		memcpy(seg->coef, uc + used, 6 * n * sizeof(*uc));
+		used += 6 * n;
+		list_add_tail(&seg->node, list);
+	}
+	kvfree(uc);
+	return 0;
+}
+
+/* The segment that plays at @ts, from @from on; mutex held, lock not. */
+static struct hrservo_seg *hrservo_traj_find(struct hrservo_player *p,
+					     struct hrservo_seg *from, u64 ts)
+{
+	struct hrservo_seg *seg;
+
+	for (seg = from; seg; seg = hrservo_seg_next(p, seg)) {
+		if (ts < seg->start_ns)
+			return NULL;
+		if (ts < seg->end_ns)
+			return seg;
+		cond_resched();
+	}
+	return NULL;
+}
+
+/* The first new segment starts where @at is at @ts, on every shared axis. */
+static int hrservo_traj_continuous(struct hrservo_ctrl *ctrl,
+				   const struct hrservo_seg *at, u64 ts,
+				   const struct hrservo_seg *first)
+{
+	u64 m, u = hrservo_seg_u(at, ts);
 	unsigned int c, k = 0, j;
 	s64 diff;
-	u64 m;
 
-	list_for_each_entry(seg, &p->queue, node) {
-		if (ts >= seg->start_ns && ts < seg->end_ns) {
-			at = seg;
-			break;
-		}
-	}
-	if (!at)
-		return -EINVAL;
-	/* Continuity of every axis the old and the new segment share. */
-	for (m = first->mask; m; m &= m - 1) {
+	for (m = first->mask; m; m &= m - 1, k++) {
 		c = __ffs64(m);
-		if (at->mask & BIT_ULL(c)) {
-			j = hweight64(at->mask & (BIT_ULL(c) - 1));
-			diff = first->coef[k][0] - hrservo_seg_value(at, j, ts);
-			if (abs(diff) > ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q)) {
-				dev_dbg_ratelimited(&ctrl->dev,
-						    "trajectory: splice of channel %u jumps %lld ns\n",
-						    c, diff >> HRSERVO_Q);
-				return -EINVAL;
-			}
+		if (!(at->mask & BIT_ULL(c)))
+			continue;
+		j = hweight64(at->mask & (BIT_ULL(c) - 1));
+		diff = first->coef[k][0] - hrservo_seg_eval(at, j, u);
+		if (abs(diff) > ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q)) {
+			dev_dbg_ratelimited(&ctrl->dev,
+					    "trajectory: splice of channel %u jumps %lld ns\n",
+					    c, diff >> HRSERVO_Q);
+			return -EINVAL;
 		}
-		k++;
 	}
-	list_for_each_entry_safe_reverse(seg, next, &p->queue, node) {
-		if (seg == at)
-			break;
-		hrservo_traj_retire(p, seg);
-	}
+	return 0;
+}
+
+/*
+ * REPLACE: cut what is queued from @at (playing at @ts) on, in O(1). The
+ * cut segments go to @cut. Mutex and lock held.
+ */
+static void hrservo_traj_splice(struct hrservo_player *p,
+				struct hrservo_seg *at, u64 ts,
+				struct list_head *cut)
+{
+	LIST_HEAD(keep);
+
 	if (at->start_ns == ts) {
-		hrservo_traj_retire(p, at);
+		list_cut_before(&keep, &p->queue, &at->node);
+		p->next_idx = at->idx;
+		if (p->head == at)
+			p->head = NULL;
 	} else {
+		list_cut_position(&keep, &p->queue, &at->node);
+		p->next_idx = at->idx + 1;
 		/* Cut short: the new segments carry on, so it is not last. */
 		at->end_ns = ts;
 		at->flags &= ~HRSERVO_SEG_LAST;
 	}
-	return 0;
+	list_splice_init(&p->queue, cut);
+	list_splice(&keep, &p->queue);
+}
+
+/* Queue the new segments of @list from @start on. Mutex and lock held. */
+static void hrservo_traj_enqueue(struct hrservo_ctrl *ctrl,
+				 struct list_head *list, u64 start, u64 axes)
+{
+	struct hrservo_player *p = &ctrl->traj;
+	struct hrservo_seg *seg;
+
+	if (p->state == HRSERVO_TRAJ_IDLE) {
+		p->first_idx = p->next_idx;
+		p->held = 0;
+	}
+	p->gen++;
+	list_for_each_entry(seg, list, node) {
+		seg->start_ns = start;
+		seg->end_ns = start + seg->dur.d;
+		seg->idx = p->next_idx++;
+		seg->gen = p->gen;
+		start = seg->end_ns;
+	}
+	if (!p->head)
+		p->head = list_first_entry(list, struct hrservo_seg, node);
+	list_splice_tail_init(list, &p->queue);
+	if (p->state != HRSERVO_TRAJ_RUNNING)
+		p->state = HRSERVO_TRAJ_WAITING;
+	p->axes |= axes;
+	hrservo_kick_locked(ctrl);
 }
 
 static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 {
 	struct hrservo_ctrl *ctrl = f->ctrl;
 	struct hrservo_player *p = &ctrl->traj;
-	struct hrservo_seg *seg, *next, *last;
+	struct hrservo_seg *first, *at = NULL, *head;
+	struct hrservo_segment *us;
 	struct hrservo_traj req;
 	unsigned long flags;
-	u64 now, start, axes;
-	u32 bytes = 0;
+	u64 now, start, axes = 0;
+	u32 bytes, i;
 	LIST_HEAD(list);
+	LIST_HEAD(cut);
 	int ret;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
@@ -442,69 +640,85 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 				    req.mode, req.count, req.ncoefs);
 		return -EINVAL;
 	}
-	ret = hrservo_traj_build(ctrl, &req, &list, &bytes, &axes);
+	/* The headers first (at most 32 KiB): they give the size. */
+	us = hrservo_copy_user(req.segments, req.count, sizeof(*us));
+	if (IS_ERR(us))
+		return PTR_ERR(us);
+	ret = hrservo_traj_check(ctrl, &req, us, &bytes);
 	if (ret)
-		goto err_free;
+		goto out_free_us;
+	for (i = 0; i < req.count; i++)
+		axes |= us[i].mask;
+
+	mutex_lock(&p->mutex);
+	hrservo_traj_collect(ctrl);
+	/* The quotas before any copy or allocation that they bound. */
+	if (f->quota->bytes + bytes > HRSERVO_TRAJ_FILE_BYTES ||
+	    p->bytes + bytes > HRSERVO_TRAJ_CTRL_BYTES) {
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "trajectory: %u more bytes would pass the limit of this file (%u of %u used) or controller (%u of %u)\n",
+				    bytes, f->quota->bytes,
+				    HRSERVO_TRAJ_FILE_BYTES, p->bytes,
+				    HRSERVO_TRAJ_CTRL_BYTES);
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	ret = hrservo_traj_build(p, &req, us, f->quota, &list);
+	if (ret)
+		goto out_free_list;
+	first = list_first_entry(&list, struct hrservo_seg, node);
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	now = ktime_get_ns();
-	last = hrservo_traj_last(p);
+	start = req.at_ns ? req.at_ns : hrservo_next_frame(ctrl, now);
+	head = p->head;
 	if (ctrl->dead) {
 		ret = -ENODEV;
-	} else if (f->quota->bytes + bytes > HRSERVO_TRAJ_FILE_BYTES ||
-		   p->bytes + bytes > HRSERVO_TRAJ_CTRL_BYTES) {
-		ret = -ENOSPC;
+	} else if (req.at_ns > now + HRSERVO_TRAJ_AT_MAX_NS) {
+		ret = -EINVAL;
 	} else if (req.mode == HRSERVO_TRAJ_APPEND) {
-		if (!last) {
-			start = req.at_ns ? req.at_ns :
-				hrservo_next_frame(ctrl, now);
-			ret = start < now ? -EINVAL : 0;
-		} else {
-			start = last->end_ns;
+		if (hrservo_traj_last(p)) {
+			start = hrservo_traj_last(p)->end_ns;
 			ret = req.at_ns ? -EINVAL : 0;
+		} else {
+			ret = start < now ? -EINVAL : 0;
 		}
+	} else if (!head || start < hrservo_next_frame(ctrl, now)) {
+		ret = -EINVAL;
 	} else {
-		start = req.at_ns ? req.at_ns : hrservo_next_frame(ctrl, now);
-		seg = list_first_entry(&list, struct hrservo_seg, node);
-		if (!last || start < hrservo_next_frame(ctrl, now))
-			ret = -EINVAL;
+		/* Find the splice point with interrupts on, then check again. */
+		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+		at = hrservo_traj_find(p, head, start);
+		raw_spin_lock_irqsave(&ctrl->lock, flags);
+		now = ktime_get_ns();
+		if (!req.at_ns)
+			start = hrservo_next_frame(ctrl, now);
+		if (ctrl->dead)
+			ret = -ENODEV;
+		else if (!at || !p->head || at->idx < p->head->idx ||
+			 start < at->start_ns || start >= at->end_ns ||
+			 start < hrservo_next_frame(ctrl, now))
+			ret = -EINVAL;	/* not found, or played meanwhile */
 		else
-			ret = hrservo_traj_splice(ctrl, start, seg);
+			ret = hrservo_traj_continuous(ctrl, at, start, first);
+		if (!ret)
+			hrservo_traj_splice(p, at, start, &cut);
 	}
-	if (!ret) {
-		list_for_each_entry(seg, &list, node) {
-			seg->start_ns = start;
-			seg->end_ns = start + seg->duration_ns;
-			start = seg->end_ns;
-			seg->quota = f->quota;
-			refcount_inc(&f->quota->ref);
-		}
-		f->quota->bytes += bytes;
-		p->bytes += bytes;
-		list_splice_tail_init(&list, &p->queue);
-		if (p->state == HRSERVO_TRAJ_IDLE) {
-			p->index = 0;
-			p->held = 0;
-		}
-		if (p->state != HRSERVO_TRAJ_RUNNING)
-			p->state = HRSERVO_TRAJ_WAITING;
-		p->axes |= axes;
-		hrservo_kick_locked(ctrl);
-		if (!list_empty(&p->garbage))
-			hrservo_traj_defer(p);
-	}
+	if (!ret)
+		hrservo_traj_enqueue(ctrl, &list, start, axes);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-	if (ret == -ENOSPC)
+	if (ret == -EINVAL)
 		dev_dbg_ratelimited(&ctrl->dev,
-				    "trajectory: %u more bytes would pass the limit of this file (%u) or controller (%u)\n",
-				    bytes, HRSERVO_TRAJ_FILE_BYTES,
-				    HRSERVO_TRAJ_CTRL_BYTES);
-	else if (ret == -EINVAL)
-		dev_dbg_ratelimited(&ctrl->dev,
-				    "trajectory: start or splice time invalid\n");
-err_free:
-	list_for_each_entry_safe(seg, next, &list, node)
-		kfree(seg);
+				    "trajectory: start %llu ns or splice time invalid (now %llu ns)\n",
+				    start, now);
+	/* What REPLACE cut off, and the new segments if not queued. */
+	hrservo_seg_free_list(p, &cut);
+out_free_list:
+	hrservo_seg_free_list(p, &list);
+out_unlock:
+	mutex_unlock(&p->mutex);
+out_free_us:
+	kvfree(us);
 	return ret;
 }
 
@@ -513,23 +727,25 @@ static long hrservo_traj_status(struct hrservo_file *f, void __user *arg)
 	struct hrservo_ctrl *ctrl = f->ctrl;
 	struct hrservo_player *p = &ctrl->traj;
 	struct hrservo_traj_status st = { };
-	struct hrservo_seg *seg, *last;
+	struct hrservo_seg *seg;
 	unsigned long flags;
 	u64 now;
 
+	st.file_bytes = READ_ONCE(f->quota->bytes);
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	now = ktime_get_ns();
+	seg = p->head;
 	st.state = p->state;
-	st.segment = p->index;
-	st.file_bytes = f->quota->bytes;
-	list_for_each_entry(seg, &p->queue, node)
-		st.depth++;
-	seg = list_first_entry_or_null(&p->queue, struct hrservo_seg, node);
-	last = hrservo_traj_last(p);
+	st.depth = hrservo_traj_depth(p);
+	st.segment = (seg ? seg->idx : p->next_idx) - p->first_idx;
 	if (seg && now > seg->start_ns)
 		st.time_in_segment_ns = now - seg->start_ns;
-	if (last && last->end_ns > now)
-		st.queued_ns = last->end_ns - now;
+	if (seg) {
+		/* The last queued segment: the list's tail. */
+		seg = list_last_entry(&p->queue, struct hrservo_seg, node);
+		if (seg->end_ns > now)
+			st.queued_ns = seg->end_ns - now;
+	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;
 }
@@ -538,11 +754,11 @@ static long hrservo_traj_stop(struct hrservo_file *f, void __user *arg)
 {
 	struct hrservo_ctrl *ctrl = f->ctrl;
 	struct hrservo_player *p = &ctrl->traj;
-	struct hrservo_seg *seg, *next;
 	struct hrservo_traj_stop req;
 	unsigned long flags;
 	unsigned int c;
 	u64 stopped, m;
+	int ret = 0;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
@@ -550,8 +766,10 @@ static long hrservo_traj_stop(struct hrservo_file *f, void __user *arg)
 		return -EINVAL;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	list_for_each_entry_safe(seg, next, &p->queue, node)
-		hrservo_traj_retire(p, seg);
+	if (ctrl->dead) {
+		ret = -ENODEV;
+		goto out;
+	}
 	stopped = p->axes;
 	for (m = stopped; m; m &= m - 1) {
 		struct hrservo_channel *ch;
@@ -563,25 +781,20 @@ static long hrservo_traj_stop(struct hrservo_file *f, void __user *arg)
 			continue;
 		pos = ch->motion.pos >> HRSERVO_Q;
 		v = ch->motion.vel >> HRSERVO_Q;
-		a = hrservo_rate_per_frame(ch->max_accel, ctrl->period_ns, 2) >>
-		    HRSERVO_Q;
+		a = max_t(s64, ch->amax_frame >> HRSERVO_Q, 1);
 		/* Brake at a per frame: v + (v - a) + ... = v (|v| + a) / 2a */
 		if (ch->max_accel && v)
-			d = div64_s64(v * (abs(v) + max_t(s64, a, 1)),
-				      2 * max_t(s64, a, 1));
+			d = div64_s64(v * (abs(v) + a), 2 * a);
 		ch->target_ns = clamp_t(s64, pos + d, ctrl->lim[c].min_ns,
 					ctrl->lim[c].max_ns);
 	}
-	p->state = HRSERVO_TRAJ_IDLE;
-	p->axes = 0;
-	p->held = 0;
-	if (!list_empty(&p->garbage))
-		hrservo_traj_defer(p);
+	hrservo_traj_drop_locked(ctrl);
+out:
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
-	if (stopped)
+	if (!ret && stopped)
 		hrservo_emit(ctrl, HRSERVO_EVENT_STATE, stopped, 0);
-	return 0;
+	return ret;
 }
 
 /**

@@ -22,7 +22,7 @@
 #include <linux/types.h>
 
 /* Bumped when the ABI grows; userspace may check it against its own. */
-#define HRSERVO_ABI_VERSION	1
+#define HRSERVO_ABI_VERSION	2
 
 /* Maximum number of channels of one controller (bitmasks are __u64). */
 #define HRSERVO_CHANNELS_MAX	64
@@ -206,6 +206,12 @@ struct hrservo_event {
  * @value is the positive errno. The backend retries at the next frame.
  */
 #define HRSERVO_EVENT_FAULT	7
+/*
+ * Released channels @mask left the trajectory for good: its queued segments
+ * no longer move them, and @value segments that were left without an axis
+ * were dropped from the queue.
+ */
+#define HRSERVO_EVENT_TRAJ_DROPPED	8
 
 /* Events queued per open file; more are dropped (see hrservo_event.seq). */
 #define HRSERVO_EVENT_QUEUE	64
@@ -215,7 +221,7 @@ struct hrservo_event {
 
 /**
  * struct hrservo_segment - one timed segment of a trajectory
- * @duration_ns: length, 1 ns .. %HRSERVO_SEG_MAX_NS
+ * @duration_ns: length, %HRSERVO_SEG_MIN_NS .. %HRSERVO_SEG_MAX_NS
  * @mask: the axes (channels) the segment moves; at least one
  * @flags: %HRSERVO_SEG_* bits
  * @padding: zero
@@ -233,6 +239,13 @@ struct hrservo_segment {
 	__u32 padding[3];
 };
 
+/*
+ * Shortest segment: 1 ms. The player retires the segments that end in a
+ * frame at that frame's start, in hard interrupt context; with this bound a
+ * frame of at most 50 ms ends at most 51 of them, so the work per frame is
+ * bounded whatever a user submits.
+ */
+#define HRSERVO_SEG_MIN_NS	1000000ULL
 /* Longest segment: 60 s. */
 #define HRSERVO_SEG_MAX_NS	60000000000ULL
 
@@ -319,7 +332,11 @@ struct hrservo_traj_stop {
 	__u32 padding[7];
 };
 
-#define HRSERVO_IOC_MAGIC	0xB7
+/*
+ * 0xC3: unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst
+ * (0xB7, used until ABI version 1, belongs to remoteproc and nsfs).
+ */
+#define HRSERVO_IOC_MAGIC	0xC3
 
 #define HRSERVO_IOC_GET_INFO	_IOR(HRSERVO_IOC_MAGIC, 0x00, struct hrservo_info)
 #define HRSERVO_IOC_SET_TARGETS	_IOW(HRSERVO_IOC_MAGIC, 0x01, struct hrservo_targets)
