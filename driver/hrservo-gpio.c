@@ -2,7 +2,7 @@
 /*
  * hrservo-gpio: servo pulses on GPIO lines, timed by one hrtimer.
  *
- * Edge engine: one hrtimer in HRTIMER_MODE_ABS_HARD walks through each frame.
+ * Edge engine: one hrtimer walks through each frame.
  * At the frame start every active line rises in one gpiod_set_array_value()
  * call; then the lines fall in order of pulse width, and falling edges whose
  * end times lie within the coalescing window share one expiry and one array
@@ -12,6 +12,19 @@
  * them, and the rising and falling writes (the same array call) have the
  * same delay to the pins. Frame starts are always re-armed from the
  * scheduled grid, never from "now", so the frame clock never drifts.
+ *
+ * Timer context. Without PREEMPT_RT the timer expires in hard interrupt
+ * context (HRTIMER_MODE_ABS_HARD): the edges are then as close to their time
+ * as the machine allows. With PREEMPT_RT it expires in the softirq thread
+ * (HRTIMER_MODE_ABS_SOFT), as mainline pwm-gpio does with its soft timer:
+ * a GPIO chip's ->set() may take a spinlock_t (regmap-mmio without raw
+ * locks, the Raspberry Pi 5's RP1), which sleeps on PREEMPT_RT and must not
+ * be taken in hard interrupt context. The core's lock is a raw spinlock, so
+ * frames may begin in either context.
+ *
+ * Without high-resolution timers the edges would land on scheduler ticks,
+ * making milliseconds-long pulses that drive servos into their end stops:
+ * probing then fails.
  *
  * Instantiation: from device tree ("servo-gpios"), or at run time by writing
  * "CHIP-LABEL OFFSET..." to /sys/bus/platform/drivers/hrservo-gpio/new_device
@@ -56,6 +69,7 @@ struct hrservo_gpio_inst {
 /**
  * struct hrservo_gpio - one GPIO servo controller
  * @ctrl: the core controller
+ * @dev: the platform device's device
  * @descs: the servo lines, in channel order
  * @timer: the edge engine
  * @coalesce_ns: coalescing window; written by sysfs, read at frame start
@@ -69,6 +83,7 @@ struct hrservo_gpio_inst {
  * @pulse_ns: pulse widths of the current frame
  * @groups: falling-edge groups of the current frame
  * @values: scratch bitmap for gpiod_set_array_value()
+ * @set_errors: failed writes of the lines; read locklessly by sysfs
  *
  * The fields from @frame_start on belong to the timer callback. ->start()
  * writes them only while the frame clock is stopped, ->stop() only after
@@ -76,6 +91,7 @@ struct hrservo_gpio_inst {
  */
 struct hrservo_gpio {
 	struct hrservo_ctrl *ctrl;
+	struct device *dev;
 	struct gpio_descs *descs;
 	struct hrtimer timer;
 	u32 coalesce_ns;
@@ -90,7 +106,12 @@ struct hrservo_gpio {
 	u32 pulse_ns[HRSERVO_CHANNELS_MAX];
 	struct hrservo_edge_group groups[HRSERVO_CHANNELS_MAX];
 	DECLARE_BITMAP(values, HRSERVO_CHANNELS_MAX);
+	u64 set_errors;
 };
+
+/* Hard interrupt context, except on PREEMPT_RT: see the top of the file. */
+#define HRSERVO_GPIO_TIMER_MODE	(IS_ENABLED(CONFIG_PREEMPT_RT) ? \
+				 HRTIMER_MODE_ABS_SOFT : HRTIMER_MODE_ABS_HARD)
 
 /* Serialises new_device, delete_device and module exit; protects the idr. */
 static DEFINE_MUTEX(hrservo_gpio_lock);
@@ -100,13 +121,41 @@ static DEFINE_IDR(hrservo_gpio_idr);
 static void hrservo_gpio_drive(struct hrservo_gpio *g, u64 mask, int level)
 {
 	unsigned int n = g->descs->ndescs;
+	int ret;
 
 	if (level)
 		g->high |= mask;
 	else
 		g->high &= ~mask;
 	bitmap_from_arr64(g->values, &g->high, n);
-	gpiod_set_array_value(n, g->descs->desc, g->descs->info, g->values);
+	ret = gpiod_set_array_value(n, g->descs->desc, g->descs->info,
+				    g->values);
+	if (unlikely(ret)) {
+		WRITE_ONCE(g->set_errors, g->set_errors + 1);
+		dev_err_ratelimited(g->dev,
+				    "cannot drive lines 0x%llx %s: %d\n", mask,
+				    level ? "high" : "low", ret);
+	}
+}
+
+/*
+ * Move the timer's next expiry @next past @now in whole frames, counting
+ * the frames skipped: a late frame clock never replays missed frames back
+ * to back.
+ */
+static ktime_t hrservo_gpio_skip(struct hrservo_gpio *g, ktime_t next,
+				 ktime_t now)
+{
+	u64 late;
+
+	if (!ktime_after(now, next))
+		return next;
+	late = div_u64(ktime_to_ns(ktime_sub(now, next)), g->period_ns);
+	if (late) {
+		hrservo_frames_missed(g->ctrl, late);
+		next = ktime_add_ns(next, late * g->period_ns);
+	}
+	return next;
 }
 
 static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
@@ -127,8 +176,9 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 			g->frame_start = sched;
 			g->ngroups = 0;
 			g->next_group = 0;
-			hrtimer_set_expires(t, ktime_add_ns(sched,
-							    g->period_ns));
+			next = ktime_add_ns(sched, g->period_ns);
+			hrtimer_set_expires(t, hrservo_gpio_skip(g, next,
+								 ktime_get()));
 			return HRTIMER_RESTART;
 		}
 		g->rise = ktime_get();
@@ -156,18 +206,9 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 	if (g->next_group < g->ngroups) {
 		next = ktime_add_ns(g->rise, g->groups[g->next_group].offset_ns);
 	} else {
-		u64 late;
-
-		next = ktime_add_ns(g->frame_start, g->period_ns);
 		/* Skip whole frames we can no longer start on time. */
-		if (ktime_after(now, next)) {
-			late = div_u64(ktime_to_ns(ktime_sub(now, next)),
-				       g->period_ns);
-			if (late) {
-				hrservo_frames_missed(g->ctrl, late);
-				next = ktime_add_ns(next, late * g->period_ns);
-			}
-		}
+		next = hrservo_gpio_skip(g, ktime_add_ns(g->frame_start,
+							 g->period_ns), now);
 	}
 	hrtimer_set_expires(t, next);
 	return HRTIMER_RESTART;
@@ -179,7 +220,7 @@ static void hrservo_gpio_start(struct hrservo_ctrl *ctrl, ktime_t first)
 
 	g->ngroups = 0;
 	g->next_group = 0;
-	hrtimer_start(&g->timer, first, HRTIMER_MODE_ABS_HARD);
+	hrtimer_start(&g->timer, first, HRSERVO_GPIO_TIMER_MODE);
 }
 
 static void hrservo_gpio_stop(struct hrservo_ctrl *ctrl)
@@ -226,8 +267,18 @@ static ssize_t coalesce_ns_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(coalesce_ns);
 
+static ssize_t set_errors_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct hrservo_gpio *g = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(g->set_errors));
+}
+static DEVICE_ATTR_RO(set_errors);
+
 static struct attribute *hrservo_gpio_attrs[] = {
 	&dev_attr_coalesce_ns.attr,
+	&dev_attr_set_errors.attr,
 	NULL
 };
 ATTRIBUTE_GROUPS(hrservo_gpio);
@@ -292,10 +343,16 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 	}
 	g = hrservo_priv(ctrl);
 	g->ctrl = ctrl;
+	g->dev = dev;
 	g->descs = descs;
 	g->coalesce_ns = coalesce;
-	hrtimer_init(&g->timer, CLOCK_MONOTONIC, HRTIMER_MODE_ABS_HARD);
+	hrtimer_init(&g->timer, CLOCK_MONOTONIC, HRSERVO_GPIO_TIMER_MODE);
 	g->timer.function = hrservo_gpio_timer;
+	if (!hrtimer_is_hres_active(&g->timer)) {
+		ret = dev_err_probe(dev, -EOPNOTSUPP,
+				    "high-resolution timers are not active (CONFIG_HIGH_RES_TIMERS, highres=): pulses would be as coarse as the scheduler tick\n");
+		goto out;
+	}
 	platform_set_drvdata(pdev, g);
 
 	ret = devm_hrservo_register(dev, ctrl, &desc);

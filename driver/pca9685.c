@@ -66,7 +66,8 @@
  * @work: writes the latest frame
  * @retry: rewrites the latest frame after a failure when no frame follows
  * @lock: protects @next_ns, @next_period, @next_sched, @next_last,
- *	@pending, @bus_errors and @latency_ns; taken in hard interrupt context
+ *	@pending, @bus_errors, @latency_ns and @osc_div; taken in hard interrupt
+ *	context, also nested in the core's lock
  * @next_ns: pulse widths of the frame not yet written
  * @next_period: frame period of that frame
  * @next_sched: scheduled start of that frame
@@ -75,6 +76,7 @@
  * @bus_errors: frames (and oscillator changes) whose transfers failed
  * @latency_ns: scheduled frame start to the end of its last write, for the
  *	last frame that wrote registers
+ * @osc_div: @osc_hz prepared for division, for the frame clock; under @lock
  * @osc_hz: oscillator frequency; written under @bus_lock, read anywhere
  *	with READ_ONCE()
  * @bus_lock: serialises access to the chip and protects every field below
@@ -106,6 +108,7 @@ struct hrservo_pca {
 	bool pending;
 	u64 bus_errors;
 	u64 latency_ns;
+	struct hrservo_div osc_div;
 
 	u32 osc_hz;
 
@@ -120,6 +123,22 @@ struct hrservo_pca {
 	u16 valid;
 	bool oe_on;
 };
+
+/* The tick of every PRE_SCALE, prepared for division at module load. */
+static struct hrservo_div hrservo_pca_ticks[PCA9685_PRESCALE_MAX + 1];
+
+/* Set the oscillator frequency. Process context. */
+static void hrservo_pca_set_osc(struct hrservo_pca *p, u32 hz)
+{
+	struct hrservo_div d;
+	unsigned long flags;
+
+	hrservo_div_init(&d, hz);
+	WRITE_ONCE(p->osc_hz, hz);
+	raw_spin_lock_irqsave(&p->lock, flags);
+	p->osc_div = d;
+	raw_spin_unlock_irqrestore(&p->lock, flags);
+}
 
 /* PRE_SCALE for @period_ns, clamped to the chip's range. */
 static unsigned int hrservo_pca_prescale(u32 osc_hz, u32 period_ns)
@@ -218,9 +237,12 @@ static u16 hrservo_pca_write(struct hrservo_pca *p, u32 *transfers,
 			return GENMASK(PCA9685_CHANNELS - 1, 0);
 		}
 	}
-	for (i = 0; i < PCA9685_CHANNELS; i++)
-		pca9685_channel_regs(i, pca9685_counts(osc, pre, p->cur_ns[i]),
-				     &want[i]);
+	for (i = 0; i < PCA9685_CHANNELS; i++) {
+		u32 counts = pca9685_counts_by(osc, &hrservo_pca_ticks[pre],
+					       p->cur_ns[i]);
+
+		pca9685_channel_regs(i, counts, &want[i]);
+	}
 	n = pca9685_plan(want, p->have, p->valid, blocks, buf, &nbytes);
 	for (i = 0; i < n; i++) {
 		const struct pca9685_block *b = &blocks[i];
@@ -405,18 +427,27 @@ static void hrservo_pca_stop(struct hrservo_ctrl *ctrl)
 			 "cannot turn the outputs off on removal: %d\n", ret);
 }
 
+/* Hard interrupt context, under the core's lock: no division. */
 static void hrservo_pca_quantize(struct hrservo_ctrl *ctrl, u32 *pulse_ns,
 				 unsigned int n, u32 period_ns)
 {
 	struct hrservo_pca *p = hrservo_priv(ctrl);
-	u32 osc = READ_ONCE(p->osc_hz);
-	unsigned int pre = hrservo_pca_prescale(osc, period_ns), i;
+	const struct hrservo_div *tick;
+	struct hrservo_div osc;
+	unsigned int pre, i;
+	u32 counts;
 
-	for (i = 0; i < n; i++)
-		if (pulse_ns[i])
-			pulse_ns[i] = pca9685_width_ns(osc, pre,
-						       pca9685_counts(osc, pre,
-								      pulse_ns[i]));
+	raw_spin_lock(&p->lock);
+	osc = p->osc_div;
+	raw_spin_unlock(&p->lock);
+	pre = hrservo_pca_prescale(osc.d, period_ns);
+	tick = &hrservo_pca_ticks[pre];
+	for (i = 0; i < n; i++) {
+		if (!pulse_ns[i])
+			continue;
+		counts = pca9685_counts_by(osc.d, tick, pulse_ns[i]);
+		pulse_ns[i] = pca9685_width_by(&osc, pre, counts);
+	}
 }
 
 static u32 hrservo_pca_resolution(struct hrservo_ctrl *ctrl, u32 period_ns)
@@ -487,7 +518,7 @@ static ssize_t oscillator_hz_store(struct device *dev,
 			PCA9685_PRESCALE_MIN, PCA9685_PRESCALE_MAX);
 		goto out;
 	}
-	WRITE_ONCE(p->osc_hz, hz);
+	hrservo_pca_set_osc(p, hz);
 	pre = hrservo_pca_prescale(hz, p->period_ns);
 	if (p->prescale != pre) {
 		/* Counts follow at the next frame; the prescale goes now. */
@@ -585,6 +616,7 @@ static void hrservo_pca_clk_off(void *data)
 static int hrservo_pca_clock(struct hrservo_pca *p)
 {
 	struct device *dev = &p->client->dev;
+	u32 hz = PCA9685_OSC_DEFAULT_HZ;
 	struct clk *clk;
 	int ret;
 
@@ -599,12 +631,14 @@ static int hrservo_pca_clock(struct hrservo_pca *p)
 		if (ret)
 			return ret;
 		p->extclk = true;
-		p->osc_hz = clk_get_rate(clk);
+		hz = clk_get_rate(clk);
 	} else {
-		p->osc_hz = PCA9685_OSC_DEFAULT_HZ;
-		device_property_read_u32(dev, "clock-frequency", &p->osc_hz);
+		device_property_read_u32(dev, "clock-frequency", &hz);
 	}
-	return hrservo_pca_check_osc(p, p->osc_hz);
+	ret = hrservo_pca_check_osc(p, hz);
+	if (!ret)
+		hrservo_pca_set_osc(p, hz);
+	return ret;
 }
 
 /* Chip set-up: every output off, totem pole, auto-increment, PRE_SCALE. */
@@ -730,7 +764,22 @@ static struct i2c_driver hrservo_pca_driver = {
 	.HRSERVO_I2C_PROBE = hrservo_pca_probe,
 	.id_table = hrservo_pca_id,
 };
-module_i2c_driver(hrservo_pca_driver);
+
+static int __init hrservo_pca_init(void)
+{
+	unsigned int pre;
+
+	for (pre = PCA9685_PRESCALE_MIN; pre <= PCA9685_PRESCALE_MAX; pre++)
+		pca9685_tick_init(&hrservo_pca_ticks[pre], pre);
+	return i2c_add_driver(&hrservo_pca_driver);
+}
+module_init(hrservo_pca_init);
+
+static void __exit hrservo_pca_exit(void)
+{
+	i2c_del_driver(&hrservo_pca_driver);
+}
+module_exit(hrservo_pca_exit);
 
 MODULE_DESCRIPTION("hrservo backend for the NXP PCA9685 I2C PWM controller");
 MODULE_LICENSE("GPL");
