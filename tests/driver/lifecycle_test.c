@@ -56,10 +56,12 @@ TEST(new_device_bad_input)
 		int kmsg = tl_kmsg_open();
 
 		ASSERT_LE(0, kmsg);
+		tl_log_expect(bad[i].log);
 		EXPECT_EQ(bad[i].err, tl_write(TL_GPIO_DRV "/new_device",
 					       bad[i].spec)) {
 			TH_LOG("input \"%s\"", bad[i].spec);
 		}
+		tl_log_expect_end(bad[i].log);
 		EXPECT_TRUE(tl_kmsg_find(kmsg, bad[i].log)) {
 			TH_LOG("input \"%s\": no log line \"%s\"", bad[i].spec,
 			       bad[i].log);
@@ -80,8 +82,14 @@ TEST(new_device_line_busy)
 	ctrls = nr_controllers();
 	pdevs = nr_pdevs();
 	kmsg = tl_kmsg_open();
+	tl_log_expect("cannot get the servo GPIO lines");
+	tl_log_expect("failed with error -16");
+	tl_log_expect("controller not created (-16)");
 	EXPECT_EQ(-EBUSY, tl_write(TL_GPIO_DRV "/new_device",
 				   TL_LB_LABEL " 39 40"));
+	tl_log_expect_end("cannot get the servo GPIO lines");
+	tl_log_expect_end("failed with error -16");
+	tl_log_expect_end("controller not created (-16)");
 	EXPECT_TRUE(tl_kmsg_find(kmsg, "controller not created (-16)"));
 	close(kmsg);
 	EXPECT_EQ(ctrls, nr_controllers());
@@ -99,8 +107,14 @@ TEST(new_device_sleeping_lines)
 
 	kmsg = tl_kmsg_open();
 	ASSERT_LE(0, kmsg);
+	tl_log_expect("line 0 can sleep");
+	tl_log_expect("failed with error -22");
+	tl_log_expect("controller not created (-22)");
 	EXPECT_EQ(-EINVAL, tl_write(TL_GPIO_DRV "/new_device",
 				    "hrservo-loopback-sleepy 0-1"));
+	tl_log_expect_end("line 0 can sleep");
+	tl_log_expect_end("failed with error -22");
+	tl_log_expect_end("controller not created (-22)");
 	EXPECT_TRUE(tl_kmsg_find(kmsg, "line 0 can sleep"));
 	close(kmsg);
 	EXPECT_EQ(ctrls, nr_controllers());
@@ -109,6 +123,7 @@ TEST(new_device_sleeping_lines)
 
 TEST(delete_device_bad_input)
 {
+	tl_log_expect("delete_device: ");
 	EXPECT_EQ(-EINVAL, tl_write(TL_GPIO_DRV "/delete_device", "junk"));
 	EXPECT_EQ(-EINVAL, tl_write(TL_GPIO_DRV "/delete_device",
 				    "hrservo-gpio"));
@@ -116,6 +131,7 @@ TEST(delete_device_bad_input)
 				    "hrservo-gpio.x"));
 	EXPECT_EQ(-ENOENT, tl_write(TL_GPIO_DRV "/delete_device",
 				    "hrservo-gpio.999"));
+	tl_log_expect_end("delete_device: ");
 }
 
 /* Every pulse that started also ended, at its full width. */
@@ -173,7 +189,9 @@ TEST(delete_device_while_open)
 		free(e);
 	}
 	close(fd);
+	tl_log_expect("delete_device: no device");
 	EXPECT_EQ(-ENOENT, tl_write(TL_GPIO_DRV "/delete_device", pdev));
+	tl_log_expect_end("delete_device: no device");
 }
 
 /*

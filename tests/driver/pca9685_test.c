@@ -368,6 +368,7 @@ TEST_F(pca, bus_error_is_reported_and_retried)
 		;
 
 	/* The second block (channels 8-15) of the next frame fails. */
+	tl_log_expect("not updated: -5; retrying");
 	ASSERT_EQ(0, tl_write(FAULT, "1 1"));
 	for (unsigned int ch = 0; ch < 16; ch++)
 		t[ch].pulse_ns = 1600 * US;
@@ -408,6 +409,7 @@ TEST_F(pca, bus_error_is_reported_and_retried)
 			rewrites++;
 	EXPECT_EQ(1, rewrites);	/* the retry writes ON and OFF of 0-7 */
 	EXPECT_EQ(2, dev_attr_u64(&self->c, "bus_errors"));
+	tl_log_expect_end("not updated: -5; retrying");
 	check_regs(_metadata, self->i2c, OSC, 20 * MS, none);
 }
 
@@ -429,9 +431,13 @@ TEST_F(pca, period_outside_prescale_range)
 	EXPECT_EQ(255, tl_i2c_read(self->i2c, 0xfe));
 	/* An oscillator that would push PRE_SCALE past 255 is refused. */
 	ASSERT_GT(tl_pca_prescale(27000000, 42 * MS), 255);
+	tl_log_expect("needs PRE_SCALE 276");
+	tl_log_expect("oscillator frequency");
 	EXPECT_EQ(-ERANGE, dev_attr(&self->c, "oscillator_hz", "27000000"));
 	EXPECT_EQ(-ERANGE, dev_attr(&self->c, "oscillator_hz", "22999999"));
 	EXPECT_EQ(-ERANGE, dev_attr(&self->c, "oscillator_hz", "27000001"));
+	tl_log_expect_end("needs PRE_SCALE 276");
+	tl_log_expect_end("oscillator frequency");
 	EXPECT_EQ(-EINVAL, dev_attr(&self->c, "oscillator_hz", "fast"));
 	EXPECT_EQ(25000000, dev_attr_u64(&self->c, "oscillator_hz"));
 	EXPECT_EQ(255, tl_i2c_read(self->i2c, 0xfe));
@@ -466,7 +472,9 @@ TEST(no_chip_at_address)
 	struct tl_ctrl c;
 
 	ASSERT_LE(0, kmsg);
+	tl_log_expect("no PCA9685 answers at 0x47");
 	EXPECT_EQ(-ENODEV, tl_pca_create(&c, 0x47));
+	tl_log_expect_end("no PCA9685 answers at 0x47");
 	EXPECT_EQ(1, tl_kmsg_find(kmsg, "no PCA9685 answers at 0x47"));
 	EXPECT_EQ(before, tl_count_dir("/sys/class/hrservo", "hrservo"));
 	close(kmsg);

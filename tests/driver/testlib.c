@@ -95,6 +95,69 @@ static int tl_list_pdevs(char names[][64], int max)
 	return n;
 }
 
+/* The test process that removed the leftovers of earlier tests. */
+static pid_t tl_clean_pid;
+
+/*
+ * Every test starts from a clean state, whatever an earlier test left: one
+ * killed by its timeout never ran its teardown, and its controllers would
+ * hold the loopback lines and the i2c-stub addresses. The first controller
+ * a test process creates removes every controller it finds.
+ */
+static void tl_remove_leftovers(void)
+{
+	char names[64][64], path[128], val[16];
+	int n, i, bus;
+
+	if (tl_clean_pid == getpid())
+		return;
+	tl_clean_pid = getpid();
+	n = tl_list_pdevs(names, 64);
+	for (i = 0; i < n; i++) {
+		fprintf(stderr, "# removing %s, left by an earlier test\n",
+			names[i]);
+		tl_write(TL_GPIO_DRV "/delete_device", names[i]);
+	}
+	bus = tl_i2c_bus();
+	for (i = 0; bus >= 0 && i < 8; i++) {
+		snprintf(path, sizeof(path), "/sys/bus/i2c/devices/%d-%04x",
+			 bus, TL_PCA_ADDR + i);
+		if (access(path, F_OK))
+			continue;
+		fprintf(stderr, "# removing i2c device %d-%04x, left by an earlier test\n",
+			bus, TL_PCA_ADDR + i);
+		snprintf(path, sizeof(path),
+			 "/sys/bus/i2c/devices/i2c-%d/delete_device", bus);
+		snprintf(val, sizeof(val), "0x%02x", TL_PCA_ADDR + i);
+		tl_write(path, val);
+	}
+}
+
+/* Bracket kernel log lines a test provokes (tests/vm/check-hrservo-log). */
+static void tl_log_mark(const char *what, const char *text)
+{
+	char rec[256];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC), n;
+
+	if (fd < 0)
+		return;
+	/* One write() is one log record. */
+	n = snprintf(rec, sizeof(rec), "hrservo-test: %s %s\n", what, text);
+	if (n > 0 && write(fd, rec, (size_t)n) != n)
+		fprintf(stderr, "# cannot log to /dev/kmsg: %m\n");
+	close(fd);
+}
+
+void tl_log_expect(const char *text)
+{
+	tl_log_mark("expect", text);
+}
+
+void tl_log_expect_end(const char *text)
+{
+	tl_log_mark("expect-end", text);
+}
+
 int tl_create_spec(struct tl_ctrl *c, const char *spec)
 {
 	char before[64][64], after[64][64], path[256];
@@ -102,6 +165,7 @@ int tl_create_spec(struct tl_ctrl *c, const char *spec)
 	struct dirent *d;
 	DIR *dir;
 
+	tl_remove_leftovers();
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	nb = tl_list_pdevs(before, 64);
@@ -249,6 +313,7 @@ int tl_pca_create(struct tl_ctrl *c, unsigned int addr)
 	struct dirent *d;
 	DIR *dir;
 
+	tl_remove_leftovers();
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
 	if (bus < 0)

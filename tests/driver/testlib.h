@@ -91,6 +91,13 @@ void tl_sleep_until(uint64_t t);
 uint64_t tl_tolerance_ns(void);
 
 int tl_kmsg_open(void);
+/*
+ * Kernel log warning and error lines of the hrservo modules fail the run
+ * (tests/vm/check-hrservo-log), unless the test that provokes them says
+ * so: lines containing @text, between these two calls, are expected.
+ */
+void tl_log_expect(const char *text);
+void tl_log_expect_end(const char *text);
 int tl_kmsg_find(int fd, const char *needle);
 
 int tl_module_load(const char *name);

@@ -400,8 +400,17 @@ TEST_F(tr, limits_clamp_raw_segments)
 TEST_F(tr, queue_limit)
 {
 	static struct seg s[16];
+	/* As big as the submissions that filled the quota. */
+	static struct hrservo_segment ks[16];
+	struct hrservo_traj bad_coefs = { .segments = (uintptr_t)ks,
+					  .coefs = 8, .count = 16,
+					  .ncoefs = 16 * 4 * 6 };
 	struct hrservo_traj_status st;
 	int ret = 0, i;
+
+	for (i = 0; i < 16; i++)
+		ks[i] = (struct hrservo_segment){ .duration_ns = 10 * MS,
+						  .mask = 0xf };
 
 	for (i = 0; i < 16; i++)
 		s[i] = (struct seg){ 10 * MS, 0, 4,
@@ -412,6 +421,9 @@ TEST_F(tr, queue_limit)
 	for (i = 0; i < 2000 && !ret; i++)
 		ret = submit(self->c.fd, s, 16, HRSERVO_TRAJ_APPEND, 0);
 	EXPECT_EQ(-ENOSPC, ret);
+	/* The quota is checked before the coefficients are even read. */
+	EXPECT_EQ(-1, ioctl(self->c.fd, HRSERVO_IOC_TRAJ_SUBMIT, &bad_coefs));
+	EXPECT_EQ(ENOSPC, errno);
 	ASSERT_EQ(0, status(self->c.fd, &st));
 	EXPECT_EQ(16 * i, st.depth);
 	EXPECT_LE(st.file_bytes, HRSERVO_TRAJ_FILE_BYTES);
@@ -452,9 +464,9 @@ TEST_F(tr, controller_queue_limit)
 			EXPECT_GT(st.file_bytes + 16 * 250,
 				  HRSERVO_TRAJ_FILE_BYTES);
 	}
-	/* The last file got nothing: the controller was full, not it. */
+	/* The last file was refused with room of its own: the controller was full. */
 	ASSERT_EQ(0, status(fds[16], &st));
-	EXPECT_EQ(0, st.file_bytes);
+	EXPECT_LT(st.file_bytes + 16 * 512, HRSERVO_TRAJ_FILE_BYTES);
 	EXPECT_LE(total, HRSERVO_TRAJ_CTRL_BYTES);
 	EXPECT_GT(total + 2 * 16 * 250, HRSERVO_TRAJ_CTRL_BYTES - 16 * 250);
 	ASSERT_EQ(0, stop(self->c.fd));
@@ -501,14 +513,167 @@ TEST_F(tr, bad_submissions)
 	BAD(k.mask, 0, EINVAL);
 	BAD(k.mask, 1ULL << self->c.nchannels, EINVAL);
 	BAD(k.duration_ns, 0, EINVAL);
+	BAD(k.duration_ns, HRSERVO_SEG_MIN_NS - 1, EINVAL);
 	BAD(k.duration_ns, HRSERVO_SEG_MAX_NS + 1, EINVAL);
 	BAD(k.flags, 2, EINVAL);
 	BAD(k.padding[2], 1, EINVAL);
 	BAD(r.at_ns, tl_now() - MS, EINVAL);
+	/* More than a day ahead: start plus durations could wrap. */
+	BAD(r.at_ns, tl_now() + 2 * 86400000 * MS, EINVAL);
+	BAD(r.at_ns, ~0ULL, EINVAL);
 	BAD(r.coefs, 8, EFAULT);
 	BAD(r.mode, HRSERVO_TRAJ_REPLACE, EINVAL);	/* nothing to replace */
 #undef BAD
 	EXPECT_EQ(-EINVAL, submit(self->c.fd, &s, 1, HRSERVO_TRAJ_REPLACE, 0));
+	/* The shortest segment is accepted. */
+	s.duration_ns = HRSERVO_SEG_MIN_NS;
+	EXPECT_EQ(0, submit(self->c.fd, &s, 1, HRSERVO_TRAJ_APPEND,
+			    tl_now() + 60000 * MS));
+	ASSERT_EQ(0, stop(self->c.fd));
+}
+
+/* Rises of @line at or after @t, in the capture. */
+static size_t rises_after(const struct tl_edge *e, size_t n, unsigned int line,
+			  uint64_t t)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += e[i].line == line && e[i].level && e[i].ts >= t;
+	return k;
+}
+
+/* The last event of @type queued on @fd, or type 0. */
+static struct hrservo_event last_event(int fd, uint32_t type, int ms)
+{
+	uint64_t end = tl_now() + (uint64_t)ms * MS;
+	struct hrservo_event ev, got = { 0 };
+
+	while (tl_now() < end) {
+		if (read(fd, &ev, sizeof(ev)) == sizeof(ev)) {
+			if (ev.type == type)
+				got = ev;
+			continue;
+		}
+		if (got.type)
+			break;
+		tl_sleep_ns(2 * MS);
+	}
+	return got;
+}
+
+/*
+ * Release wins over a trajectory, on every path: a released axis leaves it
+ * for good and has no pulse from the next frame on; the others play on;
+ * when no axis is left the queue is dropped, and the status and events
+ * say so.
+ */
+TEST_F(tr, release_leaves_trajectory)
+{
+	struct seg s[3] = {
+		{ 1000 * MS, 0, 2, { linear(0, 1000, 2000),
+				     linear(1, 2000, 1000) } },
+		/* Only channel 0: dropped once channel 0 is released. */
+		{ 500 * MS, 0, 1, { hold(0, 2000) } },
+		{ 500 * MS, HRSERVO_SEG_LAST, 2, { hold(0, 2000),
+						   hold(1, 1000) } },
+	};
+	struct hrservo_channel_state cs;
+	struct hrservo_traj_status st;
+	struct hrservo_event ev;
+	uint64_t t_rel0, t_rel1, tol = TL_FRAME_NS + tl_tolerance_ns();
+	unsigned int l0 = self->c.first_line, l1 = l0 + 1;
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_EQ(0, submit(self->c.fd, s, 3, HRSERVO_TRAJ_APPEND, 0));
+	tl_sleep_ns(300 * MS);
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	ASSERT_EQ(HRSERVO_TRAJ_RUNNING, st.state);
+	ASSERT_EQ(3, st.depth);
+
+	/* The ioctl releases channel 0. */
+	t_rel0 = tl_now();
+	ASSERT_EQ(0, tl_release(self->c.fd, 1));
+	tl_sleep_ns(200 * MS);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &cs));
+	EXPECT_EQ(0, cs.flags & HRSERVO_STATE_ENABLED);
+	EXPECT_EQ(0, cs.pulse_ns);
+	ASSERT_EQ(0, tl_state(self->c.fd, 1, &cs));
+	EXPECT_NE(0, cs.flags & HRSERVO_STATE_ENABLED);
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_RUNNING, st.state);
+	ev = last_event(self->c.fd, HRSERVO_EVENT_TRAJ_DROPPED, 1000);
+	EXPECT_EQ(HRSERVO_EVENT_TRAJ_DROPPED, ev.type);
+	EXPECT_EQ(1, ev.mask);
+	EXPECT_EQ(0, ev.value);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, rises_after(e, n, l0, t_rel0 + tol));
+	EXPECT_LT(5, rises_after(e, n, l1, t_rel0 + tol));
+	free(e);
+
+	/* It is no longer the trajectory's: direct targets are taken. */
+	EXPECT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
+	EXPECT_EQ(-EBUSY, tl_set1(self->c.fd, 1, 1500 * US));
+	EXPECT_EQ(0, tl_release(self->c.fd, 1));
+
+	/* sysfs releases the last axis: the queue goes, all of it. */
+	t_rel1 = tl_now();
+	ASSERT_EQ(0, tl_set_attr(&self->c, "channel1/enable", "0"));
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	ev = last_event(self->c.fd, HRSERVO_EVENT_TRAJ_DROPPED, 1000);
+	EXPECT_EQ(2, ev.mask);
+	/* The first segment playing, and the two after it. */
+	EXPECT_EQ(3, ev.value);
+	tl_sleep_ns(1500 * MS);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, rises_after(e, n, l0, t_rel1 + tol));
+	EXPECT_EQ(0, rises_after(e, n, l1, t_rel1 + tol));
+	free(e);
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	EXPECT_EQ(0, st.file_bytes);
+	EXPECT_EQ(0, tl_state(self->c.fd, 1, &cs));
+	EXPECT_EQ(0, cs.flags & HRSERVO_STATE_ENABLED);
+}
+
+/* A segment left with no axis is skipped, not played. */
+TEST_F(tr, release_skips_axisless_segments)
+{
+	struct seg s[3] = {
+		{ 300 * MS, 0, 2, { hold(0, 1000), hold(1, 1200) } },
+		{ 300 * MS, 0, 1, { hold(0, 2000) } },
+		{ 300 * MS, HRSERVO_SEG_LAST, 2, { hold(0, 1000),
+						   hold(1, 1800) } },
+	};
+	uint64_t t0 = tl_now() + 50 * MS, tol = 50 * US;
+	struct tl_pulse p[MAXP];
+	struct tl_edge *e;
+	size_t n, np, i;
+
+	ASSERT_EQ(0, submit(self->c.fd, s, 3, HRSERVO_TRAJ_APPEND, t0));
+	ASSERT_EQ(0, tl_release(self->c.fd, 1));
+	ASSERT_LE(0, wait_event(self->c.fd, HRSERVO_EVENT_TRAJ_DONE, 3000));
+	n = tl_capture(&e);
+	EXPECT_EQ(0, tl_pulses(e, n, self->c.first_line, p, MAXP));
+	/* Channel 1 holds 1200 us through the skipped segment, then 1800. */
+	np = tl_pulses(e, n, self->c.first_line + 1, p, MAXP);
+	ASSERT_LT(20, np);
+	for (i = 0; i < np; i++) {
+		if (!p[i].width)
+			continue;
+		long long want = 0;
+
+		if (p[i].rise < t0 + 600 * MS - TL_FRAME_NS)
+			want = 1200 * US;
+		else if (p[i].rise > t0 + 600 * MS + TL_FRAME_NS)
+			want = 1800 * US;
+		if (!want)
+			continue;
+		EXPECT_LE(llabs((long long)p[i].width - want), (long long)tol);
+	}
+	free(e);
 }
 
 /* Stop: the queue is dropped; the axis brakes within its acceleration. */
@@ -601,12 +766,40 @@ TEST(removal_mid_trajectory)
 	struct tl_ctrl c;
 	int fd;
 
+	uint64_t t_del, tol = tl_tolerance_ns();
+	struct tl_pulse p[MAXP];
+	struct tl_edge *e;
+	size_t n, np, i;
+
 	ASSERT_EQ(0, tl_create(&c, 32, 2));
 	fd = c.fd;
 	c.fd = -1;
+	tl_capture_clear();
 	ASSERT_EQ(0, submit(fd, &s, 1, HRSERVO_TRAJ_APPEND, 0));
 	tl_sleep_ns(200 * MS);
+	t_del = tl_now();
 	ASSERT_EQ(0, tl_destroy(&c));
+	/*
+	 * No pulse starts after removal began (one frame may have begun
+	 * while the write was on its way), and every pulse ended at full
+	 * width: the trajectory is between 1000 and 2000 us.
+	 */
+	n = tl_capture(&e);
+	EXPECT_EQ(0, rises_after(e, n, 32, t_del + TL_FRAME_NS + tol));
+	EXPECT_EQ(0, rises_after(e, n, 33, t_del + TL_FRAME_NS + tol));
+	/* The loopback chip records every edge; a PCA9685 makes its own. */
+	for (unsigned int line = 32; tl_backend() == TL_GPIO && line < 34;
+	     line++) {
+		np = tl_pulses(e, n, line, p, MAXP);
+		EXPECT_LT(5, np);
+		for (i = 0; i < np; i++)
+			EXPECT_LE(1000 * US - tol, p[i].width) {
+				TH_LOG("line %u pulse at %llu cut to %llu ns",
+				       line, (unsigned long long)p[i].rise,
+				       (unsigned long long)p[i].width);
+			}
+	}
+	free(e);
 	EXPECT_EQ(-ENODEV, status(fd, &st));
 	EXPECT_EQ(-ENODEV, submit(fd, &s, 1, HRSERVO_TRAJ_APPEND, 0));
 	/* The last event says so; the lines are left low. */
