@@ -3,11 +3,14 @@
 #
 #   make              modules for KDIR, libhrservo and servoctl
 #   make deps         install the Debian packages everything needs (as root)
-#   make check        deps, build, host tests, guest tests on 6.1 and 6.12
+#   make check        deps, build, host tests, guest tests on 6.1, 6.12, 6.1-rt
 #   make demo         boot a guest and show commanded vs measured pulses
 #   make bench        timing figures (edges, trajectories, userspace)
 #   make tests        the test programs (make check builds them)
 #   make lint         checkpatch --strict and sparse on the kernel code
+#   make modules-cross    modules for arm64 and armhf (Debian's headers)
+#   make userspace-cross  libhrservo and servoctl for arm64 and armhf
+#   make unit-armhf   the pure-logic unit tests as armhf programs, under qemu-arm
 #
 # KDIR defaults to the running kernel's build tree, else the newest
 # installed Debian linux-headers-*-amd64. Modules land in build/kmod/KVER/.
@@ -32,8 +35,20 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 	lib_test traj_test pca9685_test
 # Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
-GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685
+# i386/TEST runs the 32-bit x86 build of TEST: a 32-bit userland on the 64-bit
+# kernel (compat ioctls).
+I386_TESTS := ioctl_test
+GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
+	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test
+# The unit tests of the kernel's pure logic, also built for 32-bit ARM.
+ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
+
+# Cross compilers (Debian's gcc-*-linux-gnu*, installed by make deps).
+CROSS_ARCHS := arm64:aarch64-linux-gnu armhf:arm-linux-gnueabihf
+ARMHF_CC := arm-linux-gnueabihf-gcc
+I386_CC := i686-linux-gnu-gcc
+QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 
 # libhrservo and servoctl
 LIB_VERSION := 0.2.0
@@ -53,11 +68,26 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 ASAN_TOOLS := $(BUILD)/asan/servoctl $(BUILD)/asan/servoctl-plot
 
 .PHONY: all modules modules-test tests harness unit check demo bench lint \
-	deps clean help print-guest-tests print-unit-tests userspace
+	deps clean help print-guest-tests print-unit-tests userspace \
+	modules-cross userspace-cross lib-servoctl tests-armhf unit-armhf \
+	tests-i386 print-armhf-unit-tests
 
 all: modules userspace
 
 userspace: $(LIBS) $(TOOLS) $(BUILD)/examples/sweep
+
+# The library and servoctl alone (no cairo): what userspace-cross builds.
+lib-servoctl: $(LIBS) $(BUILD)/bin/servoctl
+
+# libhrservo and servoctl for arm64 and armhf in build/cross/ARCH/, against
+# json-c and inih of that architecture (multiarch, found by pkg-config).
+userspace-cross:
+	@set -e; for a in $(CROSS_ARCHS); do \
+		t=$${a#*:}; \
+		PKG_CONFIG_LIBDIR=/usr/lib/$$t/pkgconfig:/usr/share/pkgconfig \
+		$(MAKE) --no-print-directory BUILD=$(BUILD)/cross/$${a%%:*} \
+			CC=$$t-gcc AR=$$t-ar lib-servoctl; \
+	done
 
 # The examples build as a user would: against the header and the library.
 $(BUILD)/examples/%: examples/%.c lib/hrservo.h $(BUILD)/lib/libhrservo.so
@@ -126,19 +156,44 @@ deps:
 modules:
 	@scripts/build-modules $(KDIR) $(BUILD)/kmod/$(KREL) HRSERVO_WERROR=y
 
-# The modules for every test kernel (Debian 6.1 and 6.12).
+# The modules for every test kernel (Debian 6.1, 6.12 and 6.1 PREEMPT_RT).
 modules-test:
 	@set -e; for k in $$(scripts/test-kernels); do \
 		scripts/build-modules /lib/modules/$$k/build $(BUILD)/kmod/$$k \
 			HRSERVO_WERROR=y; \
 	done
 
+# The modules for arm64 and armhf against Debian's headers of the 6.1 and 6.12
+# series (scripts/cross-headers, fetched by make deps), in
+# build/kmod-cross/ARCH-KREL/, checked for libgcc's 64-bit division helpers.
+modules-cross:
+	@scripts/modules-cross $(BUILD)/kmod-cross
+
 harness: $(KSRC)/.stamp
 $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
-	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench)
+	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench) \
+	tests-i386
+
+# Other ABIs reuse the host rules below with another compiler, statically
+# linked (the guest's root, the host's, has no i386 or armhf libraries) and
+# without the sanitizers.
+CROSS_TEST_MAKE = $(MAKE) --no-print-directory SAN= CFLAGS='$(CFLAGS) -static'
+
+# 32-bit x86 guest programs: build/tests/i386/.
+tests-i386:
+	@$(CROSS_TEST_MAKE) CC=$(I386_CC) TESTBIN=$(TESTBIN)/i386 \
+		$(addprefix $(TESTBIN)/i386/,$(I386_TESTS))
+
+# The pure logic's unit tests as 32-bit ARM programs: build/tests/armhf/.
+tests-armhf:
+	@$(CROSS_TEST_MAKE) CC=$(ARMHF_CC) TESTBIN=$(TESTBIN)/armhf \
+		$(addprefix $(TESTBIN)/armhf/,$(ARMHF_UNIT_TESTS))
+
+unit-armhf: tests-armhf
+	@for t in $(ARMHF_UNIT_TESTS); do $(QEMU_ARM) $(TESTBIN)/armhf/$$t || exit 1; done
 
 $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
@@ -189,7 +244,8 @@ $(TESTBIN)/pca9685_plan_test: tests/unit/pca9685_plan_test.c \
 		driver/pca9685-plan.c driver/pca9685-plan.h \
 		driver/hrservo-logic.h driver/uapi/hrservo.h $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
-	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/pca9685-plan.c -lm
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< driver/pca9685-plan.c \
+		driver/hrservo-logic.c -lm
 
 # write, fsync and rename of the library wrapped: the test makes them fail.
 $(TESTBIN)/calib_test: tests/unit/calib_test.c $(LIB_SRCS) $(LIB_HDRS) \
@@ -223,6 +279,9 @@ print-guest-tests:
 
 print-unit-tests:
 	@echo $(UNIT_TESTS)
+
+print-armhf-unit-tests:
+	@echo $(ARMHF_UNIT_TESTS)
 
 clean:
 	rm -rf $(BUILD)
