@@ -232,6 +232,11 @@ static int chardev_set_motion(struct hrservo *h, unsigned int ch,
 	return chardev_update_limits(h, ch, NULL, NULL, &speed, &accel);
 }
 
+/* hrservo_traj_check_times() keeps every segment within the ABI's bounds. */
+_Static_assert(HRSERVO_TRAJ_MIN_INTERVAL_NS == HRSERVO_SEG_MIN_NS &&
+	       HRSERVO_TRAJ_MAX_INTERVAL_NS == HRSERVO_SEG_MAX_NS,
+	       "the library's interval bounds are the ABI's segment bounds");
+
 static int chardev_traj_submit(struct hrservo *h,
 			       const struct hrservo_seg_item *segs, size_t n,
 			       const int64_t *coefs, size_t ncoefs,

@@ -36,7 +36,7 @@ extern "C" {
 #endif
 
 /* The API version this header describes; see hrservo_api_version(). */
-#define HRSERVO_API_VERSION		2
+#define HRSERVO_API_VERSION		3
 
 /* Most channels a controller can have. */
 #define HRSERVO_MAX_CHANNELS		64
@@ -411,6 +411,34 @@ HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
 HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
 				      struct hrservo *h, double *factor);
 
+/*
+ * Each interval between consecutive waypoints becomes one segment, which
+ * lasts from HRSERVO_TRAJ_MIN_INTERVAL_NS (1 ms) to
+ * HRSERVO_TRAJ_MAX_INTERVAL_NS (60 s): the bounds of the kernel ABI
+ * (HRSERVO_SEG_MIN_NS, HRSERVO_SEG_MAX_NS).
+ */
+#define HRSERVO_TRAJ_MIN_INTERVAL_NS	1000000ULL
+#define HRSERVO_TRAJ_MAX_INTERVAL_NS	60000000000ULL
+
+/**
+ * hrservo_traj_check_times() - can the trajectory's times be played?
+ * @t: the trajectory
+ * @err: output (may be NULL), what is wrong, naming the waypoints (counted
+ *	from 0), their times, the interval and the bound:
+ *	"waypoint 3 (t=0.1005 s) is 0.5 ms after waypoint 2 (t=0.1 s); ..."
+ * @errsize: size of @err
+ *
+ * Checks what hrservo_traj_upload() checks before it sends anything: at
+ * least 2 waypoints, and every interval between consecutive waypoints,
+ * rounded to the ns as it is sent, within HRSERVO_TRAJ_MIN_INTERVAL_NS ..
+ * HRSERVO_TRAJ_MAX_INTERVAL_NS. Call it after any time scaling
+ * (hrservo_traj_scale_time(), hrservo_traj_fit_time()).
+ *
+ * Return: 0, or -1 with errno EINVAL.
+ */
+HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
+					 char *err, size_t errsize);
+
 /* hrservo_traj_upload() flags */
 #define HRSERVO_UPLOAD_REPLACE	(1U << 0)	/* splice in at start_ns */
 
@@ -423,8 +451,10 @@ HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
  *
  * Appends to what is queued (or splices, with HRSERVO_UPLOAD_REPLACE). The
  * trajectory ends with it. Large trajectories are sent in parts, waiting for
- * queue space as the controller plays. errno: those of the kernel (EBUSY,
- * ENOSPC, EINVAL for a time in the past or a discontinuous splice).
+ * queue space as the controller plays. Nothing is sent if
+ * hrservo_traj_check_times() fails (errno EINVAL). errno: those of the
+ * kernel (EBUSY, ENOSPC, EINVAL for a time in the past or a discontinuous
+ * splice).
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
@@ -474,7 +504,9 @@ struct hrservo_calib;
  *	JOINT_deg, JOINT_rad or JOINT_pct for joints of @calib on @controller
  *	(in the joint's unit); their values go through the joint's map
  * @calib: the robot's calibration
- * @controller: the controller the trajectory is for (alias or spec)
+ * @controller: the controller the trajectory is for (alias or spec), or
+ *	NULL: the joints may be of any controller of @calib, but all of the
+ *	same one (a trajectory plays on one controller)
  * @err: output, "FILE:LINE: what is wrong"
  * @errsize: size of @err
  *

@@ -413,16 +413,63 @@ HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
 	return -1;
 }
 
+/* The duration of the segment from waypoint @i to @i + 1, as it is sent. */
+static uint64_t interval_ns(const struct hrservo_traj *t, size_t i)
+{
+	return (uint64_t)llround((t->t[i + 1] - t->t[i]) * 1e9);
+}
+
+HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
+					 char *err, size_t errsize)
+{
+	char dummy[1];
+
+	if (!err || !errsize) {
+		err = dummy;
+		errsize = sizeof(dummy);
+	}
+	if (t->n < 2) {
+		snprintf(err, errsize, "%zu waypoint%s: a trajectory needs at least 2",
+			 t->n, t->n == 1 ? "" : "s");
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i + 1 < t->n; i++) {
+		uint64_t d = interval_ns(t, i);
+
+		if (d >= HRSERVO_TRAJ_MIN_INTERVAL_NS &&
+		    d <= HRSERVO_TRAJ_MAX_INTERVAL_NS)
+			continue;
+		if (d < HRSERVO_TRAJ_MIN_INTERVAL_NS)
+			snprintf(err, errsize,
+				 "waypoint %zu (t=%.9g s) is %.9g ms after waypoint %zu (t=%.9g s); the segment between two waypoints must last at least %g ms",
+				 i + 1, t->t[i + 1], (double)d / 1e6, i,
+				 t->t[i], HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e6);
+		else
+			snprintf(err, errsize,
+				 "waypoint %zu (t=%.9g s) is %.9g s after waypoint %zu (t=%.9g s); the segment between two waypoints may last at most %g s",
+				 i + 1, t->t[i + 1], (double)d / 1e9, i,
+				 t->t[i], HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
 				    unsigned int flags)
 {
 	size_t nseg, chunk = 256, done = 0;
-	double *speeds = all_speeds(t);
+	double *speeds;
 	uint64_t mask = 0;
 	int ret = 0;
 
-	if (t->n < 2 || (t->interp == HRSERVO_INTERP_CUBIC && !speeds)) {
+	/* Nothing is sent unless every segment can be played. */
+	if (hrservo_traj_check_times(t, NULL, 0))
+		return -1;
+	speeds = all_speeds(t);
+	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds) {
 		free(speeds);
 		errno = EINVAL;
 		return -1;
@@ -451,8 +498,7 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 		for (size_t i = 0; i < n; i++) {
 			size_t iv = done + i;
 
-			segs[i].duration_ns = (uint64_t)llround(
-				(t->t[iv + 1] - t->t[iv]) * 1e9);
+			segs[i].duration_ns = interval_ns(t, iv);
 			segs[i].mask = mask;
 			segs[i].last = iv + 1 == nseg;
 			/* Axes in increasing channel order, as the kernel. */
@@ -544,7 +590,8 @@ static int csv_column(const char *s, unsigned int *ch, double *scale)
 
 /*
  * A header column "JOINT_UNIT" (UNIT deg, rad or pct) of @calib, on
- * @controller. Returns the joint, or NULL with @why set.
+ * @controller (any controller if NULL). Returns the joint, or NULL with @why
+ * set.
  */
 static const struct hrservo_joint *csv_joint(const char *s,
 					     const struct hrservo_calib *calib,
@@ -576,9 +623,10 @@ static const struct hrservo_joint *csv_joint(const char *s,
 		snprintf(why, whysize, "no joint '%s' in the calibration", name);
 		return NULL;
 	}
-	if (hrservo_calib_find_channel(calib, controller, j->channel) != j) {
-		snprintf(why, whysize, "joint %s is on controller %s", name,
-			 j->controller);
+	if (controller &&
+	    hrservo_calib_find_channel(calib, controller, j->channel) != j) {
+		snprintf(why, whysize, "joint %s is on controller %s, not %.63s",
+			 name, j->controller, controller);
 		return NULL;
 	}
 	if (j->unit != u) {
@@ -603,6 +651,7 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 	const struct hrservo_joint *joint[HRSERVO_MAX_CHANNELS] = { NULL };
 	unsigned int ch[HRSERVO_MAX_CHANNELS], naxes = 0;
 	double scale[HRSERVO_MAX_CHANNELS], tscale = 1;
+	const char *ctrl = controller;
 	struct hrservo_traj *t = NULL;
 	char *line = NULL, *save, *tok;
 	size_t cap = 0, lineno = 0;
@@ -640,7 +689,7 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 			}
 			tscale = strcmp(tok, "t_ms") ? 1 : 1e-3;
 			while ((tok = strtok_r(NULL, ",", &save))) {
-				char why[128] = "expected chN_us, chN_ns or chN_ms";
+				char why[256] = "expected chN_us, chN_ns or chN_ms";
 
 				if (naxes == HRSERVO_MAX_CHANNELS) {
 					csv_err(err, errsize, path, lineno, EINVAL,
@@ -649,8 +698,8 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 				}
 				if (csv_column(tok, &ch[naxes], &scale[naxes]) &&
 				    (!calib ||
-				     !(joint[naxes] = csv_joint(tok, calib, controller,
-								why, sizeof(why))))) {
+				     !(joint[naxes] = csv_joint(tok, calib, ctrl, why,
+								sizeof(why))))) {
 					char what[256];
 
 					snprintf(what, sizeof(what), "column '%s': %s",
@@ -661,6 +710,9 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 				}
 				if (joint[naxes])
 					ch[naxes] = joint[naxes]->channel;
+				/* Without a controller, the first joint's. */
+				if (joint[naxes] && !ctrl)
+					ctrl = joint[naxes]->controller;
 				naxes++;
 			}
 			t = naxes ? hrservo_traj_new(naxes, ch) : NULL;

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hrservo.h"
@@ -36,7 +37,66 @@ static double nice_step(double range, int ticks)
 	return (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10) * p;
 }
 
-int plot_traj(const struct hrservo_traj *t, const struct hrservo_traj *meas,
+static struct series *series_new(unsigned int naxes, const unsigned int *ch)
+{
+	struct series *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->naxes = naxes;
+	memcpy(s->ch, ch, naxes * sizeof(*ch));
+	return s;
+}
+
+void series_free(struct series *s)
+{
+	if (!s)
+		return;
+	free(s->t);
+	free(s->p);
+	free(s);
+}
+
+static int series_add(struct series *s, double t, const double *p)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		double *nt = realloc(s->t, cap * sizeof(*nt)), *np;
+
+		if (!nt)
+			return -1;
+		s->t = nt;
+		np = realloc(s->p, cap * s->naxes * sizeof(*np));
+		if (!np)
+			return -1;
+		s->p = np;
+		s->cap = cap;
+	}
+	s->t[s->n] = t;
+	memcpy(&s->p[s->n * s->naxes], p, s->naxes * sizeof(*p));
+	s->n++;
+	return 0;
+}
+
+struct series *series_from_traj(const struct hrservo_traj *m)
+{
+	unsigned int na = hrservo_traj_num_axes(m), ch[HRSERVO_MAX_CHANNELS];
+	double tt, p[HRSERVO_MAX_CHANNELS];
+	struct series *s;
+
+	for (unsigned int a = 0; a < na; a++)
+		ch[a] = hrservo_traj_channel(m, a);
+	s = series_new(na, ch);
+	for (size_t i = 0; s && !hrservo_traj_waypoint(m, i, &tt, p); i++) {
+		if (series_add(s, tt, p)) {
+			series_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 	      const char *title, const char *out)
 {
 	unsigned int na = hrservo_traj_num_axes(t);
@@ -60,11 +120,8 @@ int plot_traj(const struct hrservo_traj *t, const struct hrservo_traj *meas,
 			hi = fmax(hi, pos[a]);
 		}
 	}
-	if (meas) {
-		double md = hrservo_traj_duration(meas);
-
-		dur = fmax(dur, md);
-	}
+	if (meas && meas->n)
+		dur = fmax(dur, meas->t[meas->n - 1]);
 	lo = lo / 1e3 - 50;	/* us, with room */
 	hi = hi / 1e3 + 50;
 	xs = (W - ML - MR) / dur;
@@ -154,19 +211,15 @@ int plot_traj(const struct hrservo_traj *t, const struct hrservo_traj *meas,
 
 	/* Measured pulses: dots, same color per channel. */
 	if (meas) {
-		for (unsigned int m = 0; m < hrservo_traj_num_axes(meas); m++) {
-			unsigned int ch = hrservo_traj_channel(meas, m);
-			const double *c = colors[ch % 8];
+		for (unsigned int m = 0; m < meas->naxes; m++) {
+			const double *c = colors[meas->ch[m] % 8];
 
 			cairo_set_source_rgb(cr, c[0], c[1], c[2]);
-			for (size_t i = 0; i < hrservo_traj_num_waypoints(meas);
-			     i++) {
-				double tt, p[HRSERVO_MAX_CHANNELS];
+			for (size_t i = 0; i < meas->n; i++) {
+				double p = meas->p[i * meas->naxes + m];
 
-				if (hrservo_traj_waypoint(meas, i, &tt, p))
-					continue;
-				cairo_arc(cr, ML + tt * xs,
-					  H - MB - (p[m] / 1e3 - lo) * ys, 3.5,
+				cairo_arc(cr, ML + meas->t[i] * xs,
+					  H - MB - (p / 1e3 - lo) * ys, 3.5,
 					  0, 2 * M_PI);
 				cairo_fill(cr);
 			}
@@ -204,37 +257,42 @@ int plot_traj(const struct hrservo_traj *t, const struct hrservo_traj *meas,
 
 /*
  * Measured pulses from a capture of the loopback GPIO chip, one
- * "TIME_NS LINE LEVEL" per line (its debugfs "events" file): for each axis
- * of @t, line @first_line + channel. Waypoint times count from the first
- * rising edge; a frame is kept when every axis had a pulse in it.
+ * "TIME_NS LINE LEVEL" per line (its debugfs "events" file), with the
+ * trajectory's start on the same clock in a line "# start_ns=N": for each
+ * axis of @t, line @first_line + channel. A frame is kept when every axis
+ * had a pulse in it, at the time of its rising edge.
  */
-struct hrservo_traj *capture_load(const char *path,
-				  const struct hrservo_traj *t,
-				  unsigned int first_line)
+struct series *capture_load(const char *path, const struct hrservo_traj *t,
+			    unsigned int first_line, bool *has_start)
 {
 	unsigned int na = hrservo_traj_num_axes(t), ch[HRSERVO_MAX_CHANNELS];
-	unsigned long long ts, rise[HRSERVO_MAX_CHANNELS] = { 0 }, t0 = 0;
+	unsigned long long ts, rise[HRSERVO_MAX_CHANNELS] = { 0 };
+	unsigned long long frame = 0, start = 0, first = 0, *ft = NULL;
+	uint64_t got = 0, all = na == 64 ? ~0ULL : (1ULL << na) - 1;
 	double w[HRSERVO_MAX_CHANNELS];
-	unsigned long long frame = 0;
-	struct hrservo_traj *m;
-	unsigned int line, level, got = 0;
+	struct series *m, *out = NULL;
+	unsigned int line, level;
+	size_t nf = 0, capf = 0;
 	char buf[128];
+	int e = 0;
 	FILE *f;
 
+	*has_start = false;
 	for (unsigned int a = 0; a < na; a++)
 		ch[a] = hrservo_traj_channel(t, a);
-	m = hrservo_traj_new(na, ch);
+	/* Frames with absolute times first: the start may come anywhere. */
+	m = series_new(na, ch);
 	f = fopen(path, "r");
 	if (!m || !f) {
-		int e = errno;
-
-		hrservo_traj_free(m);
-		if (f)
-			fclose(f);
-		errno = e;
-		return NULL;
+		e = errno;
+		goto done;
 	}
 	while (fgets(buf, sizeof(buf), f)) {
+		if (!*has_start &&
+		    sscanf(buf, "# start_ns=%llu", &start) == 1) {
+			*has_start = true;
+			continue;
+		}
 		if (sscanf(buf, "%llu %u %u", &ts, &line, &level) != 3)
 			continue;
 		for (unsigned int a = 0; a < na; a++) {
@@ -242,25 +300,113 @@ struct hrservo_traj *capture_load(const char *path,
 				continue;
 			if (level) {
 				rise[a] = ts;
-				if (!t0)
-					t0 = ts;
+				if (!first)
+					first = ts;
 			} else if (rise[a]) {
 				if (rise[a] != frame) {
 					frame = rise[a];
 					got = 0;
 				}
 				w[a] = (double)(ts - rise[a]);
-				got |= 1U << (a % 32);
-				if (__builtin_popcount(got) == (int)(na > 32 ? 32 : na))
-					hrservo_traj_add(m, (frame - t0) / 1e9, w);
+				got |= 1ULL << a;
+				if (got != all)
+					continue;
+				if (nf == capf) {
+					size_t c = capf ? 2 * capf : 256;
+					unsigned long long *n =
+						realloc(ft, c * sizeof(*n));
+
+					if (!n) {
+						e = ENOMEM;
+						goto done;
+					}
+					ft = n;
+					capf = c;
+				}
+				if (series_add(m, 0, w)) {
+					e = ENOMEM;
+					goto done;
+				}
+				ft[nf++] = frame;
+				got = 0;
 			}
 		}
 	}
-	fclose(f);
-	if (hrservo_traj_num_waypoints(m) < 2) {
-		hrservo_traj_free(m);
-		errno = ENODATA;
+	/*
+	 * On the plan's clock. Frames that rose before the start show the
+	 * pose held before it; 1 ms of slack for the start's estimate.
+	 */
+	out = series_new(na, ch);
+	if (!out) {
+		e = errno;
+		goto done;
+	}
+	if (!*has_start)
+		start = first;
+	for (size_t i = 0; i < nf; i++) {
+		if (ft[i] + 1000000ULL < start)
+			continue;
+		if (series_add(out, ((double)ft[i] - (double)start) / 1e9,
+			       &m->p[i * na])) {
+			e = ENOMEM;
+			goto done;
+		}
+	}
+	if (out->n < 2)
+		e = nf >= 2 ? ERANGE : ENODATA;
+done:
+	if (f)
+		fclose(f);
+	free(ft);
+	series_free(m);
+	if (e) {
+		series_free(out);
+		errno = e;
 		return NULL;
 	}
-	return m;
+	return out;
+}
+
+int print_series(FILE *f, const struct hrservo_traj *t,
+		 const struct series *meas)
+{
+	unsigned int na = hrservo_traj_num_axes(t), ma[HRSERVO_MAX_CHANNELS];
+	double pos[HRSERVO_MAX_CHANNELS], tt;
+	size_t n = meas ? meas->n : hrservo_traj_num_waypoints(t);
+
+	fprintf(f, "t_s");
+	for (unsigned int a = 0; a < na; a++) {
+		unsigned int c = hrservo_traj_channel(t, a);
+
+		fprintf(f, ",ch%u_planned_ns", c);
+		if (!meas)
+			continue;
+		/* The measured axis of the same channel, if any. */
+		ma[a] = meas->naxes;
+		for (unsigned int m = 0; m < meas->naxes; m++)
+			if (meas->ch[m] == c)
+				ma[a] = m;
+		fprintf(f, ",ch%u_measured_ns", c);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < n; i++) {
+		if (meas) {
+			tt = meas->t[i];
+			if (hrservo_traj_eval(t, tt, pos, NULL, NULL))
+				return -1;
+		} else if (hrservo_traj_waypoint(t, i, &tt, pos)) {
+			return -1;
+		}
+		fprintf(f, "%.6f", tt);
+		for (unsigned int a = 0; a < na; a++) {
+			fprintf(f, ",%.0f", pos[a]);
+			if (meas && ma[a] < meas->naxes)
+				fprintf(f, ",%.0f",
+					meas->p[i * meas->naxes + ma[a]]);
+			else if (meas)
+				fputc(',', f);
+		}
+		fputc('\n', f);
+	}
+	return fflush(f) ? -1 : 0;
 }

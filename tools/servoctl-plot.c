@@ -6,7 +6,7 @@
  * its own directory with the same arguments.
  *
  * usage: servoctl-plot [--interp I] [--measured CSV | --capture FILE
- *        [--first-line N]] FILE -o PNG
+ *        [--first-line N]] FILE -o PNG | --print-series
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,7 +21,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: servoctl-plot [--interp linear|cubic|minjerk] "
-		"[--measured CSV | --capture FILE [--first-line N]] FILE -o PNG\n");
+		"[--measured CSV | --capture FILE [--first-line N]] FILE "
+		"[-o PNG] [--print-series]\n");
 }
 
 int main(int argc, char **argv)
@@ -32,14 +33,17 @@ int main(int argc, char **argv)
 		{ "measured", required_argument, NULL, 'm' },
 		{ "capture", required_argument, NULL, 'c' },
 		{ "first-line", required_argument, NULL, 'l' },
+		{ "print-series", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	enum hrservo_interp interp = HRSERVO_INTERP_MIN_JERK;
 	const char *out = NULL, *measured = NULL, *capture = NULL;
-	struct hrservo_traj *t, *m = NULL;
+	struct hrservo_traj *t, *mt;
+	struct series *m = NULL;
 	unsigned int first_line = 0;
 	char msg[512], title[256], *end;
+	bool series = false, has_start;
 	int opt, ret = 0;
 
 	while ((opt = getopt_long(argc, argv, "i:o:m:c:l:h", opts, NULL)) != -1) {
@@ -68,6 +72,9 @@ int main(int argc, char **argv)
 			if (!*optarg || *end)
 				goto usage;
 			break;
+		case 'S':
+			series = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -75,7 +82,7 @@ int main(int argc, char **argv)
 			goto usage;
 		}
 	}
-	if (optind != argc - 1 || !out)
+	if (optind != argc - 1 || (!out && !series))
 		goto usage;
 
 	t = hrservo_traj_load_csv(argv[optind], msg, sizeof(msg));
@@ -85,23 +92,44 @@ int main(int argc, char **argv)
 	}
 	hrservo_traj_set_interp(t, interp);
 	if (measured) {
-		m = hrservo_traj_load_csv(measured, msg, sizeof(msg));
-		if (!m) {
+		mt = hrservo_traj_load_csv(measured, msg, sizeof(msg));
+		if (!mt) {
 			fprintf(stderr, "servoctl: traj: %s\n", msg);
 			hrservo_traj_free(t);
 			return 1;
 		}
-	} else if (capture) {
-		m = capture_load(capture, t, first_line);
+		m = series_from_traj(mt);
+		hrservo_traj_free(mt);
 		if (!m) {
-			fprintf(stderr, "servoctl: traj: %s: %s\n", capture,
-				errno == ENODATA ?
-				"no complete frame of pulses for these channels" :
+			fprintf(stderr, "servoctl: traj: %s: %s\n", measured,
 				strerror(errno));
 			hrservo_traj_free(t);
 			return 1;
 		}
+	} else if (capture) {
+		m = capture_load(capture, t, first_line, &has_start);
+		if (!m) {
+			fprintf(stderr, "servoctl: traj: %s: %s\n", capture,
+				errno == ENODATA ?
+				"no complete frame of pulses for these channels" :
+				errno == ERANGE ?
+				"no complete frame of pulses after the trajectory's start (# start_ns=)" :
+				strerror(errno));
+			hrservo_traj_free(t);
+			return 1;
+		}
+		if (!has_start)
+			fprintf(stderr, "servoctl: traj: %s: no '# start_ns=' line: measured times count from the first pulse, not from the trajectory's start ('servoctl traj upload --capture %s' records it)\n",
+				capture, capture);
 	}
+	if (series && print_series(stdout, t, m)) {
+		fprintf(stderr, "servoctl: traj: --print-series: %s\n",
+			strerror(errno));
+		ret = 1;
+		goto out;
+	}
+	if (!out)
+		goto out;
 	snprintf(title, sizeof(title), "%s: %zu waypoints, %.3f s, %s%s",
 		 argv[optind], hrservo_traj_num_waypoints(t),
 		 hrservo_traj_duration(t),
@@ -113,12 +141,13 @@ int main(int argc, char **argv)
 			strerror(errno));
 		ret = 1;
 	}
-	hrservo_traj_free(m);
+out:
+	series_free(m);
 	hrservo_traj_free(t);
 	return ret;
 
 usage:
-	fprintf(stderr, "servoctl: traj: plot: expects FILE and -o OUT.png\n");
+	fprintf(stderr, "servoctl: traj: plot: expects FILE and -o OUT.png or --print-series\n");
 	usage(stderr);
 	return 2;
 }

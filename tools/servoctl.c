@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -91,6 +92,28 @@ struct hrservo_calib *calib_get(bool required)
 	return calib;
 }
 
+/* The sysfs class directory the library reads controllers from. */
+static const char *sysfs_class(void)
+{
+	const char *s = getenv("HRSERVO_SYSFS_CLASS");
+
+	return s && *s ? s : "/sys/class/hrservo";
+}
+
+/* Why no controller can be found, when the driver is not loaded; or NULL. */
+static const char *no_driver(void)
+{
+	static char why[512];
+	struct stat st;
+
+	if (!stat(sysfs_class(), &st) || errno != ENOENT)
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "%s does not exist: the hrservo kernel module is not loaded (load it with 'sudo modprobe hrservo', or 'sudo insmod hrservo.ko' from a build)",
+		 sysfs_class());
+	return why;
+}
+
 struct hrservo *open_ctrl(const char *spec)
 {
 	struct hrservo *h = hrservo_open(spec);
@@ -108,14 +131,20 @@ struct hrservo *open_ctrl(const char *spec)
 	}
 
 	if (!h) {
-		if (errno == ENOENT)
+		int e = errno;
+		const char *why = e == ENOENT ? no_driver() : NULL;
+
+		if (why)
+			err("%s: no such controller: %s", spec, why);
+		else if (e == ENOENT)
 			err("%s: no such controller (see 'servoctl list')",
 			    spec);
-		else if (errno == EINVAL)
+		else if (e == EINVAL)
 			err("%s: not a controller; use hrservoN, N, /dev/hrservoN or a calibration's controller name",
 			    spec);
 		else
-			err("%s: %s", spec, strerror(errno));
+			err("%s: %s", spec, strerror(e));
+		errno = e;
 	}
 	return h;
 }
@@ -221,6 +250,7 @@ static int cmd_list(int argc, char **argv)
 {
 	struct hrservo_list *list;
 	json_object *arr = NULL;
+	const char *why;
 	int ret = 0;
 
 	if (sub_opts(argc, argv, find_command("list"), NULL, NULL, NULL) !=
@@ -233,6 +263,10 @@ static int cmd_list(int argc, char **argv)
 		err("%s", strerror(errno));
 		return EXIT_RUNTIME;
 	}
+	/* No controller is not an error, but say why there is none. */
+	why = hrservo_list_count(list) ? NULL : no_driver();
+	if (why)
+		err("%s", why);
 	if (opt_json)
 		arr = json_object_new_array();
 	else if (hrservo_list_count(list))
@@ -1157,6 +1191,7 @@ static void report_violation(const char *what,
 static enum hrservo_interp opt_interp = HRSERVO_INTERP_MIN_JERK;
 static bool opt_fit, opt_replace, opt_wait;
 static double opt_at = -1, opt_time = -1, opt_timeout = -1;
+static const char *opt_capture;
 
 static int traj_opt(int opt, const char *arg)
 {
@@ -1182,10 +1217,14 @@ static int traj_opt(int opt, const char *arg)
 	case 'w':
 		opt_wait = true;
 		return 0;
+	case 'c':
+		/* upload: where to record the start; plot: the capture. */
+		opt_capture = arg;
+		return 0;
 	case 'o':
 	case 'm':
-	case 'c':
 	case 'l':
+	case 'S':
 		/* traj plot's: its arguments go to servoctl-plot as given. */
 		return 0;
 	case 'a':
@@ -1223,6 +1262,7 @@ static const struct option traj_opts[] = {
 	{ "measured", required_argument, NULL, 'm' },
 	{ "capture", required_argument, NULL, 'c' },
 	{ "first-line", required_argument, NULL, 'l' },
+	{ "print-series", no_argument, NULL, 'S' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -1294,38 +1334,101 @@ static int traj_wait(struct hrservo *h, double total_s)
 	return 0;
 }
 
-/* Load, check (and fit) a trajectory file for a controller. */
-static struct hrservo_traj *traj_prepare(const char *file, struct hrservo *h)
+/*
+ * Load a trajectory file and check what needs no controller: syntax, times,
+ * units, joints of the calibration (on @ctrl, or on one controller if NULL)
+ * and, unless --fit may still stretch it, the length of every segment.
+ * @what follows each error: "" or " (nothing uploaded)".
+ */
+static struct hrservo_traj *traj_load(const char *file, const char *ctrl,
+				      const char *what)
 {
-	struct hrservo_violation v;
+	struct hrservo_calib *c = calib_get(false);
 	struct hrservo_traj *t;
 	char msg[512];
-	double f;
 
-	t = calib_get(false) ?
-	    hrservo_traj_load_csv_calib(file, calib_get(false), hrservo_name(h),
-					msg, sizeof(msg)) :
+	t = c ? hrservo_traj_load_csv_calib(file, c, ctrl, msg, sizeof(msg)) :
 	    hrservo_traj_load_csv(file, msg, sizeof(msg));
 	if (!t) {
-		err("%s (nothing uploaded)", msg);
+		err("%s%s", msg, what);
 		return NULL;
 	}
 	hrservo_traj_set_interp(t, opt_interp);
-	if (opt_fit && hrservo_traj_fit_time(t, h, &f) && errno != ERANGE) {
-		err("%s: %s", file, strerror(errno));
+	if (!opt_fit && hrservo_traj_check_times(t, msg, sizeof(msg))) {
+		err("%s: %s%s", file, msg, what);
 		hrservo_traj_free(t);
 		return NULL;
+	}
+	return t;
+}
+
+/* Fit (--fit) and check @t against the limits of @h: 0, or -1 and why. */
+static int traj_limits(struct hrservo_traj *t, const char *file,
+		       struct hrservo *h, const char *what)
+{
+	struct hrservo_violation v;
+	char msg[512];
+	double f;
+
+	if (opt_fit && hrservo_traj_fit_time(t, h, &f) && errno != ERANGE) {
+		err("%s: %s%s", file, strerror(errno), what);
+		return -1;
+	}
+	if (hrservo_traj_check_times(t, msg, sizeof(msg))) {
+		err("%s: %s%s", file, msg, what);
+		return -1;
 	}
 	if (hrservo_traj_check(t, h, &v)) {
 		if (errno == ERANGE)
 			report_violation(file, &v);
 		else
-			err("%s: a channel %s does not have", file,
-			    hrservo_name(h));
-		hrservo_traj_free(t);
-		return NULL;
+			err("%s: a channel %s does not have%s", file,
+			    hrservo_name(h), what);
+		return -1;
 	}
-	return t;
+	return 0;
+}
+
+/* The sum of the segments' durations, as the library sends them. */
+static uint64_t traj_duration_ns(const struct hrservo_traj *t)
+{
+	double p[HRSERVO_MAX_CHANNELS], prev = 0, tt;
+	uint64_t sum = 0;
+
+	for (size_t k = 0; !hrservo_traj_waypoint(t, k, &tt, p); k++) {
+		if (k)
+			sum += (uint64_t)llround((tt - prev) * 1e9);
+		prev = tt;
+	}
+	return sum;
+}
+
+/*
+ * When the uploaded trajectory @t starts (CLOCK_MONOTONIC ns): @at if one
+ * was asked for, else what the kernel chose, from the end of the queue it
+ * reports (the trajectory is the last one queued). 0, or -1 with errno.
+ */
+static int traj_start_ns(struct hrservo *h, const struct hrservo_traj *t,
+			 uint64_t at, uint64_t *start)
+{
+	struct hrservo_traj_info info;
+	uint64_t before, after, dur = traj_duration_ns(t);
+
+	if (at) {
+		*start = at;
+		return 0;
+	}
+	before = now_ns();
+	if (hrservo_traj_status(h, &info))
+		return -1;
+	after = now_ns();
+	if (!info.queued_ns) {
+		errno = ENODATA;	/* over already: the end is unknown */
+		return -1;
+	}
+	/* The kernel read its clock between before and after. */
+	*start = before + (after - before) / 2 + info.queued_ns - dur;
+	return 0;
 }
 
 /*
@@ -1363,6 +1466,39 @@ static int traj_plot(int argc, char **argv, int sub)
 	return EXIT_RUNTIME;
 }
 
+/* traj check FILE [CTRL]: the file, then CTRL's limits if given. */
+static int traj_check(const char *file, const char *ctrl)
+{
+	struct hrservo_traj *t;
+	struct hrservo *h;
+	int ret = 0;
+
+	t = traj_load(file, ctrl, "");
+	if (!t)
+		return EXIT_RUNTIME;
+	if (!ctrl) {
+		if (!opt_json)
+			printf("%s: %zu waypoints, %.3f s, a valid trajectory (no CTRL: limits not checked)\n",
+			       file, hrservo_traj_num_waypoints(t),
+			       hrservo_traj_duration(t));
+		hrservo_traj_free(t);
+		return 0;
+	}
+	h = open_ctrl(ctrl);
+	if (!h) {
+		ret = EXIT_RUNTIME;
+	} else if (traj_limits(t, file, h, "")) {
+		ret = EXIT_RUNTIME;
+	} else if (!opt_json) {
+		printf("%s: %zu waypoints, %.3f s, within the limits of %s\n",
+		       file, hrservo_traj_num_waypoints(t),
+		       hrservo_traj_duration(t), hrservo_name(h));
+	}
+	hrservo_close(h);
+	hrservo_traj_free(t);
+	return ret;
+}
+
 static int cmd_traj(int argc, char **argv)
 {
 	const struct command *c = find_command("traj");
@@ -1374,13 +1510,25 @@ static int cmd_traj(int argc, char **argv)
 
 	i = sub_opts(argc, argv, c, "i:frwa:T:o:m:c:l:", traj_opts, traj_opt);
 	if (argc - i < 2) {
-		err("expects a subcommand and a controller (see 'servoctl traj --help')");
+		err("expects a subcommand and its arguments (see 'servoctl traj --help')");
 		return EXIT_USAGE;
 	}
 	sub = argv[i];
 	if (!strcmp(sub, "plot"))
 		return traj_plot(argc, argv, i);
-	if (!strcmp(sub, "check") || !strcmp(sub, "upload")) {
+	if (!strcmp(sub, "check")) {
+		if (argc - i != 2 && argc - i != 3) {
+			err("check: expects FILE [CTRL]");
+			return EXIT_USAGE;
+		}
+		if (argc - i == 2 && opt_fit) {
+			err("check: --fit needs CTRL, whose limits it fits");
+			return EXIT_USAGE;
+		}
+		return traj_check(argv[i + 1],
+				  argc - i == 3 ? argv[i + 2] : NULL);
+	}
+	if (!strcmp(sub, "upload")) {
 		if (argc - i != 3) {
 			err("%s: expects FILE CTRL", sub);
 			return EXIT_USAGE;
@@ -1395,23 +1543,30 @@ static int cmd_traj(int argc, char **argv)
 		err("unknown subcommand '%s'", sub);
 		return EXIT_USAGE;
 	}
-	h = open_ctrl(argv[argc - 1]);
-	if (!h)
-		return EXIT_RUNTIME;
-
-	if (!strcmp(sub, "check")) {
-		t = traj_prepare(argv[i + 1], h);
+	if (!strcmp(sub, "upload")) {
+		/* The file's own errors first, whether CTRL exists or not. */
+		t = traj_load(argv[i + 1], argv[argc - 1], " (nothing uploaded)");
 		if (!t)
-			ret = EXIT_RUNTIME;
-		else if (!opt_json)
-			printf("%s: %zu waypoints, %.3f s, within the limits of %s\n",
-			       argv[i + 1], hrservo_traj_num_waypoints(t),
-			       hrservo_traj_duration(t), hrservo_name(h));
-	} else if (!strcmp(sub, "upload")) {
-		uint64_t at = 0;
+			return EXIT_RUNTIME;
+	}
+	h = open_ctrl(argv[argc - 1]);
+	if (!h) {
+		hrservo_traj_free(t);
+		return EXIT_RUNTIME;
+	}
 
-		t = traj_prepare(argv[i + 1], h);
-		if (!t) {
+	if (!strcmp(sub, "upload")) {
+		uint64_t at = 0, start;
+		FILE *cap = NULL;
+
+		if (traj_limits(t, argv[i + 1], h, " (nothing uploaded)")) {
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
+		/* Opened first: a bad path uploads nothing. */
+		if (opt_capture && !(cap = fopen(opt_capture, "w"))) {
+			err("%s: %s (nothing uploaded)", opt_capture,
+			    strerror(errno));
 			ret = EXIT_RUNTIME;
 			goto out;
 		}
@@ -1425,9 +1580,31 @@ static int cmd_traj(int argc, char **argv)
 			    "the new trajectory does not start where the old one is" :
 			    strerror(errno));
 			ret = EXIT_RUNTIME;
-		} else if (opt_wait) {
-			ret = traj_wait(h, hrservo_traj_duration(t) +
-					(opt_at > 0 ? opt_at : 0));
+			if (cap)
+				fclose(cap);
+			goto out;
+		}
+		if (cap) {
+			/* t=0 of the plan on the capture's clock, for plot. */
+			if (traj_start_ns(h, t, at, &start)) {
+				err("%s: when the trajectory started is unknown: %s",
+				    opt_capture, strerror(errno));
+				ret = EXIT_RUNTIME;
+			} else {
+				fprintf(cap, "# servoctl traj upload %s %s\n# start_ns=%llu\n",
+					argv[i + 1], hrservo_name(h),
+					(unsigned long long)start);
+			}
+			if (ferror(cap) | fclose(cap)) {
+				err("%s: %s", opt_capture, strerror(errno));
+				ret = EXIT_RUNTIME;
+			}
+		}
+		if (opt_wait) {
+			int w = traj_wait(h, hrservo_traj_duration(t) +
+					  (opt_at > 0 ? opt_at : 0));
+
+			ret = ret ? ret : w;
 		}
 	} else if (!strcmp(sub, "status")) {
 		static const char *const states[] = {
@@ -1554,6 +1731,18 @@ static int cmd_move(int argc, char **argv)
 		err("%s", strerror(errno));
 		goto out;
 	}
+	if (hrservo_traj_check_times(t, NULL, 0)) {
+		/* One segment: from 1 ms to 60 s. */
+		if (opt_time > 0)
+			err("--time %g s: a move lasts from %g ms to %g s (nothing applied)",
+			    opt_time, HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e6,
+			    HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+		else
+			err("the limits make the move last %.1f s, more than %g s (nothing applied)",
+			    hrservo_traj_duration(t),
+			    HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+		goto out;
+	}
 	if (hrservo_traj_check(t, tg.h, &v)) {
 		report_violation("move", &v);
 		err("nothing applied; a longer --time would fit");
@@ -1621,12 +1810,16 @@ static const struct command commands[] = {
 	  "limits. --wait returns when the move is done. 'CTRL home' moves\n"
 	  "every calibrated joint of CTRL that has a home position to it.\n",
 	  cmd_move },
-	{ "traj", "[options] check|upload FILE CTRL | status|stop|wait CTRL | plot FILE -o PNG",
+	{ "traj", "[options] check FILE [CTRL] | upload FILE CTRL | status|stop|wait CTRL | plot FILE -o PNG|--print-series",
 	  "Check, upload and follow trajectories.",
 	  "\nFILE is CSV: a header 't_s,ch0_us,ch3_us' (units us, ns or ms;\n"
-	  "t_ms for times in ms), then one waypoint per row.\n\n"
-	  "  check    check FILE against CTRL's limits; the first violation\n"
-	  "           is reported with its time, channel, value and limit\n"
+	  "t_ms for times in ms; joints of the calibration: elbow_deg), then one\n"
+	  "waypoint per row, times increasing, at least 1 ms (and at most 60 s)\n"
+	  "apart: each interval is one kernel segment.\n\n"
+	  "  check    check FILE: syntax, times, units, joints (all on one\n"
+	  "           controller); with CTRL, also CTRL's limits: the first\n"
+	  "           violation is reported with its time, channel, value and\n"
+	  "           limit\n"
 	  "  upload   check, then send it to be played (nothing is sent if\n"
 	  "           the check fails)\n"
 	  "  status   the player: state, segment, queue\n"
@@ -1635,7 +1828,9 @@ static const struct command commands[] = {
 	  "  plot     draw FILE's planned widths into a PNG (-o); with\n"
 	  "           --measured M.csv (same format), or --capture EVENTS\n"
 	  "           (the loopback chip's debugfs capture; --first-line N if\n"
-	  "           channel 0 is on line N), measured pulses as dots\n\n"
+	  "           channel 0 is on line N), measured pulses as dots; times\n"
+	  "           count from the trajectory's start recorded in EVENTS\n"
+	  "           by 'upload --capture EVENTS'\n\n"
 	  "Options:\n"
 	  "  --interp linear|cubic|minjerk  between waypoints (default minjerk)\n"
 	  "  --fit         stretch time until speeds and accelerations fit\n"
@@ -1643,8 +1838,10 @@ static const struct command commands[] = {
 	  "  --replace     splice in at --at (or the next frame), continuous\n"
 	  "  --wait        wait for the end after upload (progress on a tty)\n"
 	  "  --timeout S   give up waiting after S seconds\n"
-	  "  -o, --output PNG, --measured CSV, --capture FILE,\n"
-	  "  --first-line N   for plot\n",
+	  "  --capture FILE  upload: write the start time (# start_ns=N) to\n"
+	  "                FILE, to append the capture to; plot: the capture\n"
+	  "  -o, --output PNG, --measured CSV, --first-line N   for plot\n"
+	  "  --print-series  plot: print planned and measured widths as CSV\n",
 	  cmd_traj },
 	{ "calibrate", "[options] set|points CTRL CH=... | show [CTRL] | apply CTRL | jog CTRL CH",
 	  "Calibrate servos: maps from deg, rad or % to pulse widths.",

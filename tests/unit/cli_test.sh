@@ -41,12 +41,88 @@ t 2 "info with two controllers" "$bin" info a b
 t 2 "monitor --count 0" "$bin" monitor --count 0 hrservo0
 t 0 "list on a system without controllers" "$bin" list
 [ -s /tmp/cli_out.$$ ] && { echo "not ok $n list prints nothing"; fail=$((fail + 1)); }
+[ -s /tmp/cli_err.$$ ] && { echo "not ok $n list says nothing: the module is loaded"; fail=$((fail + 1)); }
 t 0 "list --json on a system without controllers" "$bin" --json list
 [ "$(tr -d ' \n' < /tmp/cli_out.$$)" = "[]" ] ||
 	{ echo "not ok $n list --json prints []"; fail=$((fail + 1)); }
 t 1 "info of a missing controller" "$bin" info hrservo9
 grep -qx "servoctl: info: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
 	{ echo "not ok $n names the missing controller"; fail=$((fail + 1)); }
+# The module not loaded: no class directory. list says why, on stderr.
+nomod="$empty/none: the hrservo kernel module is not loaded (load it with 'sudo modprobe hrservo', or 'sudo insmod hrservo.ko' from a build)"
+nomod="$empty/none does not exist${nomod#$empty/none}"
+HRSERVO_SYSFS_CLASS=$empty/none t 0 "list without the module" "$bin" list
+[ -s /tmp/cli_out.$$ ] && { echo "not ok $n list without the module prints nothing"; fail=$((fail + 1)); }
+grep -qxF "servoctl: list: $nomod" /tmp/cli_err.$$ ||
+	{ echo "not ok $n list says the module is not loaded"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+HRSERVO_SYSFS_CLASS=$empty/none t 0 "list --json without the module" "$bin" --json list
+[ "$(tr -d ' \n' < /tmp/cli_out.$$)" = "[]" ] ||
+	{ echo "not ok $n list --json without the module prints []"; fail=$((fail + 1)); }
+grep -qxF "servoctl: list: $nomod" /tmp/cli_err.$$ ||
+	{ echo "not ok $n list --json says the module is not loaded, on stderr"; fail=$((fail + 1)); }
+# "COMMAND CTRL [ARGS]": every command that opens a controller.
+for c in "info hrservo0" "get hrservo0" "set hrservo0 0=1500us" "release 0" \
+	 "limits /dev/hrservo0" "monitor hrservo0" "period hrservo0" \
+	 "move hrservo0 0=1500us" "traj hrservo0 status" "traj hrservo0 stop" \
+	 "traj hrservo0 wait" "calibrate hrservo0 set 1=min:1000us,max:2000us"; do
+	set -- $c
+	a=("$1" "$2" "${@:3}")
+	[ "$1" = traj ] || [ "$1" = calibrate ] && a=("$1" "$3" "$2" "${@:4}")
+	HRSERVO_CALIBRATION=$cal/none.conf HRSERVO_SYSFS_CLASS=$empty/none \
+		t 1 "${a[*]} without the module" "$bin" "${a[@]}"
+	grep -qxF "servoctl: $1: $2: no such controller: $nomod" /tmp/cli_err.$$ ||
+		{ echo "not ok $n ${a[*]} says the module is not loaded"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
+# traj check: the file's own errors whether CTRL exists or not; FILE alone.
+printf 't_s,ch1_us,ch3_us\n0,1000,2000\n0.1,1800,1500\n0.2,1000,1000\n' > "$cal/plan.csv"
+printf 't_s,ch1_us\n0,1000\n0.1,1800\nx,1000\n' > "$cal/bad.csv"
+printf 't_s,ch1_us\n0,1000\n0.1,1800\n0.1005,1000\n' > "$cal/short.csv"
+t 0 "traj check FILE" "$bin" traj check "$cal/plan.csv"
+grep -qxF "$cal/plan.csv: 3 waypoints, 0.200 s, a valid trajectory (no CTRL: limits not checked)" /tmp/cli_out.$$ ||
+	{ echo "not ok $n traj check FILE says the file is valid"; sed 's/^/# /' /tmp/cli_out.$$; fail=$((fail + 1)); }
+t 1 "traj check FILE CTRL, no CTRL" "$bin" traj check "$cal/plan.csv" hrservo9
+grep -qxF "servoctl: traj: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
+	{ echo "not ok $n traj check names the missing controller"; fail=$((fail + 1)); }
+for c in "" hrservo9; do
+	t 1 "traj check of a bad file${c:+, CTRL missing}" "$bin" traj check "$cal/bad.csv" $c
+	grep -qxF "servoctl: traj: $cal/bad.csv:4: 'x' is not a number" /tmp/cli_err.$$ ||
+		{ echo "not ok $n names the file's error"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+	t 1 "traj check of waypoints 0.5 ms apart${c:+, CTRL missing}" "$bin" traj check "$cal/short.csv" $c
+	grep -qxF "servoctl: traj: $cal/short.csv: waypoint 2 (t=0.1005 s) is 0.5 ms after waypoint 1 (t=0.1 s); the segment between two waypoints must last at least 1 ms" /tmp/cli_err.$$ ||
+		{ echo "not ok $n names the waypoints, the interval and 1 ms"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
+t 1 "traj upload of a bad file to a missing controller" "$bin" traj upload "$cal/short.csv" hrservo9
+grep -q "must last at least 1 ms (nothing uploaded)$" /tmp/cli_err.$$ ||
+	{ echo "not ok $n upload names the file's error"; fail=$((fail + 1)); }
+t 2 "traj check --fit FILE" "$bin" traj check --fit "$cal/plan.csv"
+t 2 "traj check without FILE" "$bin" traj check
+# traj plot --capture: the measured times count from the start recorded in
+# the capture, not from its first pulse (frames before it are the pose held
+# before the trajectory, left out).
+{
+	echo "# servoctl traj upload plan.csv hrservo0"
+	echo "# start_ns=10000000000"
+	for f in 9960 9980 10180 10200 10220; do
+		echo "${f}000000 1 1"; echo "${f}000000 3 1"
+		echo "${f}000000 1 0" | sed "s/^$f/$((f + 1))/"
+		echo "${f}000000 3 0" | sed "s/^$f/$((f + 2))/"
+	done
+} > "$cal/capture.txt"
+series="t_s,ch1_planned_ns,ch1_measured_ns,ch3_planned_ns,ch3_measured_ns
+0.180000,1046336,1000000,1028960,2000000
+0.200000,1000000,1000000,1000000,2000000
+0.220000,1000000,1000000,1000000,2000000"
+t 0 "traj plot --capture --print-series" "$bin" traj plot --capture "$cal/capture.txt" \
+	--first-line 0 --print-series "$cal/plan.csv"
+[ "$(cat /tmp/cli_out.$$)" = "$series" ] ||
+	{ echo "not ok $n plots the capture from the trajectory's start"; sed 's/^/# /' /tmp/cli_out.$$; fail=$((fail + 1)); }
+[ -s /tmp/cli_err.$$ ] && { echo "not ok $n no warning with a start"; fail=$((fail + 1)); }
+grep -v start_ns "$cal/capture.txt" > "$cal/capture-nostart.txt"
+t 0 "traj plot --capture without a start" "$bin" traj plot --capture "$cal/capture-nostart.txt" \
+	--print-series "$cal/plan.csv"
+grep -q "^0.000000," /tmp/cli_out.$$ && grep -q "no '# start_ns=' line" /tmp/cli_err.$$ ||
+	{ echo "not ok $n without a start, from the first pulse, with a warning"; fail=$((fail + 1)); }
+t 2 "traj plot without -o or --print-series" "$bin" traj plot "$cal/plan.csv"
 # Calibration commands that need no controller.
 export HRSERVO_CALIBRATION=$cal/robot.conf
 t 2 "calibrate without a subcommand" "$bin" calibrate
@@ -66,6 +142,20 @@ t 2 "calibrate jog without a terminal" "$bin" calibrate jog arm 1 < /dev/null
 t 0 "--calibration FILE" "$bin" --calibration "$cal/robot.conf" calibrate show --json
 grep -q '"joint": "elbow"' /tmp/cli_out.$$ ||
 	{ echo "not ok $n --calibration reads FILE"; fail=$((fail + 1)); }
+# traj check FILE with joint columns: joints of the calibration, in their
+# units, all on one controller.
+printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us\n[joint wrist]\ncontroller = leg\nchannel = 2\nmap = -90:1000us 90:2000us\n' > "$cal/two.conf"
+printf 't_s,elbow_deg,ch3_us\n0,0,1500\n0.5,45,1600\n' > "$cal/joints.csv"
+t 0 "traj check FILE with joints" "$bin" -c "$cal/two.conf" traj check "$cal/joints.csv"
+for bad in "elbow_rad:unit mismatch: joint elbow is measured in deg" \
+	   "knee_deg:no joint 'knee' in the calibration" \
+	   "wrist_deg:joint wrist is on controller leg, not arm"; do
+	printf 't_s,elbow_deg,%s\n0,0,0\n0.5,45,10\n' "${bad%%:*}" > "$cal/joints.csv"
+	[ "${bad%%:*}" = elbow_rad ] && printf 't_s,elbow_rad\n0,0\n0.5,1\n' > "$cal/joints.csv"
+	t 1 "traj check FILE with ${bad%%:*}" "$bin" -c "$cal/two.conf" traj check "$cal/joints.csv"
+	grep -qF "$cal/joints.csv:1: column '${bad%%:*}': ${bad#*:}" /tmp/cli_err.$$ ||
+		{ echo "not ok $n says ${bad#*:}"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
 unset HRSERVO_CALIBRATION
 if command -v valgrind > /dev/null; then
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -74,6 +164,10 @@ if command -v valgrind > /dev/null; then
 	t 1 "valgrind: info of a missing controller" $vg "$bin" info hrservo9
 	t 2 "valgrind: usage error" $vg "$bin" set x
 	t 0 "valgrind: calibrate show" $vg "$bin" --calibration "$cal/robot.conf" calibrate show
+	HRSERVO_SYSFS_CLASS=$empty/none t 0 "valgrind: list without the module" $vg "$bin" list
+	t 1 "valgrind: traj check of a bad file" $vg "$bin" traj check "$cal/short.csv" hrservo9
+	t 0 "valgrind: traj plot --capture --print-series" $vg "$top/build/bin/servoctl-plot" \
+		--capture "$cal/capture.txt" --print-series "$cal/plan.csv"
 fi
 rm -f /tmp/cli_out.$$ /tmp/cli_err.$$
 echo "1..$n"

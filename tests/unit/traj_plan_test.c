@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests of libhrservo's trajectory planning (lib/traj.c):
- * interpolation, continuity, time scaling and the CSV loader.
+ * interpolation, continuity, time scaling, segment lengths and the CSV
+ * loader.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +14,7 @@
 
 #include "harness.h"
 #include "hrservo.h"
+#include "internal.h"
 
 static struct hrservo_traj *three_points(enum hrservo_interp interp)
 {
@@ -133,6 +135,106 @@ TEST(bad_waypoints)
 	p[0] = -1;
 	EXPECT_EQ(-1, hrservo_traj_add(t, 2, p));
 	EXPECT_EQ(-1, hrservo_traj_eval(t, 0, p, NULL, NULL));	/* 1 point */
+	hrservo_traj_free(t);
+}
+
+/* A backend that records what hrservo_traj_upload() sends. */
+static size_t submits, sent_segs;
+static uint64_t shortest_ns;
+
+static int fake_traj_submit(struct hrservo *h,
+			    const struct hrservo_seg_item *segs, size_t n,
+			    const int64_t *coefs, size_t ncoefs,
+			    unsigned int flags, uint64_t at_ns)
+{
+	submits++;
+	for (size_t i = 0; i < n; i++, sent_segs++)
+		if (!shortest_ns || segs[i].duration_ns < shortest_ns)
+			shortest_ns = segs[i].duration_ns;
+	return 0;
+}
+
+static const struct hrservo_backend fake_backend = {
+	.name = "fake",
+	.traj_submit = fake_traj_submit,
+};
+
+/* Waypoints of channel 0 at @n times (s), from 1000 us up by 100 us. */
+static struct hrservo_traj *at_times(const double *times, size_t n)
+{
+	unsigned int ch = 0;
+	struct hrservo_traj *t = hrservo_traj_new(1, &ch);
+
+	for (size_t i = 0; t && i < n; i++) {
+		double p = 1000e3 + 100e3 * (double)i;
+
+		if (hrservo_traj_add(t, times[i], &p)) {
+			hrservo_traj_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+/*
+ * The kernel refuses segments shorter than 1 ms (HRSERVO_SEG_MIN_NS): the
+ * library refuses them first, naming the waypoints, and sends nothing.
+ */
+TEST(segments_of_at_least_1ms)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_traj *t;
+	char err[256];
+
+	t = at_times((double[]){ 0, 0.1, 0.1005, 0.2 }, 4);
+	ASSERT_NE(NULL, t);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check_times(t, err, sizeof(err)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_STREQ("waypoint 2 (t=0.1005 s) is 0.5 ms after waypoint 1 (t=0.1 s); the segment between two waypoints must last at least 1 ms",
+		     err);
+	submits = sent_segs = 0;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, submits);	/* nothing sent */
+	hrservo_traj_free(t);
+
+	/* 1 ms exactly is fine, as t_ms rows 1 ms apart. */
+	t = at_times((double[]){ 0, 0.001, 0.002, 0.003 }, 4);
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(0, hrservo_traj_check_times(t, err, sizeof(err))) TH_LOG("%s", err);
+	submits = sent_segs = 0;
+	shortest_ns = 0;
+	EXPECT_EQ(0, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(1, submits);
+	EXPECT_EQ(3, sent_segs);
+	EXPECT_EQ(1000000, shortest_ns);
+
+	/* After time scaling: 0.5 ms. */
+	ASSERT_EQ(0, hrservo_traj_scale_time(t, 0.5));
+	EXPECT_EQ(-1, hrservo_traj_check_times(t, NULL, 0));
+	submits = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(0, submits);
+	hrservo_traj_free(t);
+
+	/* Nor more than 60 s (HRSERVO_SEG_MAX_NS). */
+	t = at_times((double[]){ 0, 1, 62 }, 3);
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(-1, hrservo_traj_check_times(t, err, sizeof(err)));
+	EXPECT_STREQ("waypoint 2 (t=62 s) is 61 s after waypoint 1 (t=1 s); the segment between two waypoints may last at most 60 s",
+		     err);
+	submits = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(0, submits);
+	hrservo_traj_free(t);
+
+	/* One waypoint is no trajectory. */
+	t = at_times((double[]){ 0 }, 1);
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(-1, hrservo_traj_check_times(t, err, sizeof(err)));
+	EXPECT_STREQ("1 waypoint: a trajectory needs at least 2", err);
 	hrservo_traj_free(t);
 }
 
