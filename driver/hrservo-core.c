@@ -5,9 +5,11 @@
  *
  * Locking: all channel state, limits and the frame schedule of a controller
  * live under ctrl->lock, a raw spinlock, because the backends read them from
- * hard interrupt context (HRTIMER_MODE_ABS_HARD), also on PREEMPT_RT. Every
- * user request is validated and applied inside one critical section, so a
- * batch is applied whole or not at all and never straddles a frame boundary.
+ * their frame clock, which may run in hard interrupt context, also on
+ * PREEMPT_RT (hrservo-pca9685's timer). Every user request is validated and
+ * applied inside one critical section, so a batch is applied whole or not
+ * at all and never straddles a frame boundary; what it does there is
+ * bounded by the channel count, never by anything else a user controls.
  */
 #include <linux/bitmap.h>
 #include <linux/cdev.h>
@@ -113,7 +115,8 @@ u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
 
 	if (!ctrl->running)
 		return now + HRSERVO_START_LEAD_NS;
-	next = ctrl->frame_start_ns + ctrl->next_period_ns;
+	/* The frame in progress ends after its own period. */
+	next = ctrl->frame_start_ns + ctrl->period_ns;
 	return next > now ? next : now;
 }
 
@@ -298,12 +301,12 @@ void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask,
 	};
 	struct hrservo_file *f;
 
-	spin_lock_irq(&ctrl->ev_lock);
+	spin_lock(&ctrl->ev_lock);
 	list_for_each_entry(f, &ctrl->files, node) {
 		ev.seq = ++f->seq;
 		kfifo_put(&f->events, ev);
 	}
-	spin_unlock_irq(&ctrl->ev_lock);
+	spin_unlock(&ctrl->ev_lock);
 	wake_up_poll(&ctrl->ev_wait, EPOLLIN | EPOLLRDNORM);
 }
 
@@ -564,10 +567,19 @@ static int hrservo_open(struct inode *inode, struct file *file)
 		kfree(f);
 		return -ENOMEM;
 	}
-	get_device(&ctrl->dev);
-	spin_lock_irq(&ctrl->ev_lock);
+	spin_lock(&ctrl->ev_lock);
+	if (ctrl->nfiles >= HRSERVO_FILES_MAX) {
+		spin_unlock(&ctrl->ev_lock);
+		hrservo_traj_release(f);
+		kfree(f);
+		dev_dbg_ratelimited(&ctrl->dev, "already %u open files\n",
+				    HRSERVO_FILES_MAX);
+		return -EMFILE;
+	}
+	ctrl->nfiles++;
 	list_add_tail(&f->node, &ctrl->files);
-	spin_unlock_irq(&ctrl->ev_lock);
+	spin_unlock(&ctrl->ev_lock);
+	get_device(&ctrl->dev);
 	file->private_data = f;
 	return nonseekable_open(inode, file);
 }
@@ -577,9 +589,10 @@ static int hrservo_release(struct inode *inode, struct file *file)
 	struct hrservo_file *f = file->private_data;
 	struct hrservo_ctrl *ctrl = f->ctrl;
 
-	spin_lock_irq(&ctrl->ev_lock);
+	spin_lock(&ctrl->ev_lock);
 	list_del(&f->node);
-	spin_unlock_irq(&ctrl->ev_lock);
+	ctrl->nfiles--;
+	spin_unlock(&ctrl->ev_lock);
 	hrservo_traj_release(f);
 	kfree(f);
 	put_device(&ctrl->dev);
@@ -602,9 +615,9 @@ static bool hrservo_get_event(struct hrservo_file *f,
 {
 	bool got;
 
-	spin_lock_irq(&f->ctrl->ev_lock);
+	spin_lock(&f->ctrl->ev_lock);
 	got = kfifo_get(&f->events, ev);
-	spin_unlock_irq(&f->ctrl->ev_lock);
+	spin_unlock(&f->ctrl->ev_lock);
 	return got;
 }
 
@@ -612,9 +625,9 @@ static bool hrservo_events_queued(struct hrservo_file *f)
 {
 	bool queued;
 
-	spin_lock_irq(&f->ctrl->ev_lock);
+	spin_lock(&f->ctrl->ev_lock);
 	queued = !kfifo_is_empty(&f->events);
-	spin_unlock_irq(&f->ctrl->ev_lock);
+	spin_unlock(&f->ctrl->ev_lock);
 	return queued;
 }
 

@@ -13,14 +13,15 @@
  * same delay to the pins. Frame starts are always re-armed from the
  * scheduled grid, never from "now", so the frame clock never drifts.
  *
- * Timer context. Without PREEMPT_RT the timer expires in hard interrupt
- * context (HRTIMER_MODE_ABS_HARD): the edges are then as close to their time
- * as the machine allows. With PREEMPT_RT it expires in the softirq thread
- * (HRTIMER_MODE_ABS_SOFT), as mainline pwm-gpio does with its soft timer:
- * a GPIO chip's ->set() may take a spinlock_t (regmap-mmio without raw
- * locks, the Raspberry Pi 5's RP1), which sleeps on PREEMPT_RT and must not
- * be taken in hard interrupt context. The core's lock is a raw spinlock, so
- * frames may begin in either context.
+ * Timer context: HRTIMER_MODE_ABS, neither _HARD nor _SOFT. Without
+ * PREEMPT_RT the timer expires in hard interrupt context, so the edges are
+ * as close to their time as the machine allows; with PREEMPT_RT the hrtimer
+ * core itself makes such a timer expire in the softirq thread, as mainline
+ * pwm-gpio's timer does. That matters because a GPIO chip's ->set() may
+ * take a spinlock_t (regmap-mmio without raw locks, the Raspberry Pi 5's
+ * RP1), which sleeps on PREEMPT_RT and must not be taken in hard interrupt
+ * context; lockdep models this mode correctly on both. The core's lock is a
+ * raw spinlock, so frames may begin in either context.
  *
  * Without high-resolution timers the edges would land on scheduler ticks,
  * making milliseconds-long pulses that drive servos into their end stops:
@@ -83,7 +84,13 @@ struct hrservo_gpio_inst {
  * @pulse_ns: pulse widths of the current frame
  * @groups: falling-edge groups of the current frame
  * @values: scratch bitmap for gpiod_set_array_value()
- * @set_errors: failed writes of the lines; read locklessly by sysfs
+ * @set_errors: failed writes of the lines; read locklessly by sysfs and
+ *	@err_work (an unsigned long, so that a 32-bit reader cannot see it
+ *	torn)
+ * @err_mask: lines of the last failed write, for @err_work
+ * @err: errno of the last failed write, for @err_work
+ * @err_work: logs failed writes and reports them to users as
+ *	%HRSERVO_EVENT_FAULT, in process context; cancelled by ->stop()
  *
  * The fields from @frame_start on belong to the timer callback. ->start()
  * writes them only while the frame clock is stopped, ->stop() only after
@@ -106,12 +113,14 @@ struct hrservo_gpio {
 	u32 pulse_ns[HRSERVO_CHANNELS_MAX];
 	struct hrservo_edge_group groups[HRSERVO_CHANNELS_MAX];
 	DECLARE_BITMAP(values, HRSERVO_CHANNELS_MAX);
-	u64 set_errors;
+	unsigned long set_errors;
+	u64 err_mask;
+	int err;
+	struct work_struct err_work;
 };
 
 /* Hard interrupt context, except on PREEMPT_RT: see the top of the file. */
-#define HRSERVO_GPIO_TIMER_MODE	(IS_ENABLED(CONFIG_PREEMPT_RT) ? \
-				 HRTIMER_MODE_ABS_SOFT : HRTIMER_MODE_ABS_HARD)
+#define HRSERVO_GPIO_TIMER_MODE	HRTIMER_MODE_ABS
 
 /* Serialises new_device, delete_device and module exit; protects the idr. */
 static DEFINE_MUTEX(hrservo_gpio_lock);
@@ -131,31 +140,43 @@ static void hrservo_gpio_drive(struct hrservo_gpio *g, u64 mask, int level)
 	ret = gpiod_set_array_value(n, g->descs->desc, g->descs->info,
 				    g->values);
 	if (unlikely(ret)) {
+		/* No printing from the timer: the work item does it. */
+		WRITE_ONCE(g->err_mask, mask);
+		WRITE_ONCE(g->err, ret);
 		WRITE_ONCE(g->set_errors, g->set_errors + 1);
-		dev_err_ratelimited(g->dev,
-				    "cannot drive lines 0x%llx %s: %d\n", mask,
-				    level ? "high" : "low", ret);
+		schedule_work(&g->err_work);
 	}
 }
 
+static void hrservo_gpio_err_work(struct work_struct *work)
+{
+	struct hrservo_gpio *g = container_of(work, struct hrservo_gpio,
+					      err_work);
+	u64 mask = READ_ONCE(g->err_mask);
+	int err = READ_ONCE(g->err);
+
+	dev_err_ratelimited(g->dev, "cannot drive lines 0x%llx: %d (%lu failed writes)\n",
+			    mask, err, READ_ONCE(g->set_errors));
+	hrservo_report_fault(g->ctrl, mask, err);
+}
+
 /*
- * Move the timer's next expiry @next past @now in whole frames, counting
- * the frames skipped: a late frame clock never replays missed frames back
- * to back.
+ * Set the timer's next frame start to @next, or, if the clock is a whole
+ * frame or more late for it, to the latest frame start it can still make,
+ * counting the frames skipped (the hrtimer API's overrun count): a late
+ * frame clock never replays missed frames back to back. A frame less
+ * than a period late starts late: its pulses are delayed, not shortened.
  */
-static ktime_t hrservo_gpio_skip(struct hrservo_gpio *g, ktime_t next,
-				 ktime_t now)
+static void hrservo_gpio_next_frame(struct hrservo_gpio *g, struct hrtimer *t,
+				    ktime_t next)
 {
 	u64 late;
 
-	if (!ktime_after(now, next))
-		return next;
-	late = div_u64(ktime_to_ns(ktime_sub(now, next)), g->period_ns);
-	if (late) {
+	hrtimer_set_expires(t, next);
+	late = hrtimer_forward(t, ktime_sub_ns(ktime_get(), g->period_ns),
+			       ns_to_ktime(g->period_ns));
+	if (late)
 		hrservo_frames_missed(g->ctrl, late);
-		next = ktime_add_ns(next, late * g->period_ns);
-	}
-	return next;
 }
 
 static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
@@ -177,8 +198,7 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 			g->ngroups = 0;
 			g->next_group = 0;
 			next = ktime_add_ns(sched, g->period_ns);
-			hrtimer_set_expires(t, hrservo_gpio_skip(g, next,
-								 ktime_get()));
+			hrservo_gpio_next_frame(g, t, next);
 			return HRTIMER_RESTART;
 		}
 		g->rise = ktime_get();
@@ -205,12 +225,12 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 	g->next_group++;
 	if (g->next_group < g->ngroups) {
 		next = ktime_add_ns(g->rise, g->groups[g->next_group].offset_ns);
+		hrtimer_set_expires(t, next);
 	} else {
 		/* Skip whole frames we can no longer start on time. */
-		next = hrservo_gpio_skip(g, ktime_add_ns(g->frame_start,
-							 g->period_ns), now);
+		hrservo_gpio_next_frame(g, t, ktime_add_ns(g->frame_start,
+							   g->period_ns));
 	}
-	hrtimer_set_expires(t, next);
 	return HRTIMER_RESTART;
 }
 
@@ -231,6 +251,8 @@ static void hrservo_gpio_stop(struct hrservo_ctrl *ctrl)
 	g->ngroups = 0;
 	g->next_group = 0;
 	hrservo_gpio_drive(g, ~0ULL, 0);
+	/* Last: the writes above may have queued it. */
+	cancel_work_sync(&g->err_work);
 }
 
 static const struct hrservo_ops hrservo_gpio_ops = {
@@ -272,7 +294,7 @@ static ssize_t set_errors_show(struct device *dev,
 {
 	struct hrservo_gpio *g = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%llu\n", READ_ONCE(g->set_errors));
+	return sysfs_emit(buf, "%lu\n", READ_ONCE(g->set_errors));
 }
 static DEVICE_ATTR_RO(set_errors);
 
@@ -346,6 +368,7 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 	g->dev = dev;
 	g->descs = descs;
 	g->coalesce_ns = coalesce;
+	INIT_WORK(&g->err_work, hrservo_gpio_err_work);
 	hrtimer_init(&g->timer, CLOCK_MONOTONIC, HRSERVO_GPIO_TIMER_MODE);
 	g->timer.function = hrservo_gpio_timer;
 	if (!hrtimer_is_hres_active(&g->timer)) {

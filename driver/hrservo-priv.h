@@ -7,7 +7,6 @@
 #define _HRSERVO_PRIV_H
 
 #include <linux/cdev.h>
-#include <linux/irq_work.h>
 #include <linux/kfifo.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -30,33 +29,52 @@ struct hrservo_quota {
 };
 
 /**
+ * struct hrservo_batch - what the segments of one submission share
+ * @ref: one per segment not freed yet
+ * @start_ns: absolute start of the first segment
+ * @idx: idx of the first segment (see hrservo_player.next_idx)
+ * @gen: submission number; an axis released after it was queued is no
+ *	longer moved by its segments (see hrservo_player.rel_gen)
+ *
+ * Set when the submission is queued, in O(1) under the controller's lock,
+ * whatever the number of segments; constant afterwards.
+ */
+struct hrservo_batch {
+	refcount_t ref;
+	u64 start_ns;
+	u64 idx;
+	u64 gen;
+};
+
+/**
  * struct hrservo_seg - a queued trajectory segment
  * @node: in hrservo_player.queue
- * @start_ns: absolute start
- * @end_ns: where the segment ends: start + duration, or a splice time
+ * @batch: its submission's start, index and number
+ * @off_ns: its start, from the batch's start
+ * @end_off_ns: its end, from the batch's start: the start plus the
+ *	duration, or a splice time
  * @dur: the polynomial's time scale, the duration, prepared for division so
  *	that the frame clock never divides
- * @idx: position in the controller's sequence of queued segments
- * @gen: submission number; an axis released after it was queued is no
- *	longer moved by it (see hrservo_player.rel_gen)
+ * @pos: its position in the batch
  * @mask: its axes
  * @flags: HRSERVO_SEG_*
  * @bytes: memory charged to @quota
  * @quota: the submitting file's quota
  * @coef: six coefficients per axis of @mask, axes in increasing order
  *
- * Every field but @node and @end_ns is constant once queued; @end_ns
- * changes only under the player's mutex and the controller's lock.
+ * Every field but @node, @end_off_ns and @flags is constant once queued;
+ * those change only under the player's mutex and the controller's lock (a
+ * splice cuts the segment short and clears %HRSERVO_SEG_LAST).
  */
 struct hrservo_seg {
 	struct list_head node;
-	u64 start_ns;
-	u64 end_ns;
+	struct hrservo_batch *batch;
+	u64 off_ns;
+	u64 end_off_ns;
 	struct hrservo_div dur;
-	u64 idx;
-	u64 gen;
-	u64 mask;
+	u32 pos;
 	u32 flags;
+	u64 mask;
 	u32 bytes;
 	struct hrservo_quota *quota;
 	s64 coef[][6];
@@ -65,9 +83,11 @@ struct hrservo_seg {
 /**
  * struct hrservo_player - the trajectory player of a controller
  * @mutex: serialises the changes of @queue's links (append, splice,
- *	collect); taken before the controller's lock. The frame clock never
- *	changes a link: it only moves @head, so a holder of @mutex may walk
- *	the queue without the controller's lock.
+ *	collect), of @next_idx and of @gen; they are written under @mutex and
+ *	the controller's lock, and read under either. Taken before the
+ *	controller's lock, never while user memory is copied. The frame clock
+ *	never changes a link: it only moves @head, so a holder of @mutex may
+ *	walk the queue without the controller's lock.
  * @queue: the segments, in time order: those before @head (or all, when
  *	@head is NULL) have ended or were dropped and wait to be collected
  *	and freed; @head and the ones after it are to play
@@ -88,13 +108,11 @@ struct hrservo_seg {
  * @ev_dropped: axes released out of the trajectory, for the pending
  *	%HRSERVO_EVENT_TRAJ_DROPPED event
  * @ev_nseg: segments dropped with them
- * @irq_work: hands events and collection from the frame clock to @work
  * @work: collects and frees ended segments and raises events, in process
- *	context
+ *	context; queued from the frame clock too
  *
- * Every field but @mutex, @queue's links, @bytes, @irq_work and @work is
- * under the controller's lock; every request does a bounded amount of
- * work under it.
+ * Every field but @mutex, @queue's links, @bytes and @work is under the
+ * controller's lock; every request does a bounded amount of work under it.
  */
 struct hrservo_player {
 	struct mutex mutex;	/* see the kernel-doc above */
@@ -113,7 +131,6 @@ struct hrservo_player {
 	u64 ev_axes;
 	u64 ev_dropped;
 	u64 ev_nseg;
-	struct irq_work irq_work;
 	struct work_struct work;
 };
 
@@ -122,14 +139,15 @@ struct hrservo_player {
  * @target_ns: last target given, 0 if none yet
  * @pulse_ns: pulse width in effect in the current frame, 0 for none
  * @enabled: emit pulses from the next frame on
- * @max_speed: speed limit in ns/s, 0 for none
- * @max_accel: acceleration limit in ns/s^2, 0 for none
+ * @max_speed: speed limit in ns/s, 0 for none; written under the
+ *	controller's cfg_lock and lock, read under either
+ * @max_accel: acceleration limit in ns/s^2, 0 for none; as @max_speed
  * @motion: emitted position and speed, for the speed and acceleration limits
  * @vmax_frame: @max_speed per frame at the controller's next_period_ns
  *	(1/65536 ns); computed in process context, never by the frame clock
  * @amax_frame: @max_accel per frame squared at next_period_ns
  *
- * All fields are protected by the owning controller's lock.
+ * All other fields are protected by the owning controller's lock.
  */
 struct hrservo_channel {
 	u32 target_ns;
@@ -172,8 +190,10 @@ struct hrservo_ch_attr {
  * @ch_attrs: the channel attributes
  * @traj: the trajectory player, see struct hrservo_player
  * @ev_lock: protects @files and the event queues of the files in it;
- *	events are raised from process context only
+ *	taken in process context only, so interrupts stay on while an event
+ *	is queued to every open file
  * @files: open files (struct hrservo_file), to queue events to
+ * @nfiles: number of @files, at most %HRSERVO_FILES_MAX; under @ev_lock
  * @ev_wait: readers and pollers of events
  * @cfg_lock: serialises changes of the limits and of the frame period, so
  *	that the per-frame rates can be computed outside @lock
@@ -208,6 +228,7 @@ struct hrservo_ctrl {
 
 	spinlock_t ev_lock; /* protects files and their event queues */
 	struct list_head files;
+	unsigned int nfiles;
 	wait_queue_head_t ev_wait;
 	struct mutex cfg_lock;	/* serialises limit and period changes */
 
@@ -243,6 +264,8 @@ struct hrservo_file {
 };
 
 #define HRSERVO_MINORS		256
+/* Open files per controller: bounds the work of raising one event. */
+#define HRSERVO_FILES_MAX	1024
 /* Head start given to the first frame after the clock was idle. */
 #define HRSERVO_START_LEAD_NS	(100 * NSEC_PER_USEC)
 

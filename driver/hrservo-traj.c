@@ -9,15 +9,19 @@
  * segments, so nothing that runs under the controller's raw spinlock walks
  * it:
  *  - the frame clock only moves the player's head pointer past the
- *    segments that ended (at most %HRSERVO_TRAJ_RETIRE_MAX per frame; with
- *    segments of at least %HRSERVO_SEG_MIN_NS a frame ends at most 51) and
- *    never changes a link of the list;
+ *    segments that ended or lost every axis, at most
+ *    %HRSERVO_TRAJ_RETIRE_MAX per frame (segments last at least
+ *    %HRSERVO_SEG_MIN_NS, so a frame of at most 50 ms normally ends at most
+ *    51; the rest, after a stall, follow in the next frames), and never
+ *    changes a link of the list;
  *  - dropping the queue (TRAJ_STOP, release of every trajectory axis,
  *    removal) is a pointer store: the head becomes NULL;
  *  - the depth is a difference of sequence numbers;
  *  - links change only under the player's mutex, in O(1) list cuts and
- *    splices under the spinlock; the REPLACE splice finds its segment
- *    under the mutex alone, with interrupts on;
+ *    splices under the spinlock; the segments of a submission share one
+ *    start time (struct hrservo_batch), so queueing a thousand of them
+ *    sets one; the REPLACE splice finds its segment under the mutex alone,
+ *    with interrupts on, and no user memory is copied under the mutex;
  *  - ended and dropped segments are cut off the list and freed in process
  *    context, by the submitter or by a work item.
  *
@@ -29,7 +33,6 @@
  * queue is dropped at once.
  */
 #include <linux/bitops.h>
-#include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -41,9 +44,26 @@
 #include "hrservo-priv.h"
 
 /* Segments the frame clock passes at most in one frame (see above). */
+/* REPLACE at the next frame: how often to look again if frames pass. */
+#define HRSERVO_TRAJ_SPLICE_TRIES	3
 #define HRSERVO_TRAJ_RETIRE_MAX	64
 /* How far ahead a trajectory may be scheduled: one day. */
 #define HRSERVO_TRAJ_AT_MAX_NS	(86400ULL * NSEC_PER_SEC)
+
+static u64 hrservo_seg_start(const struct hrservo_seg *seg)
+{
+	return seg->batch->start_ns + seg->off_ns;
+}
+
+static u64 hrservo_seg_end(const struct hrservo_seg *seg)
+{
+	return seg->batch->start_ns + seg->end_off_ns;
+}
+
+static u64 hrservo_seg_idx(const struct hrservo_seg *seg)
+{
+	return seg->batch->idx + seg->pos;
+}
 
 /* The segment after @seg, or NULL. Lock or mutex held. */
 static struct hrservo_seg *hrservo_seg_next(struct hrservo_player *p,
@@ -63,7 +83,7 @@ static struct hrservo_seg *hrservo_traj_last(struct hrservo_player *p)
 /* Segments to play. Lock held. */
 static u32 hrservo_traj_depth(const struct hrservo_player *p)
 {
-	return p->head ? (u32)(p->next_idx - p->head->idx) : 0;
+	return p->head ? (u32)(p->next_idx - hrservo_seg_idx(p->head)) : 0;
 }
 
 /* Collection or an event is due: get to process context. Lock held. */
@@ -71,7 +91,7 @@ static void hrservo_traj_defer(struct hrservo_ctrl *ctrl)
 {
 	/* After removal began, hrservo_traj_shutdown() does the rest. */
 	if (!ctrl->dead)
-		irq_work_queue(&ctrl->traj.irq_work);
+		schedule_work(&ctrl->traj.work);
 }
 
 /* The axes of @seg that no release took away since it was queued. */
@@ -81,7 +101,7 @@ static u64 hrservo_seg_live(const struct hrservo_player *p,
 	u64 m, live = 0;
 
 	for (m = seg->mask; m; m &= m - 1)
-		if (seg->gen > p->rel_gen[__ffs64(m)])
+		if (seg->batch->gen > p->rel_gen[__ffs64(m)])
 			live |= m & -m;
 	return live;
 }
@@ -89,9 +109,11 @@ static u64 hrservo_seg_live(const struct hrservo_player *p,
 /* Normalised time of @seg at @t_ns; U32_MAX + 1 (as u64) past its end. */
 static u64 hrservo_seg_u(const struct hrservo_seg *seg, u64 t_ns)
 {
-	if (t_ns >= seg->start_ns + seg->dur.d)
+	u64 start = hrservo_seg_start(seg);
+
+	if (t_ns >= start + seg->dur.d)
 		return 1ULL << 32;
-	return hrservo_poly_u(t_ns - seg->start_ns, &seg->dur);
+	return hrservo_poly_u(t_ns - start, &seg->dur);
 }
 
 static s64 hrservo_seg_eval(const struct hrservo_seg *seg, unsigned int k,
@@ -139,22 +161,22 @@ void hrservo_traj_frame(struct hrservo_ctrl *ctrl, u64 t_ns)
 	unsigned int n;
 	u64 live = 0;
 
-	if (!seg || t_ns < seg->start_ns)
+	if (!seg || t_ns < hrservo_seg_start(seg))
 		return;
 	p->state = HRSERVO_TRAJ_RUNNING;
 	for (n = 0; seg && n < HRSERVO_TRAJ_RETIRE_MAX; n++) {
 		live = hrservo_seg_live(p, seg);
-		if (live && t_ns < seg->end_ns)
+		if (live && t_ns < hrservo_seg_end(seg))
 			break;
 		/* Ended, or left without an axis: its axes end where it ends. */
 		if (live)
-			hrservo_traj_set(ctrl, seg, live, seg->end_ns);
+			hrservo_traj_set(ctrl, seg, live, hrservo_seg_end(seg));
 		done |= seg->flags & HRSERVO_SEG_LAST;
 		seg = hrservo_seg_next(p, seg);
 		live = 0;
 	}
 	p->head = seg;
-	if (seg && live && t_ns >= seg->start_ns)
+	if (seg && live && t_ns >= hrservo_seg_start(seg))
 		hrservo_traj_set(ctrl, seg, live, t_ns);
 	if (done) {
 		p->ev_pending |= BIT(HRSERVO_EVENT_TRAJ_DONE);
@@ -273,12 +295,22 @@ void hrservo_traj_release_locked(struct hrservo_ctrl *ctrl, u64 mask)
 	hrservo_traj_defer(ctrl);
 }
 
+/* Give back a reservation of @bytes of @quota. Mutex held. */
+static void hrservo_traj_uncharge(struct hrservo_player *p,
+				  struct hrservo_quota *quota, u32 bytes)
+{
+	WRITE_ONCE(quota->bytes, quota->bytes - bytes);
+	p->bytes -= bytes;
+}
+
+/* Free a segment and give back its memory. Mutex held. */
 static void hrservo_seg_free(struct hrservo_player *p, struct hrservo_seg *seg)
 {
-	WRITE_ONCE(seg->quota->bytes, seg->quota->bytes - seg->bytes);
-	p->bytes -= seg->bytes;
+	hrservo_traj_uncharge(p, seg->quota, seg->bytes);
 	if (refcount_dec_and_test(&seg->quota->ref))
 		kfree(seg->quota);
+	if (refcount_dec_and_test(&seg->batch->ref))
+		kfree(seg->batch);
 	kfree(seg);
 }
 
@@ -354,14 +386,6 @@ static void hrservo_traj_work(struct work_struct *work)
 	hrservo_traj_events(ctrl);
 }
 
-static void hrservo_traj_irq_work(struct irq_work *w)
-{
-	struct hrservo_player *p = container_of(w, struct hrservo_player,
-						irq_work);
-
-	schedule_work(&p->work);
-}
-
 /**
  * hrservo_traj_init() - set up the player of a new controller
  * @ctrl: the controller
@@ -372,7 +396,6 @@ void hrservo_traj_init(struct hrservo_ctrl *ctrl)
 
 	mutex_init(&p->mutex);
 	INIT_LIST_HEAD(&p->queue);
-	init_irq_work(&p->irq_work, hrservo_traj_irq_work);
 	INIT_WORK(&p->work, hrservo_traj_work);
 }
 
@@ -386,7 +409,6 @@ void hrservo_traj_shutdown(struct hrservo_ctrl *ctrl)
 {
 	struct hrservo_player *p = &ctrl->traj;
 
-	irq_work_sync(&p->irq_work);
 	cancel_work_sync(&p->work);
 	/* Runs what the work would have: collection and the last events. */
 	hrservo_traj_work(&p->work);
@@ -479,45 +501,58 @@ static int hrservo_traj_check(struct hrservo_ctrl *ctrl,
 }
 
 /*
- * Build the kernel segments of a checked submission in @list, each charged
- * to @quota as it is allocated (hrservo_seg_free() uncharges it). Mutex held.
+ * Build the kernel segments of a checked submission in @list: one batch,
+ * the coefficients copied from the user. Called without the mutex, after
+ * their memory was reserved: copying may fault for as long as the user
+ * likes.
  */
-static int hrservo_traj_build(struct hrservo_player *p,
-			      const struct hrservo_traj *req,
+static int hrservo_traj_build(const struct hrservo_traj *req,
 			      const struct hrservo_segment *us,
 			      struct hrservo_quota *quota,
 			      struct list_head *list)
 {
+	struct hrservo_batch *batch;
 	struct hrservo_seg *seg;
 	size_t used = 0;
+	u64 off = 0;
 	s64 *uc;
 	u32 i;
 
 	uc = hrservo_copy_user(req->coefs, req->ncoefs, sizeof(*uc));
 	if (IS_ERR(uc))
 		return PTR_ERR(uc);
+	batch = kzalloc(sizeof(*batch), GFP_KERNEL_ACCOUNT);
+	if (!batch) {
+		kvfree(uc);
+		return -ENOMEM;
+	}
+	refcount_set(&batch->ref, 1);	/* the builder's, dropped below */
 	for (i = 0; i < req->count; i++) {
 		unsigned int n = hweight64(us[i].mask);
 
 		seg = kzalloc(struct_size(seg, coef, n), GFP_KERNEL_ACCOUNT);
-		if (!seg) {
-			kvfree(uc);
-			return -ENOMEM;
-		}
+		if (!seg)
+			break;
 		hrservo_div_init(&seg->dur, us[i].duration_ns);
+		seg->batch = batch;
+		refcount_inc(&batch->ref);
+		seg->off_ns = off;
+		off += us[i].duration_ns;
+		seg->end_off_ns = off;
+		seg->pos = i;
 		seg->mask = us[i].mask;
 		seg->flags = us[i].flags;
 		seg->bytes = struct_size(seg, coef, n);
 		seg->quota = quota;
 		refcount_inc(&quota->ref);
-		WRITE_ONCE(quota->bytes, quota->bytes + seg->bytes);
-		p->bytes += seg->bytes;
 		memcpy(seg->coef, uc + used, 6 * n * sizeof(*uc));
 		used += 6 * n;
 		list_add_tail(&seg->node, list);
 	}
+	if (refcount_dec_and_test(&batch->ref))
+		kfree(batch);
 	kvfree(uc);
-	return 0;
+	return i == req->count ? 0 : -ENOMEM;
 }
 
 /* The segment that plays at @ts, from @from on; mutex held, lock not. */
@@ -527,34 +562,38 @@ static struct hrservo_seg *hrservo_traj_find(struct hrservo_player *p,
 	struct hrservo_seg *seg;
 
 	for (seg = from; seg; seg = hrservo_seg_next(p, seg)) {
-		if (ts < seg->start_ns)
+		if (ts < hrservo_seg_start(seg))
 			return NULL;
-		if (ts < seg->end_ns)
+		if (ts < hrservo_seg_end(seg))
 			return seg;
 		cond_resched();
 	}
 	return NULL;
 }
 
-/* The first new segment starts where @at is at @ts, on every shared axis. */
-static int hrservo_traj_continuous(struct hrservo_ctrl *ctrl,
+/*
+ * The first new segment starts where @at is at @ts, on every axis both
+ * move and no release took from @at. Lock held: prints nothing, returns
+ * the channel that would jump in *@bad and by how much in *@jump.
+ */
+static int hrservo_traj_continuous(struct hrservo_player *p,
 				   const struct hrservo_seg *at, u64 ts,
-				   const struct hrservo_seg *first)
+				   const struct hrservo_seg *first,
+				   unsigned int *bad, s64 *jump)
 {
-	u64 m, u = hrservo_seg_u(at, ts);
+	u64 m, u = hrservo_seg_u(at, ts), live = hrservo_seg_live(p, at);
 	unsigned int c, k = 0, j;
 	s64 diff;
 
 	for (m = first->mask; m; m &= m - 1, k++) {
 		c = __ffs64(m);
-		if (!(at->mask & BIT_ULL(c)))
+		if (!(live & BIT_ULL(c)))
 			continue;
 		j = hweight64(at->mask & (BIT_ULL(c) - 1));
 		diff = first->coef[k][0] - hrservo_seg_eval(at, j, u);
 		if (abs(diff) > ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q)) {
-			dev_dbg_ratelimited(&ctrl->dev,
-					    "trajectory: splice of channel %u jumps %lld ns\n",
-					    c, diff >> HRSERVO_Q);
+			*bad = c;
+			*jump = diff >> HRSERVO_Q;
 			return -EINVAL;
 		}
 	}
@@ -571,43 +610,45 @@ static void hrservo_traj_splice(struct hrservo_player *p,
 {
 	LIST_HEAD(keep);
 
-	if (at->start_ns == ts) {
+	if (hrservo_seg_start(at) == ts) {
 		list_cut_before(&keep, &p->queue, &at->node);
-		p->next_idx = at->idx;
+		p->next_idx = hrservo_seg_idx(at);
 		if (p->head == at)
 			p->head = NULL;
 	} else {
 		list_cut_position(&keep, &p->queue, &at->node);
-		p->next_idx = at->idx + 1;
+		p->next_idx = hrservo_seg_idx(at) + 1;
 		/* Cut short: the new segments carry on, so it is not last. */
-		at->end_ns = ts;
+		at->end_off_ns = ts - at->batch->start_ns;
 		at->flags &= ~HRSERVO_SEG_LAST;
 	}
 	list_splice_init(&p->queue, cut);
 	list_splice(&keep, &p->queue);
 }
 
-/* Queue the new segments of @list from @start on. Mutex and lock held. */
+/*
+ * Queue the new segments of @list from @start on: O(1), whatever their
+ * number, since they share their batch's start. Mutex and lock held.
+ */
 static void hrservo_traj_enqueue(struct hrservo_ctrl *ctrl,
-				 struct list_head *list, u64 start, u64 axes)
+				 struct list_head *list, u32 count, u64 start,
+				 u64 axes)
 {
 	struct hrservo_player *p = &ctrl->traj;
-	struct hrservo_seg *seg;
+	struct hrservo_seg *first = list_first_entry(list, struct hrservo_seg,
+						     node);
+	struct hrservo_batch *batch = first->batch;
 
 	if (p->state == HRSERVO_TRAJ_IDLE) {
 		p->first_idx = p->next_idx;
 		p->held = 0;
 	}
-	p->gen++;
-	list_for_each_entry(seg, list, node) {
-		seg->start_ns = start;
-		seg->end_ns = start + seg->dur.d;
-		seg->idx = p->next_idx++;
-		seg->gen = p->gen;
-		start = seg->end_ns;
-	}
+	batch->start_ns = start;
+	batch->idx = p->next_idx;
+	batch->gen = ++p->gen;
+	p->next_idx += count;
 	if (!p->head)
-		p->head = list_first_entry(list, struct hrservo_seg, node);
+		p->head = first;
 	list_splice_tail_init(list, &p->queue);
 	if (p->state != HRSERVO_TRAJ_RUNNING)
 		p->state = HRSERVO_TRAJ_WAITING;
@@ -615,16 +656,86 @@ static void hrservo_traj_enqueue(struct hrservo_ctrl *ctrl,
 	hrservo_kick_locked(ctrl);
 }
 
+/*
+ * Where a checked, built submission goes: its start, and for REPLACE the
+ * segment it splices into (*@at). The controller's lock is held on entry
+ * and on return; REPLACE drops it to walk the queue under the mutex. A
+ * splice that would jump sets *@bad (a channel, else U32_MAX) and *@jump.
+ */
+static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
+			      const struct hrservo_traj *req,
+			      const struct hrservo_seg *first,
+			      unsigned long *flags, u64 *start,
+			      struct hrservo_seg **at, unsigned int *bad,
+			      s64 *jump)
+{
+	struct hrservo_player *p = &ctrl->traj;
+	struct hrservo_seg *from, *last;
+	unsigned int tries;
+	u64 now;
+	int ret;
+
+	now = ktime_get_ns();
+	*start = req->at_ns ? req->at_ns : hrservo_next_frame(ctrl, now);
+	if (ctrl->dead)
+		return -ENODEV;
+	if (req->at_ns > now + HRSERVO_TRAJ_AT_MAX_NS)
+		return -EINVAL;
+	if (req->mode == HRSERVO_TRAJ_APPEND) {
+		last = hrservo_traj_last(&ctrl->traj);
+		if (last) {
+			*start = hrservo_seg_end(last);
+			return req->at_ns ? -EINVAL : 0;
+		}
+		return *start < now ? -EINVAL : 0;
+	}
+	if (!p->head || *start < hrservo_next_frame(ctrl, now))
+		return -EINVAL;
+	/*
+	 * Find the splice point with interrupts on, then check it again: a
+	 * frame may have passed. At the next frame (at_ns 0), look again
+	 * from there a few times; a request that keeps losing the race gets
+	 * -EAGAIN.
+	 */
+	from = p->head;
+	for (tries = 0; tries < HRSERVO_TRAJ_SPLICE_TRIES; tries++) {
+		raw_spin_unlock_irqrestore(&ctrl->lock, *flags);
+		*at = hrservo_traj_find(p, from, *start);
+		raw_spin_lock_irqsave(&ctrl->lock, *flags);
+		now = ktime_get_ns();
+		if (ctrl->dead)
+			return -ENODEV;
+		if (!*at || !p->head ||
+		    hrservo_seg_idx(*at) < hrservo_seg_idx(p->head))
+			return -EINVAL;	/* not found, or played meanwhile */
+		if (!req->at_ns)
+			*start = hrservo_next_frame(ctrl, now);
+		if (*start < hrservo_next_frame(ctrl, now))
+			return -EINVAL;
+		if (*start < hrservo_seg_end(*at))
+			break;
+		from = *at;
+	}
+	if (tries == HRSERVO_TRAJ_SPLICE_TRIES)
+		return -EAGAIN;
+	ret = hrservo_traj_continuous(p, *at, *start, first, bad, jump);
+	if (ret)
+		*at = NULL;
+	return ret;
+}
+
 static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 {
 	struct hrservo_ctrl *ctrl = f->ctrl;
 	struct hrservo_player *p = &ctrl->traj;
-	struct hrservo_seg *first, *at = NULL, *head;
+	struct hrservo_seg *first, *at = NULL;
 	struct hrservo_segment *us;
 	struct hrservo_traj req;
 	unsigned long flags;
-	u64 now, start, axes = 0;
+	u64 start = 0, axes = 0;
+	unsigned int bad = U32_MAX;
 	u32 bytes, i;
+	s64 jump = 0;
 	LIST_HEAD(list);
 	LIST_HEAD(cut);
 	int ret;
@@ -650,9 +761,11 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	for (i = 0; i < req.count; i++)
 		axes |= us[i].mask;
 
-	mutex_lock(&p->mutex);
+	/* Reserve the memory: the quotas before any copy or allocation. */
+	ret = mutex_lock_killable(&p->mutex);
+	if (ret)
+		goto out_free_us;
 	hrservo_traj_collect(ctrl);
-	/* The quotas before any copy or allocation that they bound. */
 	if (f->quota->bytes + bytes > HRSERVO_TRAJ_FILE_BYTES ||
 	    p->bytes + bytes > HRSERVO_TRAJ_CTRL_BYTES) {
 		dev_dbg_ratelimited(&ctrl->dev,
@@ -660,62 +773,48 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 				    bytes, f->quota->bytes,
 				    HRSERVO_TRAJ_FILE_BYTES, p->bytes,
 				    HRSERVO_TRAJ_CTRL_BYTES);
+		mutex_unlock(&p->mutex);
 		ret = -ENOSPC;
-		goto out_unlock;
+		goto out_free_us;
 	}
-	ret = hrservo_traj_build(p, &req, us, f->quota, &list);
-	if (ret)
-		goto out_free_list;
-	first = list_first_entry(&list, struct hrservo_seg, node);
+	WRITE_ONCE(f->quota->bytes, f->quota->bytes + bytes);
+	p->bytes += bytes;
+	mutex_unlock(&p->mutex);
 
+	/* User memory is copied with no lock held. */
+	ret = hrservo_traj_build(&req, us, f->quota, &list);
+
+	mutex_lock(&p->mutex);
+	if (ret)
+		goto out_unreserve;
+	first = list_first_entry(&list, struct hrservo_seg, node);
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	now = ktime_get_ns();
-	start = req.at_ns ? req.at_ns : hrservo_next_frame(ctrl, now);
-	head = p->head;
-	if (ctrl->dead) {
-		ret = -ENODEV;
-	} else if (req.at_ns > now + HRSERVO_TRAJ_AT_MAX_NS) {
-		ret = -EINVAL;
-	} else if (req.mode == HRSERVO_TRAJ_APPEND) {
-		if (hrservo_traj_last(p)) {
-			start = hrservo_traj_last(p)->end_ns;
-			ret = req.at_ns ? -EINVAL : 0;
-		} else {
-			ret = start < now ? -EINVAL : 0;
-		}
-	} else if (!head || start < hrservo_next_frame(ctrl, now)) {
-		ret = -EINVAL;
-	} else {
-		/* Find the splice point with interrupts on, then check again. */
-		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-		at = hrservo_traj_find(p, head, start);
-		raw_spin_lock_irqsave(&ctrl->lock, flags);
-		now = ktime_get_ns();
-		if (!req.at_ns)
-			start = hrservo_next_frame(ctrl, now);
-		if (ctrl->dead)
-			ret = -ENODEV;
-		else if (!at || !p->head || at->idx < p->head->idx ||
-			 start < at->start_ns || start >= at->end_ns ||
-			 start < hrservo_next_frame(ctrl, now))
-			ret = -EINVAL;	/* not found, or played meanwhile */
-		else
-			ret = hrservo_traj_continuous(ctrl, at, start, first);
-		if (!ret)
+	ret = hrservo_traj_place(ctrl, &req, first, &flags, &start, &at, &bad,
+				 &jump);
+	if (!ret) {
+		if (at)
 			hrservo_traj_splice(p, at, start, &cut);
+		hrservo_traj_enqueue(ctrl, &list, req.count, start, axes);
 	}
-	if (!ret)
-		hrservo_traj_enqueue(ctrl, &list, start, axes);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-	if (ret == -EINVAL)
+	/* Printed here, with interrupts on. */
+	if (bad != U32_MAX)
 		dev_dbg_ratelimited(&ctrl->dev,
-				    "trajectory: start %llu ns or splice time invalid (now %llu ns)\n",
-				    start, now);
-	/* What REPLACE cut off, and the new segments if not queued. */
+				    "trajectory: splice of channel %u jumps %lld ns (tolerance %u ns)\n",
+				    bad, jump, HRSERVO_SPLICE_TOL_NS);
+	else if (ret == -EINVAL || ret == -EAGAIN)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "trajectory: start %llu ns or splice time invalid (%d)\n",
+				    start, ret);
+	/* What REPLACE cut off. */
 	hrservo_seg_free_list(p, &cut);
-out_free_list:
+out_unreserve:
+	/* Not queued: the segments built and the rest of the reservation. */
+	list_for_each_entry(first, &list, node)
+		bytes -= first->bytes;
 	hrservo_seg_free_list(p, &list);
-out_unlock:
+	if (ret)
+		hrservo_traj_uncharge(p, f->quota, bytes);
 	mutex_unlock(&p->mutex);
 out_free_us:
 	kvfree(us);
@@ -737,14 +836,14 @@ static long hrservo_traj_status(struct hrservo_file *f, void __user *arg)
 	seg = p->head;
 	st.state = p->state;
 	st.depth = hrservo_traj_depth(p);
-	st.segment = (seg ? seg->idx : p->next_idx) - p->first_idx;
-	if (seg && now > seg->start_ns)
-		st.time_in_segment_ns = now - seg->start_ns;
+	st.segment = (seg ? hrservo_seg_idx(seg) : p->next_idx) - p->first_idx;
+	if (seg && now > hrservo_seg_start(seg))
+		st.time_in_segment_ns = now - hrservo_seg_start(seg);
 	if (seg) {
 		/* The last queued segment: the list's tail. */
 		seg = list_last_entry(&p->queue, struct hrservo_seg, node);
-		if (seg->end_ns > now)
-			st.queued_ns = seg->end_ns - now;
+		if (hrservo_seg_end(seg) > now)
+			st.queued_ns = hrservo_seg_end(seg) - now;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return copy_to_user(arg, &st, sizeof(st)) ? -EFAULT : 0;

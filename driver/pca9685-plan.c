@@ -7,27 +7,33 @@
  */
 #include "pca9685-plan.h"
 
+#ifdef __KERNEL__
+#include <linux/math64.h>
+#endif
+
 #define PCA_NS_PER_S	1000000000ULL
 /* 4096 counts per period, in the same unit as osc_hz * period_ns. */
 #define PCA_PERIOD_UNIT	(PCA9685_COUNTS * PCA_NS_PER_S)
 
 /*
- * Every division here goes through hrservo_div_u64(): exact, with
- * multiplications only, so that the per-frame conversions may run in hard
- * interrupt context and on 32-bit machines. A constant divisor is prepared
- * by the compiler.
+ * Every division here is exact and safe on 32-bit machines. The *_by()
+ * variants take a divisor prepared in process context (hrservo_div_init())
+ * and divide with multiplications only (hrservo_div_u64()): they are the
+ * ones that run in hard interrupt context, at every frame. A constant
+ * divisor is prepared by the compiler; pca_div() divides by a variable, in
+ * process context.
  */
 static const struct hrservo_div pca_unit = {
 	PCA_PERIOD_UNIT, ~0ULL / PCA_PERIOD_UNIT
 };
 
-static u64 pca_div(u64 n, u64 d)
+static u64 pca_div(u64 n, u32 d)
 {
-	struct hrservo_div r;
-	u64 rem;
-
-	hrservo_div_init(&r, d);
-	return hrservo_div_u64(n, &r, &rem);
+#ifdef __KERNEL__
+	return div_u64(n, d);
+#else
+	return n / d;
+#endif
 }
 
 static u64 pca_div_by(u64 n, const struct hrservo_div *d)
@@ -181,9 +187,24 @@ u32 pca9685_width_by(const struct hrservo_div *osc, unsigned int prescale,
  */
 u32 pca9685_step_ns(u32 osc_hz, unsigned int prescale)
 {
+	struct hrservo_div osc;
+
+	hrservo_div_init(&osc, osc_hz);
+	return pca9685_step_by(&osc, prescale);
+}
+
+/**
+ * pca9685_step_by() - pca9685_step_ns() without a division
+ * @osc: the oscillator frequency, from hrservo_div_init()
+ * @prescale: PRE_SCALE
+ *
+ * Return: as pca9685_step_ns().
+ */
+u32 pca9685_step_by(const struct hrservo_div *osc, unsigned int prescale)
+{
 	u64 x = (u64)(prescale + 1) * PCA_NS_PER_S;
 
-	return (u32)pca_div(x + osc_hz - 1, osc_hz);
+	return (u32)pca_div_by(x + osc->d - 1, osc);
 }
 
 /**

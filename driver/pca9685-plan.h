@@ -92,6 +92,7 @@ u32 pca9685_counts_by(u32 osc_hz, const struct hrservo_div *tick,
 u32 pca9685_width_by(const struct hrservo_div *osc, unsigned int prescale,
 		     u32 counts);
 u32 pca9685_step_ns(u32 osc_hz, unsigned int prescale);
+u32 pca9685_step_by(const struct hrservo_div *osc, unsigned int prescale);
 u16 pca9685_stagger(unsigned int ch);
 void pca9685_channel_regs(unsigned int ch, u32 counts,
 			  struct pca9685_regs *r);

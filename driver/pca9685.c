@@ -76,9 +76,8 @@
  * @bus_errors: frames (and oscillator changes) whose transfers failed
  * @latency_ns: scheduled frame start to the end of its last write, for the
  *	last frame that wrote registers
- * @osc_div: @osc_hz prepared for division, for the frame clock; under @lock
- * @osc_hz: oscillator frequency; written under @bus_lock, read anywhere
- *	with READ_ONCE()
+ * @osc_div: the oscillator frequency (.d), prepared for division for the
+ *	frame clock; the one copy of it, under @lock (see hrservo_pca_osc())
  * @bus_lock: serialises access to the chip and protects every field below
  * @stopped: the controller is going away; write no more frames
  * @prescale: PRE_SCALE on the chip, -1 if unknown
@@ -110,8 +109,6 @@ struct hrservo_pca {
 	u64 latency_ns;
 	struct hrservo_div osc_div;
 
-	u32 osc_hz;
-
 	struct mutex bus_lock;	/* protects the chip and the fields below */
 	bool stopped;
 	int prescale;
@@ -134,10 +131,21 @@ static void hrservo_pca_set_osc(struct hrservo_pca *p, u32 hz)
 	unsigned long flags;
 
 	hrservo_div_init(&d, hz);
-	WRITE_ONCE(p->osc_hz, hz);
 	raw_spin_lock_irqsave(&p->lock, flags);
 	p->osc_div = d;
 	raw_spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/* The oscillator frequency. */
+static u32 hrservo_pca_osc(struct hrservo_pca *p)
+{
+	unsigned long flags;
+	u32 hz;
+
+	raw_spin_lock_irqsave(&p->lock, flags);
+	hz = (u32)p->osc_div.d;
+	raw_spin_unlock_irqrestore(&p->lock, flags);
+	return hz;
 }
 
 /* PRE_SCALE for @period_ns, clamped to the chip's range. */
@@ -219,7 +227,7 @@ static u16 hrservo_pca_write(struct hrservo_pca *p, u32 *transfers,
 	struct pca9685_regs want[PCA9685_CHANNELS];
 	struct pca9685_block blocks[PCA9685_BLOCKS_MAX];
 	u8 buf[PCA9685_CHANNELS * 4];
-	u32 osc = READ_ONCE(p->osc_hz);
+	u32 osc = hrservo_pca_osc(p);
 	unsigned int pre, n, nbytes, i;
 	u16 failed = 0;
 	int ret;
@@ -348,7 +356,7 @@ static enum hrtimer_restart hrservo_pca_timer(struct hrtimer *t)
 	u64 active;
 	u32 period;
 	bool keep, dropped;
-	ktime_t next, now;
+	u64 late;
 
 	keep = hrservo_frame_begin(p->ctrl, sched, pulse_ns, &period, &active);
 
@@ -366,17 +374,15 @@ static enum hrtimer_restart hrservo_pca_timer(struct hrtimer *t)
 
 	if (!keep)
 		return HRTIMER_NORESTART;	/* stopped: touch the timer no more */
-	next = ktime_add_ns(sched, period);
-	now = ktime_get();
-	if (ktime_after(now, next)) {
-		u64 late = div_u64(ktime_to_ns(ktime_sub(now, next)), period);
-
-		if (late) {
-			hrservo_frames_missed(p->ctrl, late);
-			next = ktime_add_ns(next, late * period);
-		}
-	}
-	hrtimer_set_expires(t, next);
+	/*
+	 * The next frame, or the latest one the clock can still start if it
+	 * is a whole frame late: the hrtimer API counts the frames skipped.
+	 */
+	hrtimer_set_expires(t, ktime_add_ns(sched, period));
+	late = hrtimer_forward(t, ktime_sub_ns(ktime_get(), period),
+			       ns_to_ktime(period));
+	if (late)
+		hrservo_frames_missed(p->ctrl, late);
 	return HRTIMER_RESTART;
 }
 
@@ -450,12 +456,16 @@ static void hrservo_pca_quantize(struct hrservo_ctrl *ctrl, u32 *pulse_ns,
 	}
 }
 
+/* Under the core's lock, interrupts off: no division. */
 static u32 hrservo_pca_resolution(struct hrservo_ctrl *ctrl, u32 period_ns)
 {
 	struct hrservo_pca *p = hrservo_priv(ctrl);
-	u32 osc = READ_ONCE(p->osc_hz);
+	struct hrservo_div osc;
 
-	return pca9685_step_ns(osc, hrservo_pca_prescale(osc, period_ns));
+	raw_spin_lock(&p->lock);
+	osc = p->osc_div;
+	raw_spin_unlock(&p->lock);
+	return pca9685_step_by(&osc, hrservo_pca_prescale(osc.d, period_ns));
 }
 
 static const struct hrservo_ops hrservo_pca_ops = {
@@ -490,7 +500,7 @@ static ssize_t oscillator_hz_show(struct device *dev,
 {
 	struct hrservo_pca *p = dev_get_drvdata(dev);
 
-	return sysfs_emit(buf, "%u\n", READ_ONCE(p->osc_hz));
+	return sysfs_emit(buf, "%u\n", hrservo_pca_osc(p));
 }
 
 static ssize_t oscillator_hz_store(struct device *dev,
@@ -557,7 +567,7 @@ static ssize_t pwm_period_ns_show(struct device *dev,
 	if (pre < 0)
 		return -EIO;
 	return sysfs_emit(buf, "%u\n",
-			  pca9685_pwm_period_ns(READ_ONCE(p->osc_hz), pre));
+			  pca9685_pwm_period_ns(hrservo_pca_osc(p), pre));
 }
 static DEVICE_ATTR_RO(pwm_period_ns);
 
@@ -656,8 +666,9 @@ static int hrservo_pca_init_chip(struct hrservo_pca *p)
 	ret = i2c_smbus_write_byte_data(c, PCA9685_MODE2, PCA9685_MODE2_SERVO);
 	if (ret)
 		return ret;
-	return hrservo_pca_set_prescale(p, hrservo_pca_prescale(p->osc_hz,
-								p->period_ns));
+	return hrservo_pca_set_prescale(p,
+					hrservo_pca_prescale(hrservo_pca_osc(p),
+							     p->period_ns));
 }
 
 static int hrservo_pca_probe(struct i2c_client *client)
@@ -693,7 +704,7 @@ static int hrservo_pca_probe(struct i2c_client *client)
 	if (ret)
 		return ret;
 	device_property_read_u32(dev, "frame-period-ns", &desc.frame_period_ns);
-	hrservo_pca_range(p->osc_hz, &desc.frame_period_min_ns,
+	hrservo_pca_range(hrservo_pca_osc(p), &desc.frame_period_min_ns,
 			  &desc.frame_period_max_ns);
 	if (desc.frame_period_ns < desc.frame_period_min_ns ||
 	    desc.frame_period_ns > desc.frame_period_max_ns)
@@ -703,7 +714,7 @@ static int hrservo_pca_probe(struct i2c_client *client)
 				     desc.frame_period_min_ns,
 				     desc.frame_period_max_ns,
 				     PCA9685_PRESCALE_MIN, PCA9685_PRESCALE_MAX,
-				     p->osc_hz);
+				     hrservo_pca_osc(p));
 	p->period_ns = desc.frame_period_ns;
 
 	p->oe = devm_gpiod_get_optional(dev, "oe", GPIOD_OUT_LOW);
@@ -738,7 +749,7 @@ static int hrservo_pca_probe(struct i2c_client *client)
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot register the controller\n");
 	dev_info(dev, "hrservo%d: 16 channels, PRE_SCALE %d, %u Hz %s\n",
-		 hrservo_id(ctrl), p->prescale, p->osc_hz,
+		 hrservo_id(ctrl), p->prescale, hrservo_pca_osc(p),
 		 p->extclk ? "external clock" : "oscillator");
 	return 0;
 }

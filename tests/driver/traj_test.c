@@ -11,7 +11,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -754,6 +758,106 @@ TEST_F(tr, uploader_killed)
 	n = tl_capture(&e);
 	check_reference(_metadata, e, n, 2, &s, 1, t0, 2, 0, 19);
 	free(e);
+}
+
+struct blocked {
+	int fd;
+	void *coefs;
+	int ret;
+};
+
+/* A submission whose coefficients sit on a page nobody serves yet. */
+static void *submit_blocked(void *arg)
+{
+	struct blocked *b = arg;
+	struct hrservo_segment ks = { .duration_ns = 10 * MS, .mask = 1 };
+	struct hrservo_traj r = { .segments = (uintptr_t)&ks,
+				  .coefs = (uintptr_t)b->coefs, .count = 1,
+				  .ncoefs = 6, .at_ns = tl_now() + 60000 * MS };
+
+	b->ret = ioctl(b->fd, HRSERVO_IOC_TRAJ_SUBMIT, &r) ? -errno : 0;
+	return NULL;
+}
+
+static void *submit_other(void *arg)
+{
+	struct seg s = { 100 * MS, 0, 1, { hold(1, 1500) } };
+	struct blocked *b = arg;
+
+	b->ret = submit(b->fd, &s, 1, HRSERVO_TRAJ_APPEND,
+			tl_now() + 60000 * MS);
+	return NULL;
+}
+
+/*
+ * A submission stuck copying the user's memory (a page fault that does not
+ * end: userfaultfd, FUSE, a hung NFS mapping) holds up no one: other files
+ * submit, stop and read the status meanwhile.
+ */
+TEST_F(tr, submit_stuck_in_copy_blocks_no_one)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_zeropage zp;
+	struct hrservo_traj_status st;
+	struct blocked stuck, other;
+	pthread_t ts, to;
+	struct timespec deadline;
+	long page = sysconf(_SC_PAGESIZE);
+	char path[64];
+	void *mem;
+	int uffd, ret;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	mem = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	reg.range.start = (uintptr_t)mem;
+	reg.range.len = page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	snprintf(path, sizeof(path), "/dev/%s", self->c.name);
+	stuck.fd = open(path, O_RDWR);
+	stuck.coefs = mem;
+	stuck.ret = other.ret = -1;
+	other.fd = open(path, O_RDWR);
+	ASSERT_LE(0, stuck.fd);
+	ASSERT_LE(0, other.fd);
+	ASSERT_EQ(0, pthread_create(&ts, NULL, submit_blocked, &stuck));
+	tl_sleep_ns(200 * MS);	/* it is in the copy now */
+	ASSERT_EQ(0, status(other.fd, &st));
+	ASSERT_EQ(0, st.depth) TH_LOG("the stuck submission was not stuck: %d",
+				      stuck.ret);
+
+	/* Another file submits and stops, within seconds. */
+	ASSERT_EQ(0, pthread_create(&to, NULL, submit_other, &other));
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 5;
+	ret = pthread_timedjoin_np(to, NULL, &deadline);
+	EXPECT_EQ(0, ret) TH_LOG("the other submission waited for the stuck one");
+	EXPECT_EQ(0, other.ret);
+	EXPECT_EQ(0, status(other.fd, &st));
+	EXPECT_EQ(1, st.depth);
+	EXPECT_EQ(0, stop(other.fd));
+
+	/* Serve the page: the stuck submission ends too. */
+	zp.range.start = (uintptr_t)mem;
+	zp.range.len = page;
+	zp.mode = 0;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zp));
+	ASSERT_EQ(0, pthread_join(ts, NULL));
+	if (ret)
+		pthread_join(to, NULL);
+	EXPECT_EQ(0, stuck.ret);
+	EXPECT_EQ(0, stop(stuck.fd));
+	close(stuck.fd);
+	close(other.fd);
+	close(uffd);
+	munmap(mem, page);
 }
 
 /* The controller goes away in the middle of a trajectory: a clean end. */
