@@ -253,6 +253,8 @@ HRSERVO_API uint32_t hrservo_state_max_ns(const struct hrservo_state *st,
 #define HRSERVO_EV_CLAMP	6	/* limits held .mask axes off the trajectory */
 #define HRSERVO_EV_FAULT	7	/* the hardware missed the new pulses of .mask
 					 * (bus error .value, an errno); retried */
+#define HRSERVO_EV_TRAJ_DROPPED	8	/* released channels .mask left the
+					 * trajectory; .value segments dropped */
 
 /**
  * struct hrservo_event_data - one event

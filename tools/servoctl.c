@@ -1126,6 +1126,9 @@ static int cmd_monitor(int argc, char **argv)
 				err("%s: channels 0x%llx not updated: %s (the driver retries)",
 				    hrservo_name(h), (unsigned long long)ev.mask,
 				    strerror((int)ev.value));
+			if (ev.type == HRSERVO_EV_TRAJ_DROPPED)
+				err("%s: channels 0x%llx released out of the trajectory",
+				    hrservo_name(h), (unsigned long long)ev.mask);
 			changed = true;
 		}
 		if (errno == ENODEV) {
@@ -1294,6 +1297,16 @@ static int traj_wait(struct hrservo *h, double total_s)
 		if (!hrservo_read_event(h, &ev, 100)) {
 			if (ev.type == HRSERVO_EV_TRAJ_DONE)
 				break;
+			if (ev.type == HRSERVO_EV_TRAJ_DROPPED) {
+				if (tty)
+					fputc('\n', stderr);
+				err("%s: channels 0x%llx were released: they left the trajectory%s",
+				    hrservo_name(h), (unsigned long long)ev.mask,
+				    ev.value ? ", which was dropped" : "");
+				if (ev.value)
+					return EXIT_RUNTIME;
+				continue;
+			}
 			if (ev.type == HRSERVO_EV_TRAJ_UNDERRUN) {
 				if (tty)
 					fputc('\n', stderr);
