@@ -208,8 +208,9 @@ struct hrservo_event {
 #define HRSERVO_EVENT_FAULT	7
 /*
  * Released channels @mask left the trajectory for good: its queued segments
- * no longer move them, and @value segments that were left without an axis
- * were dropped from the queue.
+ * no longer move them. When no trajectory axis is left the whole queue is
+ * dropped and @value counts its segments; otherwise @value is 0, and the
+ * segments left without an axis are skipped as their turn comes.
  */
 #define HRSERVO_EVENT_TRAJ_DROPPED	8
 
