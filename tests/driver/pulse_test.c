@@ -286,7 +286,8 @@ TEST_F(c8, sysfs_set_ramps)
 	/* 2 ms/s at 20 ms frames: steps of 40 us, never more. */
 	for (i = 1; i < np; i++) {
 		EXPECT_LE(p[i].width, p[i - 1].width + 40 * US + tol);
-		if (p[i].width > p[i - 1].width + tol)
+		/* A step: more than half of one (the noise is below that). */
+		if (p[i].width > p[i - 1].width + 20 * US)
 			ramp++;
 	}
 	EXPECT_GE(ramp, 9);
