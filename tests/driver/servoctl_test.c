@@ -651,7 +651,15 @@ TEST_F(cli, move_arrives_together)
 	n2 = tl_pulses(e, n, 2, p2, MAXP_CLI);
 	ASSERT_EQ(n0, n2);
 	ASSERT_GT(n0, 15);
-	/* Both arrive on the same frame. */
+	/*
+	 * Both arrive on the same frame: within 10 us of their targets, which
+	 * PREEMPT_RT's soft timer cannot show (see tl_tolerance_ns()).
+	 */
+	if (tl_tolerance_ns() > 10000) {
+		free(e);
+		SKIP(return, "arrival within 10 us is not measurable with a %llu ns tolerance",
+		     (unsigned long long)tl_tolerance_ns());
+	}
 	for (size_t i = 0; i + 1 < n0; i++) {
 		bool a0 = absdiff(p0[i].width, 2000 * US) <= tl_tolerance_ns();
 		bool a2 = absdiff(p2[i].width, 1200 * US) <= tl_tolerance_ns();
