@@ -431,43 +431,69 @@ static s64 hrservo_clamp_s64(s64 v, s64 lo, s64 hi)
  * Without limits, or before the position is known, the channel goes to
  * @desired at once. Otherwise it moves toward @desired as a Pololu Maestro
  * does: never faster than @vmax, never changing speed by more than @amax per
- * frame, and slowing down in time to stop at @desired.
+ * frame, and slowing down in time to meet @desired.
+ *
+ * @desired may move from frame to frame (a trajectory): the channel brakes
+ * toward where the target is going, not toward a stop at where it is, so
+ * a target that itself keeps within the limits is followed exactly. A step
+ * that ends within %HRSERVO_MOTION_SLACK of the target arrives at it: the
+ * limits hold to within that, the rounding of targets to whole ns. A
+ * channel too fast to stop at a moving target that came toward it
+ * overshoots rather than brake beyond @amax; one that reaches a target at
+ * rest stops there, as before.
  *
  * Return: true if the limits held the channel away from @desired.
  */
 bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
 			 s64 amax)
 {
-	s64 d, v, brake;
+	s64 d, e, vt, v, brake;
 	u64 dist;
 
 	if (!m->valid || (!vmax && !amax)) {
 		m->vel = m->valid ? desired - m->pos : 0;
 		m->pos = desired;
+		m->last = desired;
 		m->valid = true;
 		return false;
 	}
 	d = desired - m->pos;
+	/* How far the target itself moved since the last frame. */
+	vt = desired - m->last;
+	m->last = desired;
 	v = d;
-	if (vmax)
-		v = hrservo_clamp_s64(v, -vmax, vmax);
 	if (amax) {
 		/*
-		 * Slow enough to stop at the target, decelerating by a per
-		 * frame: v + (v - a) + ... <= d, i.e. v (v + a) <= 2 a d,
-		 * v <= (sqrt(a^2 + 8 a d) - a) / 2 (computed in whole ns).
+		 * Move with the target, and close the gap e left at the last
+		 * frame slowly enough to stop relative to the target when it
+		 * is closed, decelerating by a per frame: w + (w - a) + ...
+		 * <= e, i.e. w (w + a) <= 2 a e, w <= (sqrt(a^2 + 8 a e) -
+		 * a) / 2 (computed in whole ns). A target at rest (vt = 0) is
+		 * approached and stopped at.
 		 */
 		u64 a = (u64)amax >> HRSERVO_Q ? (u64)amax >> HRSERVO_Q : 1;
 
-		dist = (u64)(d < 0 ? -d : d) >> HRSERVO_Q;
+		e = d - vt;
+		dist = (u64)(e < 0 ? -e : e) >> HRSERVO_Q;
 		brake = (s64)(((hrservo_isqrt(a * a + 8 * a * dist) - a) / 2)
 			      << HRSERVO_Q);
 		brake = brake > amax ? brake : amax;
-		v = hrservo_clamp_s64(v, -brake, brake);
-		v = hrservo_clamp_s64(v, m->vel - amax, m->vel + amax);
+		v = vt + hrservo_clamp_s64(e, -brake, brake);
 	}
-	/* Within one step of the target: arrive. */
-	if ((d >= 0 && v >= d) || (d <= 0 && v <= d)) {
+	if (vmax)
+		v = hrservo_clamp_s64(v, -vmax, vmax);
+	if (amax)
+		v = hrservo_clamp_s64(v, m->vel - amax, m->vel + amax);
+	/*
+	 * Within one step of the target, or within rounding of it: arrive,
+	 * unless that would brake harder than the limit for a moving target
+	 * (one that came back toward a channel moving fast): then it
+	 * overshoots.
+	 */
+	if (((d >= 0 && v >= d - HRSERVO_MOTION_SLACK) ||
+	     (d <= 0 && v <= d + HRSERVO_MOTION_SLACK)) &&
+	    (!amax || !vt || (d >= m->vel - amax - HRSERVO_MOTION_SLACK &&
+			      d <= m->vel + amax + HRSERVO_MOTION_SLACK))) {
 		m->vel = d;
 		m->pos = desired;
 		return false;

@@ -68,15 +68,25 @@ struct hrservo_edge_group {
  * struct hrservo_motion - the emitted position of one channel and its speed
  * @pos: position (pulse width), in 1/65536 ns
  * @vel: change of @pos over the last frame, in 1/65536 ns per frame
+ * @last: the target of the last frame, in 1/65536 ns
  * @valid: @pos is known (false before the first frame after an enable)
  */
 struct hrservo_motion {
 	s64 pos;
 	s64 vel;
+	s64 last;
 	bool valid;
 };
 
 #define HRSERVO_Q		16	/* fractional bits of hrservo_motion */
+
+/*
+ * Targets are whole ns, rounded to nearest: the steps of a target that
+ * keeps to a speed limit may pass it by up to 1 ns per frame, its speed
+ * changes may pass an acceleration limit by up to 2 ns per frame squared.
+ * The limiter allows 2 ns, so that such a target is followed exactly.
+ */
+#define HRSERVO_MOTION_SLACK	(2LL << HRSERVO_Q)
 
 /**
  * struct hrservo_div - a divisor prepared for division without a divider

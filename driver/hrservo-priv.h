@@ -101,6 +101,9 @@ struct hrservo_seg {
  *	past ones; direct targets for them are refused until it ends or is
  *	stopped
  * @held: trajectory axes the limits held back in the last frame
+ * @tail: per axis of @tail_mask, where the queued segments leave it (1/65536
+ *	ns): an APPEND starts there
+ * @tail_mask: the axes of @tail; meaningful while @head is not NULL
  * @bytes: memory of every segment not freed yet, of all files; under @mutex
  * @ev_pending: events to raise: bit N for event type N
  * @ev_mask: channel mask of the pending clamp event
@@ -125,6 +128,8 @@ struct hrservo_player {
 	u64 first_idx;
 	u64 axes;
 	u64 held;
+	s64 tail[HRSERVO_CHANNELS_MAX];
+	u64 tail_mask;
 	u32 bytes;
 	u32 ev_pending;
 	u64 ev_mask;

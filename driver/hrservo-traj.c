@@ -262,6 +262,7 @@ void hrservo_traj_drop_locked(struct hrservo_ctrl *ctrl)
 	p->state = HRSERVO_TRAJ_IDLE;
 	p->axes = 0;
 	p->held = 0;
+	p->tail_mask = 0;
 }
 
 /**
@@ -285,6 +286,7 @@ void hrservo_traj_release_locked(struct hrservo_ctrl *ctrl, u64 mask)
 		p->rel_gen[__ffs64(m)] = p->gen;
 	p->axes &= ~gone;
 	p->held &= ~gone;
+	p->tail_mask &= ~gone;
 	if (!p->axes) {
 		nseg = hrservo_traj_depth(p);
 		hrservo_traj_drop_locked(ctrl);
@@ -500,16 +502,26 @@ static int hrservo_traj_check(struct hrservo_ctrl *ctrl,
 	return 0;
 }
 
+/* Note in @end where @seg leaves each of its axes. */
+static void hrservo_seg_ends(const struct hrservo_seg *seg, s64 *end)
+{
+	unsigned int k = 0;
+	u64 m;
+
+	for (m = seg->mask; m; m &= m - 1, k++)
+		end[__ffs64(m)] = hrservo_poly_end(seg->coef[k]);
+}
+
 /*
  * Build the kernel segments of a checked submission in @list: one batch,
  * the coefficients copied from the user. Called without the mutex, after
  * their memory was reserved: copying may fault for as long as the user
- * likes.
+ * likes. @end gets, per axis, where the last segment moving it ends.
  */
 static int hrservo_traj_build(const struct hrservo_traj *req,
 			      const struct hrservo_segment *us,
 			      struct hrservo_quota *quota,
-			      struct list_head *list)
+			      struct list_head *list, s64 *end)
 {
 	struct hrservo_batch *batch;
 	struct hrservo_seg *seg;
@@ -548,6 +560,7 @@ static int hrservo_traj_build(const struct hrservo_traj *req,
 		memcpy(seg->coef, uc + used, 6 * n * sizeof(*uc));
 		used += 6 * n;
 		list_add_tail(&seg->node, list);
+		hrservo_seg_ends(seg, end);
 	}
 	if (refcount_dec_and_test(&batch->ref))
 		kfree(batch);
@@ -601,6 +614,56 @@ static int hrservo_traj_continuous(struct hrservo_player *p,
 }
 
 /*
+ * Where an APPEND finds channel @c: where the queue leaves it, else its last
+ * target. False if it has none (never set, or released). Lock held.
+ */
+static bool hrservo_traj_ref(struct hrservo_ctrl *ctrl, unsigned int c,
+			     s64 *pos)
+{
+	const struct hrservo_player *p = &ctrl->traj;
+	const struct hrservo_channel *ch = &ctrl->ch[c];
+
+	if (p->head && (p->tail_mask & BIT_ULL(c))) {
+		*pos = p->tail[c];
+		return true;
+	}
+	if (!ch->enabled || !ch->target_ns)
+		return false;
+	*pos = (s64)ch->target_ns << HRSERVO_Q;
+	return true;
+}
+
+/*
+ * APPEND without %HRSERVO_TRAJ_JUMP: the first segment starts where each of
+ * its axes is left. At most 64 axes, lock held: prints nothing, returns the
+ * channel in *@bad and the jump in *@jump (S64_MAX: no known position).
+ */
+static int hrservo_traj_joins(struct hrservo_ctrl *ctrl,
+			      const struct hrservo_seg *first,
+			      unsigned int *bad, s64 *jump)
+{
+	unsigned int c, k = 0;
+	s64 pos, diff;
+	u64 m;
+
+	for (m = first->mask; m; m &= m - 1, k++) {
+		c = __ffs64(m);
+		if (!hrservo_traj_ref(ctrl, c, &pos)) {
+			*bad = c;
+			*jump = S64_MAX;
+			return -EDOM;
+		}
+		diff = first->coef[k][0] - pos;
+		if (abs(diff) > ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q)) {
+			*bad = c;
+			*jump = diff >> HRSERVO_Q;
+			return -EDOM;
+		}
+	}
+	return 0;
+}
+
+/*
  * REPLACE: cut what is queued from @at (playing at @ts) on, in O(1). The
  * cut segments go to @cut. Mutex and lock held.
  */
@@ -608,8 +671,22 @@ static void hrservo_traj_splice(struct hrservo_player *p,
 				struct hrservo_seg *at, u64 ts,
 				struct list_head *cut)
 {
+	u64 live = hrservo_seg_live(p, at), m;
+	unsigned int k = 0;
 	LIST_HEAD(keep);
 
+	/*
+	 * What the queue leaves is now known for @at's axes only (at @ts);
+	 * the others fall back on their targets. The new batch adds its own.
+	 */
+	p->tail_mask = 0;
+	for (m = at->mask; m; m &= m - 1, k++) {
+		if (!(live & m & -m))
+			continue;
+		p->tail[__ffs64(m)] = hrservo_seg_eval(at, k,
+						       hrservo_seg_u(at, ts));
+		p->tail_mask |= m & -m;
+	}
 	if (hrservo_seg_start(at) == ts) {
 		list_cut_before(&keep, &p->queue, &at->node);
 		p->next_idx = hrservo_seg_idx(at);
@@ -632,17 +709,23 @@ static void hrservo_traj_splice(struct hrservo_player *p,
  */
 static void hrservo_traj_enqueue(struct hrservo_ctrl *ctrl,
 				 struct list_head *list, u32 count, u64 start,
-				 u64 axes)
+				 u64 axes, const s64 *end)
 {
 	struct hrservo_player *p = &ctrl->traj;
 	struct hrservo_seg *first = list_first_entry(list, struct hrservo_seg,
 						     node);
 	struct hrservo_batch *batch = first->batch;
+	u64 m;
 
 	if (p->state == HRSERVO_TRAJ_IDLE) {
 		p->first_idx = p->next_idx;
 		p->held = 0;
 	}
+	if (!p->head)
+		p->tail_mask = 0;
+	for (m = axes; m; m &= m - 1)
+		p->tail[__ffs64(m)] = end[__ffs64(m)];
+	p->tail_mask |= axes;
 	batch->start_ns = start;
 	batch->idx = p->next_idx;
 	batch->gen = ++p->gen;
@@ -685,9 +768,14 @@ static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
 		last = hrservo_traj_last(&ctrl->traj);
 		if (last) {
 			*start = hrservo_seg_end(last);
-			return req->at_ns ? -EINVAL : 0;
+			if (req->at_ns)
+				return -EINVAL;
+		} else if (*start < now) {
+			return -EINVAL;
 		}
-		return *start < now ? -EINVAL : 0;
+		if (req->flags & HRSERVO_TRAJ_JUMP)
+			return 0;
+		return hrservo_traj_joins(ctrl, first, bad, jump);
 	}
 	if (!p->head || *start < hrservo_next_frame(ctrl, now))
 		return -EINVAL;
@@ -731,6 +819,7 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	struct hrservo_seg *first, *at = NULL;
 	struct hrservo_segment *us;
 	struct hrservo_traj req;
+	s64 *end = NULL;
 	unsigned long flags;
 	u64 start = 0, axes = 0;
 	unsigned int bad = U32_MAX;
@@ -742,8 +831,11 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || memchr_inv(req.padding, 0, sizeof(req.padding)) ||
-	    req.mode > HRSERVO_TRAJ_REPLACE || !req.count ||
+	if ((req.flags & ~HRSERVO_TRAJ_JUMP) ||
+	    memchr_inv(req.padding, 0, sizeof(req.padding)) ||
+	    req.mode > HRSERVO_TRAJ_REPLACE ||
+	    (req.mode == HRSERVO_TRAJ_REPLACE &&
+	     (req.flags & HRSERVO_TRAJ_JUMP)) || !req.count ||
 	    req.count > HRSERVO_TRAJ_SUBMIT_MAX ||
 	    req.ncoefs > req.count * 6 * HRSERVO_CHANNELS_MAX) {
 		dev_dbg_ratelimited(&ctrl->dev,
@@ -782,7 +874,10 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	mutex_unlock(&p->mutex);
 
 	/* User memory is copied with no lock held. */
-	ret = hrservo_traj_build(&req, us, f->quota, &list);
+	end = kmalloc_array(HRSERVO_CHANNELS_MAX, sizeof(*end),
+			    GFP_KERNEL_ACCOUNT);
+	ret = end ? hrservo_traj_build(&req, us, f->quota, &list, end) :
+		    -ENOMEM;
 
 	mutex_lock(&p->mutex);
 	if (ret)
@@ -794,14 +889,21 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	if (!ret) {
 		if (at)
 			hrservo_traj_splice(p, at, start, &cut);
-		hrservo_traj_enqueue(ctrl, &list, req.count, start, axes);
+		hrservo_traj_enqueue(ctrl, &list, req.count, start, axes,
+				     end);
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	/* Printed here, with interrupts on. */
-	if (bad != U32_MAX)
+	if (bad != U32_MAX && jump == S64_MAX)
 		dev_dbg_ratelimited(&ctrl->dev,
-				    "trajectory: splice of channel %u jumps %lld ns (tolerance %u ns)\n",
-				    bad, jump, HRSERVO_SPLICE_TOL_NS);
+				    "trajectory: channel %u has no position to start from\n",
+				    bad);
+	else if (bad != U32_MAX)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "trajectory: %s of channel %u jumps %lld ns (tolerance %u ns)\n",
+				    req.mode == HRSERVO_TRAJ_APPEND ? "start" :
+				    "splice", bad, jump,
+				    HRSERVO_SPLICE_TOL_NS);
 	else if (ret == -EINVAL || ret == -EAGAIN)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "trajectory: start %llu ns or splice time invalid (%d)\n",
@@ -817,6 +919,7 @@ out_unreserve:
 		hrservo_traj_uncharge(p, f->quota, bytes);
 	mutex_unlock(&p->mutex);
 out_free_us:
+	kfree(end);
 	kvfree(us);
 	return ret;
 }

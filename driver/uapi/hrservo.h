@@ -21,8 +21,11 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* Bumped when the ABI grows; userspace may check it against its own. */
-#define HRSERVO_ABI_VERSION	2
+/*
+ * Bumped when the ABI grows; userspace may check it against its own.
+ * 3: APPEND must start where the axes are (-EDOM), %HRSERVO_TRAJ_JUMP.
+ */
+#define HRSERVO_ABI_VERSION	3
 
 /* Maximum number of channels of one controller (bitmasks are __u64). */
 #define HRSERVO_CHANNELS_MAX	64
@@ -267,8 +270,15 @@ struct hrservo_segment {
  * @count: number of segments, 1..%HRSERVO_TRAJ_SUBMIT_MAX
  * @ncoefs: 6 times the number of axes of all segments
  * @mode: %HRSERVO_TRAJ_APPEND or %HRSERVO_TRAJ_REPLACE
- * @flags: zero
+ * @flags: 0, or %HRSERVO_TRAJ_JUMP
  * @padding: zero
+ *
+ * APPEND must be continuous: on every axis, the first segment starts where
+ * the queue leaves that axis, or where the axis is when nothing queued moves
+ * it (its last target), within %HRSERVO_SPLICE_TOL_NS; -EDOM otherwise, and
+ * for an axis with no position (never set, or released). %HRSERVO_TRAJ_JUMP
+ * lifts that check: the axes jump to the first segment's start. REPLACE
+ * never jumps (-EINVAL with %HRSERVO_TRAJ_JUMP).
  *
  * Every segment is checked before any is queued. Segments use kernel
  * memory that counts against the submitting file, at most
@@ -286,6 +296,9 @@ struct hrservo_traj {
 	__u32 flags;
 	__u32 padding[4];
 };
+
+/* struct hrservo_traj.flags */
+#define HRSERVO_TRAJ_JUMP	_BITUL(0)	/* APPEND may start anywhere */
 
 #define HRSERVO_TRAJ_SUBMIT_MAX		1024
 #define HRSERVO_TRAJ_FILE_BYTES		(256 * 1024)

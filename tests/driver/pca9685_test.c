@@ -491,7 +491,7 @@ TEST(removal_in_use)
 			     2000000LL << 16, -(1000000LL << 16), 0, 0, 0, 0 };
 	struct hrservo_traj req = {
 		.segments = (uintptr_t)&seg, .coefs = (uintptr_t)coef,
-		.count = 1, .ncoefs = 12,
+		.count = 1, .ncoefs = 12, .flags = HRSERVO_TRAJ_JUMP,
 	};
 	struct hrservo_channel_state st;
 	struct hrservo_event ev;

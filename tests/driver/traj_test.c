@@ -66,9 +66,9 @@ static struct axis hold(unsigned int ch, double at_us)
 	return (struct axis){ ch, { at_us * 1e3 } };
 }
 
-/* Submit segments; returns 0 or -errno. */
-static int submit(int fd, const struct seg *s, unsigned int n, uint32_t mode,
-		  uint64_t at_ns)
+/* Submit segments with @flags; returns 0 or -errno. */
+static int submit_flags(int fd, const struct seg *s, unsigned int n,
+			uint32_t mode, uint64_t at_ns, uint32_t flags)
 {
 	struct hrservo_segment ks[16];
 	int64_t kc[16 * 4 * 6];
@@ -98,7 +98,20 @@ static int submit(int fd, const struct seg *s, unsigned int n, uint32_t mode,
 	req.ncoefs = nc;
 	req.mode = mode;
 	req.at_ns = at_ns;
+	req.flags = flags;
 	return ioctl(fd, HRSERVO_IOC_TRAJ_SUBMIT, &req) ? -errno : 0;
+}
+
+/*
+ * Submit segments; returns 0 or -errno. An APPEND may jump: these tests
+ * start trajectories on channels never set. The continuity of APPEND has
+ * tests of its own (append_*_joins, below).
+ */
+static int submit(int fd, const struct seg *s, unsigned int n, uint32_t mode,
+		  uint64_t at_ns)
+{
+	return submit_flags(fd, s, n, mode, at_ns,
+			    mode == HRSERVO_TRAJ_APPEND ? HRSERVO_TRAJ_JUMP : 0);
 }
 
 static int status(int fd, struct hrservo_traj_status *st)
@@ -292,6 +305,133 @@ TEST_F(tr, append_is_seamless)
 	for (size_t i = 1; i < np; i++)
 		EXPECT_LE(p[i].rise - p[i - 1].rise,
 			  TL_FRAME_NS + tl_tolerance_ns());
+	free(e);
+}
+
+/*
+ * An APPEND to an idle controller starts where each axis is, or it is
+ * refused (-EDOM) and nothing moves; a channel with no position (never
+ * set, or released) cannot start a trajectory without an explicit jump.
+ */
+TEST_F(tr, append_idle_joins)
+{
+	struct seg away = { 100 * MS, HRSERVO_SEG_LAST, 1, { hold(0, 1000) } };
+	struct seg here = { 100 * MS, HRSERVO_SEG_LAST, 1,
+			    { linear(0, 1500.5, 1400) } };
+	struct seg fresh = { 100 * MS, HRSERVO_SEG_LAST, 1, { hold(3, 1500) } };
+	struct hrservo_traj_status st;
+	struct hrservo_channel_state cs;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, &away, 1,
+				      HRSERVO_TRAJ_APPEND, 0, 0));
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &cs));
+	EXPECT_EQ(1500 * US, cs.target_ns);
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, &fresh, 1,
+				      HRSERVO_TRAJ_APPEND, 0, 0));
+	/* Within the tolerance of where it is: accepted. */
+	ASSERT_EQ(0, submit_flags(self->c.fd, &here, 1, HRSERVO_TRAJ_APPEND,
+				  0, 0));
+	ASSERT_LE(0, wait_event(self->c.fd, HRSERVO_EVENT_TRAJ_DONE, 2000));
+	/* Asked for explicitly, the jump is made. */
+	EXPECT_EQ(0, submit_flags(self->c.fd, &away, 1, HRSERVO_TRAJ_APPEND,
+				  0, HRSERVO_TRAJ_JUMP));
+	ASSERT_LE(0, wait_event(self->c.fd, HRSERVO_EVENT_TRAJ_DONE, 2000));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &cs));
+	EXPECT_EQ(1000 * US, cs.target_ns);
+	/* A released channel has no position any more. */
+	ASSERT_EQ(0, tl_release(self->c.fd, 1));
+	away.ax[0] = hold(0, 1000);
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, &away, 1,
+				      HRSERVO_TRAJ_APPEND, 0, 0));
+	/* REPLACE never jumps. */
+	EXPECT_EQ(-EINVAL, submit_flags(self->c.fd, &here, 1,
+					HRSERVO_TRAJ_REPLACE, 0,
+					HRSERVO_TRAJ_JUMP));
+}
+
+/*
+ * An APPEND while a trajectory is queued starts where the queue leaves
+ * each axis; an axis the queue does not move starts where it is.
+ */
+TEST_F(tr, append_queued_joins)
+{
+	struct seg first = { 300 * MS, 0, 1, { linear(1, 1000, 1400) } };
+	struct seg snap = { 100 * MS, HRSERVO_SEG_LAST, 1,
+			    { linear(1, 1000, 1400) } };
+	struct seg next = { 100 * MS, HRSERVO_SEG_LAST, 2,
+			    { linear(1, 1400, 1200), hold(2, 1700) } };
+	struct seg other = { 100 * MS, HRSERVO_SEG_LAST, 2,
+			     { linear(1, 1400, 1200), hold(2, 1500) } };
+	struct hrservo_traj_status st;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1000 * US));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1700 * US));
+	ASSERT_EQ(0, submit_flags(self->c.fd, &first, 1, HRSERVO_TRAJ_APPEND,
+				  tl_now() + 100 * MS, 0));
+	/* Channel 1 would jump from 1400 back to 1000 us. */
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, &snap, 1,
+				      HRSERVO_TRAJ_APPEND, 0, 0));
+	/* Channel 2 is at 1700 us, not 1500. */
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, &other, 1,
+				      HRSERVO_TRAJ_APPEND, 0, 0));
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	EXPECT_EQ(1, st.depth);
+	EXPECT_EQ(0, submit_flags(self->c.fd, &next, 1, HRSERVO_TRAJ_APPEND,
+				  0, 0));
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	EXPECT_EQ(2, st.depth);
+	ASSERT_LE(0, wait_event(self->c.fd, HRSERVO_EVENT_TRAJ_DONE, 3000));
+}
+
+/*
+ * An axis with speed and acceleration limits follows a trajectory that
+ * keeps within them exactly, as an axis without limits does: the limiter
+ * must not brake toward each frame's point as if it were a stop (that lagged
+ * 188 us behind this plan), and raises no clamp event.
+ */
+TEST_F(tr, limited_axis_follows_plan)
+{
+	/* 1000 -> 2000 us in 1 s: peaks 1.875 ms/s and 5.77 ms/s^2. */
+	struct seg s = { 1000 * MS, HRSERVO_SEG_LAST, 2,
+			 { min_jerk(0, 1000, 2000), min_jerk(1, 1000, 2000) } };
+	struct hrservo_limits l = { .channel = 0 };
+	struct hrservo_event ev;
+	uint64_t t0 = tl_now() + 100 * MS;
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_GET_LIMITS, &l));
+	l.max_speed_ns_per_s = 2000000;
+	l.max_accel_ns_per_s2 = 6000000;
+	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_SET_LIMITS, &l));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1000 * US));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	while (read(self->c.fd, &ev, sizeof(ev)) == sizeof(ev))
+		;
+	ASSERT_EQ(0, submit_flags(self->c.fd, &s, 1, HRSERVO_TRAJ_APPEND, t0,
+				  0));
+	/* Every event up to the end: no clamp among them. */
+	for (uint64_t end = tl_now() + 3000 * MS;;) {
+		ASSERT_LT(tl_now(), end);
+		if (read(self->c.fd, &ev, sizeof(ev)) != sizeof(ev)) {
+			tl_sleep_ns(2 * MS);
+			continue;
+		}
+		EXPECT_NE(HRSERVO_EVENT_CLAMP, ev.type);
+		if (ev.type == HRSERVO_EVENT_TRAJ_DONE)
+			break;
+	}
+	n = tl_capture(&e);
+	/* Both within the same bound of the plan, at every frame. */
+	check_reference(_metadata, e, n, 0, &s, 1, t0, 0, t0, 45);
+	check_reference(_metadata, e, n, 1, &s, 1, t0, 1, t0, 45);
 	free(e);
 }
 
@@ -496,6 +636,7 @@ TEST_F(tr, bad_submissions)
 	req.count = 1;
 	req.ncoefs = 6;
 	req.at_ns = tl_now() + 60000 * MS;
+	req.flags = HRSERVO_TRAJ_JUMP;
 	ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_TRAJ_SUBMIT, &req));
 	ASSERT_EQ(0, stop(self->c.fd));
 
@@ -510,7 +651,8 @@ TEST_F(tr, bad_submissions)
 	BAD(r.count, 0, EINVAL);
 	BAD(r.count, HRSERVO_TRAJ_SUBMIT_MAX + 1, EINVAL);
 	BAD(r.mode, 2, EINVAL);
-	BAD(r.flags, 1, EINVAL);
+	BAD(r.flags, 2, EINVAL);
+	BAD(r.flags, HRSERVO_TRAJ_JUMP | 2, EINVAL);
 	BAD(r.padding[1], 1, EINVAL);
 	BAD(r.ncoefs, 5, EINVAL);
 	BAD(r.ncoefs, 12, EINVAL);	/* more than the segments use */
@@ -527,6 +669,7 @@ TEST_F(tr, bad_submissions)
 	BAD(r.at_ns, ~0ULL, EINVAL);
 	BAD(r.coefs, 8, EFAULT);
 	BAD(r.mode, HRSERVO_TRAJ_REPLACE, EINVAL);	/* nothing to replace */
+	BAD(r.flags, 0, EDOM);		/* channel 0 was never set */
 #undef BAD
 	EXPECT_EQ(-EINVAL, submit(self->c.fd, &s, 1, HRSERVO_TRAJ_REPLACE, 0));
 	/* The shortest segment is accepted. */
@@ -773,7 +916,8 @@ static void *submit_blocked(void *arg)
 	struct hrservo_segment ks = { .duration_ns = 10 * MS, .mask = 1 };
 	struct hrservo_traj r = { .segments = (uintptr_t)&ks,
 				  .coefs = (uintptr_t)b->coefs, .count = 1,
-				  .ncoefs = 6, .at_ns = tl_now() + 60000 * MS };
+				  .ncoefs = 6, .at_ns = tl_now() + 60000 * MS,
+				  .flags = HRSERVO_TRAJ_JUMP };
 
 	b->ret = ioctl(b->fd, HRSERVO_IOC_TRAJ_SUBMIT, &r) ? -errno : 0;
 	return NULL;

@@ -335,6 +335,85 @@ TEST(motion_accel_limit)
 }
 
 /*
+ * A target that moves within the limits, as a trajectory sampled at every
+ * frame does, is followed exactly: the limiter must not brake to a stop
+ * at each frame's point and lag behind it.
+ */
+TEST(motion_follows_moving_target)
+{
+	/* 20 ms frames, 1000 us/s and 5000 us/s^2. */
+	s64 vmax = hrservo_rate_per_frame(1000000, 20000000, 1);
+	s64 amax = hrservo_rate_per_frame(5000000, 20000000, 2);
+	/* p = 1.5 ms - A cos(w t): 99.95% of the speed, 99.9% of the accel. */
+	double A = 200000, w = sqrt(5e6 * 0.999 / A);
+	struct hrservo_motion m = { 0 };
+	int k, held = 0;
+
+	ASSERT_LE(A * w, 1e6);
+	for (k = 0; k < 500; k++) {
+		s64 want = llround(1500000 - A * cos(w * k * 0.02));
+
+		if (hrservo_motion_step(&m, q(want), vmax, amax))
+			held++;
+		ASSERT_EQ(q(want), m.pos) {
+			TH_LOG("frame %d: at %lld ns, target %lld ns", k,
+			       (long long)(m.pos >> HRSERVO_Q),
+			       (long long)want);
+		}
+	}
+	EXPECT_EQ(0, held);
+}
+
+/* The same target with only a speed limit: followed exactly too. */
+TEST(motion_follows_moving_target_speed_only)
+{
+	s64 vmax = hrservo_rate_per_frame(1000000, 20000000, 1);
+	double A = 200000, w = 1e6 * 0.999 / A;
+	struct hrservo_motion m = { 0 };
+	int k;
+
+	for (k = 0; k < 500; k++) {
+		s64 want = llround(1500000 - A * cos(w * k * 0.02));
+
+		EXPECT_FALSE(hrservo_motion_step(&m, q(want), vmax, 0));
+		ASSERT_EQ(q(want), m.pos);
+	}
+}
+
+/*
+ * A target that moves too fast is held back and reported, and the limits
+ * hold (within the rounding slack) at every frame.
+ */
+TEST(motion_too_fast_target_is_held)
+{
+	s64 vmax = hrservo_rate_per_frame(1000000, 20000000, 1);
+	s64 amax = hrservo_rate_per_frame(5000000, 20000000, 2);
+	double A = 400000, w = sqrt(5e6 * 0.999 / 200000);
+	struct hrservo_motion m = { 0 };
+	s64 prev_vel = 0, worst = 0;
+	int k, held = 0;
+
+	for (k = 0; k < 500; k++) {
+		s64 want = llround(1500000 - A * cos(w * k * 0.02));
+		s64 dv;
+
+		if (hrservo_motion_step(&m, q(want), vmax, amax))
+			held++;
+		if (k == 0)
+			continue;
+		dv = m.vel - prev_vel;
+		ASSERT_LE(llabs(m.vel), vmax + HRSERVO_MOTION_SLACK);
+		if (k > 1)
+			ASSERT_LE(llabs(dv), amax + HRSERVO_MOTION_SLACK);
+		prev_vel = m.vel;
+		if (llabs(m.pos - q(want)) > worst)
+			worst = llabs(m.pos - q(want));
+	}
+	EXPECT_GT(held, 100);
+	TH_LOG("largest lag %lld ns", (long long)(worst >> HRSERVO_Q));
+}
+
+/*
  * floor(e * 2^32 / d) for e < d < 2^36 with the machine's own divider, 16
  * bits at a time (no 128-bit type: this test runs on 32-bit ARM too).
  */
