@@ -40,7 +40,8 @@ GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
-UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test
+UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
+	leadin_test
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -53,7 +54,8 @@ QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 # libhrservo and servoctl
 LIB_VERSION := 0.2.0
 LIB_SONAME := libhrservo.so.0
-LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/calib.c
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/calib.c \
+	lib/leadin.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
 USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver
 # inih reads calibration files.
@@ -254,7 +256,8 @@ $(TESTBIN)/calib_test: tests/unit/calib_test.c $(LIB_SRCS) $(LIB_HDRS) \
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
 		-Wl,--wrap=write,--wrap=fsync,--wrap=rename $(LIB_LIBS)
 
-$(TESTBIN)/value_test $(TESTBIN)/traj_plan_test: $(TESTBIN)/%: tests/unit/%.c \
+$(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test: \
+		$(TESTBIN)/%: tests/unit/%.c \
 		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)

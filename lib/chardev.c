@@ -260,6 +260,8 @@ static int chardev_traj_submit(struct hrservo *h,
 	req.mode = (flags & HRSERVO_UPLOAD_REPLACE) ? HRSERVO_TRAJ_REPLACE :
 						      HRSERVO_TRAJ_APPEND;
 	req.at_ns = at_ns;
+	if (flags & HRSERVO_UPLOAD_JUMP)
+		req.flags = HRSERVO_TRAJ_JUMP;
 	ret = ioctl(cd(h)->fd, HRSERVO_IOC_TRAJ_SUBMIT, &req) ? -1 : 0;
 	free(ks);
 	return ret;

@@ -443,6 +443,8 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 
 /* hrservo_traj_upload() flags */
 #define HRSERVO_UPLOAD_REPLACE	(1U << 0)	/* splice in at start_ns */
+/* The first waypoint need not be where the axes are: they jump there. */
+#define HRSERVO_UPLOAD_JUMP	(1U << 1)
 
 /**
  * hrservo_traj_upload() - send a trajectory to the controller to play
@@ -454,13 +456,44 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * Appends to what is queued (or splices, with HRSERVO_UPLOAD_REPLACE). The
  * trajectory ends with it. Large trajectories are sent in parts, waiting for
  * queue space as the controller plays. Nothing is sent if
- * hrservo_traj_check_times() fails (errno EINVAL). errno: those of the
- * kernel (EBUSY, ENOSPC, EINVAL for a time in the past or a discontinuous
- * splice).
+ * hrservo_traj_check_times() fails (errno EINVAL). The first waypoint must
+ * be where the axes are (within 1 us; see hrservo_traj_lead_in()), unless
+ * HRSERVO_UPLOAD_JUMP. errno: those of the kernel (EBUSY, ENOSPC, EDOM for
+ * a start away from where an axis is or an axis with no position, EINVAL
+ * for a time in the past or a discontinuous splice).
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
 				    unsigned int flags);
+
+/* Lead-in speed on an axis without a kernel speed limit: 1 ms per second. */
+#define HRSERVO_LEAD_IN_SPEED_NS	1000000.0
+/* An axis this close (ns) to the start needs no lead-in: the kernel's
+ * continuity tolerance. */
+#define HRSERVO_LEAD_IN_TOL_NS		1000.0
+
+/**
+ * hrservo_traj_lead_in() - a move from where the axes are to the start
+ * @t: the trajectory to lead into
+ * @h: the controller it will play on
+ * @min_s: shortest lead-in, seconds
+ * @bad: on EDOM, set to the channel that has no position
+ *
+ * Plays well before @t: a minimum-jerk move of every axis from its last
+ * target to @t's first waypoint, as short as the axes' speed and
+ * acceleration limits allow (on an axis without a speed limit, at most
+ * HRSERVO_LEAD_IN_SPEED_NS), and at least @min_s. Upload it, then @t right
+ * after it: @t then starts where the lead-in ends, with no jump.
+ *
+ * Return: a new trajectory (hrservo_traj_free()), or NULL with errno EDOM
+ * (an axis has no position: never set, or released; *@bad says which),
+ * ENODATA (every axis is within HRSERVO_LEAD_IN_TOL_NS of the start: no
+ * lead-in needed), ERANGE (it would last more than a segment may), EINVAL,
+ * or those of hrservo_read_state().
+ */
+HRSERVO_API struct hrservo_traj *
+hrservo_traj_lead_in(const struct hrservo_traj *t, struct hrservo *h,
+		     double min_s, unsigned int *bad);
 
 /**
  * struct hrservo_traj_info - the controller's trajectory player
