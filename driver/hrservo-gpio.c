@@ -78,6 +78,8 @@ struct hrservo_gpio_inst {
  * @rise: measured time of the current frame's rising edge
  * @period_ns: period of the current frame
  * @ngroups: falling-edge groups of the current frame
+ * @planned: groups planned by hrservo_gpio_quantize() for the frame that
+ *	begins
  * @next_group: next group to fall; == @ngroups at a frame boundary
  * @seq: frame number, for trace events
  * @high: lines driven high now
@@ -107,6 +109,7 @@ struct hrservo_gpio {
 	ktime_t rise;
 	u32 period_ns;
 	unsigned int ngroups;
+	unsigned int planned;
 	unsigned int next_group;
 	u64 seq;
 	u64 high;
@@ -205,9 +208,8 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 		hrservo_gpio_drive(g, mask, 1);
 		g->frame_start = sched;
 		g->seq++;
-		g->ngroups = hrservo_plan_falls(g->pulse_ns, g->descs->ndescs,
-						READ_ONCE(g->coalesce_ns),
-						g->groups);
+		/* Planned by hrservo_gpio_quantize(), in frame_begin. */
+		g->ngroups = g->planned;
 		g->next_group = 0;
 		trace_hrservo_edge(id, g->seq, 1, mask, ktime_to_ns(sched),
 				   ktime_to_ns(g->rise));
@@ -255,9 +257,39 @@ static void hrservo_gpio_stop(struct hrservo_ctrl *ctrl)
 	cancel_work_sync(&g->err_work);
 }
 
+/*
+ * Plan the falling edges of the frame that begins: channels whose edges
+ * share an expiry fall together, at the group's time, the shortest width of
+ * the group. That is the width they really get, so it is the one the core
+ * reports (pulse_ns) and the one measured. Called by hrservo_frame_begin()
+ * from this backend's timer, with the controller's lock held: the plan is
+ * the timer's, like the other fields it owns.
+ */
+static void hrservo_gpio_quantize(struct hrservo_ctrl *ctrl, u32 *pulse_ns,
+				  unsigned int n, u32 period_ns)
+{
+	struct hrservo_gpio *g = hrservo_priv(ctrl);
+	unsigned int i;
+	u64 m;
+
+	g->planned = hrservo_plan_falls(pulse_ns, n, READ_ONCE(g->coalesce_ns),
+					g->groups);
+	for (i = 0; i < g->planned; i++)
+		for (m = g->groups[i].mask; m; m &= m - 1)
+			pulse_ns[__ffs64(m)] = g->groups[i].offset_ns;
+}
+
+/* Edges land on the ns (coalescing aside, which quantize reports). */
+static u32 hrservo_gpio_resolution(struct hrservo_ctrl *ctrl, u32 period_ns)
+{
+	return 1;
+}
+
 static const struct hrservo_ops hrservo_gpio_ops = {
 	.start = hrservo_gpio_start,
 	.stop = hrservo_gpio_stop,
+	.quantize = hrservo_gpio_quantize,
+	.resolution = hrservo_gpio_resolution,
 };
 
 static ssize_t coalesce_ns_show(struct device *dev,
