@@ -40,7 +40,8 @@ GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
-UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test
+UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
+	calib_apply_test
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -254,7 +255,8 @@ $(TESTBIN)/calib_test: tests/unit/calib_test.c $(LIB_SRCS) $(LIB_HDRS) \
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
 		-Wl,--wrap=write,--wrap=fsync,--wrap=rename $(LIB_LIBS)
 
-$(TESTBIN)/value_test $(TESTBIN)/traj_plan_test: $(TESTBIN)/%: tests/unit/%.c \
+$(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/calib_apply_test: \
+		$(TESTBIN)/%: tests/unit/%.c \
 		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
