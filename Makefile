@@ -121,7 +121,9 @@ $(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
 PLOT_LIBS = $$(pkg-config --libs cairo fontconfig) -lm
 PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
-SERVOCTL_SRCS := tools/servoctl.c tools/calibrate.c
+SERVOCTL_SRCS := tools/servoctl.c tools/common.c tools/cmd-list.c \
+	tools/cmd-set.c tools/cmd-limits.c tools/cmd-monitor.c tools/cmd-traj.c \
+	tools/calibrate.c tools/cmd-jog.c
 
 $(BUILD)/bin/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
