@@ -22,19 +22,26 @@ static const char *const limit_names[] = {
 	[HRSERVO_LIMIT_ACCEL] = "acceleration above max",
 };
 
-static void report_violation(const char *what,
+/*
+ * The first limit @v that a trajectory breaks; @file names it, or NULL for
+ * a move (err() names the command already).
+ */
+static void report_violation(const char *file,
 			     const struct hrservo_violation *v)
 {
+	const char *sep = file ? ": " : "";
 	char a[24], b[24];
 
+	if (!file)
+		file = "";
 	if (v->kind == HRSERVO_LIMIT_MIN || v->kind == HRSERVO_LIMIT_MAX)
-		err("%s: channel %u at %.3f s: %s is %s %s", what, v->channel,
-		    v->time_s, fmt_ns((uint32_t)llround(fmax(v->value, 0)), a),
-		    limit_names[v->kind],
-		    fmt_ns((uint32_t)v->limit, b));
+		err("%s%schannel %u at %.3f s: %s is %s %s", file, sep,
+		    v->channel, v->time_s,
+		    fmt_ns((uint32_t)llround(fmax(v->value, 0)), a),
+		    limit_names[v->kind], fmt_ns((uint32_t)v->limit, b));
 	else
-		err("%s: channel %u at %.3f s: %s %.0f ns/s%s > %.0f", what,
-		    v->channel, v->time_s, limit_names[v->kind], v->value,
+		err("%s%schannel %u at %.3f s: %s %.0f ns/s%s > %.0f", file,
+		    sep, v->channel, v->time_s, limit_names[v->kind], v->value,
 		    v->kind == HRSERVO_LIMIT_ACCEL ? "^2" : "", v->limit);
 }
 
@@ -604,7 +611,7 @@ int cmd_move(int argc, char **argv)
 		goto out;
 	}
 	if (hrservo_traj_check(t, tg.h, &v)) {
-		report_violation("move", &v);
+		report_violation(NULL, &v);
 		err("nothing applied; a longer --time would fit");
 		goto out;
 	}
