@@ -41,7 +41,7 @@ I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
-	leadin_test
+	leadin_test calib_apply_test
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -122,7 +122,9 @@ $(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
 PLOT_LIBS = $$(pkg-config --libs cairo fontconfig) -lm
 PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
-SERVOCTL_SRCS := tools/servoctl.c tools/calibrate.c
+SERVOCTL_SRCS := tools/servoctl.c tools/common.c tools/cmd-list.c \
+	tools/cmd-set.c tools/cmd-limits.c tools/cmd-monitor.c tools/cmd-traj.c \
+	tools/calibrate.c tools/cmd-jog.c
 
 $(BUILD)/bin/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
@@ -256,7 +258,8 @@ $(TESTBIN)/calib_test: tests/unit/calib_test.c $(LIB_SRCS) $(LIB_HDRS) \
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
 		-Wl,--wrap=write,--wrap=fsync,--wrap=rename $(LIB_LIBS)
 
-$(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test: \
+$(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
+		$(TESTBIN)/calib_apply_test: \
 		$(TESTBIN)/%: tests/unit/%.c \
 		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)

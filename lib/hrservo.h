@@ -770,6 +770,30 @@ HRSERVO_API const char *hrservo_calib_device(const struct hrservo_calib *c,
 /** hrservo_calib_set_device() - make @name an alias of @device */
 HRSERVO_API int hrservo_calib_set_device(struct hrservo_calib *c,
 					 const char *name, const char *device);
+/**
+ * hrservo_calib_apply() - set a controller's kernel limits from its joints
+ * @c: the calibration
+ * @h: the controller
+ * @err: output on failure: what is wrong, naming the joint (may be NULL)
+ * @errsize: size of @err
+ *
+ * Every joint of @c on @h (the one hrservo_calib_find_channel() gives for
+ * its channel) gets the pulse, speed and acceleration limits of
+ * hrservo_joint_kernel_limits() on its channel. All or nothing: every
+ * joint's limits are derived and the channel's current ones read before
+ * any is set, and if the controller refuses one, the limits already set
+ * are put back.
+ *
+ * Return: the number of joints applied (0 if @c has none on @h), or -1
+ * with errno: EINVAL (a joint's channel beyond @h's channels; @c or @h
+ * NULL), ERANGE (an inconsistent joint, or limits outside the controller's
+ * pulse bounds), EBUSY (a channel runs at a target outside its new
+ * limits), ENODEV (controller gone), or another errno of
+ * hrservo_set_limits() or hrservo_set_motion_limits().
+ */
+HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
+				    struct hrservo *h, char *err,
+				    size_t errsize);
 
 #ifdef __cplusplus
 }

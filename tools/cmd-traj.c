@@ -1,0 +1,629 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * servoctl traj, move: trajectories from CSV files, checked against a
+ * controller's limits, uploaded and followed; and smooth moves of channels
+ * to targets, all arriving together.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "servoctl.h"
+
+static const char *const limit_names[] = {
+	[HRSERVO_LIMIT_MIN] = "below min",
+	[HRSERVO_LIMIT_MAX] = "above max",
+	[HRSERVO_LIMIT_SPEED] = "speed above max",
+	[HRSERVO_LIMIT_ACCEL] = "acceleration above max",
+};
+
+/*
+ * The first limit @v that a trajectory breaks; @file names it, or NULL for
+ * a move (err() names the command already).
+ */
+static void report_violation(const char *file,
+			     const struct hrservo_violation *v)
+{
+	const char *sep = file ? ": " : "";
+	char a[24], b[24];
+
+	if (!file)
+		file = "";
+	if (v->kind == HRSERVO_LIMIT_MIN || v->kind == HRSERVO_LIMIT_MAX)
+		err("%s%schannel %u at %.3f s: %s is %s %s", file, sep,
+		    v->channel, v->time_s,
+		    fmt_ns((uint32_t)llround(fmax(v->value, 0)), a),
+		    limit_names[v->kind], fmt_ns((uint32_t)v->limit, b));
+	else
+		err("%s%schannel %u at %.3f s: %s %.0f ns/s%s > %.0f", file,
+		    sep, v->channel, v->time_s, limit_names[v->kind], v->value,
+		    v->kind == HRSERVO_LIMIT_ACCEL ? "^2" : "", v->limit);
+}
+
+/* ---- traj (and the options move shares) ---- */
+
+static enum hrservo_interp opt_interp = HRSERVO_INTERP_MIN_JERK;
+static bool opt_fit, opt_replace, opt_wait;
+static double opt_at = -1, opt_time = -1, opt_timeout = -1;
+static const char *opt_capture;
+
+static int traj_opt(int opt, const char *arg)
+{
+	char *end;
+
+	switch (opt) {
+	case 'i':
+		if (!strcmp(arg, "linear"))
+			opt_interp = HRSERVO_INTERP_LINEAR;
+		else if (!strcmp(arg, "cubic"))
+			opt_interp = HRSERVO_INTERP_CUBIC;
+		else if (!strcmp(arg, "minjerk"))
+			opt_interp = HRSERVO_INTERP_MIN_JERK;
+		else
+			return -1;
+		return 0;
+	case 'f':
+		opt_fit = true;
+		return 0;
+	case 'r':
+		opt_replace = true;
+		return 0;
+	case 'w':
+		opt_wait = true;
+		return 0;
+	case 'c':
+		/* upload: where to record the start; plot: the capture. */
+		opt_capture = arg;
+		return 0;
+	case 'o':
+	case 'm':
+	case 'l':
+	case 'S':
+		/* traj plot's: its arguments go to servoctl-plot as given. */
+		return 0;
+	case 'a':
+	case 't':
+	case 'T':
+		errno = 0;
+		{
+			double v = strtod(arg, &end);
+
+			if (!*arg || *end || errno || !(v >= 0) || v > 1e6) {
+				err("'%s' is not a time in seconds", arg);
+				exit(EXIT_USAGE);
+			}
+			if (opt == 'a')
+				opt_at = v;
+			else if (opt == 't')
+				opt_time = v;
+			else
+				opt_timeout = v;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+static const struct option traj_opts[] = {
+	{ "interp", required_argument, NULL, 'i' },
+	{ "fit", no_argument, NULL, 'f' },
+	{ "replace", no_argument, NULL, 'r' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ "at", required_argument, NULL, 'a' },
+	{ "time", required_argument, NULL, 't' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "measured", required_argument, NULL, 'm' },
+	{ "capture", required_argument, NULL, 'c' },
+	{ "first-line", required_argument, NULL, 'l' },
+	{ "print-series", no_argument, NULL, 'S' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* A progress bar on a terminal, one line updated in place. */
+static void progress(double done, double total)
+{
+	int width = 40, n = total > 0 ? (int)(width * done / total) : width;
+
+	if (n > width)
+		n = width;
+	fprintf(stderr, "\r[%.*s%*s] %5.1f/%.1f s", n,
+		"########################################", width - n, "",
+		done > total ? total : done, total);
+	fflush(stderr);
+}
+
+/*
+ * Wait until the trajectory ends. Returns 0 when done, EXIT_RUNTIME on an
+ * underrun, removal or time limit.
+ */
+static int traj_wait(struct hrservo *h, double total_s)
+{
+	bool tty = isatty(STDERR_FILENO);
+	uint64_t t0 = now_ns();
+	struct hrservo_event_data ev;
+	struct hrservo_traj_info info;
+
+	for (;;) {
+		if (!hrservo_read_event(h, &ev, 100)) {
+			if (ev.type == HRSERVO_EV_TRAJ_DONE)
+				break;
+			if (ev.type == HRSERVO_EV_TRAJ_DROPPED) {
+				if (tty)
+					fputc('\n', stderr);
+				err("%s: channels 0x%llx were released: they left the trajectory%s",
+				    hrservo_name(h), (unsigned long long)ev.mask,
+				    ev.value ? ", which was dropped" : "");
+				if (ev.value)
+					return EXIT_RUNTIME;
+				continue;
+			}
+			if (ev.type == HRSERVO_EV_TRAJ_UNDERRUN) {
+				if (tty)
+					fputc('\n', stderr);
+				err("%s: underrun: the queue ran dry; the axes hold",
+				    hrservo_name(h));
+				return EXIT_RUNTIME;
+			}
+			if (ev.type == HRSERVO_EV_REMOVED)
+				errno = ENODEV;
+			else
+				continue;
+		}
+		if (errno == ENODEV) {
+			err("%s: controller removed", hrservo_name(h));
+			return EXIT_RUNTIME;
+		}
+		if (hrservo_traj_status(h, &info)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		if (info.state == 0 && !info.depth)
+			break;	/* done before we listened */
+		if (tty)
+			progress(total_s - info.queued_ns / 1e9, total_s);
+		if (opt_timeout >= 0 &&
+		    now_ns() - t0 > (uint64_t)(opt_timeout * 1e9)) {
+			if (tty)
+				fputc('\n', stderr);
+			err("%s: still playing after %.1f s", hrservo_name(h),
+			    opt_timeout);
+			return EXIT_RUNTIME;
+		}
+	}
+	if (tty) {
+		progress(total_s, total_s);
+		fputc('\n', stderr);
+	}
+	return 0;
+}
+
+/*
+ * Load a trajectory file and check what needs no controller: syntax, times,
+ * units, joints of the calibration (on @ctrl, or on one controller if NULL)
+ * and, unless --fit may still stretch it, the length of every segment.
+ * @what follows each error: "" or " (nothing uploaded)".
+ */
+static struct hrservo_traj *traj_load(const char *file, const char *ctrl,
+				      const char *what)
+{
+	struct hrservo_calib *c = calib_get(false);
+	struct hrservo_traj *t;
+	char msg[512];
+
+	t = c ? hrservo_traj_load_csv_calib(file, c, ctrl, msg, sizeof(msg)) :
+	    hrservo_traj_load_csv(file, msg, sizeof(msg));
+	if (!t) {
+		err("%s%s", msg, what);
+		return NULL;
+	}
+	hrservo_traj_set_interp(t, opt_interp);
+	if (!opt_fit && hrservo_traj_check_times(t, msg, sizeof(msg))) {
+		err("%s: %s%s", file, msg, what);
+		hrservo_traj_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* Fit (--fit) and check @t against the limits of @h: 0, or -1 and why. */
+static int traj_limits(struct hrservo_traj *t, const char *file,
+		       struct hrservo *h, const char *what)
+{
+	struct hrservo_violation v;
+	char msg[512];
+	double f;
+
+	if (opt_fit && hrservo_traj_fit_time(t, h, &f) && errno != ERANGE) {
+		err("%s: %s%s", file, strerror(errno), what);
+		return -1;
+	}
+	if (hrservo_traj_check_times(t, msg, sizeof(msg))) {
+		err("%s: %s%s", file, msg, what);
+		return -1;
+	}
+	if (hrservo_traj_check(t, h, &v)) {
+		if (errno == ERANGE)
+			report_violation(file, &v);
+		else
+			err("%s: a channel %s does not have%s", file,
+			    hrservo_name(h), what);
+		return -1;
+	}
+	return 0;
+}
+
+/* The sum of the segments' durations, as the library sends them. */
+static uint64_t traj_duration_ns(const struct hrservo_traj *t)
+{
+	double p[HRSERVO_MAX_CHANNELS], prev = 0, tt;
+	uint64_t sum = 0;
+
+	for (size_t k = 0; !hrservo_traj_waypoint(t, k, &tt, p); k++) {
+		if (k)
+			sum += (uint64_t)llround((tt - prev) * 1e9);
+		prev = tt;
+	}
+	return sum;
+}
+
+/*
+ * When the uploaded trajectory @t starts (CLOCK_MONOTONIC ns): @at if one
+ * was asked for, else what the kernel chose, from the end of the queue it
+ * reports (the trajectory is the last one queued). 0, or -1 with errno.
+ */
+static int traj_start_ns(struct hrservo *h, const struct hrservo_traj *t,
+			 uint64_t at, uint64_t *start)
+{
+	struct hrservo_traj_info info;
+	uint64_t before, after, dur = traj_duration_ns(t);
+
+	if (at) {
+		*start = at;
+		return 0;
+	}
+	before = now_ns();
+	if (hrservo_traj_status(h, &info))
+		return -1;
+	after = now_ns();
+	if (!info.queued_ns) {
+		errno = ENODATA;	/* over already: the end is unknown */
+		return -1;
+	}
+	/* The kernel read its clock between before and after. */
+	*start = before + (after - before) / 2 + info.queued_ns - dur;
+	return 0;
+}
+
+/*
+ * traj plot: run servoctl-plot, from servoctl's own directory, with the
+ * arguments as given. Drawing lives there so that servoctl does not load
+ * cairo for every command.
+ */
+static int traj_plot(int argc, char **argv, int sub)
+{
+	char self[PATH_MAX], *slash, **args;
+	ssize_t n;
+	int k = 0;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 32);
+	if (n < 0) {
+		err("plot: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	self[n] = '\0';
+	slash = strrchr(self, '/');
+	strcpy(slash ? slash + 1 : self, "servoctl-plot");
+	/* The same arguments, without "traj" and "plot". */
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (!args) {
+		err("plot: %s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	args[k++] = self;
+	for (int j = 1; j < argc; j++)
+		if (j != sub)
+			args[k++] = argv[j];
+	execv(self, args);
+	err("plot: %s: %s", self, strerror(errno));
+	free(args);
+	return EXIT_RUNTIME;
+}
+
+/* traj check FILE [CTRL]: the file, then CTRL's limits if given. */
+static int traj_check(const char *file, const char *ctrl)
+{
+	struct hrservo_traj *t;
+	struct hrservo *h;
+	int ret = 0;
+
+	t = traj_load(file, ctrl, "");
+	if (!t)
+		return EXIT_RUNTIME;
+	if (!ctrl) {
+		if (!opt_json)
+			printf("%s: %zu waypoints, %.3f s, a valid trajectory (no CTRL: limits not checked)\n",
+			       file, hrservo_traj_num_waypoints(t),
+			       hrservo_traj_duration(t));
+		hrservo_traj_free(t);
+		return 0;
+	}
+	h = open_ctrl(ctrl);
+	if (!h) {
+		ret = EXIT_RUNTIME;
+	} else if (traj_limits(t, file, h, "")) {
+		ret = EXIT_RUNTIME;
+	} else if (!opt_json) {
+		printf("%s: %zu waypoints, %.3f s, within the limits of %s\n",
+		       file, hrservo_traj_num_waypoints(t),
+		       hrservo_traj_duration(t), hrservo_name(h));
+	}
+	hrservo_close(h);
+	hrservo_traj_free(t);
+	return ret;
+}
+
+int cmd_traj(int argc, char **argv)
+{
+	const struct command *c = find_command("traj");
+	struct hrservo_traj_info info;
+	struct hrservo_traj *t = NULL;
+	struct hrservo *h;
+	const char *sub;
+	int i, ret = 0;
+
+	i = sub_opts(argc, argv, c, "i:frwa:T:o:m:c:l:", traj_opts, traj_opt);
+	if (argc - i < 2) {
+		err("expects a subcommand and its arguments (see 'servoctl traj --help')");
+		return EXIT_USAGE;
+	}
+	sub = argv[i];
+	if (!strcmp(sub, "plot"))
+		return traj_plot(argc, argv, i);
+	if (!strcmp(sub, "check")) {
+		if (argc - i != 2 && argc - i != 3) {
+			err("check: expects FILE [CTRL]");
+			return EXIT_USAGE;
+		}
+		if (argc - i == 2 && opt_fit) {
+			err("check: --fit needs CTRL, whose limits it fits");
+			return EXIT_USAGE;
+		}
+		return traj_check(argv[i + 1],
+				  argc - i == 3 ? argv[i + 2] : NULL);
+	}
+	if (!strcmp(sub, "upload")) {
+		if (argc - i != 3) {
+			err("%s: expects FILE CTRL", sub);
+			return EXIT_USAGE;
+		}
+	} else if (!strcmp(sub, "status") || !strcmp(sub, "stop") ||
+		   !strcmp(sub, "wait")) {
+		if (argc - i != 2) {
+			err("%s: expects CTRL", sub);
+			return EXIT_USAGE;
+		}
+	} else {
+		err("unknown subcommand '%s'", sub);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(sub, "upload")) {
+		/* The file's own errors first, whether CTRL exists or not. */
+		t = traj_load(argv[i + 1], argv[argc - 1], " (nothing uploaded)");
+		if (!t)
+			return EXIT_RUNTIME;
+	}
+	h = open_ctrl(argv[argc - 1]);
+	if (!h) {
+		hrservo_traj_free(t);
+		return EXIT_RUNTIME;
+	}
+
+	if (!strcmp(sub, "upload")) {
+		uint64_t at = 0, start;
+		FILE *cap = NULL;
+
+		if (traj_limits(t, argv[i + 1], h, " (nothing uploaded)")) {
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
+		/* Opened first: a bad path uploads nothing. */
+		if (opt_capture && !(cap = fopen(opt_capture, "w"))) {
+			err("%s: %s (nothing uploaded)", opt_capture,
+			    strerror(errno));
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
+		if (opt_at >= 0)
+			at = now_ns() + (uint64_t)(opt_at * 1e9);
+		if (hrservo_traj_upload(t, h, at, opt_replace ?
+					HRSERVO_UPLOAD_REPLACE : 0)) {
+			err("%s: %s", hrservo_name(h),
+			    errno == EBUSY ? "a channel is in use by another trajectory" :
+			    errno == EINVAL && opt_replace ?
+			    "the new trajectory does not start where the old one is" :
+			    strerror(errno));
+			ret = EXIT_RUNTIME;
+			if (cap)
+				fclose(cap);
+			goto out;
+		}
+		if (cap) {
+			/* t=0 of the plan on the capture's clock, for plot. */
+			if (traj_start_ns(h, t, at, &start)) {
+				err("%s: when the trajectory started is unknown: %s",
+				    opt_capture, strerror(errno));
+				ret = EXIT_RUNTIME;
+			} else {
+				fprintf(cap, "# servoctl traj upload %s %s\n# start_ns=%llu\n",
+					argv[i + 1], hrservo_name(h),
+					(unsigned long long)start);
+			}
+			if (ferror(cap) | fclose(cap)) {
+				err("%s: %s", opt_capture, strerror(errno));
+				ret = EXIT_RUNTIME;
+			}
+		}
+		if (opt_wait) {
+			int w = traj_wait(h, hrservo_traj_duration(t) +
+					  (opt_at > 0 ? opt_at : 0));
+
+			ret = ret ? ret : w;
+		}
+	} else if (!strcmp(sub, "status")) {
+		static const char *const states[] = {
+			"idle", "waiting", "running", "underrun",
+		};
+
+		if (hrservo_traj_status(h, &info)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			ret = EXIT_RUNTIME;
+		} else if (opt_json) {
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "state",
+					       json_object_new_string(states[info.state & 3]));
+			json_add_int64(o, "segment", info.segment);
+			json_object_object_add(o, "depth",
+					       json_object_new_int(info.depth));
+			json_add_int64(o, "time_in_segment_ns", info.time_in_segment_ns);
+			json_add_int64(o, "queued_ns", info.queued_ns);
+			put_json(o);
+		} else {
+			printf("state:      %s\n", states[info.state & 3]);
+			printf("segment:    %llu (%.3f s into it)\n",
+			       (unsigned long long)info.segment,
+			       info.time_in_segment_ns / 1e9);
+			printf("queued:     %u segments, %.3f s\n", info.depth,
+			       info.queued_ns / 1e9);
+		}
+	} else if (!strcmp(sub, "stop")) {
+		if (hrservo_traj_stop(h)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			ret = EXIT_RUNTIME;
+		}
+	} else {
+		if (hrservo_traj_status(h, &info)) {
+			err("%s: %s", hrservo_name(h), strerror(errno));
+			ret = EXIT_RUNTIME;
+		} else if (info.state != 0 || info.depth) {
+			ret = traj_wait(h, info.queued_ns / 1e9);
+		}
+	}
+out:
+	hrservo_traj_free(t);
+	hrservo_close(h);
+	return ret;
+}
+
+/* ---- move: every named axis arrives at its value at the same time ---- */
+
+/* CTRL home: every joint of CTRL that has a home position goes there. */
+static int home_prepare(struct targets *tg, const char *ctrl)
+{
+	char args[HRSERVO_MAX_CHANNELS][HRSERVO_JOINT_NAME_MAX + 8];
+	char *argv[HRSERVO_MAX_CHANNELS + 1];
+	struct hrservo_calib *c = calib_get(true);
+	struct hrservo *h;
+	int n = 0;
+
+	if (!c)
+		return EXIT_RUNTIME;
+	h = open_ctrl(ctrl);
+	if (!h)
+		return EXIT_RUNTIME;
+	argv[n++] = (char *)ctrl;
+	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
+		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
+
+		if (!j->has_home || n > HRSERVO_MAX_CHANNELS ||
+		    hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j)
+			continue;
+		snprintf(args[n - 1], sizeof(args[0]), "%s=home", j->name);
+		argv[n] = args[n - 1];
+		n++;
+	}
+	hrservo_close(h);
+	if (n == 1) {
+		err("%s: no joint with a home position in %s", ctrl,
+		    calib_path());
+		return EXIT_RUNTIME;
+	}
+	return targets_prepare(tg, n, argv);
+}
+
+int cmd_move(int argc, char **argv)
+{
+	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
+	struct hrservo_traj *t = NULL;
+	struct hrservo_violation v;
+	struct targets tg;
+	int i, ret;
+
+	i = sub_opts(argc, argv, find_command("move"), "t:wT:", traj_opts,
+		     traj_opt);
+	if (argc - i == 2 && !strcmp(argv[i + 1], "home"))
+		ret = home_prepare(&tg, argv[i]);
+	else
+		ret = targets_prepare(&tg, argc - i, argv + i);
+	if (ret)
+		return ret;
+	ret = EXIT_RUNTIME;
+	for (size_t k = 0; k < tg.n; k++) {
+		/* From the width in effect, else the target. */
+		from[k] = hrservo_state_pulse_ns(tg.st, tg.ch[k]);
+		if (!from[k])
+			from[k] = hrservo_state_target_ns(tg.st, tg.ch[k]);
+		if (!from[k]) {
+			err("channel %u has no position to move from; 'set' it first (nothing applied)",
+			    tg.ch[k]);
+			goto out;
+		}
+		to[k] = tg.ns[k];
+	}
+	t = hrservo_traj_new((unsigned int)tg.n, tg.ch);
+	if (!t || hrservo_traj_add(t, 0, from) ||
+	    hrservo_traj_add(t, opt_time > 0 ? opt_time : 1.0, to)) {
+		err("%s", strerror(errno));
+		goto out;
+	}
+	hrservo_traj_set_interp(t, HRSERVO_INTERP_MIN_JERK);
+	if (opt_time <= 0 && hrservo_traj_fit_time(t, tg.h, NULL) &&
+	    errno != ERANGE) {
+		err("%s", strerror(errno));
+		goto out;
+	}
+	if (hrservo_traj_check_times(t, NULL, 0)) {
+		/* One segment: from 1 ms to 60 s. */
+		if (opt_time > 0)
+			err("--time %g s: a move lasts from %g ms to %g s (nothing applied)",
+			    opt_time, HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e6,
+			    HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+		else
+			err("the limits make the move last %.1f s, more than %g s (nothing applied)",
+			    hrservo_traj_duration(t),
+			    HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+		goto out;
+	}
+	if (hrservo_traj_check(t, tg.h, &v)) {
+		report_violation(NULL, &v);
+		err("nothing applied; a longer --time would fit");
+		goto out;
+	}
+	if (hrservo_traj_upload(t, tg.h, 0, 0)) {
+		err("%s: %s (nothing applied)", hrservo_name(tg.h),
+		    errno == EBUSY ? "a channel is in use by a trajectory" :
+		    strerror(errno));
+		goto out;
+	}
+	ret = opt_wait ? traj_wait(tg.h, hrservo_traj_duration(t)) : 0;
+out:
+	hrservo_traj_free(t);
+	targets_free(&tg);
+	return ret;
+}
