@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +192,95 @@ TEST_F(lib, events)
 	ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 1000));
 	EXPECT_EQ(HRSERVO_EV_PERIOD, ev.type);
 	EXPECT_EQ(25000000, ev.value);
+}
+
+/*
+ * A six-joint wave, the way a robot builder plays one: three joints with
+ * speed and acceleration limits just above what the wave needs, three
+ * without. hrservo_traj_check() passes it, and every joint follows the plan
+ * as closely as the unlimited ones: the limiter must not brake toward each
+ * frame's point (that lagged limited joints by tens of us). No clamp event.
+ */
+TEST_F(lib, wave_follows_plan_on_limited_joints)
+{
+	static const double amp_us[6] = { 300, 250, 200, 300, 250, 200 };
+	unsigned int ch[6] = { 0, 1, 2, 3, 4, 5 };
+	struct hrservo_traj *t = hrservo_traj_new(6, ch);
+	struct tl_pulse p[256];
+	struct hrservo_event_data ev;
+	struct hrservo_violation v;
+	double worst[6] = { 0 };
+	struct tl_edge *e;
+	uint64_t t0;
+	size_t n;
+
+	ASSERT_NE(NULL, t);
+	/* Waypoints every 100 ms of 1.5 ms + A sin^2(m pi t / 2.4 s). */
+	for (int k = 0; k <= 24; k++) {
+		double pos[6], x = k * 0.1;
+
+		for (int a = 0; a < 6; a++) {
+			double s = sin((1 + a % 2) * M_PI * x / 2.4);
+
+			pos[a] = (1500 + amp_us[a] * s * s) * US;
+		}
+		ASSERT_EQ(0, hrservo_traj_add(t, x, pos));
+	}
+	hrservo_traj_set_interp(t, HRSERVO_INTERP_CUBIC);
+	/* Limits of joints 0..2: 10% above the wave's peaks. */
+	for (int a = 0; a < 3; a++) {
+		double vmax = 0, amax = 0;
+
+		for (int i = 0; i <= 24000; i++) {
+			double pos[6], vel[6], acc[6];
+
+			hrservo_traj_eval(t, i * 1e-4, pos, vel, acc);
+			vmax = fmax(vmax, fabs(vel[a]));
+			amax = fmax(amax, fabs(acc[a]));
+		}
+		ASSERT_EQ(0, hrservo_set_motion_limits(self->h, a,
+						       (uint32_t)(vmax * 1.1),
+						       (uint32_t)(amax * 1.1)));
+	}
+	ASSERT_EQ(0, hrservo_traj_check(t, self->h, &v));
+	/* The joints stand where the wave starts. */
+	for (int a = 0; a < 6; a++)
+		ASSERT_EQ(0, hrservo_set_target(self->h, a, 1500 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	while (!hrservo_read_event(self->h, &ev, 0))
+		;
+	tl_capture_clear();
+	t0 = tl_now() + 100000000ULL;
+	ASSERT_EQ(0, hrservo_traj_upload(t, self->h, t0, 0));
+	for (;;) {
+		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 5000));
+		EXPECT_NE(HRSERVO_EV_CLAMP, ev.type);
+		if (ev.type == HRSERVO_EV_TRAJ_DONE)
+			break;
+	}
+	n = tl_capture(&e);
+	for (int a = 0; a < 6; a++) {
+		size_t np = tl_pulses(e, n, a, p, 256), used = 0;
+
+		for (size_t i = 0; i < np; i++) {
+			double pos[6];
+
+			if (!p[i].width || p[i].rise < t0)
+				continue;
+			hrservo_traj_eval(t, (p[i].rise - t0) / 1e9, pos, NULL,
+					  NULL);
+			worst[a] = fmax(worst[a], fabs(p[i].width - pos[a]));
+			used++;
+		}
+		EXPECT_GE(used, 100);
+	}
+	free(e);
+	TH_LOG("largest deviation from the plan (ns): limited %.0f %.0f %.0f, unlimited %.0f %.0f %.0f",
+	       worst[0], worst[1], worst[2], worst[3], worst[4], worst[5]);
+	for (int a = 0; a < 3; a++)
+		EXPECT_LE(worst[a], fmax(fmax(worst[3], worst[4]), worst[5]) +
+			  1000);
+	hrservo_traj_free(t);
 }
 
 TEST(read_only_access)
