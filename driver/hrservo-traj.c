@@ -671,7 +671,7 @@ static void hrservo_traj_splice(struct hrservo_player *p,
 				struct hrservo_seg *at, u64 ts,
 				struct list_head *cut)
 {
-	u64 live = hrservo_seg_live(p, at), m;
+	u64 live = hrservo_seg_live(p, at), u = hrservo_seg_u(at, ts), m;
 	unsigned int k = 0;
 	LIST_HEAD(keep);
 
@@ -683,8 +683,7 @@ static void hrservo_traj_splice(struct hrservo_player *p,
 	for (m = at->mask; m; m &= m - 1, k++) {
 		if (!(live & m & -m))
 			continue;
-		p->tail[__ffs64(m)] = hrservo_seg_eval(at, k,
-						       hrservo_seg_u(at, ts));
+		p->tail[__ffs64(m)] = hrservo_seg_eval(at, k, u);
 		p->tail_mask |= m & -m;
 	}
 	if (hrservo_seg_start(at) == ts) {
