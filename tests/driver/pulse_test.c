@@ -107,6 +107,48 @@ TEST_F(c8, widths_equal_targets)
 	free(e);
 }
 
+/*
+ * Falling edges within coalesce_ns share one expiry at the group's shortest
+ * width: the channel set to 1490 us really makes 1488.6 us, and that is the
+ * width it reports; target_ns keeps what was asked for. The two lines fall
+ * in one GPIO write (one timestamp).
+ */
+TEST_F(c8, coalesced_width_is_reported)
+{
+	struct hrservo_target t[2] = { { 0, 1488600 }, { 1, 1490000 } };
+	struct hrservo_channel_state st;
+	struct tl_edge *e;
+	size_t n, falls = 0;
+
+	ASSERT_EQ(0, tl_set(self->c.fd, t, 2));
+	tl_sleep_ns(4 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_state(self->c.fd, 1, &st));
+	EXPECT_EQ(1490000, st.target_ns);
+	EXPECT_EQ(1488600, st.pulse_ns);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(1488600, st.pulse_ns);
+	/* Apart by more than the window: each its own width. */
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1495000));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_state(self->c.fd, 1, &st));
+	EXPECT_EQ(1495000, st.pulse_ns);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1490000));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_release(self->c.fd, 0x3));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].level || e[i].line != 1)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (!e[j].level && e[j].line == 0 && e[j].ts == e[i].ts)
+				falls++;
+	}
+	/* Coalesced in the first 4 frames and the last 3 at least. */
+	EXPECT_GE(falls, 5);
+	free(e);
+}
+
 TEST_F(c8, nothing_before_first_target)
 {
 	struct tl_edge *e;
