@@ -564,7 +564,7 @@ enum hrservo_unit {
 };
 
 /**
- * struct hrservo_value - a parsed value such as "1.5ms", "50%" or "+10us"
+ * struct hrservo_value - a parsed value such as "1.5ms", "50%" or "+=10us"
  * @sign: 0 for an absolute value; +1 or -1 for a relative one
  * @unit: its unit
  * @nano: its magnitude in billionths of @unit (exact: "1.5ms" is 1500000000
@@ -578,12 +578,18 @@ struct hrservo_value {
 
 /**
  * hrservo_value_parse() - parse a value
- * @s: e.g. "1500us", "1.5ms", "1500000ns", "0.0015s", "50%", "+10us",
- *	"-5%", "90deg", "1.2rad"; a unit is required; up to 9 decimals
+ * @s: e.g. "1500us", "1.5ms", "1500000ns", "0.0015s", "50%", "90deg",
+ *	"-45deg", "1.2rad"; relative: "+=10us", "-=5%", "+=2deg"; a unit is
+ *	required; up to 9 decimals
  * @v: output
  *
- * errno: EINVAL (empty, no or unknown unit, stray characters, a sign on a
- * value that cannot be relative), ERANGE (too large).
+ * Only "+=" and "-=" make a value relative. A bare "-" is the sign of an
+ * angle; any other bare sign ("+10deg", "+20us", "-5%") is ambiguous and
+ * refused with EDOM, @v filled in as if it were relative, so that the
+ * caller can show both meanings.
+ *
+ * errno: EINVAL (empty, no or unknown unit, stray characters), EDOM (an
+ * ambiguous sign), ERANGE (too large).
  */
 HRSERVO_API int hrservo_value_parse(const char *s, struct hrservo_value *v);
 

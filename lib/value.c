@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * libhrservo: values as users type them ("1500us", "1.5ms", "50%", "+10us"),
+ * libhrservo: values as users type them ("1500us", "1.5ms", "50%", "+=10us"),
  * shared by the library's users and servoctl.
  *
- * Grammar: [SIGN] DIGITS [ "." DIGITS ] UNIT, where SIGN is "+", "-", "+="
- * or "-=", at most 9 decimals, and UNIT one of ns us µs ms s % deg rad.
- * "+=" and "-=" always make a relative value. A bare "+" or "-" makes a
- * relative value for time units and %, where a negative absolute makes no
- * sense, and is the sign of an absolute angle for deg and rad ("-10deg").
+ * Grammar: [SIGN] DIGITS [ "." DIGITS ] UNIT, where SIGN is "+=", "-=",
+ * or "-" before an angle, at most 9 decimals, and UNIT one of ns us µs ms s
+ * % deg rad. "+=" and "-=" make a relative value, in every unit, and only
+ * they do. "-" before deg or rad is the sign of an absolute angle
+ * ("-10deg"). Any other bare sign is refused as ambiguous (errno EDOM):
+ * "+10deg" could be the angle 10 deg or 10 deg more, "+20us" and "-20us"
+ * read as nudges but are not; the caller says both meanings.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -88,10 +90,14 @@ HRSERVO_API int hrservo_value_parse(const char *s, struct hrservo_value *v)
 	v->unit = units[i].unit;
 	v->nano = ip * NANO + frac;
 	v->sign = sign;
-	if (is_angle(v->unit) && !explicit_rel) {
-		/* A signed absolute angle. */
-		v->nano *= sign < 0 ? -1 : 1;
+	if (sign < 0 && is_angle(v->unit) && !explicit_rel) {
+		/* A negative absolute angle. */
+		v->nano = -v->nano;
 		v->sign = 0;
+	} else if (sign && !explicit_rel) {
+		/* Filled in, so that the caller can show both meanings. */
+		errno = EDOM;
+		return -1;
 	}
 	return 0;
 

@@ -74,19 +74,65 @@ TEST(relative)
 {
 	uint32_t ns;
 
-	EXPECT_EQ(0, ns_of("+10us", 1500000, &ns));
+	EXPECT_EQ(0, ns_of("+=10us", 1500000, &ns));
 	EXPECT_EQ(1510000, ns);
-	EXPECT_EQ(0, ns_of("-10us", 1500000, &ns));
+	EXPECT_EQ(0, ns_of("-=10us", 1500000, &ns));
 	EXPECT_EQ(1490000, ns);
-	EXPECT_EQ(0, ns_of("-5%", 1500000, &ns));
+	EXPECT_EQ(0, ns_of("-=5%", 1500000, &ns));
 	EXPECT_EQ(1400000, ns);
 	EXPECT_EQ(0, ns_of("+=0.1ms", 1500000, &ns));
 	EXPECT_EQ(1600000, ns);
 	EXPECT_EQ(0, ns_of("-=1500us", 1500000, &ns));
 	EXPECT_EQ(0, ns);
-	EXPECT_EQ(-ENODATA, ns_of("+10us", 0, &ns));
-	EXPECT_EQ(-ERANGE, ns_of("-1501us", 1500000, &ns));
-	EXPECT_EQ(-ERANGE, ns_of("+5s", 1500000, &ns));
+	EXPECT_EQ(-ENODATA, ns_of("+=10us", 0, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("-=1501us", 1500000, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("+=5s", 1500000, &ns));
+}
+
+/*
+ * One syntax for relative values, in every unit: "+=" and "-=". A bare
+ * sign that could be read either way is refused (EDOM), the value filled
+ * in so that the caller can show both meanings: "+10deg" was the absolute
+ * 10 deg while "+20us" was 20 us more.
+ */
+TEST(bare_signs_are_ambiguous)
+{
+	static const struct {
+		const char *s;
+		int sign;
+		enum hrservo_unit unit;
+		int64_t nano;
+	} amb[] = {
+		{ "+10deg", 1, HRSERVO_UNIT_DEG, 10000000000LL },
+		{ "+0.5rad", 1, HRSERVO_UNIT_RAD, 500000000LL },
+		{ "+20us", 1, HRSERVO_UNIT_US, 20000000000LL },
+		{ "-20us", -1, HRSERVO_UNIT_US, 20000000000LL },
+		{ "+10%", 1, HRSERVO_UNIT_PERCENT, 10000000000LL },
+		{ "-5%", -1, HRSERVO_UNIT_PERCENT, 5000000000LL },
+		{ "-1ms", -1, HRSERVO_UNIT_MS, 1000000000LL },
+	};
+	struct hrservo_value v;
+
+	for (size_t i = 0; i < sizeof(amb) / sizeof(amb[0]); i++) {
+		memset(&v, 0, sizeof(v));
+		errno = 0;
+		EXPECT_EQ(-1, hrservo_value_parse(amb[i].s, &v)) {
+			TH_LOG("accepted \"%s\"", amb[i].s);
+		}
+		EXPECT_EQ(EDOM, errno);
+		EXPECT_EQ(amb[i].sign, v.sign);
+		EXPECT_EQ(amb[i].unit, v.unit);
+		EXPECT_EQ(amb[i].nano, v.nano);
+	}
+	/* A negative angle is an angle. */
+	ASSERT_EQ(0, hrservo_value_parse("-45deg", &v));
+	EXPECT_EQ(0, v.sign);
+	EXPECT_EQ(-45000000000LL, v.nano);
+	ASSERT_EQ(0, hrservo_value_parse("+=10deg", &v));
+	EXPECT_EQ(1, v.sign);
+	ASSERT_EQ(0, hrservo_value_parse("-=10deg", &v));
+	EXPECT_EQ(-1, v.sign);
+	EXPECT_EQ(10000000000LL, v.nano);
 }
 
 TEST(angles_parse_but_need_calibration)
