@@ -560,7 +560,8 @@ HRSERVO_API int hrservo_value_parse(const char *s, struct hrservo_value *v);
  * @min_ns: the channel's lower limit (for %)
  * @max_ns: the channel's upper limit (for %)
  * @current_ns: the channel's current target, 0 if none (for relative values)
- * @pulse_ns: output, rounded to the nearest ns
+ * @pulse_ns: output, rounded to the nearest ns (ties to even), computed in
+ *	integers from the exact decimal: "10000001.499999999ns" is 10000001
  *
  * The result is not checked against the limits: the caller (and the kernel)
  * does that. errno: ENODATA (relative value, but no current target),
