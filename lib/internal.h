@@ -102,8 +102,6 @@ HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_chardev_backend;
 
 /* Default sysfs class directory, overridden by $HRSERVO_SYSFS_CLASS. */
 HRSERVO_HIDDEN const char *hrservo_sysfs_class(void);
-HRSERVO_HIDDEN int hrservo_value_time_ns(const struct hrservo_value *v,
-					 double *ns);
 /*
  * Numbers whatever the program's locale (lib/value.c): a program that calls
  * setlocale(LC_ALL, "") under de_DE would otherwise read "0.5" as 0 and

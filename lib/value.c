@@ -204,33 +204,6 @@ size_t hrservo_scan_decimal(const char *s, bool exponent)
 /* ---- Values ---- */
 
 /*
- * The magnitude of a time value in ns, correctly rounded from its exact
- * decimal value; -1 if @v is not a time. Shared with the calibration's
- * file parser.
- */
-int hrservo_value_time_ns(const struct hrservo_value *v, double *ns)
-{
-	static const int exp10[] = {
-		[HRSERVO_UNIT_NS] = -9, [HRSERVO_UNIT_US] = -6,
-		[HRSERVO_UNIT_MS] = -3, [HRSERVO_UNIT_S] = 0,
-	};
-	char buf[40], *end;
-
-	switch (v->unit) {
-	case HRSERVO_UNIT_NS:
-	case HRSERVO_UNIT_US:
-	case HRSERVO_UNIT_MS:
-	case HRSERVO_UNIT_S:
-		snprintf(buf, sizeof(buf), "%llde%d", (long long)v->nano,
-			 exp10[v->unit]);
-		*ns = hrservo_strtod_c(buf, &end);
-		return *end ? -1 : 0;
-	default:
-		return -1;
-	}
-}
-
-/*
  * An exact magnitude: q + rem / den, with 0 <= rem < den. Pulse widths are
  * computed from it in integers, so that a value just below a half rounds
  * down however many digits it has (doubles hold 16).
