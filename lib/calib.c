@@ -8,14 +8,20 @@
  * and [joint NAME] sections; see Documentation/libhrservo.rst for every key.
  * inih hands over (section, key, value) without line numbers, so the file is
  * fed to it through a reader that counts lines; each key's line is kept
- * until its section is complete, and every error names FILE:LINE.
+ * until its section is complete, and every error names FILE:LINE. The
+ * reader also refuses what inih would misread: a line longer than inih's
+ * buffer (inih would cut it and read the rest as a line of its own), a NUL
+ * byte, a [section line without its ']' and a line that is not
+ * "key = value", so that the error names the line where the mistake is.
+ *
+ * Numbers are read and written in the C locale whatever the program's, and
+ * a save writes each number so that it reads back to the same double.
  *
  * Saving writes the whole file to a temporary file in the same directory,
  * fsyncs it, renames it over the old one and fsyncs the directory, so a
  * crash or a full disk leaves the old file or the new one, never a mix.
  */
 #define _GNU_SOURCE
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ini.h>
@@ -37,6 +43,12 @@
 #define CALIB_PULSE_MIN_NS	50000.0
 #define CALIB_PULSE_MAX_NS	50000000.0
 #define CALIB_TRIM_MAX_NS	1000000.0
+/*
+ * Positions of a map: within +-1e9 units and at least 1e-6 units apart, so
+ * that every slope, tangent and interpolation of the map is finite.
+ */
+#define CALIB_POS_MAX		1e9
+#define CALIB_POS_STEP_MIN	1e-6
 
 struct calib_ctrl {
 	char name[HRSERVO_JOINT_NAME_MAX];
@@ -55,12 +67,16 @@ static void seterr(char *err, size_t size, const char *fmt, ...)
 
 static void seterr(char *err, size_t size, const char *fmt, ...)
 {
-	va_list ap;
+	va_list ap, ap2;
 
 	if (!err || !size)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
+	va_copy(ap2, ap);
+	/* Numbers with a '.', as the file wants them, whatever the locale. */
+	if (hrservo_vsnprintf_c(err, size, fmt, ap) < 0)
+		vsnprintf(err, size, fmt, ap2);
+	va_end(ap2);
 	va_end(ap);
 }
 
@@ -103,6 +119,23 @@ HRSERVO_API const char *hrservo_calib_device(const struct hrservo_calib *c,
 	return controller;
 }
 
+/* ASCII classes: names must not depend on the locale. */
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* White space as inih sees it (isspace() in the C locale). */
+static bool is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 /* "/dev/hrservo3", "hrservo3" and "3" are one controller: "hrservo3". */
 static void canonical(const char *spec, char *out, size_t size)
 {
@@ -110,7 +143,7 @@ static void canonical(const char *spec, char *out, size_t size)
 
 	if (!strncmp(s, "/dev/", 5))
 		s += 5;
-	if (isdigit((unsigned char)*s))
+	if (is_digit(*s))
 		snprintf(out, size, "hrservo%s", s);
 	else
 		snprintf(out, size, "%s", s);
@@ -158,13 +191,36 @@ static bool valid_name(const char *s)
 {
 	size_t n = strlen(s);
 
-	if (!n || n >= HRSERVO_JOINT_NAME_MAX ||
-	    !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+	if (!n || n >= HRSERVO_JOINT_NAME_MAX || !(is_alpha(s[0]) || s[0] == '_'))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+		if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '_')
 			return false;
 	return true;
+}
+
+/*
+ * Why the value @s, written as "key = @s", would not read back as itself
+ * (inih strips white space around a value, ends it at a ';' that follows
+ * white space, and a line at its end), or NULL if it would.
+ */
+static const char *unsaveable(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n)
+		return "it is empty";
+	if (is_space(s[0]) || is_space(s[n - 1]))
+		return "it begins or ends with white space";
+	if (s[0] == ';')
+		return "it begins with ';', which starts a comment";
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "it holds a control character (a newline, a tab...)";
+		if (s[i] == ';' && i && s[i - 1] == ' ')
+			return "' ;' would start a comment";
+	}
+	return NULL;
 }
 
 /* ---- The map ---- */
@@ -215,7 +271,7 @@ static const double *map_tangents(const struct hrservo_joint *j, double *m)
  * map_tangents().
  */
 static double map_eval(const struct hrservo_joint *j, const double *m,
-		       double x, double *slope)
+		       double x)
 {
 	unsigned int n = j->npoints, k = 0;
 	double h, t, y0, y1;
@@ -227,17 +283,10 @@ static double map_eval(const struct hrservo_joint *j, const double *m,
 	y0 = j->pulse_ns[k];
 	y1 = j->pulse_ns[k + 1];
 	if (!m) {
-		if (slope)
-			*slope = (y1 - y0) / h;
 		return y0 + (y1 - y0) * t;
 	} else {
 		double t2 = t * t, t3 = t2 * t;
 
-		if (slope)
-			*slope = ((6 * t2 - 6 * t) * y0 +
-				  (3 * t2 - 4 * t + 1) * h * m[k] +
-				  (-6 * t2 + 6 * t) * y1 +
-				  (3 * t2 - 2 * t) * h * m[k + 1]) / h;
 		return (2 * t3 - 3 * t2 + 1) * y0 + (t3 - 2 * t2 + t) * h * m[k] +
 		       (-2 * t3 + 3 * t2) * y1 + (t3 - t2) * h * m[k + 1];
 	}
@@ -249,112 +298,88 @@ static double map_x(const struct hrservo_joint *j, double pos)
 	return j->invert ? j->pos[0] + j->pos[j->npoints - 1] - pos : pos;
 }
 
-HRSERVO_API int hrservo_joint_to_ns(const struct hrservo_joint *j, double pos,
-				    double *pulse_ns)
+/* The pulse at user position @pos of a checked joint; @m from map_tangents(). */
+static double pulse_at(const struct hrservo_joint *j, const double *m,
+		       double pos)
 {
-	double m[HRSERVO_MAP_POINTS_MAX];
-
-	if (!(pos >= j->min && pos <= j->max)) {
-		errno = ERANGE;
-		return -1;
-	}
-	*pulse_ns = map_eval(j, map_tangents(j, m), map_x(j, pos), NULL) +
-		    j->trim_ns;
-	return 0;
+	return map_eval(j, m, map_x(j, pos)) + j->trim_ns;
 }
 
-HRSERVO_API int hrservo_joint_from_ns(const struct hrservo_joint *j,
-				      double pulse_ns, double *pos)
+/*
+ * The smallest |slope| (ns per unit) of the map between map coordinates
+ * @a < @b. The cubic's slope on an interval is a quadratic in t, so its
+ * smallest magnitude is at an end or at the vertex: exact, not sampled.
+ */
+static double min_slope(const struct hrservo_joint *j, const double *m,
+			double a, double b)
 {
-	double m[HRSERVO_MAP_POINTS_MAX];
-	const double *mt = map_tangents(j, m);
-	double lo = j->pos[0], hi = j->pos[j->npoints - 1];
-	double y = pulse_ns - j->trim_ns;
-	bool rising = j->pulse_ns[j->npoints - 1] > j->pulse_ns[0];
-	double ylo = map_eval(j, mt, lo, NULL), yhi = map_eval(j, mt, hi, NULL);
+	double best = INFINITY;
 
-	if (rising ? (y < ylo - 0.5 || y > yhi + 0.5) :
-		     (y > ylo + 0.5 || y < yhi - 0.5)) {
-		errno = ERANGE;
-		return -1;
-	}
-	/* The map is monotone: bisection to well below a nanosecond. */
-	for (int i = 0; i < 100; i++) {
-		double mid = (lo + hi) / 2;
+	for (unsigned int k = 0; k + 1 < j->npoints; k++) {
+		double x0 = j->pos[k], x1 = j->pos[k + 1], h = x1 - x0;
+		double y0 = j->pulse_ns[k], y1 = j->pulse_ns[k + 1];
+		double lo = fmax(a, x0), hi = fmin(b, x1);
+		double qa, qb, qc, t[3];
+		int nt = 2;
 
-		if ((map_eval(j, mt, mid, NULL) < y) == rising)
-			lo = mid;
-		else
-			hi = mid;
+		if (lo > hi)
+			continue;
+		if (!m) {
+			best = fmin(best, fabs((y1 - y0) / h));
+			continue;
+		}
+		/* slope * h = qa t^2 + qb t + qc (the Hermite basis' derivative) */
+		qa = 6 * (y0 - y1) + 3 * h * (m[k] + m[k + 1]);
+		qb = 6 * (y1 - y0) - h * (4 * m[k] + 2 * m[k + 1]);
+		qc = h * m[k];
+		t[0] = (lo - x0) / h;
+		t[1] = (hi - x0) / h;
+		if (qa != 0) {
+			double tv = -qb / (2 * qa);
+
+			if (tv > t[0] && tv < t[1])
+				t[nt++] = tv;
+		}
+		for (int i = 0; i < nt; i++)
+			best = fmin(best, fabs((qa * t[i] + qb) * t[i] + qc) / h);
 	}
-	*pos = map_x(j, (lo + hi) / 2);
-	return 0;
+	return best;
 }
 
-HRSERVO_API int hrservo_joint_kernel_limits(const struct hrservo_joint *j,
-					    struct hrservo_limits_ns *l)
-{
-	double a, b, steep = 0, m[HRSERVO_MAP_POINTS_MAX];
-	const double *mt = map_tangents(j, m);
-
-	if (hrservo_joint_to_ns(j, j->min, &a) ||
-	    hrservo_joint_to_ns(j, j->max, &b))
-		return -1;
-	/* The steepest part of the map between the soft limits. */
-	for (int i = 0; i <= 1000; i++) {
-		double s;
-
-		map_eval(j, mt,
-			 map_x(j, j->min + (j->max - j->min) * i / 1000.0), &s);
-		steep = fmax(steep, fabs(s));
-	}
-	l->min_ns = (uint32_t)floor(fmin(a, b));
-	l->max_ns = (uint32_t)ceil(fmax(a, b));
-	l->max_speed_ns_per_s = (uint32_t)fmin(ceil(j->max_speed * steep),
-					       UINT32_MAX);
-	l->max_accel_ns_per_s2 = (uint32_t)fmin(ceil(j->max_accel * steep),
-						UINT32_MAX);
-	return 0;
-}
-
-/* ---- Checks ---- */
-
-HRSERVO_API int hrservo_joint_check(const struct hrservo_joint *j, char *err,
-				    size_t errsize)
+/*
+ * Everything the map's evaluation relies on, so that a struct filled in by
+ * the caller gives an error, never a crash or a NaN: hrservo_joint_check()
+ * without the name, controller, channel and unit. @err as there.
+ */
+static int check_map(const struct hrservo_joint *j, char *err, size_t errsize)
 {
 	const char *u = hrservo_unit_name(j->unit);
+	double m[HRSERVO_MAP_POINTS_MAX], a, b;
 	unsigned int n = j->npoints;
+	const double *mt;
 	bool rising;
 
 	errno = EINVAL;
-	if (!valid_name(j->name)) {
-		seterr(err, errsize, "joint name '%s': letters, digits and _ only, at most %d characters",
-		       j->name, HRSERVO_JOINT_NAME_MAX - 1);
-		return -1;
-	}
-	if (!j->controller[0]) {
-		seterr(err, errsize, "joint %s: no controller", j->name);
-		return -1;
-	}
-	if (j->channel >= HRSERVO_MAX_CHANNELS) {
-		seterr(err, errsize, "joint %s: channel %u above %d", j->name,
-		       j->channel, HRSERVO_MAX_CHANNELS - 1);
-		return -1;
-	}
-	if (!is_position_unit(j->unit)) {
-		seterr(err, errsize, "joint %s: unit must be deg, rad or %%",
-		       j->name);
-		return -1;
-	}
 	if (n < 2 || n > HRSERVO_MAP_POINTS_MAX) {
 		seterr(err, errsize, "joint %s: map has %u points, needs 2..%d",
 		       j->name, n, HRSERVO_MAP_POINTS_MAX);
 		return -1;
 	}
+	if (j->map != HRSERVO_MAP_LINEAR && j->map != HRSERVO_MAP_CUBIC) {
+		seterr(err, errsize, "joint %s: interpolation %d is neither linear nor cubic",
+		       j->name, (int)j->map);
+		return -1;
+	}
 	rising = j->pulse_ns[1] > j->pulse_ns[0];
 	for (unsigned int k = 0; k < n; k++) {
-		if (!isfinite(j->pos[k]) || !(j->pulse_ns[k] >= CALIB_PULSE_MIN_NS &&
-					      j->pulse_ns[k] <= CALIB_PULSE_MAX_NS)) {
+		if (!(fabs(j->pos[k]) <= CALIB_POS_MAX)) {
+			seterr(err, errsize, "joint %s: point %u: position %g%s outside -%g..%g",
+			       j->name, k, j->pos[k], u, CALIB_POS_MAX,
+			       CALIB_POS_MAX);
+			return -1;
+		}
+		if (!(j->pulse_ns[k] >= CALIB_PULSE_MIN_NS &&
+		      j->pulse_ns[k] <= CALIB_PULSE_MAX_NS)) {
 			seterr(err, errsize, "joint %s: point %g%s: pulse %.0fns outside %.0fns..%.0fns",
 			       j->name, j->pos[k], u, j->pulse_ns[k],
 			       CALIB_PULSE_MIN_NS, CALIB_PULSE_MAX_NS);
@@ -363,6 +388,12 @@ HRSERVO_API int hrservo_joint_check(const struct hrservo_joint *j, char *err,
 		if (k && !(j->pos[k] > j->pos[k - 1])) {
 			seterr(err, errsize, "joint %s: positions not increasing: %g%s after %g%s",
 			       j->name, j->pos[k], u, j->pos[k - 1], u);
+			return -1;
+		}
+		if (k && !(j->pos[k] - j->pos[k - 1] >= CALIB_POS_STEP_MIN)) {
+			seterr(err, errsize, "joint %s: points %g%s and %g%s less than %g%s apart",
+			       j->name, j->pos[k - 1], u, j->pos[k], u,
+			       CALIB_POS_STEP_MIN, u);
 			return -1;
 		}
 		if (k && (j->pulse_ns[k] > j->pulse_ns[k - 1]) != rising) {
@@ -399,21 +430,150 @@ HRSERVO_API int hrservo_joint_check(const struct hrservo_joint *j, char *err,
 		       j->name);
 		return -1;
 	}
-	{
-		double a, b;
-
-		/* Trim must not push a pulse out of range either. */
-		hrservo_joint_to_ns(j, j->min, &a);
-		hrservo_joint_to_ns(j, j->max, &b);
-		if (fmin(a, b) < CALIB_PULSE_MIN_NS ||
-		    fmax(a, b) > CALIB_PULSE_MAX_NS) {
-			seterr(err, errsize, "joint %s: trim takes pulses outside %.0fns..%.0fns",
-			       j->name, CALIB_PULSE_MIN_NS, CALIB_PULSE_MAX_NS);
-			return -1;
-		}
+	/* Trim must not push a pulse out of range either. */
+	mt = map_tangents(j, m);
+	a = pulse_at(j, mt, j->min);
+	b = pulse_at(j, mt, j->max);
+	if (!(fmin(a, b) >= CALIB_PULSE_MIN_NS &&
+	      fmax(a, b) <= CALIB_PULSE_MAX_NS)) {
+		seterr(err, errsize, "joint %s: trim takes pulses outside %.0fns..%.0fns",
+		       j->name, CALIB_PULSE_MIN_NS, CALIB_PULSE_MAX_NS);
+		return -1;
 	}
 	errno = 0;
 	return 0;
+}
+
+HRSERVO_API int hrservo_joint_to_ns(const struct hrservo_joint *j, double pos,
+				    double *pulse_ns)
+{
+	double m[HRSERVO_MAP_POINTS_MAX];
+
+	if (check_map(j, NULL, 0))
+		return -1;
+	if (!(pos >= j->min && pos <= j->max)) {
+		errno = ERANGE;
+		return -1;
+	}
+	*pulse_ns = pulse_at(j, map_tangents(j, m), pos);
+	return 0;
+}
+
+HRSERVO_API int hrservo_joint_from_ns(const struct hrservo_joint *j,
+				      double pulse_ns, double *pos)
+{
+	double m[HRSERVO_MAP_POINTS_MAX], lo, hi, y, ylo, yhi;
+	const double *mt;
+	bool rising;
+
+	if (check_map(j, NULL, 0))
+		return -1;
+	mt = map_tangents(j, m);
+	lo = j->pos[0];
+	hi = j->pos[j->npoints - 1];
+	y = pulse_ns - j->trim_ns;
+	rising = j->pulse_ns[j->npoints - 1] > j->pulse_ns[0];
+	ylo = map_eval(j, mt, lo);
+	yhi = map_eval(j, mt, hi);
+	/* Written so that NaN is off the map too. */
+	if (!(rising ? (y >= ylo - 0.5 && y <= yhi + 0.5) :
+		       (y <= ylo + 0.5 && y >= yhi - 0.5))) {
+		errno = ERANGE;
+		return -1;
+	}
+	/* The map is monotone: bisection to well below a nanosecond. */
+	for (int i = 0; i < 100; i++) {
+		double mid = (lo + hi) / 2;
+
+		if ((map_eval(j, mt, mid) < y) == rising)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	*pos = map_x(j, (lo + hi) / 2);
+	return 0;
+}
+
+/*
+ * A kernel limit (ns/s or ns/s^2) from a joint's (@limit, unit/s or unit/s^2)
+ * at map slope @slope: rounded down (but for a relative 1e-12, so that
+ * 90 deg/s at 50/9 us/deg is 500000 ns/s, not 499999), at least 1 (0 would
+ * mean no limit), at most what the ABI holds; 0 for none.
+ */
+static uint32_t derived_limit(double limit, double slope)
+{
+	double x = limit * slope;
+
+	if (limit == 0)
+		return 0;
+	x += x * 1e-12;
+	if (!(x < (double)UINT32_MAX))
+		return UINT32_MAX;
+	return x < 1 ? 1 : (uint32_t)floor(x);
+}
+
+HRSERVO_API int hrservo_joint_kernel_limits(const struct hrservo_joint *j,
+					    struct hrservo_limits_ns *l)
+{
+	double a, b, lo, hi, shallow, m[HRSERVO_MAP_POINTS_MAX];
+	const double *mt;
+
+	if (check_map(j, NULL, 0))
+		return -1;
+	mt = map_tangents(j, m);
+	a = pulse_at(j, mt, j->min);
+	b = pulse_at(j, mt, j->max);
+	lo = fmin(map_x(j, j->min), map_x(j, j->max));
+	hi = fmax(map_x(j, j->min), map_x(j, j->max));
+	/*
+	 * The joint moves at (pulse speed) / slope: the kernel's pulse speed
+	 * limit keeps it within max_speed everywhere only at the map's
+	 * shallowest slope between the soft limits.
+	 */
+	shallow = min_slope(j, mt, lo, hi);
+	l->min_ns = (uint32_t)floor(fmin(a, b));
+	l->max_ns = (uint32_t)ceil(fmax(a, b));
+	l->max_speed_ns_per_s = derived_limit(j->max_speed, shallow);
+	l->max_accel_ns_per_s2 = derived_limit(j->max_accel, shallow);
+	return 0;
+}
+
+/* ---- Checks ---- */
+
+HRSERVO_API int hrservo_joint_check(const struct hrservo_joint *j, char *err,
+				    size_t errsize)
+{
+	const char *why;
+
+	errno = EINVAL;
+	if (!memchr(j->name, '\0', sizeof(j->name)) || !valid_name(j->name)) {
+		seterr(err, errsize, "joint name '%.*s': letters, digits and _ only, at most %d characters",
+		       (int)sizeof(j->name), j->name,
+		       HRSERVO_JOINT_NAME_MAX - 1);
+		return -1;
+	}
+	if (!memchr(j->controller, '\0', sizeof(j->controller)) ||
+	    !j->controller[0]) {
+		seterr(err, errsize, "joint %s: no controller", j->name);
+		return -1;
+	}
+	why = unsaveable(j->controller);
+	if (why) {
+		seterr(err, errsize, "joint %s: controller '%s' cannot be saved in a calibration file: %s",
+		       j->name, j->controller, why);
+		return -1;
+	}
+	if (j->channel >= HRSERVO_MAX_CHANNELS) {
+		seterr(err, errsize, "joint %s: channel %u above %d", j->name,
+		       j->channel, HRSERVO_MAX_CHANNELS - 1);
+		return -1;
+	}
+	if (!is_position_unit(j->unit)) {
+		seterr(err, errsize, "joint %s: unit must be deg, rad or %%",
+		       j->name);
+		return -1;
+	}
+	return check_map(j, err, errsize);
 }
 
 HRSERVO_API int hrservo_calib_put(struct hrservo_calib *c,
@@ -455,8 +615,8 @@ HRSERVO_API int hrservo_calib_set_device(struct hrservo_calib *c,
 {
 	unsigned int i;
 
-	if (!valid_name(name) || !*device ||
-	    strlen(device) >= HRSERVO_DEVICE_MAX) {
+	if (!valid_name(name) || strlen(device) >= HRSERVO_DEVICE_MAX ||
+	    unsaveable(device)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -477,7 +637,7 @@ HRSERVO_API int hrservo_calib_set_device(struct hrservo_calib *c,
 
 struct key {
 	char name[24];
-	char value[512];
+	char value[2048];	/* a map of 16 points of 20 digits each */
 	int line;
 };
 
@@ -486,7 +646,11 @@ struct loader {
 	const char *path;
 	int line;		/* of the last line read */
 	int section_line;	/* of the last [section] line */
-	bool continuation;	/* the last line read began with white space */
+	bool continuation;	/* the last line read continues a value */
+	bool prev_key;		/* a key was read since the last [section] */
+	char rsection[64];	/* the last [section] the reader saw */
+	char *buf;		/* the line being read, whole */
+	size_t bufsize;
 	struct hrservo_calib *c;
 	char section[80];	/* the section being collected */
 	int sline;		/* its header's line */
@@ -497,21 +661,107 @@ struct loader {
 	bool failed;
 };
 
-static char *calib_reader(char *str, int num, void *stream)
-{
-	struct loader *ld = stream;
-	char *s = fgets(str, num, ld->f);
-	const char *p;
+static const char *const joint_keys[] = {
+	"controller", "channel", "unit", "map", "interp", "invert", "trim",
+	"min", "max", "home", "max_speed", "max_accel", NULL
+};
 
-	if (!s)
-		return NULL;
-	ld->line++;
-	ld->continuation = *s == ' ' || *s == '\t';
-	for (p = s; *p == ' ' || *p == '\t'; p++)
-		;
-	if (*p == '[')
-		ld->section_line = ld->line;
-	return s;
+static const char *const ctrl_keys[] = { "device", NULL };
+
+/* The keys of a section, or NULL for a section that is neither. */
+static const char *const *section_keys(const char *section)
+{
+	if (!strncmp(section, "joint ", 6))
+		return joint_keys;
+	if (!strncmp(section, "controller ", 11))
+		return ctrl_keys;
+	return NULL;
+}
+
+static bool is_key(const char *const *keys, const char *name)
+{
+	while (keys && *keys && strcmp(*keys, name))
+		keys++;
+	return keys && *keys;
+}
+
+/* Edit distance (with transpositions) of two short strings; 99 if long. */
+static unsigned int distance(const char *a, const char *b)
+{
+	size_t n = strlen(a), m = strlen(b);
+	unsigned int d[33][33];
+
+	if (n > 32 || m > 32)
+		return 99;
+	for (size_t i = 0; i <= n; i++)
+		d[i][0] = (unsigned int)i;
+	for (size_t k = 0; k <= m; k++)
+		d[0][k] = (unsigned int)k;
+	for (size_t i = 1; i <= n; i++) {
+		for (size_t k = 1; k <= m; k++) {
+			unsigned int v = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+
+			if (d[i - 1][k] + 1 < v)
+				v = d[i - 1][k] + 1;
+			if (d[i][k - 1] + 1 < v)
+				v = d[i][k - 1] + 1;
+			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] &&
+			    a[i - 2] == b[k - 1] && d[i - 2][k - 2] + 1 < v)
+				v = d[i - 2][k - 2] + 1;
+			d[i][k] = v;
+		}
+	}
+	return d[n][m];
+}
+
+/*
+ * What an unknown key @name of a section with @keys is probably meant to
+ * be: "; did you mean 'max_speed'?", or what the thing is called here; ""
+ * if nothing is close.
+ */
+static const char *key_hint(const char *name, const char *const *keys,
+			    char *buf, size_t size)
+{
+	static const char period[] =
+		": a calibration has no frame period ('servoctl period' sets a controller's)";
+	static const char centre[] =
+		": the centre is a point of the map (map = -90:1000us 0:1500us 90:2000us); 'trim' shifts every pulse, 'home' is a rest position";
+	static const struct {
+		const char *word, *hint;
+	} words[] = {
+		{ "centre", centre }, { "center", centre },
+		{ "offset", ": an offset added to every pulse is 'trim'" },
+		{ "period", period }, { "frequency", period }, { "freq", period },
+		{ "hz", period }, { "rate", period },
+		{ "speed", "; did you mean 'max_speed'?" },
+		{ "velocity", "; did you mean 'max_speed'?" },
+		{ "acceleration", "; did you mean 'max_accel'?" },
+		{ "reverse", "; did you mean 'invert'?" },
+		{ "reversed", "; did you mean 'invert'?" },
+		{ "interpolation", "; did you mean 'interp'?" },
+		{ "device", ": a joint names its 'controller'; 'device' belongs in [controller NAME]" },
+	};
+	unsigned int best = strlen(name) <= 4 ? 2 : 3;
+	const char *pick = NULL;
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(name, words[i].word) &&
+		    (words[i].hint[0] == ':' || is_key(keys, "max_speed")))
+			return words[i].hint;
+	for (; keys && *keys; keys++) {
+		unsigned int d = distance(name, *keys);
+
+		if (!strncmp(*keys, "max_", 4) && distance(name, *keys + 4) < d)
+			d = distance(name, *keys + 4);
+		if (d < best) {
+			best = d;
+			pick = *keys;
+		}
+	}
+	if (!pick)
+		return "";
+	snprintf(buf, size, "; did you mean '%s'?", pick);
+	return buf;
 }
 
 static int fail(struct loader *ld, int line, const char *fmt, ...)
@@ -520,16 +770,148 @@ static int fail(struct loader *ld, int line, const char *fmt, ...)
 static int fail(struct loader *ld, int line, const char *fmt, ...)
 {
 	char msg[384];
-	va_list ap;
+	va_list ap, ap2;
 
 	if (ld->failed)
 		return 0;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_copy(ap2, ap);
+	if (hrservo_vsnprintf_c(msg, sizeof(msg), fmt, ap) < 0)
+		vsnprintf(msg, sizeof(msg), fmt, ap2);
+	va_end(ap2);
 	va_end(ap);
 	seterr(ld->err, ld->errsize, "%s:%d: %s", ld->path, line, msg);
 	ld->failed = true;
 	return 0;
+}
+
+/* inih's find_chars_or_comment(): the first of @chars, or a ';' after space. */
+static const char *chars_or_comment(const char *s, const char *chars)
+{
+	bool was_space = false;
+
+	while (*s && !(chars && strchr(chars, *s)) && !(was_space && *s == ';')) {
+		was_space = is_space(*s);
+		s++;
+	}
+	return s;
+}
+
+/* @s, without trailing white space, as an error message shows it. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	size_t n = strlen(s);
+
+	while (n && is_space(s[n - 1]))
+		n--;
+	if (n > 60)
+		snprintf(buf, size, "%.57s...", s);
+	else
+		snprintf(buf, size, "%.*s", (int)n, s);
+	return buf;
+}
+
+/*
+ * What inih is about to make of a line, to refuse here, with this line's
+ * number, what it would misread or report later without one. It follows
+ * inih's rules (a BOM, comments, continuation lines, inline comments), and
+ * cuts the inline comment of a continuation line, which inih keeps.
+ */
+static int check_line(struct loader *ld, char *line)
+{
+	char *s = line;
+	const char *e, *ke;
+	char text[72], hint[64], word[32];
+	size_t n;
+
+	if (ld->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
+		s += 3;		/* a UTF-8 BOM, which inih skips */
+	while (is_space(*s))
+		s++;
+	if (!*s || *s == ';' || *s == '#')
+		return 0;
+	if (ld->prev_key && s > line) {
+		/*
+		 * More of the last key's value. Debian's inih keeps an inline
+		 * comment there: cut it, as on a key's own line.
+		 */
+		line[chars_or_comment(s, NULL) - line] = '\0';
+		ld->continuation = true;
+		return 0;
+	}
+	if (*s == '[') {
+		e = chars_or_comment(s + 1, "]");
+		if (*e != ']')
+			return fail(ld, ld->line, "section header '%s' has no closing ']'",
+				    shown(s, text, sizeof(text))) - 1;
+		snprintf(ld->rsection, sizeof(ld->rsection), "%.*s",
+			 (int)(e - s - 1), s + 1);
+		ld->section_line = ld->line;
+		ld->prev_key = false;
+		return 0;
+	}
+	e = chars_or_comment(s, "=:");
+	ke = e;
+	while (ke > s && is_space(ke[-1]))
+		ke--;
+	for (n = 0; s + n < ke && !is_space(s[n]); n++)
+		;
+	snprintf(word, sizeof(word), "%.*s", (int)n, s);
+	if ((*e != '=' && *e != ':') || s + n < ke) {
+		/* No '=', or white space in the key: inih would misread it. */
+		const char *const *keys = section_keys(ld->rsection);
+
+		if (is_key(keys, word))
+			return fail(ld, ld->line, "'%s': no '=' after '%s'",
+				    shown(s, text, sizeof(text)), word) - 1;
+		return fail(ld, ld->line, "'%s' is not 'key = value', a [section] or a comment%s",
+			    shown(s, text, sizeof(text)),
+			    key_hint(word, keys, hint, sizeof(hint))) - 1;
+	}
+	ld->prev_key = true;
+	return 0;
+}
+
+/*
+ * inih's reader. inih reads into a buffer of @num bytes and would take the
+ * rest of a longer line for a line of its own (a comment's tail becoming
+ * "max = 5"): the whole line is read here, and refused if it does not fit.
+ */
+static char *calib_reader(char *str, int num, void *stream)
+{
+	struct loader *ld = stream;
+	size_t len, max = num > 3 ? (size_t)num - 3 : 0;
+	ssize_t n;
+
+	if (ld->failed)
+		return NULL;	/* the first error ends the parse */
+	errno = 0;
+	n = getline(&ld->buf, &ld->bufsize, ld->f);
+	if (n < 0) {
+		if (ferror(ld->f))
+			fail(ld, ld->line + 1, "%s", strerror(errno ? errno : EIO));
+		return NULL;
+	}
+	ld->line++;
+	ld->continuation = false;
+	len = (size_t)n;
+	if (len && ld->buf[len - 1] == '\n')
+		len--;
+	if (len && ld->buf[len - 1] == '\r')
+		len--;
+	if (memchr(ld->buf, '\0', (size_t)n)) {
+		fail(ld, ld->line, "a NUL byte in the line");
+		return NULL;
+	}
+	/* inih keeps room for "\r\n" and the NUL. */
+	if (len > max) {
+		fail(ld, ld->line, "line too long: %zu bytes, at most %zu", len, max);
+		return NULL;
+	}
+	memcpy(str, ld->buf, (size_t)n + 1);
+	if (check_line(ld, str))
+		return NULL;
+	return str;
 }
 
 static struct key *find_key(struct loader *ld, const char *name)
@@ -540,45 +922,94 @@ static struct key *find_key(struct loader *ld, const char *name)
 	return NULL;
 }
 
-/* A position: a number, with the joint's unit as optional suffix. */
+/*
+ * The decimal number @s[0..@n) (hrservo_scan_decimal()) times 10^@shift,
+ * correctly rounded from its exact value: "1500.0003" us and "1500000.3"
+ * ns are the same double.
+ */
+static bool file_number(const char *s, size_t n, int shift, double *out)
+{
+	char buf[320], *end;
+	size_t m = 0, i;
+	long e = 0;
+
+	while (m < n && s[m] != 'e' && s[m] != 'E')
+		m++;
+	i = m + 1;
+	if (i < n && (s[i] == '+' || s[i] == '-'))
+		i++;
+	for (; i < n; i++)
+		if (e < 100000)
+			e = e * 10 + (s[i] - '0');
+	if (m + 1 < n && s[m + 1] == '-')
+		e = -e;
+	if (m > 256)
+		return false;
+	snprintf(buf, sizeof(buf), "%.*se%ld", (int)m, s, e + shift);
+	*out = hrservo_strtod_c(buf, &end);
+	return !*end && isfinite(*out);
+}
+
+static bool is_unit_name(const char *s)
+{
+	static const char *const names[] = {
+		"ns", "us", "\xc2\xb5s", "ms", "s", "%", "deg", "rad",
+	};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return true;
+	return false;
+}
+
+/*
+ * A position: a decimal number (any number of digits, an exponent allowed),
+ * with the joint's unit as optional suffix.
+ */
 static int parse_pos(struct loader *ld, const struct key *k, const char *s,
 		     enum hrservo_unit unit, double *out)
 {
-	struct hrservo_value v;
-	char *end;
+	size_t n = hrservo_scan_decimal(s, true);
 
-	errno = 0;
-	*out = strtod(s, &end);
-	if (end != s && !*end && !errno && isfinite(*out))
-		return 0;
-	if (hrservo_value_parse(s, &v) || v.sign) {
+	if (n && s[n] && strcmp(s + n, hrservo_unit_name(unit))) {
+		if (is_unit_name(s + n)) {
+			fail(ld, k->line, "%s: unit mismatch: '%s' in a joint measured in %s",
+			     k->name, s, hrservo_unit_name(unit));
+			return -1;
+		}
+		n = 0;
+	}
+	if (!n || !file_number(s, n, 0, out)) {
 		fail(ld, k->line, "%s: '%s' is not a position", k->name, s);
 		return -1;
 	}
-	if (v.unit != unit) {
-		fail(ld, k->line, "%s: unit mismatch: '%s' in a joint measured in %s",
-		     k->name, s, hrservo_unit_name(unit));
-		return -1;
-	}
-	*out = (double)v.nano / 1e9;
 	return 0;
 }
 
-/* A pulse width: "1500us", "1.5ms", "1500000ns"; signed for a trim. */
+/*
+ * A pulse width: "1500us", "1.5ms", "1500000ns", a decimal number with any
+ * number of digits; signed for a trim.
+ */
 static int parse_pulse(struct loader *ld, const struct key *k, const char *s,
 		       bool allow_sign, double *out)
 {
-	struct hrservo_value v;
+	static const struct {
+		const char *name;
+		int shift;		/* to ns */
+	} units[] = {
+		{ "ns", 0 }, { "us", 3 }, { "\xc2\xb5s", 3 }, { "ms", 6 },
+		{ "s", 9 },
+	};
+	size_t n = hrservo_scan_decimal(s, true);
 
-	if (hrservo_value_parse(s, &v) || (v.sign && !allow_sign) ||
-	    hrservo_value_time_ns(&v, out)) {
-		fail(ld, k->line, "%s: '%s' is not a pulse width (e.g. 1500us)",
-		     k->name, s);
-		return -1;
-	}
-	if (v.sign < 0)
-		*out = -*out;
-	return 0;
+	if (n && (allow_sign || (*s != '+' && *s != '-')))
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(s + n, units[i].name) &&
+			    file_number(s, n, units[i].shift, out))
+				return 0;
+	fail(ld, k->line, "%s: '%s' is not a pulse width (e.g. 1500us)",
+	     k->name, s);
+	return -1;
 }
 
 static int parse_bool(struct loader *ld, const struct key *k, bool *out)
@@ -629,11 +1060,6 @@ static int parse_map(struct loader *ld, const struct key *k,
 	}
 	return 0;
 }
-
-static const char *const joint_keys[] = {
-	"controller", "channel", "unit", "map", "interp", "invert", "trim",
-	"min", "max", "home", "max_speed", "max_accel", NULL
-};
 
 /* A whole [joint NAME] section. */
 static void finish_joint(struct loader *ld, const char *name)
@@ -780,23 +1206,21 @@ static int calib_handler(void *user, const char *section, const char *name,
 	}
 	if (ld->failed)
 		return 0;
-	if (!strncmp(section, "joint ", 6)) {
-		allowed = joint_keys;
-	} else if (!strncmp(section, "controller ", 11)) {
-		static const char *const ctrl_keys[] = { "device", NULL };
-
-		allowed = ctrl_keys;
-	} else {
+	allowed = section_keys(section);
+	if (!allowed)
 		return fail(ld, ld->sline, "unknown section [%s]: expected [joint NAME] or [controller NAME]",
 			    section);
+	if (!is_key(allowed, name)) {
+		char hint[128];
+
+		return fail(ld, ld->line, "unknown key '%s' in [%s]%s", name,
+			    section, key_hint(name, allowed, hint, sizeof(hint)));
 	}
-	while (*allowed && strcmp(*allowed, name))
-		allowed++;
-	if (!*allowed)
-		return fail(ld, ld->line, "unknown key '%s' in [%s]", name,
-			    section);
 	k = find_key(ld, name);
-	if (k && ld->continuation && !strcmp(name, "map")) {
+	if (ld->continuation && (strcmp(name, "map") || strchr(value, '=')))
+		return fail(ld, ld->line, "'%s': an indented line continues the '%s' above (only a map takes more lines): unindent it",
+			    value, name);
+	if (k && ld->continuation) {
 		/* A continuation line of the map: more points. */
 		size_t len = strlen(k->value);
 
@@ -856,6 +1280,7 @@ HRSERVO_API struct hrservo_calib *hrservo_calib_load(const char *path,
 	}
 	finish_section(ld);
 	fclose(ld->f);
+	free(ld->buf);
 	if (ld->failed) {
 		free(ld);
 		hrservo_calib_free(c);
@@ -868,23 +1293,60 @@ HRSERVO_API struct hrservo_calib *hrservo_calib_load(const char *path,
 
 /* ---- Saving ---- */
 
-/* A number for the file: as short as it can be without losing it. */
-static void fmt_num(char *buf, size_t size, double v)
+/*
+ * A number for the file, as short as it can be and still read back as
+ * exactly @v (file_number()), with a '.' whatever the locale: plain
+ * decimals where they are short, else with an exponent. @size >= 48.
+ */
+static int fmt_num(char *buf, size_t size, double v)
 {
-	/* Plain decimals: the value parser takes no exponents. */
-	for (int prec = 0; prec <= 17; prec++) {
-		snprintf(buf, size, "%.*f", prec, v);
-		if (strtod(buf, NULL) == v)
-			return;
+	double a = fabs(v);
+
+	if (a == 0 || (a >= 1e-5 && a < 1e15))
+		for (int prec = 0; prec <= 22; prec++) {
+			if (hrservo_snprintf_c(buf, size, "%.*f", prec, v) < 0)
+				return -1;
+			if (hrservo_strtod_c(buf, NULL) == v)
+				return 0;
+		}
+	for (int prec = 0; prec <= 16; prec++) {
+		if (hrservo_snprintf_c(buf, size, "%.*e", prec, v) < 0)
+			return -1;
+		if (hrservo_strtod_c(buf, NULL) == v)
+			return 0;
 	}
+	errno = EINVAL;		/* NaN or infinite: not in a checked joint */
+	return -1;
 }
 
-static void fmt_pulse(char *buf, size_t size, double ns)
+/*
+ * A pulse width in us: the decimal digits of its ns, the point moved three
+ * places (an exact shift, not a division: 1500000.3 ns is "1500.0003us").
+ */
+static int fmt_pulse(char *buf, size_t size, double ns)
 {
-	char n[32];
+	char n[48], d[64];
+	const char *dot;
+	size_t il, pad, ul, len;
 
-	fmt_num(n, sizeof(n), ns / 1e3);
-	snprintf(buf, size, "%sus", n);
+	if (fmt_num(n, sizeof(n), ns))
+		return -1;
+	if (strchr(n, 'e') || n[0] == '-') {
+		snprintf(buf, size, "%sns", n);
+		return 0;
+	}
+	dot = strchr(n, '.');
+	il = dot ? (size_t)(dot - n) : strlen(n);
+	pad = il < 4 ? 4 - il : 0;
+	snprintf(d, sizeof(d), "%.*s%.*s%s", (int)pad, "000", (int)il, n,
+		 dot ? dot + 1 : "");
+	ul = pad + il - 3;		/* digits before the us point */
+	len = strlen(d);
+	while (len > ul && d[len - 1] == '0')
+		d[--len] = '\0';
+	snprintf(buf, size, "%.*s%s%sus", (int)ul, d, len > ul ? "." : "",
+		 d + ul);
+	return 0;
 }
 
 static int emit(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
@@ -916,16 +1378,55 @@ static int emit(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
 	}
 }
 
-/* The text of the whole file. Caller frees. */
+/* The map's points, wrapped so that no line comes near inih's limit. */
+static int emit_map(char **b, size_t *len, size_t *cap,
+		    const struct hrservo_joint *j)
+{
+	size_t col = strlen("map =");
+	char n1[48], n2[48], point[100];
+	int r = 0;
+
+	r |= emit(b, len, cap, "map =");
+	for (unsigned int k = 0; k < j->npoints; k++) {
+		if (fmt_num(n1, sizeof(n1), j->pos[k]) ||
+		    fmt_pulse(n2, sizeof(n2), j->pulse_ns[k]))
+			return -1;
+		snprintf(point, sizeof(point), "%s:%s", n1, n2);
+		if (k && col + 1 + strlen(point) > 100) {
+			/* more points continue on an indented line */
+			r |= emit(b, len, cap, "\n     ");
+			col = 5;
+		}
+		r |= emit(b, len, cap, " %s", point);
+		col += 1 + strlen(point);
+	}
+	return r;
+}
+
+/*
+ * The text of the whole file, or NULL with errno: EINVAL for what would not
+ * read back as itself, ENOMEM. Caller frees.
+ */
 static char *calib_text(const struct hrservo_calib *c, size_t *len)
 {
 	size_t cap = 4096;
-	char *b = malloc(cap), n1[40], n2[40];
+	char *b, n1[48], n2[48];
 	int r = 0;
 
 	*len = 0;
-	if (!b)
+	/* Every string is checked when it comes in; this is the last guard. */
+	for (unsigned int i = 0; i < c->nctrls; i++)
+		if (!valid_name(c->ctrl[i].name) ||
+		    unsaveable(c->ctrl[i].device))
+			goto inval;
+	for (unsigned int i = 0; i < c->njoints; i++)
+		if (hrservo_joint_check(&c->joint[i], NULL, 0))
+			goto inval;
+	b = malloc(cap);
+	if (!b) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	b[0] = '\0';
 	r |= emit(&b, len, &cap, "# hrservo calibration of one robot, written by libhrservo.\n"
 		  "# Keys: see Documentation/libhrservo.rst. Comments are not kept.\n");
@@ -935,44 +1436,43 @@ static char *calib_text(const struct hrservo_calib *c, size_t *len)
 	for (unsigned int i = 0; i < c->njoints; i++) {
 		const struct hrservo_joint *j = &c->joint[i];
 
-		r |= emit(&b, len, &cap, "\n[joint %s]\ncontroller = %s\nchannel = %u\nunit = %s\nmap =",
+		r |= emit(&b, len, &cap, "\n[joint %s]\ncontroller = %s\nchannel = %u\nunit = %s\n",
 			  j->name, j->controller, j->channel,
 			  hrservo_unit_name(j->unit));
-		for (unsigned int k = 0; k < j->npoints; k++) {
-			fmt_num(n1, sizeof(n1), j->pos[k]);
-			fmt_pulse(n2, sizeof(n2), j->pulse_ns[k]);
-			/* Four points a line; more continue indented. */
-			r |= emit(&b, len, &cap, "%s%s:%s",
-				  k && k % 4 == 0 ? "\n      " : " ", n1, n2);
-		}
+		r |= emit_map(&b, len, &cap, j);
 		r |= emit(&b, len, &cap, "\ninterp = %s\ninvert = %s\n",
 			  j->map == HRSERVO_MAP_CUBIC ? "cubic" : "linear",
 			  j->invert ? "yes" : "no");
 		if (j->trim_ns != 0) {
-			fmt_num(n1, sizeof(n1), j->trim_ns);
+			r |= fmt_num(n1, sizeof(n1), j->trim_ns);
 			r |= emit(&b, len, &cap, "trim = %sns\n", n1);
 		}
-		fmt_num(n1, sizeof(n1), j->min);
-		fmt_num(n2, sizeof(n2), j->max);
+		r |= fmt_num(n1, sizeof(n1), j->min);
+		r |= fmt_num(n2, sizeof(n2), j->max);
 		r |= emit(&b, len, &cap, "min = %s\nmax = %s\n", n1, n2);
 		if (j->has_home) {
-			fmt_num(n1, sizeof(n1), j->home);
+			r |= fmt_num(n1, sizeof(n1), j->home);
 			r |= emit(&b, len, &cap, "home = %s\n", n1);
 		}
 		if (j->max_speed > 0) {
-			fmt_num(n1, sizeof(n1), j->max_speed);
+			r |= fmt_num(n1, sizeof(n1), j->max_speed);
 			r |= emit(&b, len, &cap, "max_speed = %s\n", n1);
 		}
 		if (j->max_accel > 0) {
-			fmt_num(n1, sizeof(n1), j->max_accel);
+			r |= fmt_num(n1, sizeof(n1), j->max_accel);
 			r |= emit(&b, len, &cap, "max_accel = %s\n", n1);
 		}
 	}
 	if (r) {
 		free(b);
+		errno = ENOMEM;
 		return NULL;
 	}
 	return b;
+
+inval:
+	errno = EINVAL;
+	return NULL;
 }
 
 HRSERVO_API int hrservo_calib_save(const struct hrservo_calib *c,
@@ -983,7 +1483,9 @@ HRSERVO_API int hrservo_calib_save(const struct hrservo_calib *c,
 	int fd = -1, dfd = -1, saved = 0;
 
 	text = calib_text(c, &len);
-	if (!text || asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+	if (!text)
+		return -1;
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
 		free(text);
 		errno = ENOMEM;
 		return -1;

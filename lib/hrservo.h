@@ -599,7 +599,8 @@ HRSERVO_API int hrservo_value_parse(const char *s, struct hrservo_value *v);
  * @min_ns: the channel's lower limit (for %)
  * @max_ns: the channel's upper limit (for %)
  * @current_ns: the channel's current target, 0 if none (for relative values)
- * @pulse_ns: output, rounded to the nearest ns
+ * @pulse_ns: output, rounded to the nearest ns (ties to even), computed in
+ *	integers from the exact decimal: "10000001.499999999ns" is 10000001
  *
  * The result is not checked against the limits: the caller (and the kernel)
  * does that. errno: ENODATA (relative value, but no current target),
@@ -635,12 +636,15 @@ enum hrservo_map_kind {
  * struct hrservo_joint - the calibration of one servo
  * @name: joint name, e.g. "shoulder_pitch" (letters, digits, _)
  * @controller: its controller: a [controller] alias of the file or a
- *	controller spec ("hrservo0")
+ *	controller spec ("hrservo0"); a string that a file can hold (no
+ *	control character, no white space at either end, no ';' at the start
+ *	or after a space)
  * @channel: its channel
  * @unit: HRSERVO_UNIT_DEG, HRSERVO_UNIT_RAD or HRSERVO_UNIT_PERCENT
  * @npoints: points of the map, 2..HRSERVO_MAP_POINTS_MAX
- * @pos: their positions in @unit, strictly increasing
- * @pulse_ns: the pulse width at each, strictly monotonic
+ * @pos: their positions in @unit, strictly increasing, within -1e9..1e9
+ *	and at least 1e-6 apart
+ * @pulse_ns: the pulse width at each, strictly monotonic, 50 us..50 ms
  * @map: how to go between the points
  * @invert: the joint turns the other way: position p acts as
  *	pos[0] + pos[npoints - 1] - p on the map
@@ -675,8 +679,17 @@ struct hrservo_joint {
  * struct hrservo_limits_ns - kernel limits derived from a joint
  * @min_ns: pulse at the soft limit that gives the shorter pulse
  * @max_ns: pulse at the other soft limit
- * @max_speed_ns_per_s: the joint's speed limit at the map's steepest
- * @max_accel_ns_per_s2: the joint's acceleration limit at its steepest
+ * @max_speed_ns_per_s: the joint's speed limit times the map's shallowest
+ *	slope between the soft limits (rounded down, at least 1): the joint
+ *	moves at (pulse speed) / (slope), so this keeps it within max_speed on
+ *	every part of the map; where the map is steeper it is held slower
+ * @max_accel_ns_per_s2: the joint's acceleration limit times the same
+ *	slope. It bounds the part of the joint's acceleration that comes from
+ *	the pulse's; where the map bends (at the inner points of a linear
+ *	map, anywhere on a cubic) the joint also accelerates at a constant
+ *	pulse speed, and the kernel, which sees pulses only, cannot bound that
+ *
+ * 0 for a joint without that limit.
  */
 struct hrservo_limits_ns {
 	uint32_t min_ns;
@@ -691,8 +704,14 @@ HRSERVO_API const char *hrservo_unit_name(enum hrservo_unit u);
 /**
  * hrservo_joint_check() - is a joint consistent?
  * @j: the joint
- * @err: output, what is wrong, naming the joint and the value
+ * @err: output (may be NULL), what is wrong, naming the joint and the value
  * @errsize: size of @err
+ *
+ * Every field is checked against its documentation in struct
+ * hrservo_joint (the name and controller must also be NUL-terminated
+ * within their arrays), and the trim must keep the pulses at the soft
+ * limits within 50 us..50 ms. The functions below check the joint they
+ * are given the same way (but for name, controller, channel and unit).
  *
  * Return: 0, or -1 with errno EINVAL.
  */
@@ -700,20 +719,24 @@ HRSERVO_API int hrservo_joint_check(const struct hrservo_joint *j, char *err,
 				    size_t errsize);
 /**
  * hrservo_joint_to_ns() - the pulse width of a position
- * Return: 0, or -1 with errno ERANGE if @pos is outside the soft limits.
+ * Return: 0, or -1 with errno EINVAL for a joint hrservo_joint_check()
+ * refuses, ERANGE if @pos is outside the soft limits (or NaN).
  */
 HRSERVO_API int hrservo_joint_to_ns(const struct hrservo_joint *j, double pos,
 				    double *pulse_ns);
 /**
  * hrservo_joint_from_ns() - the position of a pulse width (the inverse)
- * Return: 0, or -1 with errno ERANGE if the width is off the map.
+ * Return: 0, or -1 with errno EINVAL for a joint hrservo_joint_check()
+ * refuses, ERANGE if the width is off the map (or NaN).
  */
 HRSERVO_API int hrservo_joint_from_ns(const struct hrservo_joint *j,
 				      double pulse_ns, double *pos);
 /**
  * hrservo_joint_kernel_limits() - the kernel limits that enforce the joint's
- * soft limits, speed and acceleration (what hrservo_calib_apply() sets)
- * Return: 0, or -1 with errno ERANGE for an inconsistent joint.
+ * soft limits, speed and acceleration (what servoctl calibrate apply sets);
+ * see struct hrservo_limits_ns for what they guarantee
+ * Return: 0, or -1 with errno EINVAL for a joint hrservo_joint_check()
+ * refuses (every value then fits the struct's 32 bits).
  */
 HRSERVO_API int hrservo_joint_kernel_limits(const struct hrservo_joint *j,
 					    struct hrservo_limits_ns *l);
@@ -729,8 +752,11 @@ HRSERVO_API void hrservo_calib_free(struct hrservo_calib *c);
  * @err: output on failure: "FILE:LINE: what is wrong" (or "FILE: reason")
  * @errsize: size of @err
  *
- * Unknown sections and keys, duplicates, bad values, unit mismatches and
- * inconsistent maps are errors: nothing is loaded.
+ * Unknown sections and keys (with a suggestion for a misspelt one),
+ * duplicates, bad values, unit mismatches, inconsistent maps, lines longer
+ * than inih reads (197 bytes), a [section without its ']' and lines that
+ * are not "key = value" are errors: nothing is loaded. Numbers are read in
+ * the C locale, whatever the program's.
  *
  * Return: the calibration, or NULL with errno (ENOENT, EINVAL, ...).
  */
@@ -743,7 +769,10 @@ HRSERVO_API struct hrservo_calib *hrservo_calib_load(const char *path,
  * A temporary file next to @path is written and fsynced, renamed over
  * @path, and the directory is fsynced: after a crash or an error (ENOSPC,
  * EIO...) @path holds the old or the new calibration, never part of one.
- * Return: 0, or -1 with errno.
+ * Every number is written (in the C locale) so that hrservo_calib_load()
+ * reads back the same double: the file loads to the same calibration.
+ * Return: 0, or -1 with errno (EINVAL if a string could not be read back,
+ * which hrservo_calib_put() and hrservo_calib_set_device() already refuse).
  */
 HRSERVO_API int hrservo_calib_save(const struct hrservo_calib *c,
 				   const char *path);

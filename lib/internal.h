@@ -6,6 +6,10 @@
 #ifndef HRSERVO_INTERNAL_H
 #define HRSERVO_INTERNAL_H
 
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "hrservo.h"
 
 #define HRSERVO_HIDDEN __attribute__((visibility("hidden")))
@@ -98,7 +102,35 @@ HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_chardev_backend;
 
 /* Default sysfs class directory, overridden by $HRSERVO_SYSFS_CLASS. */
 HRSERVO_HIDDEN const char *hrservo_sysfs_class(void);
-HRSERVO_HIDDEN int hrservo_value_time_ns(const struct hrservo_value *v,
-					 double *ns);
+/*
+ * Numbers whatever the program's locale (lib/value.c): a program that calls
+ * setlocale(LC_ALL, "") under de_DE would otherwise read "0.5" as 0 and
+ * write "1000,5". Use these, never strtod() or "%f"/"%g" with snprintf(),
+ * for anything the library reads or writes.
+ *
+ * hrservo_strtod_c() is strtod() in the "C" locale (decimal point '.'):
+ * the same syntax (it also takes "inf", "nan" and hex floats: check the
+ * text first, with hrservo_scan_decimal(), where those are not wanted), the
+ * same correctly rounded result, errno ERANGE on overflow and underflow;
+ * errno ENOMEM and no conversion (*end = s) if the C locale object cannot
+ * be made.
+ *
+ * hrservo_snprintf_c() and hrservo_vsnprintf_c() are snprintf() and
+ * vsnprintf() in the "C" locale (through uselocale(), so other threads are
+ * not affected); -1 with errno ENOMEM if the C locale cannot be made.
+ *
+ * hrservo_scan_decimal() is the length of the plain decimal number at @s:
+ * [+-] DIGITS [. DIGITS] (at least one digit; ".5" and "5." count), then,
+ * if @exponent, an optional e/E [+-] DIGITS; 0 if there is none. No white
+ * space, "inf", "nan" or hex.
+ */
+HRSERVO_HIDDEN double hrservo_strtod_c(const char *s, char **end);
+HRSERVO_HIDDEN int hrservo_vsnprintf_c(char *buf, size_t size,
+				       const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+HRSERVO_HIDDEN int hrservo_snprintf_c(char *buf, size_t size,
+				      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+HRSERVO_HIDDEN size_t hrservo_scan_decimal(const char *s, bool exponent);
 
 #endif

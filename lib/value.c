@@ -13,8 +13,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -106,63 +110,211 @@ inval:
 	return -1;
 }
 
-/*
- * The magnitude of a time value in ns (exact to below 1e-6 ns); -1 if @v is
- * not a time. Shared with the calibration's file parser.
- */
-int hrservo_value_time_ns(const struct hrservo_value *v, double *ns)
+/* ---- Numbers in the C locale, whatever the program's locale ---- */
+
+static _Atomic(locale_t) c_locale;
+
+/* The "C" locale object, made once; (locale_t)0 if it cannot be made. */
+static locale_t c_loc(void)
 {
-	switch (v->unit) {
-	case HRSERVO_UNIT_NS:
-		*ns = (double)v->nano / 1e9;
+	locale_t l = atomic_load(&c_locale), none = (locale_t)0;
+
+	if (l)
+		return l;
+	l = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	if (!l)
+		return (locale_t)0;
+	if (!atomic_compare_exchange_strong(&c_locale, &none, l)) {
+		freelocale(l);		/* another thread was first */
+		l = none;
+	}
+	return l;
+}
+
+double hrservo_strtod_c(const char *s, char **end)
+{
+	locale_t l = c_loc();
+
+	if (!l) {
+		if (end)
+			*end = (char *)s;
+		errno = ENOMEM;
 		return 0;
-	case HRSERVO_UNIT_US:
-		*ns = (double)v->nano / 1e6;
-		return 0;
-	case HRSERVO_UNIT_MS:
-		*ns = (double)v->nano / 1e3;
-		return 0;
-	case HRSERVO_UNIT_S:
-		*ns = (double)v->nano;
-		return 0;
-	default:
+	}
+	return strtod_l(s, end, l);
+}
+
+int hrservo_vsnprintf_c(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	locale_t l = c_loc(), old;
+	int n;
+
+	if (!l) {
+		errno = ENOMEM;
 		return -1;
 	}
+	/* uselocale() is per thread: other threads keep their locale. */
+	old = uselocale(l);
+	if (!old) {
+		errno = ENOMEM;
+		return -1;
+	}
+	n = vsnprintf(buf, size, fmt, ap);
+	uselocale(old);
+	return n;
+}
+
+int hrservo_snprintf_c(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = hrservo_vsnprintf_c(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+size_t hrservo_scan_decimal(const char *s, bool exponent)
+{
+	size_t i = 0, digits = 0;
+
+	if (s[i] == '+' || s[i] == '-')
+		i++;
+	for (; is_digit(s[i]); i++)
+		digits++;
+	if (s[i] == '.')
+		for (i++; is_digit(s[i]); i++)
+			digits++;
+	if (!digits)
+		return 0;
+	if (exponent && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e = i + 1;
+
+		if (s[e] == '+' || s[e] == '-')
+			e++;
+		if (is_digit(s[e])) {
+			while (is_digit(s[e]))
+				e++;
+			i = e;
+		}
+	}
+	return i;
+}
+
+/* ---- Values ---- */
+
+/*
+ * An exact magnitude: q + rem / den, with 0 <= rem < den. Pulse widths are
+ * computed from it in integers, so that a value just below a half rounds
+ * down however many digits it has (doubles hold 16).
+ */
+struct exact {
+	uint64_t q, rem, den;
+};
+
+/*
+ * What the value amounts to in ns, before its sign and base: 0, or -1 with
+ * errno ERANGE or ENOTSUP (an angle).
+ */
+static int magnitude_ns(const struct hrservo_value *v, uint32_t min_ns,
+			uint32_t max_ns, struct exact *m, bool *negate)
+{
+	/* (Negated as unsigned: a caller's INT64_MIN is no overflow.) */
+	uint64_t nano = v->nano < 0 ? 0 - (uint64_t)v->nano : (uint64_t)v->nano;
+	uint64_t range, ip, frac, a, x;
+
+	*negate = v->nano < 0;
+	switch (v->unit) {
+	case HRSERVO_UNIT_NS:
+		m->den = 1000000000;
+		break;
+	case HRSERVO_UNIT_US:
+		m->den = 1000000;
+		break;
+	case HRSERVO_UNIT_MS:
+		m->den = 1000;
+		break;
+	case HRSERVO_UNIT_S:
+		m->den = 1;
+		break;
+	case HRSERVO_UNIT_PERCENT:
+		/* range * nano / 1e11, in parts that fit in 64 bits. */
+		if (max_ns >= min_ns) {
+			range = max_ns - min_ns;
+		} else {
+			range = min_ns - max_ns;
+			*negate = !*negate;
+		}
+		ip = nano / 1000000000;
+		frac = nano % 1000000000;
+		/* Beyond 2^34 ns either way is out of range from any base. */
+		if (range && ip > (100ULL << 34) / range) {
+			errno = ERANGE;
+			return -1;
+		}
+		a = range * ip;			/* < 100 * 2^34 + range */
+		x = (a % 100) * 1000000000 + range * frac;	/* < 2^63 */
+		m->q = a / 100 + x / 100000000000ULL;
+		m->rem = x % 100000000000ULL;
+		m->den = 100000000000ULL;
+		return 0;
+	default:
+		errno = ENOTSUP;	/* angles need a calibration */
+		return -1;
+	}
+	m->q = nano / m->den;
+	m->rem = nano % m->den;
+	return 0;
 }
 
 HRSERVO_API int hrservo_value_to_ns(const struct hrservo_value *v,
 				    uint32_t min_ns, uint32_t max_ns,
 				    uint32_t current_ns, uint32_t *pulse_ns)
 {
-	double ns;
+	struct exact m;
+	int64_t base = 0, ip;
+	uint64_t frac;
+	bool negate;
 
-	if (!hrservo_value_time_ns(v, &ns))
-		goto have_ns;
-	switch (v->unit) {
-	case HRSERVO_UNIT_PERCENT:
-		/* Percent of the range; absolute ones count from min. */
-		ns = ((double)max_ns - (double)min_ns) * (double)v->nano / 1e11;
-		if (!v->sign)
-			ns += min_ns;
-		break;
-	default:
-		errno = ENOTSUP;	/* angles need a calibration */
+	if (magnitude_ns(v, min_ns, max_ns, &m, &negate))
 		return -1;
-	}
-have_ns:
 	if (v->sign) {
 		if (!current_ns) {
 			errno = ENODATA;
 			return -1;
 		}
-		ns = (double)current_ns + v->sign * ns;
+		base = current_ns;
+		if (v->sign < 0)
+			negate = !negate;
+	} else if (v->unit == HRSERVO_UNIT_PERCENT) {
+		base = min_ns;		/* absolute percentages count from min */
 	}
-	ns = nearbyint(ns);
-	if (ns < 0 || ns > (double)UINT32_MAX) {
+	if (m.q > (uint64_t)1 << 40) {	/* far beyond 32 bits either way */
 		errno = ERANGE;
 		return -1;
 	}
-	*pulse_ns = (uint32_t)ns;
+	/* base +- (q + rem/den) = ip + frac/den, 0 <= frac < den */
+	if (!negate) {
+		ip = base + (int64_t)m.q;
+		frac = m.rem;
+	} else {
+		ip = base - (int64_t)m.q - (m.rem ? 1 : 0);
+		frac = m.rem ? m.den - m.rem : 0;
+	}
+	/* To the nearest ns, ties to even (as nearbyint() did). */
+	if (frac * 2 > m.den || (frac * 2 == m.den && (ip & 1)))
+		ip++;
+	if (ip < 0 || ip > (int64_t)UINT32_MAX) {
+		errno = ERANGE;
+		return -1;
+	}
+	*pulse_ns = (uint32_t)ip;
 	return 0;
 }
 

@@ -2,13 +2,17 @@
 /*
  * Host tests of libhrservo's calibration (lib/calib.c): maps against
  * hand-computed values, invert and trim, soft and kernel limits, the file
- * round trip, bad files with FILE:LINE errors, and atomic saves under
- * injected failures. The library's write(), fsync() and rename() are
+ * round trip (also as a property over random calibrations), bad files with
+ * FILE:LINE errors that name the mistake, over-long lines, strings that a
+ * file cannot hold, the validation of caller-filled joints, kernel speed
+ * limits that hold on every part of a map, numbers under a decimal-comma
+ * locale, and atomic saves under injected failures. The library's write(), fsync() and rename() are
  * wrapped at link time (-Wl,--wrap) so that a test can make them fail.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +27,7 @@
 static int fail_write = -1;	/* fail the Nth write from now (0: next) */
 static int fail_fsync = -1;
 static int fail_rename = -1;
+static bool skip_fsync;		/* for thousands of saves: no disk flushes */
 
 ssize_t __real_write(int fd, const void *buf, size_t n);
 int __real_fsync(int fd);
@@ -48,6 +53,8 @@ ssize_t __wrap_write(int fd, const void *buf, size_t n)
 
 int __wrap_fsync(int fd)
 {
+	if (skip_fsync)
+		return 0;
 	if (fail_fsync == 0) {
 		fail_fsync = -1;
 		errno = EIO;
@@ -333,7 +340,9 @@ TEST(hand_written_file)
 		      "channel = 2\n"
 		      "unit = rad\n"
 		      "map = 0:1ms 0.5rad:1.25ms\n"
-		      "      1:1500us 1.5:1.75ms\n"
+		      "      ; an indented comment is a comment\n"
+		      "      1:1500us 1.5:1.75ms   ; and so is this\n"
+		      "\n"
 		      "      2:2000000ns\n"
 		      "min = 0.1rad\n"
 		      "invert = yes\n");
@@ -381,7 +390,7 @@ TEST(bad_files)
 		  "3: channel: '64' is not a channel (0..63)" },
 		{ "[joint a]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
 		  "spped = 10\n",
-		  "5: unknown key 'spped' in [joint a]" },
+		  "5: unknown key 'spped' in [joint a]; did you mean 'max_speed'?" },
 		{ "[joint a]\ncontroller = x\nchannel = 0\nchannel = 1\n",
 		  "4: key 'channel' given twice in [joint a]" },
 		{ "[servo a]\nchannel = 0\n",
@@ -402,7 +411,7 @@ TEST(bad_files)
 		{ "[joint 2a]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n",
 		  "1: joint name '2a': letters, digits and _ only, at most 31 characters" },
 		{ "[joint a]\ncontroller = x\nthis is not ini\n",
-		  "3: not 'key = value' or '[section]'" },
+		  "3: 'this is not ini' is not 'key = value', a [section] or a comment" },
 	};
 	char err[512], want[512];
 
@@ -505,6 +514,706 @@ TEST(save_is_atomic)
 	EXPECT_EQ(40, hrservo_calib_count(r));
 	hrservo_calib_free(r);
 	hrservo_calib_free(c);
+	remove_dir();
+}
+
+/* ---- every save reloads to the same calibration ---- */
+
+/* Every field of two joints, as EXPECTs; the number of differences. */
+static int joint_diffs(struct __test_metadata *_metadata,
+		       const struct hrservo_joint *a,
+		       const struct hrservo_joint *b)
+{
+	int d = 0;
+
+#define SAME(x)	do { if (!(a->x == b->x)) { d++; \
+		TH_LOG("joint %s: " #x " differs", a->name); } } while (0)
+	d += !!strcmp(a->name, b->name);
+	d += !!strcmp(a->controller, b->controller);
+	SAME(channel);
+	SAME(unit);
+	SAME(npoints);
+	for (unsigned int k = 0; k < a->npoints && k < HRSERVO_MAP_POINTS_MAX; k++) {
+		if (!(a->pos[k] == b->pos[k]) ||
+		    !(a->pulse_ns[k] == b->pulse_ns[k])) {
+			d++;
+			TH_LOG("joint %s: point %u: %.17g:%.17gns became %.17g:%.17gns",
+			       a->name, k, a->pos[k], a->pulse_ns[k], b->pos[k],
+			       b->pulse_ns[k]);
+		}
+	}
+	SAME(map);
+	SAME(invert);
+	SAME(trim_ns);
+	SAME(min);
+	SAME(max);
+	SAME(has_home);
+	if (a->has_home)
+		SAME(home);
+	SAME(max_speed);
+	SAME(max_accel);
+#undef SAME
+	EXPECT_EQ(0, d);
+	return d;
+}
+
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: the same calibrations on every run. */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return rng * 2685821657736338717ULL;
+}
+
+static double rnd01(void)
+{
+	return (double)(rnd() >> 11) * 0x1p-53;
+}
+
+static unsigned int rnd_below(unsigned int n)
+{
+	return (unsigned int)(rnd() % n);
+}
+
+/* A random double within [lo, hi], of one of several kinds. */
+static double rnd_value(double lo, double hi)
+{
+	switch (rnd_below(5)) {
+	case 0:		/* 0.1 steps, as a user types them */
+		return fmin(hi, fmax(lo, round((lo + (hi - lo) * rnd01()) * 10) / 10));
+	case 1:		/* whole numbers */
+		return fmin(hi, fmax(lo, round(lo + (hi - lo) * rnd01())));
+	case 2:		/* an end */
+		return rnd_below(2) ? lo : hi;
+	default:	/* any double: all 53 bits of it */
+		return lo + (hi - lo) * rnd01();
+	}
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* @n strictly increasing values within [lo, hi], at least @step apart. */
+static bool rnd_sorted(double *v, unsigned int n, double lo, double hi,
+		       double step)
+{
+	for (unsigned int k = 0; k < n; k++)
+		v[k] = rnd_value(lo, hi);
+	qsort(v, n, sizeof(*v), cmp_double);
+	for (unsigned int k = 1; k < n; k++)
+		if (!(v[k] - v[k - 1] >= step))
+			return false;
+	return true;
+}
+
+static const char *const devices[] = {
+	"hrservo0", "/dev/hrservo7", "3", "usb:1ffb:0089;serial=00012345",
+	"a=b:c", "x # y", "gpio \xc2\xb5" "chip", "left;arm",
+};
+
+static void rnd_name(char *name, size_t size)
+{
+	static const char first[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_";
+	static const char rest[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_0123456789";
+	size_t n = 1 + rnd_below(HRSERVO_JOINT_NAME_MAX - 1);
+
+	if (n >= size)
+		n = size - 1;
+	name[0] = first[rnd_below(sizeof(first) - 1)];
+	for (size_t i = 1; i < n; i++)
+		name[i] = rest[rnd_below(sizeof(rest) - 1)];
+	name[n] = '\0';
+}
+
+/* A random joint that hrservo_joint_check() takes. */
+static void rnd_joint(struct hrservo_joint *j, unsigned int channel,
+		      unsigned int nctrls, char ctrls[][HRSERVO_JOINT_NAME_MAX])
+{
+	static const double scales[] = { 1e-3, 1, 100, 360, 1e4, 1e6, 1e9 };
+	static const enum hrservo_unit units[] = {
+		HRSERVO_UNIT_DEG, HRSERVO_UNIT_RAD, HRSERVO_UNIT_PERCENT,
+	};
+
+	do {
+		double scale = scales[rnd_below(7)], lim[2];
+
+		memset(j, 0, sizeof(*j));
+		rnd_name(j->name, sizeof(j->name));
+		if (nctrls && rnd_below(2))
+			snprintf(j->controller, sizeof(j->controller), "%s",
+				 ctrls[rnd_below(nctrls)]);
+		else
+			snprintf(j->controller, sizeof(j->controller), "%s",
+				 devices[rnd_below(8)]);
+		j->channel = channel;
+		j->unit = units[rnd_below(3)];
+		j->npoints = 2 + rnd_below(HRSERVO_MAP_POINTS_MAX - 1);
+		j->map = rnd_below(2) ? HRSERVO_MAP_CUBIC : HRSERVO_MAP_LINEAR;
+		j->invert = rnd_below(2);
+		if (!rnd_sorted(j->pos, j->npoints, -fmin(scale, 1e9),
+				fmin(scale, 1e9), 1e-6) ||
+		    !rnd_sorted(j->pulse_ns, j->npoints, 50000, 50000000, 1e-6))
+			continue;
+		if (rnd_below(2))	/* falling pulses */
+			for (unsigned int k = 0; k < j->npoints / 2; k++) {
+				double t = j->pulse_ns[k];
+
+				j->pulse_ns[k] = j->pulse_ns[j->npoints - 1 - k];
+				j->pulse_ns[j->npoints - 1 - k] = t;
+			}
+		if (rnd_below(2))
+			j->trim_ns = rnd_below(4) ? rnd_value(-1e6, 1e6) :
+						    1e-20 * (rnd01() - 0.5);
+		j->min = j->pos[0];
+		j->max = j->pos[j->npoints - 1];
+		if (rnd_below(2)) {
+			lim[0] = rnd_value(j->min, j->max);
+			lim[1] = rnd_value(j->min, j->max);
+			j->min = fmin(lim[0], lim[1]);
+			j->max = fmax(lim[0], lim[1]);
+		}
+		j->has_home = rnd_below(2);
+		if (j->has_home)
+			j->home = rnd_value(j->min, j->max);
+		if (rnd_below(2))
+			j->max_speed = rnd_below(5) ? rnd_value(0, 1e4) :
+				       pow(10, rnd_value(-300, 300));
+		if (rnd_below(2))
+			j->max_accel = rnd_below(5) ? rnd_value(0, 1e5) :
+				       pow(10, rnd_value(-300, 300));
+	} while (hrservo_joint_check(j, NULL, 0));
+}
+
+TEST(every_save_reloads_to_the_same_calibration)
+{
+	char path[128], err[256];
+	int bad = 0;
+
+	make_dir();
+	snprintf(path, sizeof(path), "%s/robot.conf", dir);
+	skip_fsync = true;
+	for (int it = 0; it < 2000 && !bad; it++) {
+		struct hrservo_calib *c = hrservo_calib_new(), *r;
+		char ctrls[4][HRSERVO_JOINT_NAME_MAX];
+		unsigned int nctrls = rnd_below(4), njoints = 1 + rnd_below(8);
+		unsigned int used[HRSERVO_MAX_CHANNELS] = { 0 };
+
+		ASSERT_NE(NULL, c);
+		for (unsigned int i = 0; i < nctrls; i++) {
+			rnd_name(ctrls[i], sizeof(ctrls[i]));
+			ASSERT_EQ(0, hrservo_calib_set_device(c, ctrls[i],
+							      devices[rnd_below(8)]));
+		}
+		for (unsigned int i = 0; i < njoints; i++) {
+			struct hrservo_joint j;
+			unsigned int ch;
+
+			/* Distinct channels: no put replaces another joint. */
+			do
+				ch = rnd_below(HRSERVO_MAX_CHANNELS);
+			while (used[ch]);
+			used[ch] = 1;
+			rnd_joint(&j, ch, nctrls, ctrls);
+			if (hrservo_calib_put(c, &j, err, sizeof(err))) {
+				ASSERT_EQ(EEXIST, errno) TH_LOG("%s", err);
+				continue;	/* a name drawn twice */
+			}
+		}
+		ASSERT_EQ(0, hrservo_calib_save(c, path));
+		r = hrservo_calib_load(path, err, sizeof(err));
+		EXPECT_NE(NULL, r) TH_LOG("calibration %d: %s", it, err);
+		if (!r) {
+			bad++;
+			hrservo_calib_free(c);
+			break;
+		}
+		EXPECT_EQ(hrservo_calib_count(c), hrservo_calib_count(r));
+		for (unsigned int i = 0; i < nctrls; i++)
+			EXPECT_STREQ(hrservo_calib_device(c, ctrls[i]),
+				     hrservo_calib_device(r, ctrls[i]));
+		for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
+			const struct hrservo_joint *a = hrservo_calib_joint(c, i);
+			const struct hrservo_joint *b;
+
+			b = hrservo_calib_find(r, a->name);
+			EXPECT_NE(NULL, b);
+			if (!b || joint_diffs(_metadata, a, b)) {
+				TH_LOG("calibration %d, joint %s", it, a->name);
+				bad++;
+			}
+		}
+		if (bad)
+			TH_LOG("the file:\n%s", slurp(path));
+		hrservo_calib_free(r);
+		hrservo_calib_free(c);
+	}
+	skip_fsync = false;
+	EXPECT_EQ(0, bad);
+	remove_dir();
+}
+
+/* Save @c, load it back, and compare its joint @name. */
+static void reload_same(struct __test_metadata *_metadata,
+			struct hrservo_calib *c, const char *name, char **text)
+{
+	const struct hrservo_joint *a = hrservo_calib_find(c, name), *b;
+	struct hrservo_calib *r;
+	char path[128], err[256];
+
+	snprintf(path, sizeof(path), "%s/robot.conf", dir);
+	ASSERT_NE(NULL, a);
+	ASSERT_EQ(0, hrservo_calib_save(c, path));
+	*text = slurp(path);
+	r = hrservo_calib_load(path, err, sizeof(err));
+	ASSERT_NE(NULL, r) TH_LOG("%s\n%s", err, *text);
+	b = hrservo_calib_find(r, name);
+	ASSERT_NE(NULL, b);
+	joint_diffs(_metadata, a, b);
+	hrservo_calib_free(r);
+}
+
+TEST(saved_numbers_reload_exactly)
+{
+	struct hrservo_calib *c = hrservo_calib_new();
+	struct hrservo_joint j = joint("a", 0, 3, (double[]){ 0, 90, 180 },
+				       (double[]){ 1000, 1500, 2000 });
+	char err[256], *text;
+
+	make_dir();
+	/* The width: 1500000.3 ns was written 1500.0003000000002us. */
+	j.pulse_ns[1] = 1500000.3;
+	j.pulse_ns[2] = 50000000;
+	j.trim_ns = -0.1;
+	/* A speed far beyond any buffer for plain decimals, and a tiny one. */
+	j.max_speed = 1e300;
+	j.max_accel = 1.5e-300;
+	j.has_home = true;
+	j.home = 1.0 / 3;
+	ASSERT_EQ(0, hrservo_calib_put(c, &j, err, sizeof(err))) TH_LOG("%s", err);
+	reload_same(_metadata, c, "a", &text);
+	EXPECT_NE(NULL, strstr(text, "90:1500.0003us")) TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "180:50000us")) TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "trim = -0.1ns")) TH_LOG("%s", text);
+	EXPECT_NE(NULL, strstr(text, "max_speed = 1e+300\n")) TH_LOG("%s", text);
+	/* Sixteen long points wrap onto lines that inih reads whole. */
+	j.npoints = 16;
+	for (unsigned int k = 0; k < 16; k++) {
+		j.pos[k] = -1e9 + k * (2e9 / 15) + 1.0 / 7;
+		j.pulse_ns[k] = 50000.123456789 + k * 3311111.1111111113;
+	}
+	j.pos[15] = 1e9;
+	j.min = j.pos[0];
+	j.max = j.pos[15];
+	j.home = 0;
+	j.trim_ns = 0;
+	ASSERT_EQ(0, hrservo_calib_put(c, &j, err, sizeof(err))) TH_LOG("%s", err);
+	reload_same(_metadata, c, "a", &text);
+	for (char *l = text; *l; l = strchr(l, '\n') + 1) {
+		EXPECT_LE(strcspn(l, "\n"), 120);
+		if (!strchr(l, '\n'))
+			break;
+	}
+	hrservo_calib_free(c);
+	remove_dir();
+}
+
+TEST(strings_a_file_cannot_hold_are_refused)
+{
+	static const char *const bad[] = {
+		"arm ; left arm",		/* an inline comment */
+		"arm\n[joint evil]",		/* a section of its own */
+		"arm\ncontroller = x",
+		" arm", "arm ", "arm\t", ";arm", "",
+	};
+	struct hrservo_calib *c = hrservo_calib_new();
+	struct hrservo_joint j = joint("a", 0, 2, (double[]){ 0, 180 },
+				       (double[]){ 1000, 2000 });
+	char err[256], *text;
+
+	make_dir();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(j.controller, sizeof(j.controller), "%s", bad[i]);
+		errno = 0;
+		EXPECT_EQ(-1, hrservo_calib_put(c, &j, err, sizeof(err)))
+			TH_LOG("controller '%s' taken", bad[i]);
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(-1, hrservo_calib_set_device(c, "arm", bad[i]))
+			TH_LOG("device '%s' taken", bad[i]);
+		EXPECT_EQ(EINVAL, errno);
+	}
+	EXPECT_EQ(0, hrservo_calib_count(c));
+	EXPECT_STREQ("arm", hrservo_calib_device(c, "arm"));	/* no alias */
+	snprintf(j.controller, sizeof(j.controller), "arm ; left arm");
+	hrservo_calib_put(c, &j, err, sizeof(err));
+	EXPECT_STREQ("joint a: controller 'arm ; left arm' cannot be saved in a calibration file: ' ;' would start a comment",
+		     err);
+
+	/* What a file can hold goes through unchanged. */
+	snprintf(j.controller, sizeof(j.controller), "usb:1ffb;x=1 # 2");
+	ASSERT_EQ(0, hrservo_calib_put(c, &j, err, sizeof(err))) TH_LOG("%s", err);
+	ASSERT_EQ(0, hrservo_calib_set_device(c, "arm", "/dev/hrservo0;a=b"));
+	reload_same(_metadata, c, "a", &text);
+	hrservo_calib_free(c);
+	remove_dir();
+}
+
+/* ---- the parser names the line and the mistake ---- */
+
+TEST(over_long_lines_are_refused)
+{
+	char line[300], text[600], want[600], err[512];
+	const char *head = "[joint a]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n";
+	struct hrservo_calib *c;
+	const char *p;
+
+	make_dir();
+	/* inih reads 200 bytes a line: the comment's tail was "max = 5". */
+	snprintf(line, sizeof(line), "# %0197d", 0);
+	memset(line + 2, 'x', 197);
+	snprintf(text, sizeof(text), "%s%smax = 5\n", head, line);
+	p = write_tmp("long.conf", text);
+	c = hrservo_calib_load(p, err, sizeof(err));
+	EXPECT_EQ(NULL, c) {
+		TH_LOG("loaded, with max = %g",
+		       hrservo_calib_find(c, "a") ? hrservo_calib_find(c, "a")->max : NAN);
+	}
+	hrservo_calib_free(c);
+	EXPECT_EQ(EINVAL, errno);
+	snprintf(want, sizeof(want), "%s:5: line too long: 206 bytes, at most 197", p);
+	EXPECT_STREQ(want, err);
+
+	/* 197 bytes fit, with CRLF too, and the next line has its number. */
+	line[197] = '\0';
+	snprintf(text, sizeof(text), "%s%s\r\nmin = 10\r\nspeed = 5\n", head, line);
+	p = write_tmp("long.conf", text);
+	c = hrservo_calib_load(p, err, sizeof(err));
+	EXPECT_EQ(NULL, c);
+	hrservo_calib_free(c);
+	snprintf(want, sizeof(want), "%s:7: unknown key 'speed' in [joint a]; did you mean 'max_speed'?", p);
+	EXPECT_STREQ(want, err);
+	snprintf(text, sizeof(text), "%s%s\nmin = 10\n", head, line);
+	p = write_tmp("long.conf", text);
+	c = hrservo_calib_load(p, err, sizeof(err));
+	ASSERT_NE(NULL, c) TH_LOG("%s", err);
+	EXPECT_EQ(10, hrservo_calib_find(c, "a")->min);
+	hrservo_calib_free(c);
+
+	/* A NUL byte would cut the line for inih. */
+	p = write_tmp("nul.conf", "[joint a]\ncontroller = x\n");
+	{
+		FILE *f = fopen(p, "a");
+
+		ASSERT_NE(NULL, f);
+		fwrite("channel = 0\0max = 1\n", 1, 20, f);
+		fclose(f);
+	}
+	c = hrservo_calib_load(p, err, sizeof(err));
+	EXPECT_EQ(NULL, c);
+	hrservo_calib_free(c);
+	snprintf(want, sizeof(want), "%s:3: a NUL byte in the line", p);
+	EXPECT_STREQ(want, err);
+	remove_dir();
+}
+
+TEST(parse_errors_name_the_mistake)
+{
+	static const struct bad bad[] = {
+		/* The next keys would have gone to [joint shoulder]. */
+		{ "[joint shoulder]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "[joint elbow\ncontroller = x\nchannel = 1\nmap = 0:1ms 90:2ms\n",
+		  "5: section header '[joint elbow' has no closing ']'" },
+		{ "[joint elbow ; the left one]\n",
+		  "1: section header '[joint elbow ; the left one]' has no closing ']'" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "centre = 1500us\n",
+		  "5: unknown key 'centre' in [joint elbow]: the centre is a point of the map (map = -90:1000us 0:1500us 90:2000us); 'trim' shifts every pulse, 'home' is a rest position" },
+		{ "[joint elbow]\ncontroller = x\nchanel = 0\n",
+		  "3: unknown key 'chanel' in [joint elbow]; did you mean 'channel'?" },
+		{ "[joint elbow]\ncontroller = x\ninverted = yes\n",
+		  "3: unknown key 'inverted' in [joint elbow]; did you mean 'invert'?" },
+		{ "[joint elbow]\ndevice = hrservo0\n",
+		  "2: unknown key 'device' in [joint elbow]: a joint names its 'controller'; 'device' belongs in [controller NAME]" },
+		{ "[joint elbow]\ncontroller = x\nwobble = 3\n",
+		  "3: unknown key 'wobble' in [joint elbow]" },
+		{ "[controller arm]\ndevice = hrservo0\nperiod 100Hz\n",
+		  "3: 'period 100Hz' is not 'key = value', a [section] or a comment: a calibration has no frame period ('servoctl period' sets a controller's)" },
+		{ "[controller arm]\ndevice = hrservo0\nperiod = 100Hz\n",
+		  "3: unknown key 'period' in [controller arm]: a calibration has no frame period ('servoctl period' sets a controller's)" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap 0:1ms 90:2ms\n",
+		  "4: 'map 0:1ms 90:2ms': no '=' after 'map'" },
+		{ "[joint elbow]\ncontroller = x\nchannel 0\n",
+		  "3: 'channel 0': no '=' after 'channel'" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "min = 10\n  max = 80\n",
+		  "6: 'max = 80': an indented line continues the 'min' above (only a map takes more lines): unindent it" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "  max = 80\n",
+		  "5: 'max = 80': an indented line continues the 'map' above (only a map takes more lines): unindent it" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "max = 1e400\n",
+		  "5: max: '1e400' is not a position" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "max = 0x10\n",
+		  "5: max: '0x10' is not a position" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:1500us\n"
+		  "max = 80us\n",
+		  "5: max: unit mismatch: '80us' in a joint measured in deg" },
+		{ "[joint elbow]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:+2ms\n",
+		  "4: map: '+2ms' is not a pulse width (e.g. 1500us)" },
+	};
+	char err[512], want[512];
+
+	make_dir();
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		const char *p = write_tmp("bad.conf", bad[i].text);
+		struct hrservo_calib *c = hrservo_calib_load(p, err, sizeof(err));
+
+		EXPECT_EQ(NULL, c) TH_LOG("case %zu loaded", i);
+		hrservo_calib_free(c);
+		EXPECT_EQ(EINVAL, errno);
+		snprintf(want, sizeof(want), "%s:%s", p, bad[i].error);
+		EXPECT_STREQ(want, err) TH_LOG("case %zu", i);
+	}
+	remove_dir();
+}
+
+/* ---- joint functions check the struct they are given ---- */
+
+TEST(joint_functions_refuse_a_broken_struct)
+{
+	struct hrservo_joint good = joint("j", 0, 3, (double[]){ 0, 90, 180 },
+					  (double[]){ 1000, 1400, 2000 });
+	struct hrservo_limits_ns l;
+	struct hrservo_joint j;
+	double x;
+
+	good.map = HRSERVO_MAP_CUBIC;
+	ASSERT_EQ(0, hrservo_joint_check(&good, NULL, 0));
+	for (int i = 0; i < 14; i++) {
+		j = good;
+		switch (i) {
+		case 0: j.npoints = 0; break;		/* crashed with a cubic */
+		case 1: j.npoints = 1; break;
+		case 2: j.npoints = HRSERVO_MAP_POINTS_MAX + 1; break;
+		case 3: j.pulse_ns[1] = NAN; break;
+		case 4: j.pos[1] = NAN; break;
+		case 5: j.pulse_ns[2] = 1e10; j.max = 180; break; /* beyond uint32 */
+		case 6: j.min = NAN; break;
+		case 7: j.max = 1e300; break;
+		case 8: j.trim_ns = NAN; break;
+		case 9: j.map = (enum hrservo_map_kind)7; break;
+		case 10: j.pos[2] = 1e300; j.max = 1e300; break;
+		case 11: j.pos[1] = 1e-9; break;	/* slopes beyond any use */
+		case 12: j.max_speed = INFINITY; break;
+		case 13: j.pulse_ns[0] = 2500000; break;	/* not monotonic */
+		}
+		errno = 0;
+		EXPECT_EQ(-1, hrservo_joint_to_ns(&j, 45, &x)) TH_LOG("case %d", i);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("case %d", i);
+		errno = 0;
+		EXPECT_EQ(-1, hrservo_joint_from_ns(&j, 1200000, &x)) TH_LOG("case %d", i);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("case %d", i);
+		errno = 0;
+		EXPECT_EQ(-1, hrservo_joint_kernel_limits(&j, &l)) TH_LOG("case %d", i);
+		EXPECT_EQ(EINVAL, errno) TH_LOG("case %d", i);
+		EXPECT_EQ(-1, hrservo_joint_check(&j, NULL, 0)) TH_LOG("case %d", i);
+	}
+	/* A good joint, but NaN and infinities are no position or width. */
+	EXPECT_EQ(-1, hrservo_joint_from_ns(&good, NAN, &x));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(-1, hrservo_joint_from_ns(&good, INFINITY, &x));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(-1, hrservo_joint_to_ns(&good, NAN, &x));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(0, hrservo_joint_from_ns(&good, 1400000, &x));
+	EXPECT_LE(fabs(x - 90), 1e-9);
+	/* A name without its NUL is refused, not read past. */
+	memset(j.name, 'a', sizeof(j.name));
+	EXPECT_EQ(-1, hrservo_joint_check(&j, NULL, 0));
+}
+
+/* ---- the kernel's speed limit keeps the joint within max_speed ---- */
+
+/* The largest joint speed the kernel's pulse speed limit allows on @j. */
+static double fastest_joint_speed(const struct hrservo_joint *j,
+				  double speed_ns, double *slowest)
+{
+	double worst = 0, dx = (j->max - j->min) * 1e-6;
+
+	*slowest = INFINITY;
+	for (int i = 0; i <= 20000; i++) {
+		double x = j->min + (j->max - j->min) * i / 20000.0;
+		double a = fmax(j->min, x - dx), b = fmin(j->max, x + dx);
+		double ya, yb, v;
+
+		if (hrservo_joint_to_ns(j, a, &ya) || hrservo_joint_to_ns(j, b, &yb))
+			return NAN;
+		/* pulse speed / (dpulse/dpos) = joint speed */
+		v = speed_ns / (fabs(yb - ya) / (b - a));
+		worst = fmax(worst, v);
+		*slowest = fmin(*slowest, v);
+	}
+	return worst;
+}
+
+TEST(kernel_speed_limit_holds_on_every_part_of_the_map)
+{
+	/* Shallow first (1.11 us/deg), then steep (10 us/deg). */
+	struct hrservo_joint j = joint("j", 0, 3, (double[]){ 0, 90, 180 },
+				       (double[]){ 1000, 1100, 2000 });
+	struct hrservo_limits_ns l;
+	double fast, slow;
+
+	j.max_speed = 10;
+	j.max_accel = 20;
+	ASSERT_EQ(0, hrservo_joint_kernel_limits(&j, &l));
+	/* 10 deg/s at the shallowest 100000/90 ns/deg */
+	EXPECT_EQ(11111, l.max_speed_ns_per_s);
+	EXPECT_EQ(22222, l.max_accel_ns_per_s2);
+	fast = fastest_joint_speed(&j, l.max_speed_ns_per_s, &slow);
+	EXPECT_LE(fast, j.max_speed * (1 + 1e-6));
+	EXPECT_GE(fast, j.max_speed * (1 - 1e-3));	/* and not tighter */
+
+	/* Soft limits within the steep part: its slope is the one. */
+	j.min = 100;
+	ASSERT_EQ(0, hrservo_joint_kernel_limits(&j, &l));
+	EXPECT_EQ(100000, l.max_speed_ns_per_s);
+	j.min = 0;
+
+	/* Cubic, inverted, trimmed, soft limits inside: the same bound. */
+	j = joint("k", 0, 5, (double[]){ -90, -30, 0, 45, 90 },
+		  (double[]){ 600, 1300, 1500, 1600, 2400 });
+	j.map = HRSERVO_MAP_CUBIC;
+	j.invert = true;
+	j.trim_ns = 12345;
+	j.min = -80;
+	j.max = 70;
+	j.max_speed = 90;
+	ASSERT_EQ(0, hrservo_joint_check(&j, NULL, 0));
+	ASSERT_EQ(0, hrservo_joint_kernel_limits(&j, &l));
+	fast = fastest_joint_speed(&j, l.max_speed_ns_per_s, &slow);
+	EXPECT_LE(fast, j.max_speed * (1 + 1e-6));
+	EXPECT_GE(fast, j.max_speed * (1 - 1e-3));
+	/* The steep parts then move slower than max_speed: the price. */
+	EXPECT_LT(slow, j.max_speed / 3);
+
+	/* A speed limit so small that it rounds to 0 ns/s stays a limit. */
+	j.max_speed = 1e-9;
+	ASSERT_EQ(0, hrservo_joint_kernel_limits(&j, &l));
+	EXPECT_EQ(1, l.max_speed_ns_per_s);
+}
+
+/* ---- numbers do not depend on the locale ---- */
+
+/*
+ * Switch to a locale whose decimal point is a comma, as setlocale(LC_ALL,
+ * "") does for a German user. Each TEST runs in a child of its own, so the
+ * others keep the C locale. An installed one if there is one, else one
+ * made with localedef from glibc's locale sources into a directory of the
+ * test's (LOCPATH): installing locales is not needed.
+ */
+static bool comma_locale(void)
+{
+	static const char *const have[] = {
+		"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8",
+		"it_IT.UTF-8", "es_ES.UTF-8", "ru_RU.UTF-8", "pt_BR.UTF-8",
+	};
+	static const char src[] =
+		"LC_CTYPE\ncopy \"POSIX\"\nEND LC_CTYPE\n"
+		"LC_COLLATE\ncopy \"POSIX\"\nEND LC_COLLATE\n"
+		"LC_NUMERIC\ndecimal_point \"<U002C>\"\nthousands_sep \"<U002E>\"\n"
+		"grouping 3;3\nEND LC_NUMERIC\n"
+		"LC_TIME\ncopy \"POSIX\"\nEND LC_TIME\n"
+		"LC_MONETARY\ncopy \"POSIX\"\nEND LC_MONETARY\n"
+		"LC_MESSAGES\ncopy \"POSIX\"\nEND LC_MESSAGES\n";
+	char cmd[512], locdir[64];
+	bool ok = false;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(have) / sizeof(have[0]); i++) {
+		setenv("LC_ALL", have[i], 1);
+		if (setlocale(LC_ALL, "") &&
+		    !strcmp(localeconv()->decimal_point, ","))
+			return true;
+	}
+	snprintf(locdir, sizeof(locdir), "/tmp/calib_locale.XXXXXX");
+	if (!mkdtemp(locdir))
+		return false;
+	snprintf(cmd, sizeof(cmd), "%s/comma.src", locdir);
+	f = fopen(cmd, "w");
+	if (f) {
+		fputs(src, f);
+		fclose(f);
+	}
+	/*
+	 * An output path with a '/' and --no-archive: into the directory,
+	 * never into the system's locale archive (the test may run as root).
+	 */
+	snprintf(cmd, sizeof(cmd),
+		 "{ localedef --no-archive -c -i '%s/comma.src' -f UTF-8 '%s/xx_XX.UTF-8' ||"
+		 " localedef --no-archive -c -i de_DE -f UTF-8 '%s/xx_XX.UTF-8'; } >/dev/null 2>&1",
+		 locdir, locdir, locdir);
+	if (system(cmd) != -1) {
+		setenv("LOCPATH", locdir, 1);
+		setenv("LC_ALL", "xx_XX.UTF-8", 1);
+		ok = setlocale(LC_ALL, "") &&
+		     !strcmp(localeconv()->decimal_point, ",");
+	}
+	/* Loaded (mapped) now, or not at all: the files can go. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", locdir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", locdir);
+	return ok;
+}
+
+TEST(numbers_do_not_depend_on_the_locale)
+{
+	struct hrservo_calib *c;
+	const struct hrservo_joint *j;
+	char err[256], want[512], *text;
+	const char *p;
+
+	if (!comma_locale()) {
+		SKIP(return, "no locale with a decimal comma is installed (locale -a) and localedef could not make one");
+	}
+	ASSERT_EQ(0.0, strtod("0.5", NULL)) TH_LOG("the locale is not in effect");
+	make_dir();
+	p = write_tmp("hand.conf",
+		      "[joint a]\ncontroller = x\nchannel = 0\n"
+		      "map = -90.5:1000.5us 0:1.5ms 90.25:2000000.5ns\n"
+		      "min = -45.5\nmax_speed = 0.5\n");
+	c = hrservo_calib_load(p, err, sizeof(err));
+	ASSERT_NE(NULL, c) TH_LOG("%s", err);
+	j = hrservo_calib_find(c, "a");
+	ASSERT_NE(NULL, j);
+	EXPECT_EQ(-90.5, j->pos[0]);
+	EXPECT_EQ(1000500, j->pulse_ns[0]);
+	EXPECT_EQ(2000000.5, j->pulse_ns[2]);
+	EXPECT_EQ(-45.5, j->min);
+	EXPECT_EQ(0.5, j->max_speed);
+	/* Saved with points, not "1000,5us", and read back the same. */
+	reload_same(_metadata, c, "a", &text);
+	EXPECT_NE(NULL, strstr(text, "map = -90.5:1000.5us 0:1500us 90.25:2000.0005us\n"))
+		TH_LOG("%s", text);
+	ASSERT_NE(NULL, strstr(text, "[joint a]"));
+	EXPECT_EQ(NULL, strchr(strstr(text, "[joint a]"), ',')) TH_LOG("%s", text);
+	hrservo_calib_free(c);
+	/* Messages write numbers as the file does. */
+	p = write_tmp("bad.conf",
+		      "[joint a]\ncontroller = x\nchannel = 0\n"
+		      "map = 0:1ms 90.5:2ms 80.5:2.5ms\n");
+	EXPECT_EQ(NULL, hrservo_calib_load(p, err, sizeof(err)));
+	snprintf(want, sizeof(want), "%s:1: joint a: positions not increasing: 80.5deg after 90.5deg", p);
+	EXPECT_STREQ(want, err);
 	remove_dir();
 }
 

@@ -132,7 +132,7 @@ grep -q "no calibration file $cal/robot.conf" /tmp/cli_err.$$ ||
 	{ echo "not ok $n names the missing file"; fail=$((fail + 1)); }
 printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us\nspeed = 10\n' > "$cal/robot.conf"
 t 1 "calibrate show with an unknown key" "$bin" calibrate show
-grep -qx "servoctl: calibrate: calibration: $cal/robot.conf:5: unknown key 'speed' in \[joint elbow\]" /tmp/cli_err.$$ ||
+grep -qx "servoctl: calibrate: calibration: $cal/robot.conf:5: unknown key 'speed' in \[joint elbow\]; did you mean 'max_speed'?" /tmp/cli_err.$$ ||
 	{ echo "not ok $n names file:line and the key"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
 printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us\n' > "$cal/robot.conf"
 t 0 "calibrate show" "$bin" calibrate show

@@ -1,13 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Host unit tests of libhrservo's value parsing (lib/value.c), shared by
- * the library's users and servoctl.
+ * the library's users and servoctl: units, exact rounding in integers, and
+ * the library's locale-independent number helpers under a decimal-comma
+ * locale.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "hrservo.h"
+#include "internal.h"		/* the library's C-locale number helpers */
 
 #define MIN	500000U
 #define MAX	2500000U
@@ -216,6 +222,159 @@ TEST(format_parse_round_trip)
 		ASSERT_EQ(0, ns_of(buf, 0, &ns));
 		EXPECT_EQ(vals[i], ns);
 	}
+}
+
+/*
+ * Values with decimals resolve in integers: doubles hold 16 digits, so
+ * 10000001.499999999 ns was 10000001.5 and rounded up.
+ */
+TEST(decimals_round_exactly)
+{
+	struct hrservo_value v;
+	uint32_t ns;
+
+	EXPECT_EQ(0, ns_of("10000001.499999999ns", 0, &ns));
+	EXPECT_EQ(10000001, ns);
+	EXPECT_EQ(0, ns_of("10000001.500000001ns", 0, &ns));
+	EXPECT_EQ(10000002, ns);
+	EXPECT_EQ(0, ns_of("10000001.5ns", 0, &ns));	/* ties to even */
+	EXPECT_EQ(10000002, ns);
+	EXPECT_EQ(0, ns_of("10000002.5ns", 0, &ns));
+	EXPECT_EQ(10000002, ns);
+	EXPECT_EQ(0, ns_of("4294967.294999999us", 0, &ns));
+	EXPECT_EQ(4294967295U, ns);
+	EXPECT_EQ(0, ns_of("4294967.2954999us", 0, &ns));
+	EXPECT_EQ(4294967295U, ns);
+	EXPECT_EQ(-ERANGE, ns_of("4294967.2955us", 0, &ns));	/* ...296 */
+	EXPECT_EQ(0, ns_of("4.294967295s", 0, &ns));
+	EXPECT_EQ(4294967295U, ns);
+	EXPECT_EQ(0, ns_of("2999.999999499ms", 0, &ns));
+	EXPECT_EQ(2999999999U, ns);
+	/* Relative: the sum is rounded, as one number. */
+	EXPECT_EQ(0, ns_of("+0.5ns", 1500001, &ns));
+	EXPECT_EQ(1500002, ns);
+	EXPECT_EQ(0, ns_of("-0.5ns", 1500001, &ns));
+	EXPECT_EQ(1500000, ns);
+	EXPECT_EQ(0, ns_of("-0.499999999ns", 1500001, &ns));
+	EXPECT_EQ(1500001, ns);
+	EXPECT_EQ(0, ns_of("-=1000000.500000001ns", 1500001, &ns));
+	EXPECT_EQ(500000, ns);
+	/* Percentages of the range, exactly. */
+	EXPECT_EQ(0, ns_of("0.0000025%", 0, &ns));	/* 0.05 ns above min */
+	EXPECT_EQ(MIN, ns);
+	EXPECT_EQ(0, ns_of("33.333333333%", 0, &ns));	/* 666666.66666 */
+	EXPECT_EQ(MIN + 666667, ns);
+	EXPECT_EQ(0, ns_of("0.000025%", 0, &ns));	/* 0.5: even */
+	EXPECT_EQ(MIN, ns);
+	EXPECT_EQ(0, ns_of("0.000075%", 0, &ns));	/* 1.5: even */
+	EXPECT_EQ(MIN + 2, ns);
+	EXPECT_EQ(0, ns_of("-0.000075%", MIN + 100, &ns));
+	EXPECT_EQ(MIN + 98, ns);
+	EXPECT_EQ(-ERANGE, ns_of("9000000000%", 0, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("-9000000000%", MIN, &ns));
+	/* A reversed range counts down from min. */
+	ASSERT_EQ(0, hrservo_value_parse("25%", &v));
+	ASSERT_EQ(0, hrservo_value_to_ns(&v, 2000000, 1000000, 0, &ns));
+	EXPECT_EQ(1750000, ns);
+}
+
+TEST(scan_decimal)
+{
+	static const struct {
+		const char *s;
+		size_t with, without;	/* exponent allowed, not */
+	} c[] = {
+		{ "1.5e3x", 5, 3 }, { "-2.5E-3", 7, 4 }, { "+.5", 3, 3 },
+		{ "5.", 2, 2 }, { "5.e2", 4, 2 }, { "1e", 1, 1 }, { "1e+", 1, 1 },
+		{ "e5", 0, 0 }, { ".", 0, 0 }, { "-.e1", 0, 0 }, { "", 0, 0 },
+		{ "inf", 0, 0 }, { "nan", 0, 0 }, { "0x10", 1, 1 },
+		{ " 1", 0, 0 }, { "1,5", 1, 1 }, { "12deg", 2, 2 },
+	};
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		EXPECT_EQ(c[i].with, hrservo_scan_decimal(c[i].s, true)) {
+			TH_LOG("'%s'", c[i].s);
+		}
+		EXPECT_EQ(c[i].without, hrservo_scan_decimal(c[i].s, false)) {
+			TH_LOG("'%s'", c[i].s);
+		}
+	}
+}
+
+/*
+ * Switch to a locale whose decimal point is a comma, as setlocale(LC_ALL,
+ * "") does for a German user: an installed one, else one made with
+ * localedef into a directory of the test's (see calib_test.c).
+ */
+static bool comma_locale(void)
+{
+	static const char *const have[] = {
+		"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8",
+		"it_IT.UTF-8", "es_ES.UTF-8", "ru_RU.UTF-8", "pt_BR.UTF-8",
+	};
+	char cmd[512], locdir[64];
+	bool ok = false;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(have) / sizeof(have[0]); i++) {
+		setenv("LC_ALL", have[i], 1);
+		if (setlocale(LC_ALL, "") &&
+		    !strcmp(localeconv()->decimal_point, ","))
+			return true;
+	}
+	snprintf(locdir, sizeof(locdir), "/tmp/value_locale.XXXXXX");
+	if (!mkdtemp(locdir))
+		return false;
+	snprintf(cmd, sizeof(cmd), "%s/comma.src", locdir);
+	f = fopen(cmd, "w");
+	if (f) {
+		fputs("LC_CTYPE\ncopy \"POSIX\"\nEND LC_CTYPE\n"
+		      "LC_NUMERIC\ndecimal_point \"<U002C>\"\n"
+		      "thousands_sep \"<U002E>\"\ngrouping 3;3\nEND LC_NUMERIC\n", f);
+		fclose(f);
+	}
+	/* A path with a '/' and --no-archive: never the system's archive. */
+	snprintf(cmd, sizeof(cmd),
+		 "{ localedef --no-archive -c -i '%s/comma.src' -f UTF-8 '%s/xx_XX.UTF-8' ||"
+		 " localedef --no-archive -c -i de_DE -f UTF-8 '%s/xx_XX.UTF-8'; } >/dev/null 2>&1",
+		 locdir, locdir, locdir);
+	if (system(cmd) != -1) {
+		setenv("LOCPATH", locdir, 1);
+		setenv("LC_ALL", "xx_XX.UTF-8", 1);
+		ok = setlocale(LC_ALL, "") &&
+		     !strcmp(localeconv()->decimal_point, ",");
+	}
+	/* Loaded (mapped) now, or not at all: the files can go. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", locdir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", locdir);
+	return ok;
+}
+
+TEST(numbers_do_not_depend_on_the_locale)
+{
+	char buf[64], *end;
+	uint32_t ns;
+
+	if (!comma_locale()) {
+		SKIP(return, "no locale with a decimal comma is installed (locale -a) and localedef could not make one");
+	}
+	/* What the library did: strtod() stops at the '.'. */
+	ASSERT_EQ(0.0, strtod("0.5", NULL)) TH_LOG("the locale is not in effect");
+	EXPECT_EQ(0.5, hrservo_strtod_c("0.5", &end));
+	EXPECT_EQ('\0', *end);
+	EXPECT_EQ(1.0, hrservo_strtod_c("1,5", &end));	/* ',' is no point */
+	EXPECT_STREQ(",5", end);
+	EXPECT_EQ(6, hrservo_snprintf_c(buf, sizeof(buf), "%.1f", 1000.5));
+	EXPECT_STREQ("1000.5", buf);
+	EXPECT_EQ(9, hrservo_snprintf_c(buf, sizeof(buf), "%g", 0.0001234));
+	EXPECT_STREQ("0.0001234", buf);
+	/* The locale is back for the program once the call returns. */
+	snprintf(buf, sizeof(buf), "%.1f", 0.5);
+	EXPECT_STREQ("0,5", buf);
+	EXPECT_EQ(0, ns_of("1500.5us", 0, &ns));
+	EXPECT_EQ(1500500, ns);
+	EXPECT_STREQ("1500.5us", hrservo_format_ns(1500500, buf, sizeof(buf)));
 }
 
 TEST_HARNESS_MAIN
