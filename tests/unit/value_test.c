@@ -251,11 +251,11 @@ TEST(decimals_round_exactly)
 	EXPECT_EQ(0, ns_of("2999.999999499ms", 0, &ns));
 	EXPECT_EQ(2999999999U, ns);
 	/* Relative: the sum is rounded, as one number. */
-	EXPECT_EQ(0, ns_of("+0.5ns", 1500001, &ns));
+	EXPECT_EQ(0, ns_of("+=0.5ns", 1500001, &ns));
 	EXPECT_EQ(1500002, ns);
-	EXPECT_EQ(0, ns_of("-0.5ns", 1500001, &ns));
+	EXPECT_EQ(0, ns_of("-=0.5ns", 1500001, &ns));
 	EXPECT_EQ(1500000, ns);
-	EXPECT_EQ(0, ns_of("-0.499999999ns", 1500001, &ns));
+	EXPECT_EQ(0, ns_of("-=0.499999999ns", 1500001, &ns));
 	EXPECT_EQ(1500001, ns);
 	EXPECT_EQ(0, ns_of("-=1000000.500000001ns", 1500001, &ns));
 	EXPECT_EQ(500000, ns);
@@ -268,10 +268,10 @@ TEST(decimals_round_exactly)
 	EXPECT_EQ(MIN, ns);
 	EXPECT_EQ(0, ns_of("0.000075%", 0, &ns));	/* 1.5: even */
 	EXPECT_EQ(MIN + 2, ns);
-	EXPECT_EQ(0, ns_of("-0.000075%", MIN + 100, &ns));
+	EXPECT_EQ(0, ns_of("-=0.000075%", MIN + 100, &ns));
 	EXPECT_EQ(MIN + 98, ns);
 	EXPECT_EQ(-ERANGE, ns_of("9000000000%", 0, &ns));
-	EXPECT_EQ(-ERANGE, ns_of("-9000000000%", MIN, &ns));
+	EXPECT_EQ(-ERANGE, ns_of("-=9000000000%", MIN, &ns));
 	/* A reversed range counts down from min. */
 	ASSERT_EQ(0, hrservo_value_parse("25%", &v));
 	ASSERT_EQ(0, hrservo_value_to_ns(&v, 2000000, 1000000, 0, &ns));
