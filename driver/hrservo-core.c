@@ -132,8 +132,10 @@ static u32 hrservo_channel_step(struct hrservo_ctrl *ctrl,
 	const struct hrservo_chan_limits *l = &ctrl->lim[c];
 	s64 pos;
 
+	/* A trajectory's point moves; a direct target or a stop point rests. */
 	*held = hrservo_motion_step(&ch->motion, (s64)desired_ns << HRSERVO_Q,
-				    ch->vmax_frame, ch->amax_frame);
+				    ch->vmax_frame, ch->amax_frame,
+				    hrservo_traj_owns(ctrl, c));
 	pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
 	if (pos < l->min_ns) {
 		pos = l->min_ns;

@@ -30,11 +30,14 @@ struct hrservo_ctrl;
  *	idle level. Called from process context after the core has let the
  *	last pulse finish; may sleep. After it returns the backend must not
  *	call hrservo_frame_begin() again until the next @start.
- * @quantize: optional, for hardware with a coarse pulse resolution:
+ * @quantize: optional, for hardware that does not make every width
+ *	exactly (a coarse resolution, edges that share a timer expiry):
  *	replace each of the @n widths of @pulse_ns (0: no pulse, leave it) by
  *	the width the hardware really emits in a frame of @period_ns. Called
- *	once per frame with the controller's spinlock held and interrupts off:
- *	keep it to arithmetic. The core reports these widths as the channels'
+ *	only from hrservo_frame_begin(), once per frame that has a pulse,
+ *	with the controller's spinlock held and interrupts off: bounded
+ *	arithmetic; it may keep per-frame state for the backend that called
+ *	hrservo_frame_begin(). The core reports these widths as the channels'
  *	pulses and hands them to the backend; speed and acceleration limits
  *	keep working on the exact widths.
  * @resolution: optional, with @quantize: the quantisation step at

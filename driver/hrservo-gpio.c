@@ -191,7 +191,10 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 	u64 mask;
 
 	if (g->next_group == g->ngroups) {
-		/* Frame boundary: rise first, plan the falls after. */
+		/*
+		 * Frame boundary: frame_begin plans the falls (through
+		 * hrservo_gpio_quantize()), then the lines rise.
+		 */
 		if (!hrservo_frame_begin(g->ctrl, sched, g->pulse_ns,
 					 &g->period_ns, &mask))
 			return HRTIMER_NORESTART; /* stopped: touch nothing */
@@ -348,7 +351,6 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 		.frame_period_ns = HRSERVO_PERIOD_DEFAULT_NS,
 		.frame_period_min_ns = HRSERVO_PERIOD_MIN_NS,
 		.frame_period_max_ns = HRSERVO_PERIOD_MAX_NS,
-		.resolution_ns = 1,
 	};
 	struct hrservo_ctrl *ctrl;
 	struct gpio_descs *descs;

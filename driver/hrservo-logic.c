@@ -427,15 +427,20 @@ static s64 hrservo_clamp_s64(s64 v, s64 lo, s64 hi)
  * @desired: where it should be this frame, in 1/65536 ns
  * @vmax: speed limit in 1/65536 ns per frame, 0 for none
  * @amax: acceleration limit in 1/65536 ns per frame squared, 0 for none
+ * @moving: @desired is a trajectory's point for this frame; false for a
+ *	target at rest (a set, or a trajectory's stop point)
  *
  * Without limits, or before the position is known, the channel goes to
  * @desired at once. Otherwise it moves toward @desired as a Pololu Maestro
  * does: never faster than @vmax, never changing speed by more than @amax per
  * frame, and slowing down in time to meet @desired.
  *
- * @desired may move from frame to frame (a trajectory): the channel brakes
- * toward where the target is going, not toward a stop at where it is, so
- * a target that itself keeps within the limits is followed exactly. A step
+ * A @moving target is followed: while the channel is on it, the channel
+ * moves with the target's own step and brakes only what is left, toward
+ * where the target is going rather than toward a stop at this frame's
+ * point, so a target that keeps within the limits is followed exactly. A
+ * channel not on it (held back by the limits) approaches the target's
+ * point of this frame, as it does a target at rest. A step
  * that ends within %HRSERVO_MOTION_SLACK of the target arrives at it: the
  * limits hold to within that, the rounding of targets to whole ns. A
  * channel too fast to stop at a moving target that came toward it
@@ -445,9 +450,9 @@ static s64 hrservo_clamp_s64(s64 v, s64 lo, s64 hi)
  * Return: true if the limits held the channel away from @desired.
  */
 bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
-			 s64 amax)
+			 s64 amax, bool moving)
 {
-	s64 d, e, vt, v, brake;
+	s64 d, e, vt, vr, v, brake;
 	u64 dist;
 
 	if (!m->valid || (!vmax && !amax)) {
@@ -459,26 +464,32 @@ bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
 	}
 	d = desired - m->pos;
 	/* How far the target itself moved since the last frame. */
-	vt = desired - m->last;
+	vt = moving ? desired - m->last : 0;
 	m->last = desired;
 	v = d;
 	if (amax) {
 		/*
-		 * Move with the target, and close the gap e left at the last
-		 * frame slowly enough to stop relative to the target when it
-		 * is closed, decelerating by a per frame: w + (w - a) + ...
+		 * On the target (the gap e it left at the last frame within
+		 * rounding): move with it, closing e. Otherwise, and for a
+		 * target at rest, approach this frame's point: e = d. Either
+		 * way slowly enough to stop (relative to the target) when the
+		 * gap closes, decelerating by a per frame: w + (w - a) + ...
 		 * <= e, i.e. w (w + a) <= 2 a e, w <= (sqrt(a^2 + 8 a e) -
-		 * a) / 2 (computed in whole ns). A target at rest (vt = 0) is
-		 * approached and stopped at.
+		 * a) / 2 (computed in whole ns).
 		 */
 		u64 a = (u64)amax >> HRSERVO_Q ? (u64)amax >> HRSERVO_Q : 1;
 
 		e = d - vt;
+		vr = vt;
+		if (e > HRSERVO_MOTION_SLACK || e < -HRSERVO_MOTION_SLACK) {
+			e = d;
+			vr = 0;
+		}
 		dist = (u64)(e < 0 ? -e : e) >> HRSERVO_Q;
 		brake = (s64)(((hrservo_isqrt(a * a + 8 * a * dist) - a) / 2)
 			      << HRSERVO_Q);
 		brake = brake > amax ? brake : amax;
-		v = vt + hrservo_clamp_s64(e, -brake, brake);
+		v = vr + hrservo_clamp_s64(e, -brake, brake);
 	}
 	if (vmax)
 		v = hrservo_clamp_s64(v, -vmax, vmax);

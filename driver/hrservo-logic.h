@@ -105,7 +105,7 @@ u32 hrservo_pulse_max_for_period(u32 period_ns);
 
 u64 hrservo_rate_per_frame(u32 rate, u32 period_ns, unsigned int power);
 bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
-			 s64 amax);
+			 s64 amax, bool moving);
 u64 hrservo_isqrt(u64 x);
 
 u32 hrservo_poly_u(u64 elapsed_ns, const struct hrservo_div *dur);

@@ -123,6 +123,37 @@ static s64 hrservo_seg_eval(const struct hrservo_seg *seg, unsigned int k,
 			 hrservo_poly_eval(seg->coef[k], (u32)u);
 }
 
+/*
+ * Positions of a submission, worked out in process context (1/65536 ns):
+ * where each of its axes starts (@start: in the first segment that moves
+ * it) and ends (@end: in the last), and for REPLACE where the queue before
+ * the splice segment leaves each axis of @walk_mask (@walk).
+ */
+struct hrservo_traj_pos {
+	s64 start[HRSERVO_CHANNELS_MAX];
+	s64 end[HRSERVO_CHANNELS_MAX];
+	s64 walk[HRSERVO_CHANNELS_MAX];
+	u64 walk_mask;
+};
+
+/*
+ * Whether position @b is within %HRSERVO_SPLICE_TOL_NS of @a. @a is a
+ * segment's start, checked to be a pulse width (below 2^48); @b may be
+ * anything a user's polynomial evaluates to: no overflow either way.
+ */
+static bool hrservo_traj_near(s64 a, s64 b)
+{
+	s64 tol = (s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q;
+
+	return b >= a - tol && b <= a + tol;
+}
+
+/* How far @from jumps to @to, in ns, for a message: no overflow. */
+static s64 hrservo_traj_jump(s64 to, s64 from)
+{
+	return (to >> HRSERVO_Q) - (from >> HRSERVO_Q);
+}
+
 /* Set the targets of the @live axes of a segment to its position at @t_ns. */
 static void hrservo_traj_set(struct hrservo_ctrl *ctrl,
 			     const struct hrservo_seg *seg, u64 live, u64 t_ns)
@@ -502,31 +533,58 @@ static int hrservo_traj_check(struct hrservo_ctrl *ctrl,
 	return 0;
 }
 
-/* Note in @end where @seg leaves each of its axes. */
-static void hrservo_seg_ends(const struct hrservo_seg *seg, s64 *end)
+/*
+ * Note where @seg takes and leaves each of its axes in @pos; @seen: the axes
+ * earlier segments of the submission moved. Each axis must start at a pulse
+ * width (-EINVAL), and, unless @jump, where the segment before it left it
+ * (-EDOM); the channel in *@bad.
+ */
+static int hrservo_seg_positions(const struct hrservo_seg *seg,
+				 struct hrservo_traj_pos *pos, u64 *seen,
+				 bool jump, unsigned int *bad)
 {
-	unsigned int k = 0;
+	unsigned int c, k = 0;
+	s64 c0;
 	u64 m;
 
-	for (m = seg->mask; m; m &= m - 1, k++)
-		end[__ffs64(m)] = hrservo_poly_end(seg->coef[k]);
+	for (m = seg->mask; m; m &= m - 1, k++) {
+		c = __ffs64(m);
+		c0 = seg->coef[k][0];
+		if (c0 < 0 || c0 > ((s64)U32_MAX << HRSERVO_Q)) {
+			*bad = c;
+			return -EINVAL;
+		}
+		if (!(*seen & BIT_ULL(c))) {
+			pos->start[c] = c0;
+		} else if (!jump && !hrservo_traj_near(c0, pos->end[c])) {
+			*bad = c;
+			return -EDOM;
+		}
+		*seen |= BIT_ULL(c);
+		pos->end[c] = hrservo_poly_end(seg->coef[k]);
+	}
+	return 0;
 }
 
 /*
  * Build the kernel segments of a checked submission in @list: one batch,
  * the coefficients copied from the user. Called without the mutex, after
  * their memory was reserved: copying may fault for as long as the user
- * likes. @end gets, per axis, where the last segment moving it ends.
+ * likes. @pos gets where the axes start and end (see
+ * hrservo_seg_positions() for the checks, whose failure sets *@bad).
  */
 static int hrservo_traj_build(const struct hrservo_traj *req,
 			      const struct hrservo_segment *us,
 			      struct hrservo_quota *quota,
-			      struct list_head *list, s64 *end)
+			      struct list_head *list,
+			      struct hrservo_traj_pos *pos, unsigned int *bad)
 {
+	bool jump = req->flags & HRSERVO_TRAJ_JUMP;
 	struct hrservo_batch *batch;
 	struct hrservo_seg *seg;
 	size_t used = 0;
-	u64 off = 0;
+	u64 off = 0, seen = 0;
+	int ret = 0;
 	s64 *uc;
 	u32 i;
 
@@ -560,57 +618,41 @@ static int hrservo_traj_build(const struct hrservo_traj *req,
 		memcpy(seg->coef, uc + used, 6 * n * sizeof(*uc));
 		used += 6 * n;
 		list_add_tail(&seg->node, list);
-		hrservo_seg_ends(seg, end);
+		ret = hrservo_seg_positions(seg, pos, &seen, jump, bad);
+		if (ret)
+			break;
 	}
 	if (refcount_dec_and_test(&batch->ref))
 		kfree(batch);
 	kvfree(uc);
+	if (ret)
+		return ret;
 	return i == req->count ? 0 : -ENOMEM;
 }
 
-/* The segment that plays at @ts, from @from on; mutex held, lock not. */
+/*
+ * The segment that plays at @ts, from @from on; mutex held, lock not. Notes
+ * in @pos where the segments before it leave their axes.
+ */
 static struct hrservo_seg *hrservo_traj_find(struct hrservo_player *p,
-					     struct hrservo_seg *from, u64 ts)
+					     struct hrservo_seg *from, u64 ts,
+					     struct hrservo_traj_pos *pos)
 {
 	struct hrservo_seg *seg;
+	unsigned int k;
+	u64 m;
 
 	for (seg = from; seg; seg = hrservo_seg_next(p, seg)) {
 		if (ts < hrservo_seg_start(seg))
 			return NULL;
 		if (ts < hrservo_seg_end(seg))
 			return seg;
+		for (m = seg->mask, k = 0; m; m &= m - 1, k++)
+			pos->walk[__ffs64(m)] = hrservo_poly_end(seg->coef[k]);
+		pos->walk_mask |= seg->mask;
 		cond_resched();
 	}
 	return NULL;
-}
-
-/*
- * The first new segment starts where @at is at @ts, on every axis both
- * move and no release took from @at. Lock held: prints nothing, returns
- * the channel that would jump in *@bad and by how much in *@jump.
- */
-static int hrservo_traj_continuous(struct hrservo_player *p,
-				   const struct hrservo_seg *at, u64 ts,
-				   const struct hrservo_seg *first,
-				   unsigned int *bad, s64 *jump)
-{
-	u64 m, u = hrservo_seg_u(at, ts), live = hrservo_seg_live(p, at);
-	unsigned int c, k = 0, j;
-	s64 diff;
-
-	for (m = first->mask; m; m &= m - 1, k++) {
-		c = __ffs64(m);
-		if (!(live & BIT_ULL(c)))
-			continue;
-		j = hweight64(at->mask & (BIT_ULL(c) - 1));
-		diff = first->coef[k][0] - hrservo_seg_eval(at, j, u);
-		if (abs(diff) > ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q)) {
-			*bad = c;
-			*jump = diff >> HRSERVO_Q;
-			return -EINVAL;
-		}
-	}
-	return 0;
 }
 
 /*
@@ -634,30 +676,74 @@ static bool hrservo_traj_ref(struct hrservo_ctrl *ctrl, unsigned int c,
 }
 
 /*
- * APPEND without %HRSERVO_TRAJ_JUMP: the first segment starts where each of
- * its axes is left. At most 64 axes, lock held: prints nothing, returns the
+ * APPEND without %HRSERVO_TRAJ_JUMP: each of the submission's @axes starts
+ * where it is left. At most 64 axes, lock held: prints nothing, returns the
  * channel in *@bad and the jump in *@jump (S64_MAX: no known position).
  */
-static int hrservo_traj_joins(struct hrservo_ctrl *ctrl,
-			      const struct hrservo_seg *first,
+static int hrservo_traj_joins(struct hrservo_ctrl *ctrl, u64 axes,
+			      const struct hrservo_traj_pos *pos,
 			      unsigned int *bad, s64 *jump)
 {
-	unsigned int c, k = 0;
-	s64 pos, diff;
+	unsigned int c;
+	s64 ref;
 	u64 m;
 
-	for (m = first->mask; m; m &= m - 1, k++) {
+	for (m = axes; m; m &= m - 1) {
 		c = __ffs64(m);
-		if (!hrservo_traj_ref(ctrl, c, &pos)) {
+		if (!hrservo_traj_ref(ctrl, c, &ref)) {
 			*bad = c;
 			*jump = S64_MAX;
 			return -EDOM;
 		}
-		diff = first->coef[k][0] - pos;
-		if (abs(diff) > ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q)) {
+		if (!hrservo_traj_near(pos->start[c], ref)) {
 			*bad = c;
-			*jump = diff >> HRSERVO_Q;
+			*jump = hrservo_traj_jump(pos->start[c], ref);
 			return -EDOM;
+		}
+	}
+	return 0;
+}
+
+/*
+ * REPLACE: the new segments start where the old trajectory is at @ts, on
+ * each of their @axes: in @at, for the axes it moves and no release took
+ * from it; else where the queue before @at leaves the axis (@pos->walk);
+ * else at the axis's last target. -EINVAL otherwise. Lock held: prints
+ * nothing, returns the channel in *@bad and the jump in *@jump (S64_MAX:
+ * no known position).
+ */
+static int hrservo_traj_continuous(struct hrservo_ctrl *ctrl,
+				   const struct hrservo_seg *at, u64 ts,
+				   u64 axes,
+				   const struct hrservo_traj_pos *pos,
+				   unsigned int *bad, s64 *jump)
+{
+	struct hrservo_player *p = &ctrl->traj;
+	u64 m, u = hrservo_seg_u(at, ts), live = hrservo_seg_live(p, at);
+	const struct hrservo_channel *ch;
+	unsigned int c, k;
+	bool known;
+	s64 ref = 0;
+
+	for (m = axes; m; m &= m - 1) {
+		c = __ffs64(m);
+		ch = &ctrl->ch[c];
+		known = true;
+		if (live & BIT_ULL(c)) {
+			k = hweight64(at->mask & (BIT_ULL(c) - 1));
+			ref = hrservo_seg_eval(at, k, u);
+		} else if (pos->walk_mask & p->axes & BIT_ULL(c)) {
+			ref = pos->walk[c];
+		} else if (ch->enabled && ch->target_ns) {
+			ref = (s64)ch->target_ns << HRSERVO_Q;
+		} else {
+			known = false;
+		}
+		if (!known || !hrservo_traj_near(pos->start[c], ref)) {
+			*bad = c;
+			*jump = known ? hrservo_traj_jump(pos->start[c], ref) :
+					S64_MAX;
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -669,6 +755,7 @@ static int hrservo_traj_joins(struct hrservo_ctrl *ctrl,
  */
 static void hrservo_traj_splice(struct hrservo_player *p,
 				struct hrservo_seg *at, u64 ts,
+				const struct hrservo_traj_pos *pos,
 				struct list_head *cut)
 {
 	u64 live = hrservo_seg_live(p, at), u = hrservo_seg_u(at, ts), m;
@@ -676,10 +763,13 @@ static void hrservo_traj_splice(struct hrservo_player *p,
 	LIST_HEAD(keep);
 
 	/*
-	 * What the queue leaves is now known for @at's axes only (at @ts);
-	 * the others fall back on their targets. The new batch adds its own.
+	 * Where the queue now leaves each axis: where the segments before @at
+	 * left it, and @at's own axes where it is at @ts; the new batch adds
+	 * its own. Axes released meanwhile have none.
 	 */
-	p->tail_mask = 0;
+	p->tail_mask = pos->walk_mask & p->axes;
+	for (m = p->tail_mask; m; m &= m - 1)
+		p->tail[__ffs64(m)] = pos->walk[__ffs64(m)];
 	for (m = at->mask; m; m &= m - 1, k++) {
 		if (!(live & m & -m))
 			continue;
@@ -708,7 +798,7 @@ static void hrservo_traj_splice(struct hrservo_player *p,
  */
 static void hrservo_traj_enqueue(struct hrservo_ctrl *ctrl,
 				 struct list_head *list, u32 count, u64 start,
-				 u64 axes, const s64 *end)
+				 u64 axes, const struct hrservo_traj_pos *pos)
 {
 	struct hrservo_player *p = &ctrl->traj;
 	struct hrservo_seg *first = list_first_entry(list, struct hrservo_seg,
@@ -723,7 +813,7 @@ static void hrservo_traj_enqueue(struct hrservo_ctrl *ctrl,
 	if (!p->head)
 		p->tail_mask = 0;
 	for (m = axes; m; m &= m - 1)
-		p->tail[__ffs64(m)] = end[__ffs64(m)];
+		p->tail[__ffs64(m)] = pos->end[__ffs64(m)];
 	p->tail_mask |= axes;
 	batch->start_ns = start;
 	batch->idx = p->next_idx;
@@ -739,14 +829,16 @@ static void hrservo_traj_enqueue(struct hrservo_ctrl *ctrl,
 }
 
 /*
- * Where a checked, built submission goes: its start, and for REPLACE the
- * segment it splices into (*@at). The controller's lock is held on entry
- * and on return; REPLACE drops it to walk the queue under the mutex. A
- * splice that would jump sets *@bad (a channel, else U32_MAX) and *@jump.
+ * Where a checked, built submission of @axes goes: its start, and for
+ * REPLACE the segment it splices into (*@at). The controller's lock is held
+ * on entry and on return; REPLACE drops it to walk the queue under the
+ * mutex (noting in @pos where the queue leaves the axes). A start that
+ * would jump sets *@bad (a channel, else U32_MAX) and *@jump (S64_MAX for
+ * an axis with no position): -EDOM for APPEND, -EINVAL for REPLACE.
  */
 static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
-			      const struct hrservo_traj *req,
-			      const struct hrservo_seg *first,
+			      const struct hrservo_traj *req, u64 axes,
+			      struct hrservo_traj_pos *pos,
 			      unsigned long *flags, u64 *start,
 			      struct hrservo_seg **at, unsigned int *bad,
 			      s64 *jump)
@@ -774,7 +866,7 @@ static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
 		}
 		if (req->flags & HRSERVO_TRAJ_JUMP)
 			return 0;
-		return hrservo_traj_joins(ctrl, first, bad, jump);
+		return hrservo_traj_joins(ctrl, axes, pos, bad, jump);
 	}
 	if (!p->head || *start < hrservo_next_frame(ctrl, now))
 		return -EINVAL;
@@ -787,7 +879,7 @@ static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
 	from = p->head;
 	for (tries = 0; tries < HRSERVO_TRAJ_SPLICE_TRIES; tries++) {
 		raw_spin_unlock_irqrestore(&ctrl->lock, *flags);
-		*at = hrservo_traj_find(p, from, *start);
+		*at = hrservo_traj_find(p, from, *start, pos);
 		raw_spin_lock_irqsave(&ctrl->lock, *flags);
 		now = ktime_get_ns();
 		if (ctrl->dead)
@@ -805,7 +897,7 @@ static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
 	}
 	if (tries == HRSERVO_TRAJ_SPLICE_TRIES)
 		return -EAGAIN;
-	ret = hrservo_traj_continuous(p, *at, *start, first, bad, jump);
+	ret = hrservo_traj_continuous(ctrl, *at, *start, axes, pos, bad, jump);
 	if (ret)
 		*at = NULL;
 	return ret;
@@ -817,8 +909,8 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	struct hrservo_player *p = &ctrl->traj;
 	struct hrservo_seg *first, *at = NULL;
 	struct hrservo_segment *us;
+	struct hrservo_traj_pos *pos = NULL;
 	struct hrservo_traj req;
-	s64 *end = NULL;
 	unsigned long flags;
 	u64 start = 0, axes = 0;
 	unsigned int bad = U32_MAX;
@@ -873,23 +965,27 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	mutex_unlock(&p->mutex);
 
 	/* User memory is copied with no lock held. */
-	end = kmalloc_array(HRSERVO_CHANNELS_MAX, sizeof(*end),
-			    GFP_KERNEL_ACCOUNT);
-	ret = end ? hrservo_traj_build(&req, us, f->quota, &list, end) :
+	pos = kzalloc(sizeof(*pos), GFP_KERNEL_ACCOUNT);
+	ret = pos ? hrservo_traj_build(&req, us, f->quota, &list, pos, &bad) :
 		    -ENOMEM;
 
 	mutex_lock(&p->mutex);
-	if (ret)
+	if (ret) {
+		if (bad != U32_MAX)
+			dev_dbg_ratelimited(&ctrl->dev,
+					    "trajectory: channel %u %s\n", bad,
+					    ret == -EDOM ?
+					    "jumps between two segments" :
+					    "starts outside 0..4294967295 ns");
 		goto out_unreserve;
-	first = list_first_entry(&list, struct hrservo_seg, node);
+	}
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	ret = hrservo_traj_place(ctrl, &req, first, &flags, &start, &at, &bad,
-				 &jump);
+	ret = hrservo_traj_place(ctrl, &req, axes, pos, &flags, &start, &at,
+				 &bad, &jump);
 	if (!ret) {
 		if (at)
-			hrservo_traj_splice(p, at, start, &cut);
-		hrservo_traj_enqueue(ctrl, &list, req.count, start, axes,
-				     end);
+			hrservo_traj_splice(p, at, start, pos, &cut);
+		hrservo_traj_enqueue(ctrl, &list, req.count, start, axes, pos);
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	/* Printed here, with interrupts on. */
@@ -917,8 +1013,8 @@ out_unreserve:
 	if (ret)
 		hrservo_traj_uncharge(p, f->quota, bytes);
 	mutex_unlock(&p->mutex);
+	kfree(pos);
 out_free_us:
-	kfree(end);
 	kvfree(us);
 	return ret;
 }

@@ -22,8 +22,10 @@
 #include <linux/types.h>
 
 /*
- * Bumped when the ABI grows; userspace may check it against its own.
- * 3: APPEND must start where the axes are (-EDOM), %HRSERVO_TRAJ_JUMP.
+ * Bumped when the ABI grows or changes; userspace may check it against its
+ * own. 3 changed the meaning of an APPEND with flags 0: it must start where
+ * its axes are and be continuous (else -EDOM); %HRSERVO_TRAJ_JUMP asks for
+ * what version 2 did.
  */
 #define HRSERVO_ABI_VERSION	3
 

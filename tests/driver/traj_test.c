@@ -395,6 +395,80 @@ TEST_F(tr, append_queued_joins)
 }
 
 /*
+ * Inside one APPEND, a segment starts where the one before it left the
+ * axis; an axis that first moves in a later segment starts where it is.
+ */
+TEST_F(tr, append_segments_join)
+{
+	struct seg gap[2] = {
+		{ 100 * MS, 0, 1, { linear(1, 1000, 1200) } },
+		{ 100 * MS, HRSERVO_SEG_LAST, 1, { linear(1, 1300, 1000) } },
+	};
+	struct seg late[2] = {
+		{ 100 * MS, 0, 1, { linear(1, 1000, 1200) } },
+		{ 100 * MS, HRSERVO_SEG_LAST, 2, { linear(1, 1200, 1000),
+						   hold(2, 1600) } },
+	};
+	struct hrservo_traj_status st;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1000 * US));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1700 * US));
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, gap, 2, HRSERVO_TRAJ_APPEND,
+				      0, 0));
+	/* Channel 2 is at 1700 us, its segment starts at 1600. */
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, late, 2, HRSERVO_TRAJ_APPEND,
+				      0, 0));
+	ASSERT_EQ(0, status(self->c.fd, &st));
+	EXPECT_EQ(0, st.depth);
+	late[1].ax[1] = hold(2, 1700);
+	EXPECT_EQ(0, submit_flags(self->c.fd, late, 2, HRSERVO_TRAJ_APPEND, 0,
+				  0));
+	ASSERT_LE(0, wait_event(self->c.fd, HRSERVO_EVENT_TRAJ_DONE, 2000));
+	/* Asked for, the jump between segments is made. */
+	EXPECT_EQ(0, submit_flags(self->c.fd, gap, 2, HRSERVO_TRAJ_APPEND, 0,
+				  HRSERVO_TRAJ_JUMP));
+	ASSERT_LE(0, wait_event(self->c.fd, HRSERVO_EVENT_TRAJ_DONE, 2000));
+}
+
+/*
+ * After a REPLACE, an APPEND still starts where the queue leaves each
+ * axis, also an axis that only segments before the splice move (the
+ * segment playing then does not): not at its target of the moment.
+ */
+TEST_F(tr, append_after_replace_joins)
+{
+	struct seg q[2] = {
+		{ 200 * MS, 0, 1, { linear(1, 1000, 1400) } },
+		{ 1000 * MS, HRSERVO_SEG_LAST, 1, { hold(2, 1700) } },
+	};
+	struct seg neu = { 100 * MS, 0, 1, { hold(2, 1700) } };
+	struct seg from_start = { 100 * MS, HRSERVO_SEG_LAST, 1,
+				  { linear(1, 1000, 1100) } };
+	struct seg from_end = { 100 * MS, HRSERVO_SEG_LAST, 1,
+				{ linear(1, 1400, 1100) } };
+	struct seg new_axis = { 100 * MS, 0, 2, { hold(2, 1700),
+						  hold(3, 1500) } };
+	uint64_t t0 = tl_now() + 300 * MS;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1000 * US));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1700 * US));
+	ASSERT_EQ(0, submit_flags(self->c.fd, q, 2, HRSERVO_TRAJ_APPEND, t0,
+				  0));
+	/* A REPLACE must not bring in an axis that has no position. */
+	EXPECT_EQ(-EINVAL, submit_flags(self->c.fd, &new_axis, 1,
+					HRSERVO_TRAJ_REPLACE,
+					t0 + 600 * MS, 0));
+	/* Into the second segment, long before the first has played. */
+	ASSERT_EQ(0, submit_flags(self->c.fd, &neu, 1, HRSERVO_TRAJ_REPLACE,
+				  t0 + 600 * MS, 0));
+	EXPECT_EQ(-EDOM, submit_flags(self->c.fd, &from_start, 1,
+				      HRSERVO_TRAJ_APPEND, 0, 0));
+	EXPECT_EQ(0, submit_flags(self->c.fd, &from_end, 1,
+				  HRSERVO_TRAJ_APPEND, 0, 0));
+	ASSERT_LE(0, wait_event(self->c.fd, HRSERVO_EVENT_TRAJ_DONE, 3000));
+}
+
+/*
  * An axis with speed and acceleration limits follows a trajectory that
  * keeps within them exactly, as an axis without limits does: the limiter
  * must not brake toward each frame's point as if it were a stop (that lagged
@@ -677,6 +751,12 @@ TEST_F(tr, bad_submissions)
 	BAD(r.coefs, 8, EFAULT);
 	BAD(r.mode, HRSERVO_TRAJ_REPLACE, EINVAL);	/* nothing to replace */
 	BAD(r.flags, 0, EDOM);		/* channel 0 was never set */
+	/* A segment starts at a pulse width: 0..2^32-1 ns. */
+	kc[0] = -1;
+	BAD(r.flags, HRSERVO_TRAJ_JUMP, EINVAL);
+	kc[0] = (int64_t)1 << 60;
+	BAD(r.flags, HRSERVO_TRAJ_JUMP, EINVAL);
+	kc[0] = 1500000LL << 16;
 #undef BAD
 	EXPECT_EQ(-EINVAL, submit(self->c.fd, &s, 1, HRSERVO_TRAJ_REPLACE, 0));
 	/* The shortest segment is accepted. */

@@ -270,9 +270,9 @@ TEST(motion_no_limit_jumps)
 {
 	struct hrservo_motion m = { 0 };
 
-	EXPECT_FALSE(hrservo_motion_step(&m, q(1000000), 0, 0));
+	EXPECT_FALSE(hrservo_motion_step(&m, q(1000000), 0, 0, false));
 	EXPECT_EQ(q(1000000), m.pos);
-	EXPECT_FALSE(hrservo_motion_step(&m, q(2000000), 0, 0));
+	EXPECT_FALSE(hrservo_motion_step(&m, q(2000000), 0, 0, false));
 	EXPECT_EQ(q(2000000), m.pos);
 }
 
@@ -281,7 +281,7 @@ TEST(motion_first_step_jumps)
 {
 	struct hrservo_motion m = { 0 };
 
-	EXPECT_FALSE(hrservo_motion_step(&m, q(1500000), q(20000), q(1000)));
+	EXPECT_FALSE(hrservo_motion_step(&m, q(1500000), q(20000), q(1000), false));
 	EXPECT_EQ(q(1500000), m.pos);
 	EXPECT_EQ(0, m.vel);
 }
@@ -291,8 +291,8 @@ TEST(motion_speed_limit_ramps)
 	struct hrservo_motion m = { 0 };
 	int steps = 0;
 
-	hrservo_motion_step(&m, q(1000000), q(20000), 0);
-	while (hrservo_motion_step(&m, q(1500000), q(20000), 0)) {
+	hrservo_motion_step(&m, q(1000000), q(20000), 0, false);
+	while (hrservo_motion_step(&m, q(1500000), q(20000), 0, false)) {
 		steps++;
 		ASSERT_EQ(q(1000000 + 20000 * steps), m.pos);
 		ASSERT_LT(steps, 100);
@@ -302,7 +302,7 @@ TEST(motion_speed_limit_ramps)
 	EXPECT_EQ(q(1500000), m.pos);
 	/* And down again. */
 	steps = 0;
-	while (hrservo_motion_step(&m, q(1000000), q(20000), 0))
+	while (hrservo_motion_step(&m, q(1000000), q(20000), 0, false))
 		steps++;
 	EXPECT_EQ(24, steps);
 	EXPECT_EQ(q(1000000), m.pos);
@@ -315,8 +315,8 @@ TEST(motion_accel_limit)
 	s64 vmax = q(200000), amax = q(20000), prev_vel = 0;
 	int steps = 0;
 
-	hrservo_motion_step(&m, q(1000000), vmax, amax);
-	while (hrservo_motion_step(&m, q(2000000), vmax, amax)) {
+	hrservo_motion_step(&m, q(1000000), vmax, amax, false);
+	while (hrservo_motion_step(&m, q(2000000), vmax, amax, false)) {
 		s64 dv = m.vel - prev_vel;
 
 		ASSERT_LE(dv < 0 ? -dv : dv, amax);
@@ -353,7 +353,8 @@ TEST(motion_follows_moving_target)
 	for (k = 0; k < 500; k++) {
 		s64 want = llround(1500000 - A * cos(w * k * 0.02));
 
-		if (hrservo_motion_step(&m, q(want), vmax, amax))
+		if (hrservo_motion_step(&m, q(want), vmax, amax,
+						true))
 			held++;
 		ASSERT_EQ(q(want), m.pos) {
 			TH_LOG("frame %d: at %lld ns, target %lld ns", k,
@@ -375,7 +376,7 @@ TEST(motion_follows_moving_target_speed_only)
 	for (k = 0; k < 500; k++) {
 		s64 want = llround(1500000 - A * cos(w * k * 0.02));
 
-		EXPECT_FALSE(hrservo_motion_step(&m, q(want), vmax, 0));
+		EXPECT_FALSE(hrservo_motion_step(&m, q(want), vmax, 0, true));
 		ASSERT_EQ(q(want), m.pos);
 	}
 }
@@ -397,7 +398,8 @@ TEST(motion_too_fast_target_is_held)
 		s64 want = llround(1500000 - A * cos(w * k * 0.02));
 		s64 dv;
 
-		if (hrservo_motion_step(&m, q(want), vmax, amax))
+		if (hrservo_motion_step(&m, q(want), vmax, amax,
+						true))
 			held++;
 		if (k == 0)
 			continue;
@@ -411,6 +413,68 @@ TEST(motion_too_fast_target_is_held)
 	}
 	EXPECT_GT(held, 100);
 	TH_LOG("largest lag %lld ns", (long long)(worst >> HRSERVO_Q));
+}
+
+/*
+ * A minimum-jerk move twice as hard as the acceleration limit allows: the
+ * channel lags, and it must not run past the end point (an earlier
+ * version braked for where the target was going and overshot by 300 us).
+ */
+TEST(motion_too_fast_move_does_not_overshoot)
+{
+	s64 vmax = hrservo_rate_per_frame(10000000, 20000000, 1);
+	s64 amax = hrservo_rate_per_frame(2000000, 20000000, 2);
+	struct hrservo_motion m = { 0 };
+	int k, held = 0;
+
+	/* 800 us in 1 s: peak acceleration 4.6 ms/s^2. */
+	for (k = 0; k < 400; k++) {
+		double u = k * 0.02 > 1 ? 1 : k * 0.02;
+		s64 want = llround(1000000 + 800000 *
+				   (10 * pow(u, 3) - 15 * pow(u, 4) +
+				    6 * pow(u, 5)));
+
+		held += hrservo_motion_step(&m, q(want), vmax, amax, u < 1);
+		ASSERT_LE(m.pos, q(1800000) + HRSERVO_MOTION_SLACK) {
+			TH_LOG("frame %d: %lld ns, past the end", k,
+			       (long long)(m.pos >> HRSERVO_Q));
+		}
+		ASSERT_GE(m.pos, q(1000000));
+	}
+	EXPECT_GT(held, 10);
+	EXPECT_EQ(q(1800000), m.pos);
+}
+
+/*
+ * A stop: the trajectory's axis moves at speed, then its target becomes a
+ * point at rest one braking distance ahead. From the first frame on it
+ * brakes, within the limit (an earlier version took the jump of the target
+ * for the target's speed and accelerated).
+ */
+TEST(motion_stop_point_brakes)
+{
+	s64 amax = q(1000), vel, prev;
+	struct hrservo_motion m = { 0 };
+	s64 p = q(1000000);
+	int k;
+
+	/* Cruise at 20 us per frame, on a moving target. */
+	for (k = 0; k < 40; k++) {
+		p += q(20000) * (k < 20 ? k : 20) / 20;
+		hrservo_motion_step(&m, p, 0x7fffffffffffLL, amax, true);
+	}
+	vel = m.vel;
+	ASSERT_EQ(q(20000), vel);
+	/* Braking distance at a per frame: v (v + a) / 2a. */
+	p = m.pos + q(20000LL * 21000 / 2000);
+	prev = vel;
+	for (k = 0; k < 100; k++) {
+		hrservo_motion_step(&m, p, 0x7fffffffffffLL, amax, false);
+		ASSERT_LE(m.vel, prev) TH_LOG("frame %d sped up", k);
+		ASSERT_LE(prev - m.vel, amax + HRSERVO_MOTION_SLACK);
+		prev = m.vel;
+	}
+	EXPECT_EQ(p, m.pos);
 }
 
 /*
