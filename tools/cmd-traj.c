@@ -523,40 +523,6 @@ out:
 
 /* ---- move: every named axis arrives at its value at the same time ---- */
 
-/* CTRL home: every joint of CTRL that has a home position goes there. */
-static int home_prepare(struct targets *tg, const char *ctrl)
-{
-	char args[HRSERVO_MAX_CHANNELS][HRSERVO_JOINT_NAME_MAX + 8];
-	char *argv[HRSERVO_MAX_CHANNELS + 1];
-	struct hrservo_calib *c = calib_get(true);
-	struct hrservo *h;
-	int n = 0;
-
-	if (!c)
-		return EXIT_RUNTIME;
-	h = open_ctrl(ctrl);
-	if (!h)
-		return EXIT_RUNTIME;
-	argv[n++] = (char *)ctrl;
-	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
-		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
-
-		if (!j->has_home || n > HRSERVO_MAX_CHANNELS ||
-		    hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j)
-			continue;
-		snprintf(args[n - 1], sizeof(args[0]), "%s=home", j->name);
-		argv[n] = args[n - 1];
-		n++;
-	}
-	hrservo_close(h);
-	if (n == 1) {
-		err("%s: no joint with a home position in %s", ctrl,
-		    calib_path());
-		return EXIT_RUNTIME;
-	}
-	return targets_prepare(tg, n, argv);
-}
-
 int cmd_move(int argc, char **argv)
 {
 	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
@@ -567,10 +533,8 @@ int cmd_move(int argc, char **argv)
 
 	i = sub_opts(argc, argv, find_command("move"), "t:wT:", traj_opts,
 		     traj_opt);
-	if (argc - i == 2 && !strcmp(argv[i + 1], "home"))
-		ret = home_prepare(&tg, argv[i]);
-	else
-		ret = targets_prepare(&tg, argc - i, argv + i);
+	/* CH=VALUE..., or "home" (every joint with a home position). */
+	ret = targets_prepare(&tg, argc - i, argv + i);
 	if (ret)
 		return ret;
 	ret = EXIT_RUNTIME;

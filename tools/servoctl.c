@@ -29,11 +29,20 @@ static const struct command commands[] = {
 	  "Show the state of channels (all by default).",
 	  "\nFor each channel: on/off, target, pulse width in effect, limits.\n",
 	  cmd_get },
-	{ "set", "CTRL CH=VALUE [CH=VALUE...]",
+	{ "set", "CTRL CH=VALUE [CH=VALUE...] | CTRL home",
 	  "Set targets, all at once at the next frame, or none.",
 	  "\nVALUE is a pulse width: 1500us, 1.5ms, 1500000ns; 50% (of the\n"
 	  "channel's min..max); or relative to the current target: +10us,\n"
-	  "-5%. Values outside the channel's limits are refused.\n",
+	  "-5%. Values outside the channel's limits are refused.\n\n"
+	  "With a calibration (see 'servoctl calibrate'), CH may be a joint\n"
+	  "name and VALUE a position in the joint's unit, through its map and\n"
+	  "within its soft limits: elbow=45deg, wrist=-0.5rad, grip=50% (a\n"
+	  "joint in percent); relative: elbow=+=5deg, elbow=-=5deg; or\n"
+	  "elbow=home. 'CTRL home' sets every joint of CTRL that has a home\n"
+	  "position to it; the others are not touched.\n\n"
+	  "A set is immediate: the servos go there as fast as the kernel's\n"
+	  "speed limits let them (at once without limits); a channel that was\n"
+	  "off jumps to its first pulse. 'servoctl move' goes smoothly.\n",
 	  cmd_set },
 	{ "release", "CTRL [CH...|all]",
 	  "Stop the pulses of channels (all by default).",

@@ -1047,6 +1047,63 @@ TEST_F(cli, calibrate_jog_on_a_terminal)
 	unlink(file);
 }
 
+/* A calibration on this test's controller: elbow (ch 1) has a home. */
+static void home_calibration(const char *file, const char *ctrl, bool home)
+{
+	FILE *f = fopen(file, "w");
+
+	if (!f)
+		return;
+	fprintf(f, "[joint elbow]\ncontroller = %s\nchannel = 1\nmap = -90:1000us 90:2000us\n%s"
+		"[joint wrist]\ncontroller = %s\nchannel = 2\nmap = -90:1000us 90:2000us\n",
+		ctrl, home ? "home = 10\n" : "", ctrl);
+	fclose(f);
+}
+
+/*
+ * set CTRL home: every joint with a home goes there at once; the others
+ * are not touched; within the kernel's limits, else nothing applied.
+ */
+TEST_F(cli, set_home)
+{
+	const char *file = calib_file();
+	struct hrservo_channel_state cs;
+
+	home_calibration(file, self->c.name, true);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1700 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "home"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_STREQ("", self->r.err);
+	/* 10deg on -90deg:1000us 90deg:2000us. */
+	EXPECT_EQ(1555556, target_of(self->c.fd, 1));
+	EXPECT_EQ(1700 * US, target_of(self->c.fd, 2));
+	ASSERT_EQ(0, tl_state(self->c.fd, 3, &cs));
+	EXPECT_EQ(0, cs.flags);
+	EXPECT_LE(absdiff(settled_width(1, 4), tl_emitted_ns(&self->c, 1555556)),
+		  tl_tolerance_ns());
+
+	/* Home outside the kernel's limits: refused, nothing applied. */
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1200 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name,
+			      "1=1000us:1500us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "home"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 1: 1555.556us is above max 1500us (nothing applied)\n",
+		     self->r.err);
+	EXPECT_EQ(1200 * US, target_of(self->c.fd, 1));
+
+	/* No joint with a home. */
+	home_calibration(file, self->c.name, false);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "home"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "no joint with a home position in"))
+		TH_LOG("%s", self->r.err);
+	EXPECT_EQ(1200 * US, target_of(self->c.fd, 1));
+	EXPECT_EQ(1700 * US, target_of(self->c.fd, 2));
+	unlink(file);
+}
+
 /*
  * The shared-library build under valgrind: no error and no lost memory
  * (memory that cairo's and glib's libraries keep reachable until exit is
