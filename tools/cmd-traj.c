@@ -125,6 +125,38 @@ static const struct option traj_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/* move's: only those that mean something for a move. */
+static const struct option move_opts[] = {
+	{ "time", required_argument, NULL, 't' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* ---- axes: channels, or the joints of the calibration on them ---- */
+
+/* The joint of the calibration on channel @ch of @h, or NULL. */
+static const struct hrservo_joint *joint_on(struct hrservo *h,
+					    unsigned int ch)
+{
+	struct hrservo_calib *c = calib_get(false);
+
+	return c ? hrservo_calib_find_channel(c, hrservo_name(h), ch) : NULL;
+}
+
+/* "joint elbow (channel 1)", or "channel 1". */
+static const char *axis_name(struct hrservo *h, unsigned int ch, char *buf,
+			     size_t size)
+{
+	const struct hrservo_joint *j = joint_on(h, ch);
+
+	if (j)
+		snprintf(buf, size, "joint %s (channel %u)", j->name, ch);
+	else
+		snprintf(buf, size, "channel %u", ch);
+	return buf;
+}
+
 /* A progress bar on a terminal, one line updated in place. */
 static void progress(double done, double total)
 {
@@ -531,7 +563,7 @@ int cmd_move(int argc, char **argv)
 	struct targets tg;
 	int i, ret;
 
-	i = sub_opts(argc, argv, find_command("move"), "t:wT:", traj_opts,
+	i = sub_opts(argc, argv, find_command("move"), "t:wT:", move_opts,
 		     traj_opt);
 	/* CH=VALUE..., or "home" (every joint with a home position). */
 	ret = targets_prepare(&tg, argc - i, argv + i);
@@ -539,15 +571,22 @@ int cmd_move(int argc, char **argv)
 		return ret;
 	ret = EXIT_RUNTIME;
 	for (size_t k = 0; k < tg.n; k++) {
-		/* From the width in effect, else the target. */
-		from[k] = hrservo_state_pulse_ns(tg.st, tg.ch[k]);
-		if (!from[k])
-			from[k] = hrservo_state_target_ns(tg.st, tg.ch[k]);
-		if (!from[k]) {
-			err("channel %u has no position to move from; 'set' it first (nothing applied)",
-			    tg.ch[k]);
+		unsigned int ch = tg.ch[k];
+		char name[64];
+
+		/*
+		 * From its target, where the kernel starts a trajectory (the
+		 * width in effect may differ by the hardware's rounding, or
+		 * lag behind under speed limits). A released channel has none
+		 * any more: its servo is wherever it was left, or pushed.
+		 */
+		if (!hrservo_state_enabled(tg.st, ch) ||
+		    !hrservo_state_target_ns(tg.st, ch)) {
+			err("%s has no position to move from (never set, or released): 'set' it first, which makes a hobby servo jump there at its first pulse (nothing applied)",
+			    axis_name(tg.h, ch, name, sizeof(name)));
 			goto out;
 		}
+		from[k] = hrservo_state_target_ns(tg.st, ch);
 		to[k] = tg.ns[k];
 	}
 	t = hrservo_traj_new((unsigned int)tg.n, tg.ch);
@@ -582,6 +621,7 @@ int cmd_move(int argc, char **argv)
 	if (hrservo_traj_upload(t, tg.h, 0, 0)) {
 		err("%s: %s (nothing applied)", hrservo_name(tg.h),
 		    errno == EBUSY ? "a channel is in use by a trajectory" :
+		    errno == EDOM ? "the channels moved meanwhile; the move would start away from them" :
 		    strerror(errno));
 		goto out;
 	}

@@ -67,13 +67,18 @@ static const struct command commands[] = {
 	  "--count N exits after N change lines. Exits 1 if the controller\n"
 	  "is removed.\n",
 	  cmd_monitor },
-	{ "move", "[--time S] [--wait] CTRL CH=VALUE... | CTRL home",
+	{ "move", "[--time S] [--wait [--timeout S]] CTRL CH=VALUE... | CTRL home",
 	  "Move channels smoothly so that they all arrive together.",
-	  "\nA minimum-jerk trajectory from where each channel is to its VALUE\n"
-	  "(see 'set'), played by the kernel. Without --time, the shortest\n"
-	  "time of at least 1 s that keeps within the speed and acceleration\n"
-	  "limits. --wait returns when the move is done. 'CTRL home' moves\n"
-	  "every calibrated joint of CTRL that has a home position to it.\n",
+	  "\nA minimum-jerk trajectory from where each channel is (its target)\n"
+	  "to its VALUE (see 'set'), played by the kernel. Without --time, the\n"
+	  "shortest time of at least 1 s that keeps within the speed and\n"
+	  "acceleration limits. 'CTRL home' moves every calibrated joint of\n"
+	  "CTRL that has a home position to it.\n\n"
+	  "Every channel needs a position to move from: one never set, or\n"
+	  "released, is refused; 'set' it first (a hobby servo jumps there at\n"
+	  "its first pulse).\n\n"
+	  "  --wait       return when the move is done\n"
+	  "  --timeout S  with --wait: give up waiting after S seconds\n",
 	  cmd_move },
 	{ "traj", "[options] check FILE [CTRL] | upload FILE CTRL | status|stop|wait CTRL | plot FILE -o PNG|--print-series",
 	  "Check, upload and follow trajectories.",

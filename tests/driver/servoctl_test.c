@@ -1047,6 +1047,67 @@ TEST_F(cli, calibrate_jog_on_a_terminal)
 	unlink(file);
 }
 
+/* ---- moves and trajectories from where the axes are ---- */
+
+#define MAXP_LONG	4096
+
+static int traj_status(int fd, struct hrservo_traj_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(fd, HRSERVO_IOC_TRAJ_STATUS, st) ? -errno : 0;
+}
+
+/* move after release: the channel has no position; refused, no pulse. */
+TEST_F(cli, move_after_release_refused)
+{
+	struct hrservo_channel_state cs;
+	struct hrservo_traj_status st;
+	struct tl_pulse p[MAXP_CLI];
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1500 * US));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 2));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name,
+			      "2=1600us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: move: channel 2 has no position to move from (never set, or released): 'set' it first, which makes a hobby servo jump there at its first pulse (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	ASSERT_EQ(0, tl_state(self->c.fd, 2, &cs));
+	EXPECT_EQ(0, cs.flags & HRSERVO_STATE_ENABLED);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, tl_pulses(e, n, 2, p, MAXP_CLI));
+	free(e);
+}
+
+/*
+ * move starts where the kernel starts a trajectory, the target, even when
+ * the width in effect differs: falls within coalesce_ns (2 us) share the
+ * shorter width, so channel 1 set to 1500 us makes 1498.5 us.
+ */
+TEST_F(cli, move_starts_at_the_target)
+{
+	struct hrservo_channel_state cs;
+
+	ASSERT_EQ(0, tl_set(self->c.fd, (struct hrservo_target[]){
+		  { 0, 1498500 }, { 1, 1500 * US } }, 2));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_state(self->c.fd, 1, &cs));
+	if (absdiff(cs.pulse_ns, cs.target_ns) <= 1000)
+		SKIP(return, "%s makes channel 1's width within 1 us of its target (%u ns for %u)",
+		     tl_backend_name(), cs.pulse_ns, cs.target_ns);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--time", "0.2", "--wait",
+			      self->c.name, "1=1600us"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1600 * US), 1);
+}
+
 /* A calibration on this test's controller: elbow (ch 1) has a home. */
 static void home_calibration(const char *file, const char *ctrl, bool home)
 {
@@ -1101,6 +1162,29 @@ TEST_F(cli, set_home)
 		TH_LOG("%s", self->r.err);
 	EXPECT_EQ(1200 * US, target_of(self->c.fd, 1));
 	EXPECT_EQ(1700 * US, target_of(self->c.fd, 2));
+	unlink(file);
+}
+
+/* move home after release: refused, named by joint, until set again. */
+TEST_F(cli, move_home_after_release_refused)
+{
+	const char *file = calib_file();
+	struct hrservo_channel_state cs;
+
+	home_calibration(file, self->c.name, true);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1200 * US));
+	ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 1));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name, "home"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: move: joint elbow (channel 1) has no position to move from (never set, or released): 'set' it first, which makes a hobby servo jump there at its first pulse (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, tl_state(self->c.fd, 1, &cs));
+	EXPECT_EQ(0, cs.flags & HRSERVO_STATE_ENABLED);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=-36deg"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name, "home"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1555556), 1);
 	unlink(file);
 }
 

@@ -154,6 +154,13 @@ man_has() {	# description text...
 	fi
 }
 man_has "set home" "set CTRL home" "joints without a home position" "A set is immediate"
+# move takes only its own options: none of traj's is silently ignored.
+for o in "--jump" "--interp linear" "--replace" "--fit"; do
+	t 2 "move $o" "$bin" move $o hrservo9 0=1500us
+done
+t 1 "move --wait --timeout 1 parses" "$bin" move --wait --timeout 1 hrservo9 0=1500us
+helps move "release, --timeout" "released, is refused" "first pulse" "--timeout S"
+man_has "move after release" "first pulse after it was off" "was released, is refused"
 # Calibration commands that need no controller.
 export HRSERVO_CALIBRATION=$cal/robot.conf
 t 2 "calibrate without a subcommand" "$bin" calibrate
