@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,73 @@ static const struct option move_opts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+/*
+ * ---- signals ----
+ *
+ * While servoctl waits for a trajectory it started (traj upload --wait,
+ * move --wait), SIGINT, SIGTERM and SIGHUP stop it: the handler only notes
+ * the signal, and the wait loop, which polls with a timeout, stops the
+ * trajectory and exits with 128 + the signal's number. traj wait notes them
+ * too, but only waits: it leaves the trajectory playing.
+ */
+static volatile sig_atomic_t got_signal;
+/* Set around hrservo_traj_upload(), which may wait for queue space. */
+static volatile sig_atomic_t in_upload;
+
+static void on_signal(int sig)
+{
+	/*
+	 * The first signal is acted on once the upload returns; a second one
+	 * while a long trajectory is still being queued ends servoctl at
+	 * once, as without a handler.
+	 */
+	if (got_signal && in_upload) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	got_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+		sigaddset(&sa.sa_mask, sigs[k]);
+	/* No SA_RESTART: a blocking call returns, the loop looks. */
+	for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++) {
+		struct sigaction old;
+
+		/* Ignored from the start (nohup, a script's background job): so be it. */
+		if (!sigaction(sigs[k], NULL, &old) && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[k], &sa, NULL);
+	}
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" :
+	       sig == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+/* Send @t (see hrservo_traj_upload()), with in_upload set meanwhile. */
+static int upload(const struct hrservo_traj *t, struct hrservo *h,
+		  uint64_t at, unsigned int flags)
+{
+	int ret;
+
+	in_upload = 1;
+	ret = hrservo_traj_upload(t, h, at, flags);
+	in_upload = 0;
+	return ret;
+}
+
 /* ---- axes: channels, or the joints of the calibration on them ---- */
 
 /* The joint of the calibration on channel @ch of @h, or NULL. */
@@ -164,6 +232,8 @@ static void progress(double done, double total)
 
 	if (n > width)
 		n = width;
+	if (n < 0)
+		n = 0;
 	fprintf(stderr, "\r[%.*s%*s] %5.1f/%.1f s", n,
 		"########################################", width - n, "",
 		done > total ? total : done, total);
@@ -171,10 +241,35 @@ static void progress(double done, double total)
 }
 
 /*
- * Wait until the trajectory ends. Returns 0 when done, EXIT_RUNTIME on an
- * underrun, removal or time limit.
+ * A signal ended a wait: with @stop (servoctl started the trajectory),
+ * stop it; else say that it plays on. Returns 128 + the signal's number.
  */
-static int traj_wait(struct hrservo *h, double total_s)
+static int wait_interrupted(struct hrservo *h, bool tty, bool stop)
+{
+	int sig = got_signal;
+
+	if (tty)
+		fputc('\n', stderr);
+	if (!stop)
+		err("%s: interrupted by %s; the trajectory plays on ('servoctl traj stop %s' stops it)",
+		    hrservo_name(h), signal_name(sig), hrservo_name(h));
+	else if (hrservo_traj_stop(h))
+		err("%s: interrupted by %s, but the trajectory could not be stopped: %s",
+		    hrservo_name(h), signal_name(sig), strerror(errno));
+	else
+		err("%s: stopped on %s: the axes brake within their limits and hold",
+		    hrservo_name(h), signal_name(sig));
+	return 128 + sig;
+}
+
+/*
+ * Wait until the player is idle: everything queued has played, not only the
+ * first trajectory to end (one of several queued). Returns 0
+ * when done; EXIT_RUNTIME on an underrun, a dropped trajectory, removal or
+ * the time limit; 128 + the signal's number after SIGINT, SIGTERM or SIGHUP
+ * (see catch_signals()), having stopped the trajectory if @stop.
+ */
+static int traj_wait(struct hrservo *h, double total_s, bool stop)
 {
 	bool tty = isatty(STDERR_FILENO);
 	uint64_t t0 = now_ns();
@@ -182,10 +277,16 @@ static int traj_wait(struct hrservo *h, double total_s)
 	struct hrservo_traj_info info;
 
 	for (;;) {
+		bool removed = false;
+
+		if (got_signal)
+			return wait_interrupted(h, tty, stop);
 		if (!hrservo_read_event(h, &ev, 100)) {
-			if (ev.type == HRSERVO_EV_TRAJ_DONE)
+			switch (ev.type) {
+			case HRSERVO_EV_TRAJ_DONE:
+				/* One ended; another may be queued after it. */
 				break;
-			if (ev.type == HRSERVO_EV_TRAJ_DROPPED) {
+			case HRSERVO_EV_TRAJ_DROPPED:
 				if (tty)
 					fputc('\n', stderr);
 				err("%s: channels 0x%llx were released: they left the trajectory%s",
@@ -194,29 +295,33 @@ static int traj_wait(struct hrservo *h, double total_s)
 				if (ev.value)
 					return EXIT_RUNTIME;
 				continue;
-			}
-			if (ev.type == HRSERVO_EV_TRAJ_UNDERRUN) {
+			case HRSERVO_EV_TRAJ_UNDERRUN:
 				if (tty)
 					fputc('\n', stderr);
 				err("%s: underrun: the queue ran dry; the axes hold",
 				    hrservo_name(h));
 				return EXIT_RUNTIME;
-			}
-			if (ev.type == HRSERVO_EV_REMOVED)
-				errno = ENODEV;
-			else
+			case HRSERVO_EV_REMOVED:
+				removed = true;
+				break;
+			default:
 				continue;
+			}
+		} else if (errno == ENODEV) {
+			removed = true;
 		}
-		if (errno == ENODEV) {
+		if (removed) {
 			err("%s: controller removed", hrservo_name(h));
 			return EXIT_RUNTIME;
 		}
+		if (got_signal)
+			continue;
 		if (hrservo_traj_status(h, &info)) {
 			err("%s: %s", hrservo_name(h), strerror(errno));
 			return EXIT_RUNTIME;
 		}
 		if (info.state == 0 && !info.depth)
-			break;	/* done before we listened */
+			break;	/* idle: nothing left to play */
 		if (tty)
 			progress(total_s - info.queued_ns / 1e9, total_s);
 		if (opt_timeout >= 0 &&
@@ -473,8 +578,10 @@ int cmd_traj(int argc, char **argv)
 		}
 		if (opt_at >= 0)
 			at = now_ns() + (uint64_t)(opt_at * 1e9);
-		if (hrservo_traj_upload(t, h, at, opt_replace ?
-					HRSERVO_UPLOAD_REPLACE : 0)) {
+		/* Before anything is queued: no signal is missed. */
+		if (opt_wait)
+			catch_signals();
+		if (upload(t, h, at, opt_replace ? HRSERVO_UPLOAD_REPLACE : 0)) {
 			err("%s: %s", hrservo_name(h),
 			    errno == EBUSY ? "a channel is in use by another trajectory" :
 			    errno == EINVAL && opt_replace ?
@@ -503,9 +610,10 @@ int cmd_traj(int argc, char **argv)
 		}
 		if (opt_wait) {
 			int w = traj_wait(h, hrservo_traj_duration(t) +
-					  (opt_at > 0 ? opt_at : 0));
+					  (opt_at > 0 ? opt_at : 0), true);
 
-			ret = ret ? ret : w;
+			/* A signal's status says what happened last. */
+			ret = w > 128 || !ret ? w : ret;
 		}
 	} else if (!strcmp(sub, "status")) {
 		static const char *const states[] = {
@@ -544,7 +652,8 @@ int cmd_traj(int argc, char **argv)
 			err("%s: %s", hrservo_name(h), strerror(errno));
 			ret = EXIT_RUNTIME;
 		} else if (info.state != 0 || info.depth) {
-			ret = traj_wait(h, info.queued_ns / 1e9);
+			catch_signals();
+			ret = traj_wait(h, info.queued_ns / 1e9, false);
 		}
 	}
 out:
@@ -618,14 +727,17 @@ int cmd_move(int argc, char **argv)
 		err("nothing applied; a longer --time would fit");
 		goto out;
 	}
-	if (hrservo_traj_upload(t, tg.h, 0, 0)) {
+	/* Before anything is queued: no signal is missed. */
+	if (opt_wait)
+		catch_signals();
+	if (upload(t, tg.h, 0, 0)) {
 		err("%s: %s (nothing applied)", hrservo_name(tg.h),
 		    errno == EBUSY ? "a channel is in use by a trajectory" :
 		    errno == EDOM ? "the channels moved meanwhile; the move would start away from them" :
 		    strerror(errno));
 		goto out;
 	}
-	ret = opt_wait ? traj_wait(tg.h, hrservo_traj_duration(t)) : 0;
+	ret = opt_wait ? traj_wait(tg.h, hrservo_traj_duration(t), true) : 0;
 out:
 	hrservo_traj_free(t);
 	targets_free(&tg);

@@ -77,8 +77,11 @@ static const struct command commands[] = {
 	  "Every channel needs a position to move from: one never set, or\n"
 	  "released, is refused; 'set' it first (a hobby servo jumps there at\n"
 	  "its first pulse).\n\n"
-	  "  --wait       return when the move is done\n"
-	  "  --timeout S  with --wait: give up waiting after S seconds\n",
+	  "  --wait       return when everything queued has played\n"
+	  "  --timeout S  with --wait: give up waiting after S seconds\n\n"
+	  "During --wait, Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the move\n"
+	  "(the channels brake within their limits and hold) and exit with\n"
+	  "130, 143 and 129.\n",
 	  cmd_move },
 	{ "traj", "[options] check FILE [CTRL] | upload FILE CTRL | status|stop|wait CTRL | plot FILE -o PNG|--print-series",
 	  "Check, upload and follow trajectories.",
@@ -94,7 +97,8 @@ static const struct command commands[] = {
 	  "           the check fails)\n"
 	  "  status   the player: state, segment, queue\n"
 	  "  stop     drop the queue; axes brake within their limits and hold\n"
-	  "  wait     until the trajectory ends (exit 1 on an underrun)\n"
+	  "  wait     until the player is idle: everything queued has played\n"
+	  "           (exit 1 on an underrun)\n"
 	  "  plot     draw FILE's planned widths into a PNG (-o); with\n"
 	  "           --measured M.csv (same format), or --capture EVENTS\n"
 	  "           (the loopback chip's debugfs capture; --first-line N if\n"
@@ -111,7 +115,11 @@ static const struct command commands[] = {
 	  "  --capture FILE  upload: write the start time (# start_ns=N) to\n"
 	  "                FILE, to append the capture to; plot: the capture\n"
 	  "  -o, --output PNG, --measured CSV, --first-line N   for plot\n"
-	  "  --print-series  plot: print planned and measured widths as CSV\n",
+	  "  --print-series  plot: print planned and measured widths as CSV\n\n"
+	  "During upload --wait, Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the\n"
+	  "trajectory (the axes brake within their limits and hold) and exit\n"
+	  "with 130, 143 and 129. 'traj wait' exits so too, but only waits:\n"
+	  "the trajectory plays on ('traj stop' stops it).\n",
 	  cmd_traj },
 	{ "calibrate", "[options] set|points CTRL CH=... | show [CTRL] | apply CTRL | jog CTRL CH",
 	  "Calibrate servos: maps from deg, rad or % to pulse widths.",

@@ -1057,6 +1057,50 @@ static int traj_status(int fd, struct hrservo_traj_status *st)
 	return ioctl(fd, HRSERVO_IOC_TRAJ_STATUS, st) ? -errno : 0;
 }
 
+/* Wait (up to 60 s) until the player runs; 0 if it does. */
+static int wait_running(int fd)
+{
+	struct hrservo_traj_status st = { 0 };
+
+	for (int i = 0; i < 6000; i++) {
+		if (traj_status(fd, &st))
+			return -1;
+		if (st.state == HRSERVO_TRAJ_RUNNING)
+			return 0;
+		tl_sleep_ns(10 * 1000000ULL);
+	}
+	return -1;
+}
+
+/*
+ * Two trajectories queued one after the other: traj wait returns when the
+ * second has played, not at the end of the first.
+ */
+TEST_F_TIMEOUT(cli, traj_wait_two_queued, 600)
+{
+	struct hrservo_traj_status st;
+	char a[128], b[128];
+
+	snprintf(a, sizeof(a), "%s", write_file("first.csv",
+		 "t_s,ch0_us\n0,1000\n0.5,1500\n"));
+	snprintf(b, sizeof(b), "%s", write_file("second.csv",
+		 "t_s,ch0_us\n0,1500\n1.5,2000\n"));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	/* Late enough that traj wait listens before the first one ends. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--at", "10", a,
+			      self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	/* Appended: it starts where the first one leaves the channel. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", b, self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "wait", self->c.name));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 0), 2000 * US), 1);
+}
+
 /* move after release: the channel has no position; refused, no pulse. */
 TEST_F(cli, move_after_release_refused)
 {
@@ -1186,6 +1230,140 @@ TEST_F(cli, move_home_after_release_refused)
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1555556), 1);
 	unlink(file);
+}
+
+/*
+ * The signals servoctl is sent here take their default action in it unless
+ * it handles them: an ignored one (inherited through exec, as from nohup)
+ * would stay ignored.
+ */
+static void default_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
+/* After a stop: the player idle, the channel on, holding between @lo and @hi. */
+static void expect_held(struct __test_metadata *_metadata, int fd,
+			unsigned int ch, uint32_t lo, uint32_t hi)
+{
+	struct hrservo_channel_state cs;
+	struct hrservo_traj_status st;
+	uint32_t held;
+
+	ASSERT_EQ(0, traj_status(fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	held = target_of(fd, ch);
+	EXPECT_GT(held, lo);
+	EXPECT_LT(held, hi);
+	tl_sleep_ns(5 * TL_FRAME_NS);
+	EXPECT_EQ(held, target_of(fd, ch));
+	ASSERT_EQ(0, tl_state(fd, ch, &cs));
+	EXPECT_TRUE(cs.flags & HRSERVO_STATE_ENABLED);
+}
+
+/*
+ * traj upload --wait on a terminal: Ctrl-C, SIGTERM, and the terminal
+ * hanging up (SIGHUP, as a dropped ssh session) stop the trajectory; the
+ * channel holds where it was; exit 130, 143, 129.
+ */
+TEST_F_TIMEOUT(cli, traj_upload_wait_stops_on_signals, 900)
+{
+	static const struct {
+		int sig;
+		const char *said;
+	} how[] = {
+		{ SIGINT, "stopped on SIGINT" },
+		{ SIGTERM, "stopped on SIGTERM" },
+		{ SIGHUP, NULL },	/* the terminal is gone: nothing to read */
+	};
+	char *plan = (char *)write_file("slow.csv", "t_s,ch0_us\n0,1000\n4,2000\n");
+	char *argv[] = { (char *)servoctl(), "traj", "upload", "--wait",
+			 plan, self->c.name, NULL };
+
+	default_signals();
+	for (size_t k = 0; k < sizeof(how) / sizeof(how[0]); k++) {
+		struct pty t;
+		int status;
+
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+		ASSERT_EQ(0, pty_start(&t, argv));
+		/* The progress bar: servoctl waits, its handlers are set. */
+		ASSERT_EQ(1, pty_wait(&t, 0, "] ", 120000)) TH_LOG("%s", t.screen);
+		ASSERT_EQ(0, wait_running(self->c.fd));
+		tl_sleep_ns(1000000000ULL);
+		if (how[k].sig == SIGINT) {
+			ASSERT_EQ(1, write(t.master, "\003", 1));	/* Ctrl-C */
+		} else if (how[k].sig == SIGTERM) {
+			kill(t.pid, SIGTERM);
+		} else {
+			close(t.master);	/* hang up */
+		}
+		if (how[k].said) {
+			EXPECT_EQ(1, pty_wait(&t, 0, how[k].said, 30000))
+				TH_LOG("%s", t.screen);
+		}
+		ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("signal %d", WTERMSIG(status));
+		EXPECT_EQ(128 + how[k].sig, WEXITSTATUS(status));
+		if (how[k].said)
+			close(t.master);
+		/* Stopped about a quarter of the way: 1000 us + some 100 us. */
+		expect_held(_metadata, self->c.fd, 0, 1010 * US, 1900 * US);
+	}
+}
+
+/* move --wait, SIGTERM: the move stops, the channel holds, exit 143. */
+TEST_F_TIMEOUT(cli, move_wait_stops_on_sigterm, 600)
+{
+	struct proc p;
+
+	default_signals();
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	ASSERT_EQ(0, proc_start((char *const[]){ (char *)servoctl(), "move",
+		  "--time", "4", "--wait", self->c.name, "0=2000us", NULL },
+		  &p, &self->r));
+	/* Handlers are set before the upload: once it plays, they are. */
+	ASSERT_EQ(0, wait_running(self->c.fd));
+	tl_sleep_ns(1000000000ULL);
+	kill(p.pid, SIGTERM);
+	proc_finish(&p, &self->r);
+	EXPECT_EQ(143, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, ": stopped on SIGTERM: the axes brake within their limits and hold\n"))
+		TH_LOG("%s", self->r.err);
+	expect_held(_metadata, self->c.fd, 0, 1010 * US, 1900 * US);
+}
+
+/* traj wait only waits: Ctrl-C ends it, the trajectory plays on. */
+TEST_F_TIMEOUT(cli, traj_wait_sigint_leaves_it_playing, 600)
+{
+	char *plan = (char *)write_file("slower.csv", "t_s,ch0_us\n0,1000\n20,2000\n");
+	char *argv[] = { (char *)servoctl(), "traj", "wait", self->c.name,
+			 NULL };
+	struct hrservo_traj_status st;
+	struct hrservo_traj_stop stop = { 0 };
+	struct pty t;
+	int status;
+
+	default_signals();
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", plan, self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, pty_start(&t, argv));
+	ASSERT_EQ(1, pty_wait(&t, 0, "] ", 120000)) TH_LOG("%s", t.screen);
+	ASSERT_EQ(1, write(t.master, "\003", 1));
+	EXPECT_EQ(1, pty_wait(&t, 0, "interrupted by SIGINT; the trajectory plays on", 30000))
+		TH_LOG("%s", t.screen);
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	close(t.master);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(130, WEXITSTATUS(status));
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_NE(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_NE(0, st.depth);
+	EXPECT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_TRAJ_STOP, &stop));
 }
 
 /*

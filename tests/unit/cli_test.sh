@@ -161,6 +161,11 @@ done
 t 1 "move --wait --timeout 1 parses" "$bin" move --wait --timeout 1 hrservo9 0=1500us
 helps move "release, --timeout" "released, is refused" "first pulse" "--timeout S"
 man_has "move after release" "first pulse after it was off" "was released, is refused"
+helps traj "wait until idle, signals" "until the player is idle" "SIGINT" "SIGTERM" "SIGHUP" \
+	"130, 143 and 129" "'traj wait' exits so too, but only waits"
+helps move "signals" "return when everything queued has played" "SIGINT" "130, 143 and 129"
+man_has "signals, waits" "SIGNALS" "stopped on SIGINT" "until the player is idle" \
+	"leaves the trajectory playing"
 # Calibration commands that need no controller.
 export HRSERVO_CALIBRATION=$cal/robot.conf
 t 2 "calibrate without a subcommand" "$bin" calibrate
