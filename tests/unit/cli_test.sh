@@ -154,6 +154,26 @@ man_has() {	# description text...
 	fi
 }
 man_has "set home" "set CTRL home" "joints without a home position" "A set is immediate"
+# traj upload: how a trajectory that starts away from the axes starts. One
+# of --lead-in (the default), --no-lead-in, --jump; no jump with --replace.
+# Parsed before any controller is opened: usage errors, exit 2.
+for o in "--lead-in" "--no-lead-in" "--jump"; do
+	t 1 "traj upload $o parses" "$bin" traj upload $o "$cal/plan.csv" hrservo9
+	grep -qxF "servoctl: traj: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
+		{ echo "not ok $n traj upload $o gets to the controller"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
+t 0 "traj upload --jump --jump" "$bin" traj --jump --jump check "$cal/plan.csv"
+for pair in "--jump --no-lead-in" "--no-lead-in --lead-in" "--lead-in --jump"; do
+	set -- $pair
+	t 2 "traj upload $pair" "$bin" traj upload $pair "$cal/plan.csv" hrservo9
+	grep -qxF "servoctl: traj: $1 and $2: choose one" /tmp/cli_err.$$ ||
+		{ echo "not ok $n traj upload $pair: choose one"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
+t 2 "traj upload --jump --replace" "$bin" traj upload --jump --replace "$cal/plan.csv" hrservo9
+grep -qxF "servoctl: traj: --jump and --replace: a splice continues the trajectory, it never jumps" /tmp/cli_err.$$ ||
+	{ echo "not ok $n --jump --replace: a splice never jumps"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+helps traj "lead-in options" "--lead-in" "--no-lead-in" "--jump" "lead-in move"
+man_has "lead-ins" "--no-lead-in" "--jump" "a lead-in: a minimum-jerk move"
 # move takes only its own options: none of traj's is silently ignored.
 for o in "--jump" "--interp linear" "--replace" "--fit"; do
 	t 2 "move $o" "$bin" move $o hrservo9 0=1500us
