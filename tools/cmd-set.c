@@ -184,10 +184,40 @@ void targets_free(struct targets *tg)
 	hrservo_close(tg->h);
 }
 
-/* Open the controller and check every CH=VALUE; 0 or an exit status. */
+/*
+ * CTRL home: JOINT=home for every joint of @c on @h that has a home
+ * position, into @args (its storage @buf). The number of them, 0 if none.
+ */
+static int home_args(struct hrservo_calib *c, struct hrservo *h,
+		     char buf[][HRSERVO_JOINT_NAME_MAX + 8], char **args)
+{
+	int n = 0;
+
+	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
+		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
+
+		if (!j->has_home || n >= HRSERVO_MAX_CHANNELS ||
+		    hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j)
+			continue;
+		snprintf(buf[n], sizeof(buf[0]), "%s=home", j->name);
+		args[n] = buf[n];
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Open the controller and check every CH=VALUE; 0 or an exit status.
+ * "CTRL home" stands for JOINT=home for every joint of CTRL that has a home
+ * position (the others are not touched).
+ */
 int targets_prepare(struct targets *tg, int argc, char **argv)
 {
-	int ret;
+	char buf[HRSERVO_MAX_CHANNELS][HRSERVO_JOINT_NAME_MAX + 8];
+	char *home[HRSERVO_MAX_CHANNELS];
+	bool to_home = argc == 2 && !strcmp(argv[1], "home");
+	struct hrservo_calib *c = NULL;
+	int n = argc - 1, ret;
 
 	memset(tg, 0, sizeof(*tg));
 	if (argc < 2) {
@@ -199,9 +229,23 @@ int targets_prepare(struct targets *tg, int argc, char **argv)
 		    HRSERVO_MAX_CHANNELS);
 		return EXIT_USAGE;
 	}
+	/* Home positions are the calibration's: it must exist. */
+	if (to_home && !(c = calib_get(true)))
+		return EXIT_RUNTIME;
 	tg->h = open_ctrl(argv[0]);
 	if (!tg->h)
 		return EXIT_RUNTIME;
+	argv++;
+	if (to_home) {
+		n = home_args(c, tg->h, buf, home);
+		if (!n) {
+			err("%s: no joint with a home position in %s", argv[-1],
+			    calib_path());
+			targets_free(tg);
+			return EXIT_RUNTIME;
+		}
+		argv = home;
+	}
 	tg->b = hrservo_batch_new();
 	tg->st = hrservo_read_state(tg->h);
 	if (!tg->b || !tg->st) {
@@ -209,13 +253,12 @@ int targets_prepare(struct targets *tg, int argc, char **argv)
 		targets_free(tg);
 		return EXIT_RUNTIME;
 	}
-	ret = build_batch(tg->h, tg->st, argc - 1, argv + 1, tg->b, tg->ch,
-			  tg->ns);
+	ret = build_batch(tg->h, tg->st, n, argv, tg->b, tg->ch, tg->ns);
 	if (ret) {
 		targets_free(tg);
 		return ret;
 	}
-	tg->n = (size_t)argc - 1;
+	tg->n = (size_t)n;
 	return 0;
 }
 

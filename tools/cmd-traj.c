@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,11 +53,44 @@ static bool opt_fit, opt_replace, opt_wait;
 static double opt_at = -1, opt_time = -1, opt_timeout = -1;
 static const char *opt_capture;
 
+/*
+ * How an upload starts when the trajectory does not start where the axes
+ * are: a lead-in move there (the default), a refusal, or a jump.
+ */
+enum start_mode { START_LEAD_IN, START_NO_LEAD_IN, START_JUMP };
+static enum start_mode opt_start = START_LEAD_IN;
+static const char *opt_start_name;	/* the option that chose it, or NULL */
+
+/* Long options without a short one. */
+enum { OPT_LEAD_IN = 256, OPT_NO_LEAD_IN, OPT_JUMP };
+
 static int traj_opt(int opt, const char *arg)
 {
+	static const char *const start_names[] = {
+		[START_LEAD_IN] = "--lead-in",
+		[START_NO_LEAD_IN] = "--no-lead-in",
+		[START_JUMP] = "--jump",
+	};
 	char *end;
 
 	switch (opt) {
+	case OPT_LEAD_IN:
+	case OPT_NO_LEAD_IN:
+	case OPT_JUMP: {
+		enum start_mode m = opt == OPT_LEAD_IN ? START_LEAD_IN :
+				    opt == OPT_NO_LEAD_IN ? START_NO_LEAD_IN :
+				    START_JUMP;
+
+		/* Two different answers to one question: ask, do not guess. */
+		if (opt_start_name && m != opt_start) {
+			err("%s and %s: choose one", opt_start_name,
+			    start_names[m]);
+			exit(EXIT_USAGE);
+		}
+		opt_start = m;
+		opt_start_name = start_names[m];
+		return 0;
+	}
 	case 'i':
 		if (!strcmp(arg, "linear"))
 			opt_interp = HRSERVO_INTERP_LINEAR;
@@ -122,8 +156,174 @@ static const struct option traj_opts[] = {
 	{ "capture", required_argument, NULL, 'c' },
 	{ "first-line", required_argument, NULL, 'l' },
 	{ "print-series", no_argument, NULL, 'S' },
+	{ "lead-in", no_argument, NULL, OPT_LEAD_IN },
+	{ "no-lead-in", no_argument, NULL, OPT_NO_LEAD_IN },
+	{ "jump", no_argument, NULL, OPT_JUMP },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* move's: only those that mean something for a move. */
+static const struct option move_opts[] = {
+	{ "time", required_argument, NULL, 't' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ "timeout", required_argument, NULL, 'T' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/*
+ * ---- signals ----
+ *
+ * While servoctl waits for a trajectory it started (traj upload --wait,
+ * move --wait), SIGINT, SIGTERM and SIGHUP stop it: the handler only notes
+ * the signal, and the wait loop, which polls with a timeout, stops the
+ * trajectory and exits with 128 + the signal's number. traj wait notes them
+ * too, but only waits: it leaves the trajectory playing.
+ */
+static volatile sig_atomic_t got_signal;
+/* Set around hrservo_traj_upload(), which may wait for queue space. */
+static volatile sig_atomic_t in_upload;
+
+static void on_signal(int sig)
+{
+	/*
+	 * The first signal is acted on once the upload returns; a second one
+	 * while a long trajectory is still being queued ends servoctl at
+	 * once, as without a handler.
+	 */
+	if (got_signal && in_upload) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	got_signal = sig;
+}
+
+static void catch_signals(void)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++)
+		sigaddset(&sa.sa_mask, sigs[k]);
+	/* No SA_RESTART: a blocking call returns, the loop looks. */
+	for (size_t k = 0; k < sizeof(sigs) / sizeof(sigs[0]); k++) {
+		struct sigaction old;
+
+		/* Ignored from the start (nohup, a script's background job): so be it. */
+		if (!sigaction(sigs[k], NULL, &old) && old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[k], &sa, NULL);
+	}
+}
+
+static const char *signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" :
+	       sig == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+/* Send @t (see hrservo_traj_upload()), with in_upload set meanwhile. */
+static int upload(const struct hrservo_traj *t, struct hrservo *h,
+		  uint64_t at, unsigned int flags)
+{
+	int ret;
+
+	in_upload = 1;
+	ret = hrservo_traj_upload(t, h, at, flags);
+	in_upload = 0;
+	return ret;
+}
+
+/* ---- axes: channels, or the joints of the calibration on them ---- */
+
+/* The joint of the calibration on channel @ch of @h, or NULL. */
+static const struct hrservo_joint *joint_on(struct hrservo *h,
+					    unsigned int ch)
+{
+	struct hrservo_calib *c = calib_get(false);
+
+	return c ? hrservo_calib_find_channel(c, hrservo_name(h), ch) : NULL;
+}
+
+/* "joint elbow (channel 1)", or "channel 1". */
+static const char *axis_name(struct hrservo *h, unsigned int ch, char *buf,
+			     size_t size)
+{
+	const struct hrservo_joint *j = joint_on(h, ch);
+
+	if (j)
+		snprintf(buf, size, "joint %s (channel %u)", j->name, ch);
+	else
+		snprintf(buf, size, "channel %u", ch);
+	return buf;
+}
+
+/* A width on @ch as its joint's position, "45deg (1750us)", or "1750us". */
+static const char *axis_pos(struct hrservo *h, unsigned int ch, double ns,
+			    char *buf, size_t size)
+{
+	const struct hrservo_joint *j = joint_on(h, ch);
+	char w[24];
+	double pos;
+
+	fmt_ns((uint32_t)llround(fmin(fmax(ns, 0), UINT32_MAX)), w);
+	if (j && !hrservo_joint_from_ns(j, ns, &pos)) {
+		/* To a millionth: no "1e-14deg" from rounding, no "-0deg". */
+		pos = nearbyint(pos * 1e6) / 1e6 + 0.0;
+		snprintf(buf, size, "%g%s (%s)", pos, hrservo_unit_name(j->unit),
+			 w);
+	} else {
+		snprintf(buf, size, "%s", w);
+	}
+	return buf;
+}
+
+/* "joints", "channels" or "joints and channels": what @t moves. */
+static const char *axes_word(struct hrservo *h, const struct hrservo_traj *t)
+{
+	unsigned int joints = 0, n = hrservo_traj_num_axes(t);
+
+	for (unsigned int a = 0; a < n; a++)
+		joints += joint_on(h, hrservo_traj_channel(t, a)) != NULL;
+	return joints == n ? "joints" : joints ? "joints and channels" :
+	       "channels";
+}
+
+/*
+ * The axis of the lead-in @lead that moves farthest: its index, with where
+ * it is (*@from) and where the trajectory starts (*@to).
+ */
+static unsigned int farthest_axis(const struct hrservo_traj *lead,
+				  double *from, double *to)
+{
+	double a[HRSERVO_MAX_CHANNELS], b[HRSERVO_MAX_CHANNELS], tt;
+	unsigned int far = 0;
+
+	if (hrservo_traj_waypoint(lead, 0, &tt, a) ||
+	    hrservo_traj_waypoint(lead, 1, &tt, b)) {
+		*from = *to = 0;
+		return 0;
+	}
+	for (unsigned int k = 1; k < hrservo_traj_num_axes(lead); k++)
+		if (fabs(b[k] - a[k]) > fabs(b[far] - a[far]))
+			far = k;
+	*from = a[far];
+	*to = b[far];
+	return far;
+}
+
+/* Why an upload to @h failed, from its errno @e. */
+static const char *upload_why(int e)
+{
+	return e == EBUSY ? "a channel is in use by another trajectory" :
+	       e == EINVAL && opt_replace ?
+	       "the new trajectory does not start where the old one is" :
+	       e == EDOM ? "it does not start where the axes are (they moved meanwhile)" :
+	       strerror(e);
+}
 
 /* A progress bar on a terminal, one line updated in place. */
 static void progress(double done, double total)
@@ -132,6 +332,8 @@ static void progress(double done, double total)
 
 	if (n > width)
 		n = width;
+	if (n < 0)
+		n = 0;
 	fprintf(stderr, "\r[%.*s%*s] %5.1f/%.1f s", n,
 		"########################################", width - n, "",
 		done > total ? total : done, total);
@@ -139,10 +341,35 @@ static void progress(double done, double total)
 }
 
 /*
- * Wait until the trajectory ends. Returns 0 when done, EXIT_RUNTIME on an
- * underrun, removal or time limit.
+ * A signal ended a wait: with @stop (servoctl started the trajectory),
+ * stop it; else say that it plays on. Returns 128 + the signal's number.
  */
-static int traj_wait(struct hrservo *h, double total_s)
+static int wait_interrupted(struct hrservo *h, bool tty, bool stop)
+{
+	int sig = got_signal;
+
+	if (tty)
+		fputc('\n', stderr);
+	if (!stop)
+		err("%s: interrupted by %s; the trajectory plays on ('servoctl traj stop %s' stops it)",
+		    hrservo_name(h), signal_name(sig), hrservo_name(h));
+	else if (hrservo_traj_stop(h))
+		err("%s: interrupted by %s, but the trajectory could not be stopped: %s",
+		    hrservo_name(h), signal_name(sig), strerror(errno));
+	else
+		err("%s: stopped on %s: the axes brake within their limits and hold",
+		    hrservo_name(h), signal_name(sig));
+	return 128 + sig;
+}
+
+/*
+ * Wait until the player is idle: everything queued has played, not only the
+ * first trajectory to end (a lead-in, or one of several queued). Returns 0
+ * when done; EXIT_RUNTIME on an underrun, a dropped trajectory, removal or
+ * the time limit; 128 + the signal's number after SIGINT, SIGTERM or SIGHUP
+ * (see catch_signals()), having stopped the trajectory if @stop.
+ */
+static int traj_wait(struct hrservo *h, double total_s, bool stop)
 {
 	bool tty = isatty(STDERR_FILENO);
 	uint64_t t0 = now_ns();
@@ -150,10 +377,16 @@ static int traj_wait(struct hrservo *h, double total_s)
 	struct hrservo_traj_info info;
 
 	for (;;) {
+		bool removed = false;
+
+		if (got_signal)
+			return wait_interrupted(h, tty, stop);
 		if (!hrservo_read_event(h, &ev, 100)) {
-			if (ev.type == HRSERVO_EV_TRAJ_DONE)
+			switch (ev.type) {
+			case HRSERVO_EV_TRAJ_DONE:
+				/* One ended; another may be queued after it. */
 				break;
-			if (ev.type == HRSERVO_EV_TRAJ_DROPPED) {
+			case HRSERVO_EV_TRAJ_DROPPED:
 				if (tty)
 					fputc('\n', stderr);
 				err("%s: channels 0x%llx were released: they left the trajectory%s",
@@ -162,29 +395,33 @@ static int traj_wait(struct hrservo *h, double total_s)
 				if (ev.value)
 					return EXIT_RUNTIME;
 				continue;
-			}
-			if (ev.type == HRSERVO_EV_TRAJ_UNDERRUN) {
+			case HRSERVO_EV_TRAJ_UNDERRUN:
 				if (tty)
 					fputc('\n', stderr);
 				err("%s: underrun: the queue ran dry; the axes hold",
 				    hrservo_name(h));
 				return EXIT_RUNTIME;
-			}
-			if (ev.type == HRSERVO_EV_REMOVED)
-				errno = ENODEV;
-			else
+			case HRSERVO_EV_REMOVED:
+				removed = true;
+				break;
+			default:
 				continue;
+			}
+		} else if (errno == ENODEV) {
+			removed = true;
 		}
-		if (errno == ENODEV) {
+		if (removed) {
 			err("%s: controller removed", hrservo_name(h));
 			return EXIT_RUNTIME;
 		}
+		if (got_signal)
+			continue;
 		if (hrservo_traj_status(h, &info)) {
 			err("%s: %s", hrservo_name(h), strerror(errno));
 			return EXIT_RUNTIME;
 		}
 		if (info.state == 0 && !info.depth)
-			break;	/* done before we listened */
+			break;	/* idle: nothing left to play */
 		if (tty)
 			progress(total_s - info.queued_ns / 1e9, total_s);
 		if (opt_timeout >= 0 &&
@@ -300,6 +537,119 @@ static int traj_start_ns(struct hrservo *h, const struct hrservo_traj *t,
 	return 0;
 }
 
+/* @t would jump (--no-lead-in): say where from and where to. */
+static void refuse_jump(struct hrservo *h, const struct hrservo_traj *lead,
+			const char *file)
+{
+	char name[64], a[64], b[64];
+	double from, to;
+	unsigned int k = farthest_axis(lead, &from, &to);
+	unsigned int ch = hrservo_traj_channel(lead, k);
+
+	err("%s: %s is at %s, but the trajectory starts at %s (nothing uploaded); use --lead-in to move there first, or --jump to jump",
+	    file, axis_name(h, ch, name, sizeof(name)),
+	    axis_pos(h, ch, from, a, sizeof(a)),
+	    axis_pos(h, ch, to, b, sizeof(b)));
+}
+
+/*
+ * Queue @t on @h at @at (0: the next frame, or after what is queued). If it
+ * does not start where the axes are, the kernel refuses it (EDOM); then,
+ * with nothing queued, a lead-in from where they are (the default), or a
+ * refusal (--no-lead-in); --jump asks the kernel for the jump. A lead-in is
+ * queued at @at and @t right after it; if @t then fails, the lead-in is
+ * stopped. *@lead_ns: the lead-in's duration, 0 if none. 0 or an exit
+ * status, after saying why.
+ */
+static int traj_send(struct hrservo_traj *t, struct hrservo *h,
+		     const char *file, uint64_t at, uint64_t *lead_ns)
+{
+	unsigned int flags = opt_replace ? HRSERVO_UPLOAD_REPLACE :
+			     opt_start == START_JUMP ? HRSERVO_UPLOAD_JUMP : 0;
+	struct hrservo_traj_info info;
+	struct hrservo_traj *lead;
+	unsigned int bad = UINT_MAX;
+	char name[64], a[64], b[64];
+	double from, to;
+	int e;
+
+	*lead_ns = 0;
+	if (!upload(t, h, at, flags))
+		return 0;	/* it starts where the axes are */
+	e = errno;
+	if (e != EDOM || flags) {
+		err("%s: %s", hrservo_name(h), upload_why(e));
+		return EXIT_RUNTIME;
+	}
+	/* Away from where the axes are, or an axis without a position. */
+	if (hrservo_traj_status(h, &info)) {
+		err("%s: %s", hrservo_name(h), strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (info.depth) {
+		/*
+		 * After a queue, where it leaves the axes is the kernel's: a
+		 * lead-in from their targets would not start there.
+		 */
+		err("%s: it does not start where the trajectory queued on %s leaves the axes (nothing uploaded); make it start there, upload it once the queue has played (for a lead-in), or use --jump",
+		    file, hrservo_name(h));
+		return EXIT_RUNTIME;
+	}
+	lead = hrservo_traj_lead_in(t, h, 0.1, &bad);
+	if (!lead) {
+		if (errno == EDOM)
+			err("%s: %s has no position (never set, or released): set it first, or use --jump (nothing uploaded)",
+			    hrservo_name(h), axis_name(h, bad, name, sizeof(name)));
+		else if (errno == ERANGE)
+			err("%s: the lead-in from where the %s are to the trajectory's start would last more than %g s (nothing uploaded); move them nearer first, or use --jump",
+			    file, axes_word(h, t),
+			    HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+		else if (errno == ENODATA)
+			err("%s: the axes moved meanwhile (nothing uploaded); try again",
+			    hrservo_name(h));
+		else
+			err("%s: lead-in: %s (nothing uploaded)", hrservo_name(h),
+			    strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (opt_start == START_NO_LEAD_IN) {
+		refuse_jump(h, lead, file);
+		hrservo_traj_free(lead);
+		return EXIT_RUNTIME;
+	}
+	if (upload(lead, h, at, 0)) {
+		err("%s: lead-in: %s (nothing uploaded)", hrservo_name(h),
+		    upload_why(errno));
+		hrservo_traj_free(lead);
+		return EXIT_RUNTIME;
+	}
+	{
+		unsigned int k = farthest_axis(lead, &from, &to);
+		unsigned int ch = hrservo_traj_channel(lead, k);
+
+		err("lead-in: %.2f s from where the %s are to the trajectory's start (farthest: %s, from %s to %s)",
+		    hrservo_traj_duration(lead), axes_word(h, t),
+		    axis_name(h, ch, name, sizeof(name)),
+		    axis_pos(h, ch, from, a, sizeof(a)),
+		    axis_pos(h, ch, to, b, sizeof(b)));
+	}
+	*lead_ns = traj_duration_ns(lead);
+	hrservo_traj_free(lead);
+	/* Right after the lead-in, where it ends. */
+	if (upload(t, h, 0, 0)) {
+		e = errno;
+		if (hrservo_traj_stop(h))
+			err("%s: %s, after the lead-in; stopping the lead-in failed too: %s",
+			    hrservo_name(h), upload_why(e), strerror(errno));
+		else
+			err("%s: %s, after the lead-in: stopped (nothing of %s plays; the axes brake and hold)",
+			    hrservo_name(h), upload_why(e), file);
+		*lead_ns = 0;
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /*
  * traj plot: run servoctl-plot, from servoctl's own directory, with the
  * arguments as given. Drawing lives there so that servoctl does not load
@@ -382,6 +732,10 @@ int cmd_traj(int argc, char **argv)
 		err("expects a subcommand and its arguments (see 'servoctl traj --help')");
 		return EXIT_USAGE;
 	}
+	if (opt_replace && opt_start == START_JUMP) {
+		err("--jump and --replace: a splice continues the trajectory, it never jumps");
+		return EXIT_USAGE;
+	}
 	sub = argv[i];
 	if (!strcmp(sub, "plot"))
 		return traj_plot(argc, argv, i);
@@ -425,7 +779,7 @@ int cmd_traj(int argc, char **argv)
 	}
 
 	if (!strcmp(sub, "upload")) {
-		uint64_t at = 0, start;
+		uint64_t at = 0, start, lead_ns = 0;
 		FILE *cap = NULL;
 
 		if (traj_limits(t, argv[i + 1], h, " (nothing uploaded)")) {
@@ -441,21 +795,18 @@ int cmd_traj(int argc, char **argv)
 		}
 		if (opt_at >= 0)
 			at = now_ns() + (uint64_t)(opt_at * 1e9);
-		if (hrservo_traj_upload(t, h, at, opt_replace ?
-					HRSERVO_UPLOAD_REPLACE : 0)) {
-			err("%s: %s", hrservo_name(h),
-			    errno == EBUSY ? "a channel is in use by another trajectory" :
-			    errno == EINVAL && opt_replace ?
-			    "the new trajectory does not start where the old one is" :
-			    strerror(errno));
-			ret = EXIT_RUNTIME;
+		/* Before anything is queued: no signal is missed. */
+		if (opt_wait)
+			catch_signals();
+		ret = traj_send(t, h, argv[i + 1], at, &lead_ns);
+		if (ret) {
 			if (cap)
 				fclose(cap);
 			goto out;
 		}
 		if (cap) {
 			/* t=0 of the plan on the capture's clock, for plot. */
-			if (traj_start_ns(h, t, at, &start)) {
+			if (traj_start_ns(h, t, at ? at + lead_ns : 0, &start)) {
 				err("%s: when the trajectory started is unknown: %s",
 				    opt_capture, strerror(errno));
 				ret = EXIT_RUNTIME;
@@ -471,9 +822,11 @@ int cmd_traj(int argc, char **argv)
 		}
 		if (opt_wait) {
 			int w = traj_wait(h, hrservo_traj_duration(t) +
-					  (opt_at > 0 ? opt_at : 0));
+					  lead_ns / 1e9 +
+					  (opt_at > 0 ? opt_at : 0), true);
 
-			ret = ret ? ret : w;
+			/* A signal's status says what happened last. */
+			ret = w > 128 || !ret ? w : ret;
 		}
 	} else if (!strcmp(sub, "status")) {
 		static const char *const states[] = {
@@ -512,7 +865,8 @@ int cmd_traj(int argc, char **argv)
 			err("%s: %s", hrservo_name(h), strerror(errno));
 			ret = EXIT_RUNTIME;
 		} else if (info.state != 0 || info.depth) {
-			ret = traj_wait(h, info.queued_ns / 1e9);
+			catch_signals();
+			ret = traj_wait(h, info.queued_ns / 1e9, false);
 		}
 	}
 out:
@@ -523,40 +877,6 @@ out:
 
 /* ---- move: every named axis arrives at its value at the same time ---- */
 
-/* CTRL home: every joint of CTRL that has a home position goes there. */
-static int home_prepare(struct targets *tg, const char *ctrl)
-{
-	char args[HRSERVO_MAX_CHANNELS][HRSERVO_JOINT_NAME_MAX + 8];
-	char *argv[HRSERVO_MAX_CHANNELS + 1];
-	struct hrservo_calib *c = calib_get(true);
-	struct hrservo *h;
-	int n = 0;
-
-	if (!c)
-		return EXIT_RUNTIME;
-	h = open_ctrl(ctrl);
-	if (!h)
-		return EXIT_RUNTIME;
-	argv[n++] = (char *)ctrl;
-	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
-		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
-
-		if (!j->has_home || n > HRSERVO_MAX_CHANNELS ||
-		    hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j)
-			continue;
-		snprintf(args[n - 1], sizeof(args[0]), "%s=home", j->name);
-		argv[n] = args[n - 1];
-		n++;
-	}
-	hrservo_close(h);
-	if (n == 1) {
-		err("%s: no joint with a home position in %s", ctrl,
-		    calib_path());
-		return EXIT_RUNTIME;
-	}
-	return targets_prepare(tg, n, argv);
-}
-
 int cmd_move(int argc, char **argv)
 {
 	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
@@ -565,25 +885,30 @@ int cmd_move(int argc, char **argv)
 	struct targets tg;
 	int i, ret;
 
-	i = sub_opts(argc, argv, find_command("move"), "t:wT:", traj_opts,
+	i = sub_opts(argc, argv, find_command("move"), "t:wT:", move_opts,
 		     traj_opt);
-	if (argc - i == 2 && !strcmp(argv[i + 1], "home"))
-		ret = home_prepare(&tg, argv[i]);
-	else
-		ret = targets_prepare(&tg, argc - i, argv + i);
+	/* CH=VALUE..., or "home" (every joint with a home position). */
+	ret = targets_prepare(&tg, argc - i, argv + i);
 	if (ret)
 		return ret;
 	ret = EXIT_RUNTIME;
 	for (size_t k = 0; k < tg.n; k++) {
-		/* From the width in effect, else the target. */
-		from[k] = hrservo_state_pulse_ns(tg.st, tg.ch[k]);
-		if (!from[k])
-			from[k] = hrservo_state_target_ns(tg.st, tg.ch[k]);
-		if (!from[k]) {
-			err("channel %u has no position to move from; 'set' it first (nothing applied)",
-			    tg.ch[k]);
+		unsigned int ch = tg.ch[k];
+		char name[64];
+
+		/*
+		 * From its target, where the kernel starts a trajectory (the
+		 * width in effect may differ by the hardware's rounding, or
+		 * lag behind under speed limits). A released channel has none
+		 * any more: its servo is wherever it was left, or pushed.
+		 */
+		if (!hrservo_state_enabled(tg.st, ch) ||
+		    !hrservo_state_target_ns(tg.st, ch)) {
+			err("%s has no position to move from (never set, or released): 'set' it first, which makes a hobby servo jump there at its first pulse (nothing applied)",
+			    axis_name(tg.h, ch, name, sizeof(name)));
 			goto out;
 		}
+		from[k] = hrservo_state_target_ns(tg.st, ch);
 		to[k] = tg.ns[k];
 	}
 	t = hrservo_traj_new((unsigned int)tg.n, tg.ch);
@@ -615,13 +940,17 @@ int cmd_move(int argc, char **argv)
 		err("nothing applied; a longer --time would fit");
 		goto out;
 	}
-	if (hrservo_traj_upload(t, tg.h, 0, 0)) {
+	/* Before anything is queued: no signal is missed. */
+	if (opt_wait)
+		catch_signals();
+	if (upload(t, tg.h, 0, 0)) {
 		err("%s: %s (nothing applied)", hrservo_name(tg.h),
 		    errno == EBUSY ? "a channel is in use by a trajectory" :
+		    errno == EDOM ? "the channels moved meanwhile; the move would start away from them" :
 		    strerror(errno));
 		goto out;
 	}
-	ret = opt_wait ? traj_wait(tg.h, hrservo_traj_duration(t)) : 0;
+	ret = opt_wait ? traj_wait(tg.h, hrservo_traj_duration(t), true) : 0;
 out:
 	hrservo_traj_free(t);
 	targets_free(&tg);

@@ -69,14 +69,15 @@ int sub_opts(int argc, char **argv, const struct command *c,
 	     const char *extra_short, const struct option *extra,
 	     int (*handle)(int opt, const char *arg))
 {
-	struct option opts[16] = {
+	/* traj has 15 options of its own: room for them and the end. */
+	struct option opts[24] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 	};
 	char shortopts[32];
 	int n = 2, opt;
 
-	for (; extra && extra->name && n < 15; extra++)
+	for (; extra && extra->name && n < 23; extra++)
 		opts[n++] = *extra;
 	snprintf(shortopts, sizeof(shortopts), "jh%s",
 		 extra_short ? extra_short : "");

@@ -29,11 +29,20 @@ static const struct command commands[] = {
 	  "Show the state of channels (all by default).",
 	  "\nFor each channel: on/off, target, pulse width in effect, limits.\n",
 	  cmd_get },
-	{ "set", "CTRL CH=VALUE [CH=VALUE...]",
+	{ "set", "CTRL CH=VALUE [CH=VALUE...] | CTRL home",
 	  "Set targets, all at once at the next frame, or none.",
 	  "\nVALUE is a pulse width: 1500us, 1.5ms, 1500000ns; 50% (of the\n"
 	  "channel's min..max); or relative to the current target: +10us,\n"
-	  "-5%. Values outside the channel's limits are refused.\n",
+	  "-5%. Values outside the channel's limits are refused.\n\n"
+	  "With a calibration (see 'servoctl calibrate'), CH may be a joint\n"
+	  "name and VALUE a position in the joint's unit, through its map and\n"
+	  "within its soft limits: elbow=45deg, wrist=-0.5rad, grip=50% (a\n"
+	  "joint in percent); relative: elbow=+=5deg, elbow=-=5deg; or\n"
+	  "elbow=home. 'CTRL home' sets every joint of CTRL that has a home\n"
+	  "position to it; the others are not touched.\n\n"
+	  "A set is immediate: the servos go there as fast as the kernel's\n"
+	  "speed limits let them (at once without limits); a channel that was\n"
+	  "off jumps to its first pulse. 'servoctl move' goes smoothly.\n",
 	  cmd_set },
 	{ "release", "CTRL [CH...|all]",
 	  "Stop the pulses of channels (all by default).",
@@ -58,13 +67,21 @@ static const struct command commands[] = {
 	  "--count N exits after N change lines. Exits 1 if the controller\n"
 	  "is removed.\n",
 	  cmd_monitor },
-	{ "move", "[--time S] [--wait] CTRL CH=VALUE... | CTRL home",
+	{ "move", "[--time S] [--wait [--timeout S]] CTRL CH=VALUE... | CTRL home",
 	  "Move channels smoothly so that they all arrive together.",
-	  "\nA minimum-jerk trajectory from where each channel is to its VALUE\n"
-	  "(see 'set'), played by the kernel. Without --time, the shortest\n"
-	  "time of at least 1 s that keeps within the speed and acceleration\n"
-	  "limits. --wait returns when the move is done. 'CTRL home' moves\n"
-	  "every calibrated joint of CTRL that has a home position to it.\n",
+	  "\nA minimum-jerk trajectory from where each channel is (its target)\n"
+	  "to its VALUE (see 'set'), played by the kernel. Without --time, the\n"
+	  "shortest time of at least 1 s that keeps within the speed and\n"
+	  "acceleration limits. 'CTRL home' moves every calibrated joint of\n"
+	  "CTRL that has a home position to it.\n\n"
+	  "Every channel needs a position to move from: one never set, or\n"
+	  "released, is refused; 'set' it first (a hobby servo jumps there at\n"
+	  "its first pulse).\n\n"
+	  "  --wait       return when everything queued has played\n"
+	  "  --timeout S  with --wait: give up waiting after S seconds\n\n"
+	  "During --wait, Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the move\n"
+	  "(the channels brake within their limits and hold) and exit with\n"
+	  "130, 143 and 129.\n",
 	  cmd_move },
 	{ "traj", "[options] check FILE [CTRL] | upload FILE CTRL | status|stop|wait CTRL | plot FILE -o PNG|--print-series",
 	  "Check, upload and follow trajectories.",
@@ -77,10 +94,13 @@ static const struct command commands[] = {
 	  "           violation is reported with its time, channel, value and\n"
 	  "           limit\n"
 	  "  upload   check, then send it to be played (nothing is sent if\n"
-	  "           the check fails)\n"
+	  "           the check fails); if it does not start where the axes\n"
+	  "           are, a lead-in move within the limits takes them there\n"
+	  "           first (said on stderr)\n"
 	  "  status   the player: state, segment, queue\n"
 	  "  stop     drop the queue; axes brake within their limits and hold\n"
-	  "  wait     until the trajectory ends (exit 1 on an underrun)\n"
+	  "  wait     until the player is idle: everything queued has played\n"
+	  "           (exit 1 on an underrun)\n"
 	  "  plot     draw FILE's planned widths into a PNG (-o); with\n"
 	  "           --measured M.csv (same format), or --capture EVENTS\n"
 	  "           (the loopback chip's debugfs capture; --first-line N if\n"
@@ -92,12 +112,23 @@ static const struct command commands[] = {
 	  "  --fit         stretch time until speeds and accelerations fit\n"
 	  "  --at S        start S seconds from now (upload)\n"
 	  "  --replace     splice in at --at (or the next frame), continuous\n"
-	  "  --wait        wait for the end after upload (progress on a tty)\n"
+	  "  --lead-in     upload: a lead-in move if the axes are away from the\n"
+	  "                start (the default)\n"
+	  "  --no-lead-in  upload: refuse a trajectory that does not start\n"
+	  "                where the axes are\n"
+	  "  --jump        upload: let the axes jump to the start (and play\n"
+	  "                from channels with no position)\n"
+	  "  --wait        after upload, wait until everything queued has\n"
+	  "                played (progress on a tty)\n"
 	  "  --timeout S   give up waiting after S seconds\n"
 	  "  --capture FILE  upload: write the start time (# start_ns=N) to\n"
 	  "                FILE, to append the capture to; plot: the capture\n"
 	  "  -o, --output PNG, --measured CSV, --first-line N   for plot\n"
-	  "  --print-series  plot: print planned and measured widths as CSV\n",
+	  "  --print-series  plot: print planned and measured widths as CSV\n\n"
+	  "During upload --wait, Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the\n"
+	  "trajectory (the axes brake within their limits and hold) and exit\n"
+	  "with 130, 143 and 129. 'traj wait' exits so too, but only waits:\n"
+	  "the trajectory plays on ('traj stop' stops it).\n",
 	  cmd_traj },
 	{ "calibrate", "[options] set|points CTRL CH=... | show [CTRL] | apply CTRL | jog CTRL CH",
 	  "Calibrate servos: maps from deg, rad or % to pulse widths.",

@@ -532,6 +532,9 @@ TEST_F_TIMEOUT(cli, traj_wait_reports_release, 600)
 	snprintf(ctrl, sizeof(ctrl), "%s", self->c.name);
 	snprintf(file, sizeof(file), "%s", write_file("long.csv",
 		 "t_s,ch0_us,ch1_us\n0,1000,2000\n2,2000,1000\n"));
+	/* Where it starts: no lead-in. */
+	ASSERT_EQ(0, tl_set(self->c.fd, (struct hrservo_target[]){
+		  { 0, 1000 * US }, { 1, 2000 * US } }, 2));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -600,10 +603,15 @@ TEST_F_TIMEOUT(cli, traj_check_upload_wait, 600)
 	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", good, ctrl));
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	EXPECT_NE(NULL, strstr(self->r.out, "3 waypoints, 0.400 s"));
+	/* Where it starts: no lead-in. */
+	ASSERT_EQ(0, tl_set(self->c.fd, (struct hrservo_target[]){
+		  { 0, 1000 * US }, { 1, 2000 * US } }, 2));
+	tl_sleep_ns(2 * TL_FRAME_NS);
 	tl_capture_clear();
 	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait",
 			      "--interp", "cubic", good, ctrl));
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(NULL, strstr(self->r.err, "lead-in")) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "status", ctrl));
 	EXPECT_NE(NULL, strstr(self->r.out, "state:      idle"));
 	tl_sleep_ns(2 * TL_FRAME_NS);
@@ -678,6 +686,7 @@ TEST_F(cli, traj_progress_on_a_tty)
 	const char *plan = write_file("bar.csv",
 				      "t_s,ch0_us\n0,1500\n0.5,1600\n");
 
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));	/* no lead-in */
 	snprintf(cmdline, sizeof(cmdline), "%s traj upload --wait %s %s",
 		 servoctl(), plan, self->c.name);
 	ASSERT_EQ(0, run_argv((char *const[]){ "/usr/bin/script", "-q", "-e",
@@ -704,7 +713,11 @@ TEST_F_TIMEOUT(cli, traj_plot_with_measured, 600)
 		 "t_s,ch1_us,ch3_us\n0,1000,2000\n0.3,1800,1500\n"
 		 "0.7,1200,1000\n1.0,1500,1500\n"));
 	snprintf(png, sizeof(png), "%s/traj-plot.png", dir ? dir : "/tmp");
-	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait",
+	/*
+	 * --jump: the channels, never set, start at the plan's start, so the
+	 * capture's first pulse is the plan's first frame.
+	 */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", "--jump",
 			      "--interp", "cubic", plan, self->c.name));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	n = tl_capture(&e);
@@ -740,8 +753,8 @@ TEST_F_TIMEOUT(cli, traj_plot_with_measured, 600)
 
 	/* Straight from a capture in the loopback chip's format. */
 	tl_capture_clear();
-	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", plan,
-			      self->c.name));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", "--jump",
+			      plan, self->c.name));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, tl_capture_save("/tmp/capture.txt"));
 	snprintf(png, sizeof(png), "%s/traj-plot-capture.png",
@@ -890,6 +903,9 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", plan,
 			      self->c.name));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	/* From home (0deg) to 35deg first, said in the joint's terms. */
+	EXPECT_NE(NULL, strstr(self->r.err, "servoctl: traj: lead-in: 0.10 s from where the joints are to the trajectory's start (farthest: joint elbow (channel 1), from 0deg (1500us) to 35deg (1694.444us))\n"))
+		TH_LOG("%s", self->r.err);
 	EXPECT_LE(absdiff(settled_width(1, 4),
 			  tl_emitted_ns(&self->c, 1333333)), 1000 + tl_tolerance_ns());
 	/* Every joint with a home goes home, smoothly. */
@@ -1045,6 +1061,536 @@ TEST_F(cli, calibrate_jog_on_a_terminal)
 	EXPECT_NE(NULL, strstr(self->r.out, "1980000.0"));
 	EXPECT_NE(NULL, strstr(self->r.out, "-90.0"));
 	unlink(file);
+}
+
+/* ---- trajectories that start away from the axes; waits; signals ---- */
+
+#define MAXP_LONG	4096
+
+/*
+ * The complete pulses of @line in the capture @e (a pulse still high at
+ * its end left out), into @p (MAXP_LONG of them).
+ */
+static size_t complete_pulses(const struct tl_edge *e, size_t n,
+			      unsigned int line, struct tl_pulse *p)
+{
+	size_t np = tl_pulses(e, n, line, p, MAXP_LONG);
+
+	if (np && !p[np - 1].width)
+		np--;
+	return np;
+}
+
+/* The largest change of width between consecutive pulses: a jump. */
+static uint64_t largest_step(const struct tl_pulse *p, size_t np)
+{
+	uint64_t step = 0;
+
+	for (size_t i = 1; i < np; i++)
+		if (absdiff(p[i].width, p[i - 1].width) > step)
+			step = absdiff(p[i].width, p[i - 1].width);
+	return step;
+}
+
+static int traj_status(int fd, struct hrservo_traj_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(fd, HRSERVO_IOC_TRAJ_STATUS, st) ? -errno : 0;
+}
+
+/* Wait (up to 60 s) until the player runs; 0 if it does. */
+static int wait_running(int fd)
+{
+	struct hrservo_traj_status st = { 0 };
+
+	for (int i = 0; i < 6000; i++) {
+		if (traj_status(fd, &st))
+			return -1;
+		if (st.state == HRSERVO_TRAJ_RUNNING)
+			return 0;
+		tl_sleep_ns(10 * 1000000ULL);
+	}
+	return -1;
+}
+
+/*
+ * An upload to an idle controller, away from where the channels are: a
+ * lead-in takes them there first, said on stderr, and no pulse jumps.
+ */
+TEST_F_TIMEOUT(cli, traj_upload_leads_in, 600)
+{
+	struct tl_pulse *p = calloc(MAXP_LONG, sizeof(*p));
+	char *plan = (char *)write_file("away.csv",
+				      "t_s,ch0_us,ch1_us\n0,1500,1500\n0.3,1800,1200\n");
+	uint64_t tol = tl_tolerance_ns(), step;
+	struct hrservo_traj_status st;
+	struct tl_edge *e;
+	size_t n, np;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, tl_set(self->c.fd, (struct hrservo_target[]){
+		  { 0, 1000 * US }, { 1, 2000 * US } }, 2));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", plan,
+			      self->c.name));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "servoctl: traj: lead-in: "))
+		TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err,
+			       " s from where the channels are to the trajectory's start (farthest: channel 0, from 1000us to 1500us)\n"))
+		TH_LOG("%s", self->r.err);
+	/* --wait returned after the trajectory, not after the lead-in. */
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 0), 1800 * US), 1);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1200 * US), 1);
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	for (unsigned int ch = 0; ch < 2; ch++) {
+		np = complete_pulses(e, n, ch, p);
+		/* The lead-in (about 0.94 s) and the plan (0.3 s). */
+		ASSERT_GT(np, 50);
+		EXPECT_LE(absdiff(p[0].width, ch ? 2000 * US : 1000 * US), tol);
+		EXPECT_LE(absdiff(p[np - 1].width, ch ? 1200 * US : 1800 * US),
+			  tol);
+		/*
+		 * A jump to the start is 500 us in one frame; the lead-in
+		 * moves at most 20 us a frame (1 ms/s), the plan 37.5 us.
+		 */
+		step = largest_step(p, np);
+		EXPECT_LE(step, 50 * US + 2 * tol) {
+			TH_LOG("channel %u: a step of %llu ns", ch,
+			       (unsigned long long)step);
+		}
+	}
+	free(e);
+	free(p);
+}
+
+/* --no-lead-in: refused, named, nothing plays; one that fits plays. */
+TEST_F(cli, traj_upload_no_lead_in_refuses)
+{
+	struct tl_pulse *p = calloc(MAXP_LONG, sizeof(*p));
+	uint64_t tol = tl_tolerance_ns();
+	struct hrservo_traj_status st;
+	char plan[128];
+	struct tl_edge *e;
+	size_t n, np;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	snprintf(plan, sizeof(plan), "%s", write_file("away1.csv",
+		 "t_s,ch0_us\n0,1500\n0.2,1600\n"));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--no-lead-in",
+			      "--wait", plan, self->c.name));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: traj: /tmp/away1.csv: channel 0 is at 1000us, but the trajectory starts at 1500us (nothing uploaded); use --lead-in to move there first, or --jump to jump\n",
+		     self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 0), 1000 * US), 1);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = complete_pulses(e, n, 0, p);
+	ASSERT_GE(np, 3);
+	for (size_t i = 0; i < np; i++)
+		EXPECT_LE(absdiff(p[i].width, 1000 * US), tol);
+	free(e);
+
+	/* Starting where the channel is, it plays as it is. */
+	snprintf(plan, sizeof(plan), "%s", write_file("here.csv",
+		 "t_s,ch0_us\n0,1000\n0.2,1100\n"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--no-lead-in",
+			      "--wait", plan, self->c.name));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(NULL, strstr(self->r.err, "lead-in")) TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 0), 1100 * US), 1);
+	free(p);
+}
+
+/* --jump: the jump asked for, also onto a channel with no position. */
+TEST_F(cli, traj_upload_jump_jumps)
+{
+	struct tl_pulse *p = calloc(MAXP_LONG, sizeof(*p));
+	char *plan = (char *)write_file("jump.csv",
+				      "t_s,ch0_us,ch1_us\n0,2000,1200\n0.2,2000,1300\n");
+	uint64_t tol = tl_tolerance_ns();
+	struct hrservo_traj_status st;
+	struct tl_edge *e;
+	size_t n, np;
+
+	ASSERT_NE(NULL, p);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--jump", "--wait",
+			      plan, self->c.name));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(NULL, strstr(self->r.err, "lead-in")) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 0), 2000 * US), 1);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1300 * US), 1);
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = complete_pulses(e, n, 0, p);
+	ASSERT_GE(np, 3);
+	EXPECT_LE(absdiff(p[0].width, 1000 * US), tol);
+	EXPECT_LE(absdiff(p[np - 1].width, 2000 * US), tol);
+	/* 1000 us to 2000 us from one frame to the next. */
+	EXPECT_GE(largest_step(p, np), 1000 * US - 2 * tol);
+	/* Channel 1 starts at the trajectory's start. */
+	np = complete_pulses(e, n, 1, p);
+	ASSERT_GE(np, 3);
+	EXPECT_LE(absdiff(p[0].width, 1200 * US), tol);
+	free(e);
+	free(p);
+}
+
+/* A channel never set, or released, has no position: refused, named. */
+TEST_F(cli, traj_upload_no_position_refused)
+{
+	char *plan = (char *)write_file("nopos.csv",
+				      "t_s,ch0_us,ch3_us\n0,1500,1500\n0.2,1600,1600\n");
+	struct hrservo_channel_state cs;
+	struct hrservo_traj_status st;
+	char msg[256];
+
+	snprintf(msg, sizeof(msg),
+		 "servoctl: traj: %s: channel 3 has no position (never set, or released): set it first, or use --jump (nothing uploaded)\n",
+		 self->c.name);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", plan, self->c.name));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ(msg, self->r.err);
+	ASSERT_EQ(0, tl_state(self->c.fd, 3, &cs));
+	EXPECT_EQ(0, cs.flags);
+	EXPECT_EQ(0, cs.target_ns);
+
+	/* Released: the same, with --no-lead-in too. */
+	ASSERT_EQ(0, tl_set1(self->c.fd, 3, 1500 * US));
+	ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 3));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--wait", plan,
+			      self->c.name));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ(msg, self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--no-lead-in", plan,
+			      self->c.name));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ(msg, self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	ASSERT_EQ(0, tl_state(self->c.fd, 3, &cs));
+	EXPECT_EQ(0, cs.flags & HRSERVO_STATE_ENABLED);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 0), 1500 * US), 1);
+}
+
+/*
+ * Two trajectories queued one after the other: traj wait returns when the
+ * second has played, not at the end of the first.
+ */
+TEST_F_TIMEOUT(cli, traj_wait_two_queued, 600)
+{
+	struct hrservo_traj_status st;
+	char a[128], b[128];
+
+	snprintf(a, sizeof(a), "%s", write_file("first.csv",
+		 "t_s,ch0_us\n0,1000\n0.5,1500\n"));
+	snprintf(b, sizeof(b), "%s", write_file("second.csv",
+		 "t_s,ch0_us\n0,1500\n1.5,2000\n"));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	/* Late enough that traj wait listens before the first one ends. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--at", "10", a,
+			      self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	/* Appended: it starts where the first one leaves the channel. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", b, self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_EQ(NULL, strstr(self->r.err, "lead-in")) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "wait", self->c.name));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 0), 2000 * US), 1);
+}
+
+/* move after release: the channel has no position; refused, no pulse. */
+TEST_F(cli, move_after_release_refused)
+{
+	struct hrservo_channel_state cs;
+	struct hrservo_traj_status st;
+	struct tl_pulse p[MAXP_CLI];
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1500 * US));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 2));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name,
+			      "2=1600us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: move: channel 2 has no position to move from (never set, or released): 'set' it first, which makes a hobby servo jump there at its first pulse (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	ASSERT_EQ(0, tl_state(self->c.fd, 2, &cs));
+	EXPECT_EQ(0, cs.flags & HRSERVO_STATE_ENABLED);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, tl_pulses(e, n, 2, p, MAXP_CLI));
+	free(e);
+}
+
+/*
+ * move starts where the kernel starts a trajectory, the target, even when
+ * the width in effect differs: falls within coalesce_ns (2 us) share one
+ * width, so one of two channels set 1.5 us apart makes the other's.
+ */
+TEST_F(cli, move_starts_at_the_target)
+{
+	struct hrservo_channel_state cs;
+	char arg[32];
+	int ch = -1;
+
+	ASSERT_EQ(0, tl_set(self->c.fd, (struct hrservo_target[]){
+		  { 0, 1498500 }, { 1, 1500 * US } }, 2));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	for (unsigned int c = 0; c < 2 && ch < 0; c++) {
+		ASSERT_EQ(0, tl_state(self->c.fd, c, &cs));
+		if (absdiff(cs.pulse_ns, cs.target_ns) > 1000)
+			ch = (int)c;
+	}
+	if (ch < 0)
+		SKIP(return, "%s makes both widths within 1 us of their targets",
+		     tl_backend_name());
+	snprintf(arg, sizeof(arg), "%d=1600us", ch);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--time", "0.2", "--wait",
+			      self->c.name, arg));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, (unsigned int)ch), 1600 * US), 1);
+}
+
+/* A calibration on this test's controller: elbow (ch 1) has a home. */
+static void home_calibration(const char *file, const char *ctrl, bool home)
+{
+	FILE *f = fopen(file, "w");
+
+	if (!f)
+		return;
+	fprintf(f, "[joint elbow]\ncontroller = %s\nchannel = 1\nmap = -90:1000us 90:2000us\n%s"
+		"[joint wrist]\ncontroller = %s\nchannel = 2\nmap = -90:1000us 90:2000us\n",
+		ctrl, home ? "home = 10\n" : "", ctrl);
+	fclose(f);
+}
+
+/*
+ * set CTRL home: every joint with a home goes there at once; the others
+ * are not touched; within the kernel's limits, else nothing applied.
+ */
+TEST_F(cli, set_home)
+{
+	const char *file = calib_file();
+	struct hrservo_channel_state cs;
+
+	home_calibration(file, self->c.name, true);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1700 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "home"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_STREQ("", self->r.err);
+	/* 10deg on -90deg:1000us 90deg:2000us. */
+	EXPECT_EQ(1555556, target_of(self->c.fd, 1));
+	EXPECT_EQ(1700 * US, target_of(self->c.fd, 2));
+	ASSERT_EQ(0, tl_state(self->c.fd, 3, &cs));
+	EXPECT_EQ(0, cs.flags);
+	EXPECT_LE(absdiff(settled_width(1, 4), tl_emitted_ns(&self->c, 1555556)),
+		  tl_tolerance_ns());
+
+	/* Home outside the kernel's limits: refused, nothing applied. */
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1200 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name,
+			      "1=1000us:1500us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "home"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 1: 1555.556us is above max 1500us (nothing applied)\n",
+		     self->r.err);
+	EXPECT_EQ(1200 * US, target_of(self->c.fd, 1));
+
+	/* No joint with a home. */
+	home_calibration(file, self->c.name, false);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "home"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "no joint with a home position in"))
+		TH_LOG("%s", self->r.err);
+	EXPECT_EQ(1200 * US, target_of(self->c.fd, 1));
+	EXPECT_EQ(1700 * US, target_of(self->c.fd, 2));
+	unlink(file);
+}
+
+/* move home after release: refused, named by joint, until set again. */
+TEST_F(cli, move_home_after_release_refused)
+{
+	const char *file = calib_file();
+	struct hrservo_channel_state cs;
+
+	home_calibration(file, self->c.name, true);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1200 * US));
+	ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 1));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name, "home"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_STREQ("servoctl: move: joint elbow (channel 1) has no position to move from (never set, or released): 'set' it first, which makes a hobby servo jump there at its first pulse (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, tl_state(self->c.fd, 1, &cs));
+	EXPECT_EQ(0, cs.flags & HRSERVO_STATE_ENABLED);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=-36deg"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name, "home"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1555556), 1);
+	unlink(file);
+}
+
+/*
+ * The signals servoctl is sent here take their default action in it unless
+ * it handles them: an ignored one (inherited through exec, as from nohup)
+ * would stay ignored.
+ */
+static void default_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
+
+/* After a stop: the player idle, the channel on, holding between @lo and @hi. */
+static void expect_held(struct __test_metadata *_metadata, int fd,
+			unsigned int ch, uint32_t lo, uint32_t hi)
+{
+	struct hrservo_channel_state cs;
+	struct hrservo_traj_status st;
+	uint32_t held;
+
+	ASSERT_EQ(0, traj_status(fd, &st));
+	EXPECT_EQ(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_EQ(0, st.depth);
+	held = target_of(fd, ch);
+	EXPECT_GT(held, lo);
+	EXPECT_LT(held, hi);
+	tl_sleep_ns(5 * TL_FRAME_NS);
+	EXPECT_EQ(held, target_of(fd, ch));
+	ASSERT_EQ(0, tl_state(fd, ch, &cs));
+	EXPECT_TRUE(cs.flags & HRSERVO_STATE_ENABLED);
+}
+
+/*
+ * traj upload --wait on a terminal: Ctrl-C, SIGTERM, and the terminal
+ * hanging up (SIGHUP, as a dropped ssh session) stop the trajectory; the
+ * channel holds where it was; exit 130, 143, 129.
+ */
+TEST_F_TIMEOUT(cli, traj_upload_wait_stops_on_signals, 900)
+{
+	static const struct {
+		int sig;
+		const char *said;
+	} how[] = {
+		{ SIGINT, "stopped on SIGINT" },
+		{ SIGTERM, "stopped on SIGTERM" },
+		{ SIGHUP, NULL },	/* the terminal is gone: nothing to read */
+	};
+	char *plan = (char *)write_file("slow.csv", "t_s,ch0_us\n0,1000\n4,2000\n");
+	char *argv[] = { (char *)servoctl(), "traj", "upload", "--wait",
+			 plan, self->c.name, NULL };
+
+	default_signals();
+	for (size_t k = 0; k < sizeof(how) / sizeof(how[0]); k++) {
+		struct pty t;
+		int status;
+
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+		ASSERT_EQ(0, pty_start(&t, argv));
+		/* The progress bar: servoctl waits, its handlers are set. */
+		ASSERT_EQ(1, pty_wait(&t, 0, "] ", 120000)) TH_LOG("%s", t.screen);
+		ASSERT_EQ(0, wait_running(self->c.fd));
+		tl_sleep_ns(1000000000ULL);
+		if (how[k].sig == SIGINT) {
+			ASSERT_EQ(1, write(t.master, "\003", 1));	/* Ctrl-C */
+		} else if (how[k].sig == SIGTERM) {
+			kill(t.pid, SIGTERM);
+		} else {
+			close(t.master);	/* hang up */
+		}
+		if (how[k].said) {
+			EXPECT_EQ(1, pty_wait(&t, 0, how[k].said, 30000))
+				TH_LOG("%s", t.screen);
+		}
+		ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status)) TH_LOG("signal %d", WTERMSIG(status));
+		EXPECT_EQ(128 + how[k].sig, WEXITSTATUS(status));
+		if (how[k].said)
+			close(t.master);
+		/* Stopped about a quarter of the way: 1000 us + some 100 us. */
+		expect_held(_metadata, self->c.fd, 0, 1010 * US, 1900 * US);
+	}
+}
+
+/* move --wait, SIGTERM: the move stops, the channel holds, exit 143. */
+TEST_F_TIMEOUT(cli, move_wait_stops_on_sigterm, 600)
+{
+	struct proc p;
+
+	default_signals();
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	ASSERT_EQ(0, proc_start((char *const[]){ (char *)servoctl(), "move",
+		  "--time", "4", "--wait", self->c.name, "0=2000us", NULL },
+		  &p, &self->r));
+	/* Handlers are set before the upload: once it plays, they are. */
+	ASSERT_EQ(0, wait_running(self->c.fd));
+	tl_sleep_ns(1000000000ULL);
+	kill(p.pid, SIGTERM);
+	proc_finish(&p, &self->r);
+	EXPECT_EQ(143, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, ": stopped on SIGTERM: the axes brake within their limits and hold\n"))
+		TH_LOG("%s", self->r.err);
+	expect_held(_metadata, self->c.fd, 0, 1010 * US, 1900 * US);
+}
+
+/* traj wait only waits: Ctrl-C ends it, the trajectory plays on. */
+TEST_F_TIMEOUT(cli, traj_wait_sigint_leaves_it_playing, 600)
+{
+	char *plan = (char *)write_file("slower.csv", "t_s,ch0_us\n0,1000\n20,2000\n");
+	char *argv[] = { (char *)servoctl(), "traj", "wait", self->c.name,
+			 NULL };
+	struct hrservo_traj_status st;
+	struct hrservo_traj_stop stop = { 0 };
+	struct pty t;
+	int status;
+
+	default_signals();
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", plan, self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, pty_start(&t, argv));
+	ASSERT_EQ(1, pty_wait(&t, 0, "] ", 120000)) TH_LOG("%s", t.screen);
+	ASSERT_EQ(1, write(t.master, "\003", 1));
+	EXPECT_EQ(1, pty_wait(&t, 0, "interrupted by SIGINT; the trajectory plays on", 30000))
+		TH_LOG("%s", t.screen);
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	close(t.master);
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(130, WEXITSTATUS(status));
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_NE(HRSERVO_TRAJ_IDLE, st.state);
+	EXPECT_NE(0, st.depth);
+	EXPECT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_TRAJ_STOP, &stop));
 }
 
 /*

@@ -123,6 +123,69 @@ t 0 "traj plot --capture without a start" "$bin" traj plot --capture "$cal/captu
 grep -q "^0.000000," /tmp/cli_out.$$ && grep -q "no '# start_ns=' line" /tmp/cli_err.$$ ||
 	{ echo "not ok $n without a start, from the first pulse, with a warning"; fail=$((fail + 1)); }
 t 2 "traj plot without -o or --print-series" "$bin" traj plot "$cal/plan.csv"
+# The help of the commands: what set takes with a calibration.
+helps() {	# command description text...
+	local c=$1 what=$2
+	shift 2
+	"$bin" "$c" --help > /tmp/cli_out.$$
+	n=$((n + 1))
+	for x in "$@"; do
+		grep -qF -- "$x" /tmp/cli_out.$$ ||
+			{ echo "not ok $n $c --help: $what: no '$x'"; fail=$((fail + 1)); return; }
+	done
+	echo "ok $n $c --help: $what"
+}
+helps set "joint positions in their units" "Usage: servoctl set CTRL CH=VALUE [CH=VALUE...] | CTRL home" \
+	"joint" "elbow=45deg" "rad" "+=5deg" "elbow=home" "'CTRL home' sets every joint" "immediate"
+# The man page documents the same.
+man_has() {	# description text...
+	local what=$1 x miss=
+	shift
+	command -v man > /dev/null || return
+	MANWIDTH=200 man -l "$top/tools/servoctl.1" 2> /dev/null > /tmp/cli_out.$$
+	n=$((n + 1))
+	for x in "$@"; do
+		grep -qF -- "$x" /tmp/cli_out.$$ || miss="$miss '$x'"
+	done
+	if [ -z "$miss" ]; then
+		echo "ok $n servoctl.1 documents $what"
+	else
+		echo "not ok $n servoctl.1 lacks$miss"; fail=$((fail + 1))
+	fi
+}
+man_has "set home" "set CTRL home" "joints without a home position" "A set is immediate"
+# traj upload: how a trajectory that starts away from the axes starts. One
+# of --lead-in (the default), --no-lead-in, --jump; no jump with --replace.
+# Parsed before any controller is opened: usage errors, exit 2.
+for o in "--lead-in" "--no-lead-in" "--jump"; do
+	t 1 "traj upload $o parses" "$bin" traj upload $o "$cal/plan.csv" hrservo9
+	grep -qxF "servoctl: traj: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
+		{ echo "not ok $n traj upload $o gets to the controller"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
+t 0 "traj upload --jump --jump" "$bin" traj --jump --jump check "$cal/plan.csv"
+for pair in "--jump --no-lead-in" "--no-lead-in --lead-in" "--lead-in --jump"; do
+	set -- $pair
+	t 2 "traj upload $pair" "$bin" traj upload $pair "$cal/plan.csv" hrservo9
+	grep -qxF "servoctl: traj: $1 and $2: choose one" /tmp/cli_err.$$ ||
+		{ echo "not ok $n traj upload $pair: choose one"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
+t 2 "traj upload --jump --replace" "$bin" traj upload --jump --replace "$cal/plan.csv" hrservo9
+grep -qxF "servoctl: traj: --jump and --replace: a splice continues the trajectory, it never jumps" /tmp/cli_err.$$ ||
+	{ echo "not ok $n --jump --replace: a splice never jumps"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+helps traj "lead-in options" "--lead-in" "--no-lead-in" "--jump" "lead-in move"
+man_has "lead-ins" "--no-lead-in" "--jump" "a lead-in: a minimum-jerk move"
+# move takes only its own options: none of traj's is silently ignored.
+for o in "--jump" "--interp linear" "--replace" "--fit"; do
+	t 2 "move $o" "$bin" move $o hrservo9 0=1500us
+done
+t 1 "move --wait --timeout 1 parses" "$bin" move --wait --timeout 1 hrservo9 0=1500us
+helps move "release, --timeout" "released, is refused" "first pulse" "--timeout S"
+man_has "move after release" "first pulse after it was off" "was released, is refused"
+helps traj "wait until idle, signals" "until the player is idle" "SIGINT" "SIGTERM" "SIGHUP" \
+	"130, 143 and 129" "'traj wait' exits so too, but only waits"
+helps move "signals" "return when everything queued has played" "SIGINT" "130, 143 and 129"
+man_has "signals, waits" "SIGNALS" "stopped on SIGINT" "until the player is idle" \
+	"leaves the trajectory playing"
 # Calibration commands that need no controller.
 export HRSERVO_CALIBRATION=$cal/robot.conf
 t 2 "calibrate without a subcommand" "$bin" calibrate
@@ -156,6 +219,13 @@ for bad in "elbow_rad:unit mismatch: joint elbow is measured in deg" \
 	grep -qF "$cal/joints.csv:1: column '${bad%%:*}': ${bad#*:}" /tmp/cli_err.$$ ||
 		{ echo "not ok $n says ${bad#*:}"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
 done
+# set CTRL home: the home positions are the calibration's.
+HRSERVO_CALIBRATION=$cal/none.conf t 1 "set CTRL home without a calibration" "$bin" set hrservo9 home
+grep -qxF "servoctl: set: no calibration file $cal/none.conf (see 'servoctl calibrate'; --calibration FILE)" /tmp/cli_err.$$ ||
+	{ echo "not ok $n set home needs the calibration"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 1 "set CTRL home, no CTRL" "$bin" -c "$cal/two.conf" set hrservo9 home
+grep -qxF "servoctl: set: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
+	{ echo "not ok $n set home opens the controller"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
 unset HRSERVO_CALIBRATION
 if command -v valgrind > /dev/null; then
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
