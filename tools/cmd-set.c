@@ -57,7 +57,34 @@ out:
 /* ---- set ---- */
 
 /*
- * A position of joint @j ("45deg", "+5deg") as a pulse width; relative
+ * A value with a bare sign ("+10deg", "+20us", "-5%"): it could be read
+ * two ways, so it is refused, with both spelled out.
+ */
+static void ambiguous(const struct hrservo_joint *j, int ch,
+		      const char *text, const struct hrservo_value *v)
+{
+	const char *mag = text + 1;
+	bool position = v->unit == HRSERVO_UNIT_DEG ||
+			v->unit == HRSERVO_UNIT_RAD || (j && v->unit == j->unit);
+	char who[96];
+
+	if (j)
+		snprintf(who, sizeof(who), "joint %s", j->name);
+	else
+		snprintf(who, sizeof(who), "channel %d", ch);
+	if (v->sign > 0 && position)
+		err("%s: '%s' is ambiguous: write '%s' for the position %s, or '+=%s' for %s more (nothing applied)",
+		    who, text, mag, mag, mag, mag);
+	else if (v->sign > 0)
+		err("%s: '%s' is ambiguous: write '+=%s' for %s more, or '%s' for a pulse of %s (nothing applied)",
+		    who, text, mag, mag, mag, mag);
+	else
+		err("%s: '%s' is ambiguous: write '-=%s' for %s less; a pulse width is never negative (nothing applied)",
+		    who, text, mag, mag);
+}
+
+/*
+ * A position of joint @j ("45deg", "+=5deg") as a pulse width; relative
  * positions start from the position of @current_ns. 0 or an exit status.
  */
 static int joint_value_ns(const struct hrservo_joint *j,
@@ -130,7 +157,11 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 			v.sign = 0;
 			v.nano = (int64_t)llround(j->home * 1e9);
 		} else if (hrservo_value_parse(eq + 1, &v)) {
-			err("channel %d: '%s' is not a value; use e.g. 1500us, 1.5ms, 50%%, +10us (nothing applied)",
+			if (errno == EDOM) {
+				ambiguous(j, ch, eq + 1, &v);
+				return EXIT_USAGE;
+			}
+			err("channel %d: '%s' is not a value; use e.g. 1500us, 1.5ms, 50%%, +=10us (nothing applied)",
 			    ch, eq + 1);
 			return EXIT_USAGE;
 		}

@@ -32,8 +32,9 @@ static const struct command commands[] = {
 	{ "set", "CTRL CH=VALUE [CH=VALUE...] | CTRL home",
 	  "Set targets, all at once at the next frame, or none.",
 	  "\nVALUE is a pulse width: 1500us, 1.5ms, 1500000ns; 50% (of the\n"
-	  "channel's min..max); or relative to the current target: +10us,\n"
-	  "-5%. Values outside the channel's limits are refused.\n\n"
+	  "channel's min..max); or relative to the current target: +=10us,\n"
+	  "-=5% (a bare + or - is refused: '+20us' could be 20 us or 20 us\n"
+	  "more). Values outside the channel's limits are refused.\n\n"
 	  "With a calibration (see 'servoctl calibrate'), CH may be a joint\n"
 	  "name and VALUE a position in the joint's unit, through its map and\n"
 	  "within its soft limits: elbow=45deg, wrist=-0.5rad, grip=50% (a\n"

@@ -248,8 +248,8 @@ TEST_F(cli, set_makes_pulses)
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	EXPECT_STREQ("", self->r.out);
 	tl_sleep_ns(4 * TL_FRAME_NS);
-	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+100us",
-			      "3=-10%"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+=100us",
+			      "3=-=10%"));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	tl_sleep_ns(4 * TL_FRAME_NS);
 	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name));
@@ -292,9 +292,27 @@ TEST_F(cli, set_errors_apply_nothing)
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_STREQ("servoctl: set: channel 5: 499.5us is below min 500us (nothing applied)\n",
 		     self->r.err);
-	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+10us"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+=10us"));
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.err, "has no target yet"));
+	/*
+	 * Only += and -= are relative: a bare sign is ambiguous ('+20us' was
+	 * 20 us more, '+10deg' the angle 10 deg), refused with both meanings.
+	 */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1500us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+20us"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 0: '+20us' is ambiguous: write '+=20us' for 20us more, or '20us' for a pulse of 20us (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=-5%"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 0: '-5%' is ambiguous: write '-=5%' for 5% less; a pulse width is never negative (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(1500 * US, st.target_ns);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name, "0"));
+	ASSERT_EQ(0, self->r.status);
 
 	/* Usage errors: exit 2. */
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name));
@@ -651,7 +669,7 @@ TEST_F(cli, move_arrives_together)
 			      self->c.name, "0=2000us", "2=1200us"));
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	/* The trajectory is over: direct sets work again. */
-	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+0us"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+=0us"));
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	tl_sleep_ns(2 * TL_FRAME_NS);
 	n = tl_capture(&e);
@@ -862,6 +880,12 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=+=5deg"));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	/* From 1666667 ns (30.00006 deg) on: 35.00006 deg. */
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1694445), 1);
+	/* '+10deg' could be the angle or a nudge: refused, nothing moves. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=+10deg"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_STREQ("servoctl: set: joint elbow: '+10deg' is ambiguous: write '10deg' for the position 10deg, or '+=10deg' for 10deg more (nothing applied)\n",
+		     self->r.err);
 	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1694445), 1);
 
 	/* Outside the soft limits, other units: refused, nothing applied. */
