@@ -309,7 +309,12 @@ struct hrservo_traj;
  * @channels: the channel of each axis; each at most once
  *
  * Return: a new trajectory owned by the caller (hrservo_traj_free()), or
- * NULL (errno EINVAL for bad axes).
+ * NULL (errno EINVAL for bad axes or NULL @channels).
+ *
+ * The functions taking a trajectory refuse a NULL one (errno EINVAL); those
+ * that cannot report an error return 0 for it. Every function that needs a
+ * trajectory to move (eval, check, fit, upload) refuses fewer than 2
+ * waypoints with EINVAL, whatever the interpolation.
  */
 HRSERVO_API struct hrservo_traj *hrservo_traj_new(unsigned int naxes,
 						  const unsigned int *channels);
@@ -326,7 +331,12 @@ HRSERVO_API void hrservo_traj_free(struct hrservo_traj *t);
  */
 HRSERVO_API int hrservo_traj_add(struct hrservo_traj *t, double time_s,
 				 const double *pulse_ns);
-/** hrservo_traj_set_interp() - how to move between waypoints */
+/**
+ * hrservo_traj_set_interp() - how to move between waypoints
+ *
+ * A value that is not an enum hrservo_interp is ignored (the trajectory keeps
+ * its interpolation; minimum jerk by default).
+ */
 HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
 					 enum hrservo_interp interp);
 /** hrservo_traj_num_waypoints() - number of waypoints */

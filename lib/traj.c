@@ -38,7 +38,7 @@ HRSERVO_API struct hrservo_traj *hrservo_traj_new(unsigned int naxes,
 	struct hrservo_traj *t;
 	uint64_t seen = 0;
 
-	if (!naxes || naxes > HRSERVO_MAX_CHANNELS)
+	if (!naxes || naxes > HRSERVO_MAX_CHANNELS || !channels)
 		goto inval;
 	for (unsigned int i = 0; i < naxes; i++) {
 		if (channels[i] >= HRSERVO_MAX_CHANNELS ||
@@ -70,7 +70,7 @@ HRSERVO_API void hrservo_traj_free(struct hrservo_traj *t)
 HRSERVO_API int hrservo_traj_add(struct hrservo_traj *t, double time_s,
 				 const double *pulse_ns)
 {
-	if (!isfinite(time_s) || time_s < 0 ||
+	if (!t || !pulse_ns || !isfinite(time_s) || time_s < 0 ||
 	    (t->n && !(time_s > t->t[t->n - 1])) || t->n >= MAX_WAYPOINTS)
 		goto inval;
 	for (unsigned int a = 0; a < t->naxes; a++)
@@ -103,30 +103,34 @@ inval:
 HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
 					 enum hrservo_interp interp)
 {
-	t->interp = interp;
+	/* An unknown value is ignored: the function cannot report it. */
+	if (t && (interp == HRSERVO_INTERP_LINEAR ||
+		  interp == HRSERVO_INTERP_CUBIC ||
+		  interp == HRSERVO_INTERP_MIN_JERK))
+		t->interp = interp;
 }
 
 HRSERVO_API size_t hrservo_traj_num_waypoints(const struct hrservo_traj *t)
 {
-	return t->n;
+	return t ? t->n : 0;
 }
 
 HRSERVO_API unsigned int hrservo_traj_num_axes(const struct hrservo_traj *t)
 {
-	return t->naxes;
+	return t ? t->naxes : 0;
 }
 
 HRSERVO_API unsigned int hrservo_traj_channel(const struct hrservo_traj *t,
 					      unsigned int axis)
 {
-	return axis < t->naxes ? t->ch[axis] : 0;
+	return t && axis < t->naxes ? t->ch[axis] : 0;
 }
 
 HRSERVO_API int hrservo_traj_waypoint(const struct hrservo_traj *t,
 				      size_t index, double *time_s,
 				      double *pulse_ns)
 {
-	if (index >= t->n) {
+	if (!t || !time_s || !pulse_ns || index >= t->n) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -137,12 +141,13 @@ HRSERVO_API int hrservo_traj_waypoint(const struct hrservo_traj *t,
 
 HRSERVO_API double hrservo_traj_duration(const struct hrservo_traj *t)
 {
-	return t->n ? t->t[t->n - 1] - t->t[0] : 0;
+	return t && t->n ? t->t[t->n - 1] - t->t[0] : 0;
 }
 
 HRSERVO_API int hrservo_traj_scale_time(struct hrservo_traj *t, double factor)
 {
-	if (!(factor > 0) || !isfinite(factor)) {
+	if (!t || !(factor > 0) || !isfinite(factor) ||
+	    (t->n && !isfinite(t->t[t->n - 1] * factor))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -152,19 +157,23 @@ HRSERVO_API int hrservo_traj_scale_time(struct hrservo_traj *t, double factor)
 }
 
 /* Knot speeds (ns/s) of the clamped cubic spline of one axis. */
-static void spline_speeds(const struct hrservo_traj *t, unsigned int a,
-			  double *v)
+static int spline_speeds(const struct hrservo_traj *t, unsigned int a,
+			 double *v)
 {
 	size_t n = t->n;
-	double *c = calloc(n, sizeof(*c)), *d = calloc(n, sizeof(*d));
+	double *c, *d;
 
+	if (n < 2)	/* callers check; no knot, no end to clamp */
+		return 0;
 	v[0] = v[n - 1] = 0;
-	if (n < 3 || !c || !d) {
-		for (size_t i = 1; i + 1 < n; i++)
-			v[i] = 0;
+	if (n < 3)
+		return 0;
+	c = calloc(n, sizeof(*c));
+	d = calloc(n, sizeof(*d));
+	if (!c || !d) {
 		free(c);
 		free(d);
-		return;
+		return -1;
 	}
 	/*
 	 * For interior knots k: h_k v_{k-1} + 2 (h_{k-1} + h_k) v_k +
@@ -192,6 +201,7 @@ static void spline_speeds(const struct hrservo_traj *t, unsigned int a,
 	}
 	free(c);
 	free(d);
+	return 0;
 }
 
 /* Coefficients (ns, in u) of interval @i for axis @a. */
@@ -228,13 +238,17 @@ static double *all_speeds(const struct hrservo_traj *t)
 {
 	double *s;
 
-	if (t->interp != HRSERVO_INTERP_CUBIC)
+	if (t->interp != HRSERVO_INTERP_CUBIC || t->n < 2)
 		return NULL;
 	s = calloc((size_t)t->naxes * t->n, sizeof(*s));
 	if (!s)
 		return NULL;
-	for (unsigned int a = 0; a < t->naxes; a++)
-		spline_speeds(t, a, &s[a * t->n]);
+	for (unsigned int a = 0; a < t->naxes; a++) {
+		if (spline_speeds(t, a, &s[a * t->n])) {
+			free(s);
+			return NULL;
+		}
+	}
 	return s;
 }
 
@@ -290,9 +304,14 @@ static int eval_with(const struct hrservo_traj *t, const double *speeds,
 HRSERVO_API int hrservo_traj_eval(const struct hrservo_traj *t, double time_s,
 				  double *pos_ns, double *vel, double *acc)
 {
-	double *speeds = all_speeds(t);
+	double *speeds;
 	int ret;
 
+	if (!t || t->n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	speeds = all_speeds(t);
 	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds)
 		return -1;
 	ret = eval_with(t, speeds, time_s, pos_ns, vel, acc);
@@ -310,12 +329,17 @@ static int check(const struct hrservo_traj *t, struct hrservo *h,
 	uint32_t mn[HRSERVO_MAX_CHANNELS], mx[HRSERVO_MAX_CHANNELS];
 	uint32_t vmax[HRSERVO_MAX_CHANNELS], amax[HRSERVO_MAX_CHANNELS];
 	struct hrservo_violation v = { 0 };
-	double *speeds = all_speeds(t);
+	double *speeds;
 	bool bad = false;
 	size_t k = 0;
 
 	*vratio = *aratio = 0;
-	if (t->n < 2 || (t->interp == HRSERVO_INTERP_CUBIC && !speeds)) {
+	if (!t || !h || t->n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	speeds = all_speeds(t);
+	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds) {
 		free(speeds);
 		errno = EINVAL;
 		return -1;
@@ -428,6 +452,11 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 		err = dummy;
 		errsize = sizeof(dummy);
 	}
+	if (!t) {
+		snprintf(err, errsize, "no trajectory");
+		errno = EINVAL;
+		return -1;
+	}
 	if (t->n < 2) {
 		snprintf(err, errsize, "%zu waypoint%s: a trajectory needs at least 2",
 			 t->n, t->n == 1 ? "" : "s");
@@ -465,6 +494,10 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 	uint64_t mask = 0;
 	int ret = 0;
 
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
 	/* Nothing is sent unless every segment can be played. */
 	if (hrservo_traj_check_times(t, NULL, 0))
 		return -1;
@@ -536,6 +569,10 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 HRSERVO_API int hrservo_traj_status(struct hrservo *h,
 				    struct hrservo_traj_info *info)
 {
+	if (!h || !info) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (!h->be->traj_status) {
 		errno = ENOTSUP;
 		return -1;
@@ -545,6 +582,10 @@ HRSERVO_API int hrservo_traj_status(struct hrservo *h,
 
 HRSERVO_API int hrservo_traj_stop(struct hrservo *h)
 {
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (!h->be->traj_stop) {
 		errno = ENOTSUP;
 		return -1;
@@ -657,10 +698,23 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 	size_t cap = 0, lineno = 0;
 	FILE *f;
 	ssize_t len;
+	char dummy[1];
 
+	if (!err || !errsize) {
+		err = dummy;
+		errsize = sizeof(dummy);
+	}
+	if (!path) {
+		snprintf(err, errsize, "no file name");
+		errno = EINVAL;
+		return NULL;
+	}
 	f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		int e = errno;
+
+		snprintf(err, errsize, "%s: %s", path, strerror(e));
+		errno = e;
 		return NULL;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {

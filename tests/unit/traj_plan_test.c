@@ -154,10 +154,186 @@ static int fake_traj_submit(struct hrservo *h,
 	return 0;
 }
 
+/* Limits of the fake controller's channels: min, max, speed, acceleration. */
+static uint32_t fake_min = 500000, fake_max = 2500000;
+static uint32_t fake_vmax[HRSERVO_MAX_CHANNELS], fake_amax[HRSERVO_MAX_CHANNELS];
+static uint32_t fake_period = 20000000;
+
+static int fake_get_limits(struct hrservo *h, unsigned int ch,
+			   uint32_t *min_ns, uint32_t *max_ns)
+{
+	*min_ns = fake_min;
+	*max_ns = fake_max;
+	return 0;
+}
+
+static int fake_get_motion(struct hrservo *h, unsigned int ch,
+			   uint32_t *speed, uint32_t *accel)
+{
+	*speed = fake_vmax[ch];
+	*accel = fake_amax[ch];
+	return 0;
+}
+
+static int fake_get_period(struct hrservo *h, uint32_t *period_ns,
+			   uint32_t *min_ns, uint32_t *max_ns)
+{
+	*period_ns = fake_period;
+	*min_ns = 2000000;
+	*max_ns = 50000000;
+	return 0;
+}
+
+static void fake_no_limits(void)
+{
+	fake_min = 500000;
+	fake_max = 2500000;
+	memset(fake_vmax, 0, sizeof(fake_vmax));
+	memset(fake_amax, 0, sizeof(fake_amax));
+	fake_period = 20000000;
+}
+
 static const struct hrservo_backend fake_backend = {
 	.name = "fake",
 	.traj_submit = fake_traj_submit,
+	.get_limits = fake_get_limits,
+	.get_motion = fake_get_motion,
+	.get_period = fake_get_period,
 };
+
+/*
+ * A trajectory with 0 or 1 waypoints is no trajectory, whatever the
+ * interpolation: every function that needs one refuses it (EINVAL) without
+ * touching memory outside what it allocated (the cubic spline's knot speeds
+ * were written at index n - 1 = -1: a heap overflow that ASan reports).
+ */
+TEST(too_few_waypoints_refused_everywhere)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	unsigned int ch[2] = { 0, 1 };
+	double p[2] = { 1500e3, 1500e3 }, pos[2], vel[2], acc[2], f;
+	struct hrservo_violation v;
+
+	fake_no_limits();
+	for (int m = 0; m < 3; m++) {
+		for (int n = 0; n < 2; n++) {
+			struct hrservo_traj *t = hrservo_traj_new(2, ch);
+
+			ASSERT_NE(NULL, t);
+			hrservo_traj_set_interp(t, m);
+			if (n)
+				ASSERT_EQ(0, hrservo_traj_add(t, 0, p));
+			errno = 0;
+			EXPECT_EQ(-1, hrservo_traj_eval(t, 0, pos, vel, acc));
+			EXPECT_EQ(EINVAL, errno);
+			errno = 0;
+			EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+			EXPECT_EQ(EINVAL, errno);
+			errno = 0;
+			EXPECT_EQ(-1, hrservo_traj_fit_time(t, &h, &f));
+			EXPECT_EQ(EINVAL, errno);
+			submits = 0;
+			errno = 0;
+			EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+			EXPECT_EQ(EINVAL, errno);
+			EXPECT_EQ(0, submits);
+			EXPECT_EQ(0, hrservo_traj_duration(t));
+			hrservo_traj_free(t);
+		}
+	}
+}
+
+/* NULL where the API wants an object: EINVAL (or a neutral value), no crash. */
+TEST(null_arguments_refused)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	unsigned int ch = 0;
+	struct hrservo_traj *t = hrservo_traj_new(1, &ch);
+	struct hrservo_traj_info info;
+	double p = 1500e3, s;
+	char err[64];
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, hrservo_traj_add(t, 0, &p));
+	ASSERT_EQ(0, hrservo_traj_add(t, 1, &p));
+	errno = 0;
+	EXPECT_EQ(NULL, hrservo_traj_new(1, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_add(NULL, 2, &p));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_add(t, 2, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(2, hrservo_traj_num_waypoints(t));
+	EXPECT_EQ(0, hrservo_traj_num_waypoints(NULL));
+	EXPECT_EQ(0, hrservo_traj_num_axes(NULL));
+	EXPECT_EQ(0, hrservo_traj_channel(NULL, 0));
+	EXPECT_EQ(0, hrservo_traj_duration(NULL));
+	hrservo_traj_set_interp(NULL, HRSERVO_INTERP_CUBIC);
+	/* An unknown interpolation is ignored: still minimum jerk. */
+	hrservo_traj_set_interp(t, (enum hrservo_interp)42);
+	{
+		double v;
+
+		ASSERT_EQ(0, hrservo_traj_eval(t, 0.5, NULL, &v, NULL));
+		EXPECT_EQ(0, v);	/* 1500 to 1500 us */
+	}
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_waypoint(NULL, 0, &s, &p));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_waypoint(t, 0, NULL, &p));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_waypoint(t, 0, &s, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_eval(NULL, 0, &p, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_scale_time(NULL, 2));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check(NULL, &h, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check(t, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_fit_time(NULL, &h, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_fit_time(t, NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check_times(NULL, err, sizeof(err)));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(NULL, &h, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, NULL, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_status(NULL, &info));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_status(&h, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_stop(NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	EXPECT_EQ(NULL, hrservo_traj_load_csv(NULL, err, sizeof(err)));
+	EXPECT_EQ(EINVAL, errno);
+	/* No room for a message: still an error, no write through NULL. */
+	errno = 0;
+	EXPECT_EQ(NULL, hrservo_traj_load_csv("/nonexistent.csv", NULL, 64));
+	EXPECT_EQ(ENOENT, errno);
+	hrservo_traj_free(NULL);
+	hrservo_traj_free(t);
+}
 
 /* Waypoints of channel 0 at @n times (s), from 1000 us up by 100 us. */
 static struct hrservo_traj *at_times(const double *times, size_t n)
