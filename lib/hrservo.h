@@ -380,16 +380,25 @@ enum hrservo_limit_kind {
 	HRSERVO_LIMIT_MAX,
 	HRSERVO_LIMIT_SPEED,
 	HRSERVO_LIMIT_ACCEL,
+	/*
+	 * An interval between two waypoints the kernel cannot play (shorter
+	 * than HRSERVO_TRAJ_MIN_INTERVAL_NS or longer than
+	 * HRSERVO_TRAJ_MAX_INTERVAL_NS, as sent: rounded to the ns).
+	 */
+	HRSERVO_LIMIT_INTERVAL,
 };
 
 /**
  * struct hrservo_violation - the first place a trajectory breaks a limit
- * @time_s: when
- * @channel: which channel
+ * @time_s: when, seconds from the first waypoint: the first waypoint or
+ *	turning point (a local extremum of the position, speed or
+ *	acceleration) beyond the limit; for HRSERVO_LIMIT_INTERVAL, the time of
+ *	the waypoint that ends the interval
+ * @channel: which channel (HRSERVO_MAX_CHANNELS for an interval: every axis)
  * @kind: which limit
- * @value: the planned value (ns, ns/s or ns/s^2; magnitude for speed and
- *	acceleration)
- * @limit: the limit
+ * @value: the planned value there (ns, ns/s or ns/s^2; magnitude for speed
+ *	and acceleration; the interval in ns as sent)
+ * @limit: the limit (ns, ns/s, ns/s^2; the bound on the interval in ns)
  */
 struct hrservo_violation {
 	double time_s;
@@ -405,9 +414,22 @@ struct hrservo_violation {
  * @h: the controller
  * @v: output, the first violation in time (may be NULL)
  *
- * Samples every millisecond and at every waypoint. errno: ERANGE with @v
- * filled in if a limit is broken; EINVAL for a channel the controller does
- * not have or fewer than 2 waypoints.
+ * First the kernel's rules on intervals, as hrservo_traj_check_times()
+ * (EINVAL, @v of kind HRSERVO_LIMIT_INTERVAL). Then the plan, exactly: the
+ * extrema of each segment's position, speed and acceleration, found where
+ * the derivatives vanish (a bounded amount of work per segment, whatever
+ * its duration), against the pulse limits (within 0.5 ns) and the speed and
+ * acceleration limits (within 0.01 %). A plan within them is played
+ * exactly by the kernel's per-frame limiter. Where the speed steps (linear
+ * interpolation: at every waypoint, and from and to rest at the ends), the
+ * limiter follows a step dv only if dv <= max acceleration x frame period:
+ * a larger step counts as an acceleration of dv / period. A position
+ * violation is reported before any speed or acceleration one.
+ *
+ * Return: 0, or -1 with errno ERANGE and @v filled in if a limit is broken;
+ * EINVAL (with @v filled in) for an interval the kernel refuses; EINVAL for
+ * a channel the controller does not have, fewer than 2 waypoints or NULL
+ * @t or @h.
  */
 HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
 				   struct hrservo *h,
@@ -418,7 +440,16 @@ HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
  * @h: the controller
  * @factor: output (may be NULL), the total stretch applied (>= 1)
  *
- * errno: ERANGE if a position limit is broken (stretching cannot help).
+ * Speeds (and speed steps) scale with 1/f, accelerations with 1/f^2: the
+ * stretch is computed at once from the worst ratios to the limits (see
+ * hrservo_traj_check()), plus 1 % for rounding; 1 if @t fits already.
+ *
+ * Return: 0, or -1 with errno ERANGE if a position limit is broken
+ * (stretching cannot help; @t is unchanged), or if the stretch needed makes
+ * an interval longer than HRSERVO_TRAJ_MAX_INTERVAL_NS (60 s, the longest
+ * segment the kernel plays): then @t is left stretched and @factor set, so
+ * that hrservo_traj_check_times() names the interval; EINVAL as
+ * hrservo_traj_check().
  */
 HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
 				      struct hrservo *h, double *factor);

@@ -319,122 +319,298 @@ HRSERVO_API int hrservo_traj_eval(const struct hrservo_traj *t, double time_s,
 	return ret;
 }
 
-/* Worst speed and acceleration ratios to the limits (for fitting time). */
-static int check(const struct hrservo_traj *t, struct hrservo *h,
-		 struct hrservo_violation *first, double *vratio,
-		 double *aratio)
-{
-	double pos[HRSERVO_MAX_CHANNELS], vel[HRSERVO_MAX_CHANNELS];
-	double acc[HRSERVO_MAX_CHANNELS], dur = hrservo_traj_duration(t);
-	uint32_t mn[HRSERVO_MAX_CHANNELS], mx[HRSERVO_MAX_CHANNELS];
-	uint32_t vmax[HRSERVO_MAX_CHANNELS], amax[HRSERVO_MAX_CHANNELS];
-	struct hrservo_violation v = { 0 };
-	double *speeds;
-	bool bad = false;
-	size_t k = 0;
+/* ---- Checking against the limits ---- */
 
-	*vratio = *aratio = 0;
-	if (!t || !h || t->n < 2) {
-		errno = EINVAL;
-		return -1;
+/*
+ * The check judges the continuous plan: |p| within min..max, |p'| <= max
+ * speed, |p''| <= max acceleration. The kernel's per-frame limiter follows
+ * a trajectory exactly when, frame by frame (period T), |p_k - p_k-1| <=
+ * vmax T and |p_k+1 - 2 p_k + p_k-1| <= amax T^2, which the continuous
+ * bounds imply wherever p is C1. Where it is not (linear interpolation: a
+ * speed step dv at a waypoint, and at the start and end, from and to rest),
+ * the second difference across the step is up to |dv| T: the step fits if
+ * |dv| <= amax T, so it counts as an acceleration of |dv| / T.
+ *
+ * Each segment is a polynomial of degree <= 5 in u in [0, 1]: its extrema
+ * are at u = 0, u = 1 or a root of its derivative. The roots of a
+ * polynomial in (0, 1) come from those of its derivative: between two
+ * consecutive ones it is monotone, so a sign change there brackets exactly
+ * one root, found by bisection. Starting from the linear 4th derivative
+ * this costs a bounded amount of work per segment and axis, whatever the
+ * segment's duration.
+ */
+#define CHECK_TOL	1.0001		/* relative tolerance on speed, accel */
+#define CHECK_POS_TOL	0.5		/* ns, on min and max */
+
+struct axis_limits {
+	double mn[HRSERVO_MAX_CHANNELS], mx[HRSERVO_MAX_CHANNELS];
+	double vmax[HRSERVO_MAX_CHANNELS], amax[HRSERVO_MAX_CHANNELS];
+	double period_s;		/* 0 if the backend does not say */
+};
+
+static double poly_at(const double *c, int deg, double u)
+{
+	double r = 0;
+
+	for (int k = deg; k >= 0; k--)
+		r = r * u + c[k];
+	return r;
+}
+
+/*
+ * Roots in (0, 1) of the polynomial @c of degree @deg, in increasing order,
+ * given the roots in (0, 1) of its derivative, @crit[@ncrit], in increasing
+ * order. Returns their number (at most @deg).
+ */
+static int roots_between(const double *c, int deg, const double *crit,
+			 int ncrit, double *r)
+{
+	double a = 0, fa;
+	int nr = 0;
+
+	while (deg > 0 && c[deg] == 0)
+		deg--;
+	if (deg < 1)
+		return 0;
+	if (deg == 1) {
+		double u = -c[0] / c[1];
+
+		if (u > 0 && u < 1)
+			r[nr++] = u;
+		return nr;
 	}
-	speeds = all_speeds(t);
-	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds) {
-		free(speeds);
-		errno = EINVAL;
-		return -1;
+	fa = poly_at(c, deg, 0);
+	for (int i = 0; i <= ncrit; i++) {
+		double b = i < ncrit ? crit[i] : 1, fb = poly_at(c, deg, b);
+
+		if ((fa < 0 && fb > 0) || (fa > 0 && fb < 0)) {
+			double lo = a, hi = b;
+
+			/* Monotone on [a, b]: one root, bisected to ~1e-13. */
+			for (int it = 0; it < 44 && hi - lo > 1e-13; it++) {
+				double mid = 0.5 * (lo + hi);
+				double fm = poly_at(c, deg, mid);
+
+				if ((fm < 0) == (fa < 0) && fm != 0)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			r[nr++] = 0.5 * (lo + hi);
+		} else if (fb == 0 && i < ncrit) {
+			r[nr++] = b;	/* a double root at a turning point */
+		}
+		if (nr == deg)
+			break;
+		a = b;
+		fa = fb;
 	}
+	return nr;
+}
+
+/*
+ * The interior turning points of a segment p(u) = c0 + ... + c5 u^5 of
+ * trajectory @t: the roots in (0, 1) of p' (@r1, extrema of the position),
+ * p'' (@r2, of the speed) and p''' (@r3, of the acceleration), each in
+ * increasing order.
+ */
+static void turning_points(const struct hrservo_traj *t, const double c[6],
+			   double *r1, int *n1, double *r2, int *n2,
+			   double *r3, int *n3)
+{
+	double d1[5], d2[4], d3[3], d4[2], r4[1];
+	int n4 = 0;
+
+	switch (t->interp) {
+	case HRSERVO_INTERP_LINEAR:	/* p' constant */
+		*n1 = *n2 = *n3 = 0;
+		return;
+	case HRSERVO_INTERP_MIN_JERK:
+		/*
+		 * p' = 30 d u^2 (1 - u)^2 >= 0, p'' = 60 d u (1 - u)(1 - 2u),
+		 * p''' = 60 d (1 - 6u + 6u^2).
+		 */
+		*n1 = 0;
+		*n2 = 1;
+		r2[0] = 0.5;
+		*n3 = 2;
+		r3[0] = (3 - sqrt(3)) / 6;
+		r3[1] = (3 + sqrt(3)) / 6;
+		return;
+	default:
+		break;
+	}
+
+	for (int k = 0; k < 5; k++)
+		d1[k] = (k + 1) * c[k + 1];
+	for (int k = 0; k < 4; k++)
+		d2[k] = (k + 1) * d1[k + 1];
+	for (int k = 0; k < 3; k++)
+		d3[k] = (k + 1) * d2[k + 1];
+	for (int k = 0; k < 2; k++)
+		d4[k] = (k + 1) * d3[k + 1];
+	if (d4[1] != 0) {
+		double u = -d4[0] / d4[1];
+
+		if (u > 0 && u < 1)
+			r4[n4++] = u;
+	}
+	*n3 = roots_between(d3, 2, r4, n4, r3);
+	*n2 = roots_between(d2, 3, r3, *n3, r2);
+	*n1 = roots_between(d1, 4, r2, *n2, r1);
+}
+
+/* What check_traj() found: the first violations, and the worst ratios. */
+struct verdict {
+	bool pos_bad, motion_bad;
+	struct hrservo_violation pos, motion;
+	double vratio;		/* max |p'| / vmax: scales with 1/stretch */
+	double aratio;		/* max |p''| / amax: 1/stretch^2 */
+	double kratio;		/* max speed step / (amax T): 1/stretch */
+};
+
+static void verdict_add(struct verdict *vd, double time_s, unsigned int ch,
+			enum hrservo_limit_kind kind, double value,
+			double limit)
+{
+	struct hrservo_violation w = { time_s, ch, kind, value, limit };
+
+	if (kind == HRSERVO_LIMIT_MIN || kind == HRSERVO_LIMIT_MAX) {
+		if (!vd->pos_bad || time_s < vd->pos.time_s)
+			vd->pos = w;
+		vd->pos_bad = true;
+	} else {
+		if (!vd->motion_bad || time_s < vd->motion.time_s)
+			vd->motion = w;
+		vd->motion_bad = true;
+	}
+}
+
+static int axis_limits_get(const struct hrservo_traj *t, struct hrservo *h,
+			   struct axis_limits *l)
+{
+	uint32_t period, pmin, pmax;
+
 	for (unsigned int a = 0; a < t->naxes; a++) {
+		uint32_t mn, mx, vmax, amax;
+
 		if (t->ch[a] >= hrservo_num_channels(h) ||
-		    hrservo_get_limits(h, t->ch[a], &mn[a], &mx[a]) ||
-		    hrservo_get_motion_limits(h, t->ch[a], &vmax[a], &amax[a])) {
-			free(speeds);
+		    hrservo_get_limits(h, t->ch[a], &mn, &mx) ||
+		    hrservo_get_motion_limits(h, t->ch[a], &vmax, &amax)) {
 			errno = EINVAL;
 			return -1;
 		}
+		l->mn[a] = mn;
+		l->mx[a] = mx;
+		l->vmax[a] = vmax;
+		l->amax[a] = amax;
 	}
-	/* Every millisecond, and exactly at every waypoint. */
-	for (double s = 0;; s += 0.001) {
-		if (k < t->n && t->t[k] - t->t[0] <= s)
-			s = t->t[k++] - t->t[0];
-		if (s > dur)
-			s = dur;
-		eval_with(t, speeds, s, pos, vel, acc);
-		for (unsigned int a = 0; a < t->naxes; a++) {
-			struct hrservo_violation w = { s, t->ch[a], 0, 0, 0 };
-
-			if (pos[a] < mn[a] - 0.5)
-				w.kind = HRSERVO_LIMIT_MIN, w.value = pos[a],
-				w.limit = mn[a];
-			else if (pos[a] > mx[a] + 0.5)
-				w.kind = HRSERVO_LIMIT_MAX, w.value = pos[a],
-				w.limit = mx[a];
-			else if (vmax[a] && fabs(vel[a]) > vmax[a] * 1.0001)
-				w.kind = HRSERVO_LIMIT_SPEED,
-				w.value = fabs(vel[a]), w.limit = vmax[a];
-			else if (amax[a] && fabs(acc[a]) > amax[a] * 1.0001)
-				w.kind = HRSERVO_LIMIT_ACCEL,
-				w.value = fabs(acc[a]), w.limit = amax[a];
-			else
-				continue;
-			if (w.kind == HRSERVO_LIMIT_SPEED && w.value / w.limit > *vratio)
-				*vratio = w.value / w.limit;
-			if (w.kind == HRSERVO_LIMIT_ACCEL && w.value / w.limit > *aratio)
-				*aratio = w.value / w.limit;
-			if (!bad || w.kind < HRSERVO_LIMIT_SPEED) {
-				if (!bad || v.kind >= HRSERVO_LIMIT_SPEED)
-					v = w;
-				bad = true;
-			}
-		}
-		if (s >= dur)
-			break;
-	}
-	free(speeds);
-	if (first)
-		*first = v;
-	if (bad) {
-		errno = ERANGE;
-		return -1;
-	}
+	l->period_s = 0;
+	if (h->be->get_period && !h->be->get_period(h, &period, &pmin, &pmax))
+		l->period_s = period / 1e9;
 	return 0;
 }
 
-HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
-				   struct hrservo *h,
-				   struct hrservo_violation *v)
+/* A speed step of @dv ns/s at waypoint @k of axis @a. */
+static void check_step(const struct hrservo_traj *t,
+		       const struct axis_limits *l, struct verdict *vd,
+		       size_t k, unsigned int a, double dv)
 {
-	double vr, ar;
+	double acc;
 
-	return check(t, h, v, &vr, &ar);
+	if (!l->amax[a] || !l->period_s)
+		return;
+	acc = fabs(dv) / l->period_s;
+	if (acc / l->amax[a] > vd->kratio)
+		vd->kratio = acc / l->amax[a];
+	if (acc > l->amax[a] * CHECK_TOL)
+		verdict_add(vd, t->t[k] - t->t[0], t->ch[a], HRSERVO_LIMIT_ACCEL,
+			    acc, l->amax[a]);
 }
 
-HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
-				      struct hrservo *h, double *factor)
+/* Judge @t against @l: 0, or -1 (errno ENOMEM). */
+static int check_traj(const struct hrservo_traj *t,
+		      const struct axis_limits *l, struct verdict *vd)
 {
-	struct hrservo_violation v;
-	double total = 1, vr, ar;
+	double *speeds = all_speeds(t);
+	double vprev[HRSERVO_MAX_CHANNELS] = { 0 };
 
-	for (int i = 0; i < 20; i++) {
-		if (!check(t, h, &v, &vr, &ar)) {
-			if (factor)
-				*factor = total;
-			return 0;
+	memset(vd, 0, sizeof(*vd));
+	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds)
+		return -1;
+	for (size_t i = 0; i + 1 < t->n; i++) {
+		double h = t->t[i + 1] - t->t[i], t0 = t->t[i] - t->t[0];
+
+		for (unsigned int a = 0; a < t->naxes; a++) {
+			double c[6], d1[5], d2[4], r1[4], r2[3], r3[2], u[6];
+			int n1, n2, n3, nu;
+			unsigned int ch = t->ch[a];
+
+			interval_coefs(t, speeds, i, a, c);
+			for (int k = 0; k < 5; k++)
+				d1[k] = (k + 1) * c[k + 1];
+			for (int k = 0; k < 4; k++)
+				d2[k] = (k + 1) * d1[k + 1];
+			/* The step from the speed before (rest at the start). */
+			check_step(t, l, vd, i, a, d1[0] / h - vprev[a]);
+			vprev[a] = poly_at(d1, 4, 1) / h;
+			turning_points(t, c, r1, &n1, r2, &n2, r3, &n3);
+
+			/* Position: at the ends and where p' = 0. */
+			nu = 0;
+			u[nu++] = 0;
+			for (int k = 0; k < n1; k++)
+				u[nu++] = r1[k];
+			u[nu++] = 1;
+			for (int k = 0; k < nu; k++) {
+				double p = poly_at(c, 5, u[k]);
+
+				if (p < l->mn[a] - CHECK_POS_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_MIN, p, l->mn[a]);
+				else if (p > l->mx[a] + CHECK_POS_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_MAX, p, l->mx[a]);
+			}
+			/* Speed: at the ends and where p'' = 0. */
+			nu = 0;
+			u[nu++] = 0;
+			for (int k = 0; k < n2; k++)
+				u[nu++] = r2[k];
+			u[nu++] = 1;
+			for (int k = 0; l->vmax[a] && k < nu; k++) {
+				double v = fabs(poly_at(d1, 4, u[k])) / h;
+
+				if (v / l->vmax[a] > vd->vratio)
+					vd->vratio = v / l->vmax[a];
+				if (v > l->vmax[a] * CHECK_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_SPEED, v,
+						    l->vmax[a]);
+			}
+			/* Acceleration: at the ends and where p''' = 0. */
+			nu = 0;
+			u[nu++] = 0;
+			for (int k = 0; k < n3; k++)
+				u[nu++] = r3[k];
+			u[nu++] = 1;
+			for (int k = 0; l->amax[a] && k < nu; k++) {
+				double acc = fabs(poly_at(d2, 3, u[k])) / (h * h);
+
+				if (acc / l->amax[a] > vd->aratio)
+					vd->aratio = acc / l->amax[a];
+				if (acc > l->amax[a] * CHECK_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_ACCEL, acc,
+						    l->amax[a]);
+			}
 		}
-		if (errno != ERANGE)
-			return -1;
-		if (v.kind == HRSERVO_LIMIT_MIN || v.kind == HRSERVO_LIMIT_MAX)
-			return -1;	/* errno ERANGE: time cannot fix it */
-		/* Speeds scale with 1/f, accelerations with 1/f^2. */
-		double f = fmax(vr, sqrt(ar)) * 1.01;
-
-		if (f <= 1)
-			f = 1.01;
-		hrservo_traj_scale_time(t, f);
-		total *= f;
 	}
-	errno = ERANGE;
-	return -1;
+	/* To rest at the end. */
+	for (unsigned int a = 0; a < t->naxes; a++)
+		check_step(t, l, vd, t->n - 1, a, -vprev[a]);
+	free(speeds);
+	return 0;
 }
 
 /* The duration of the segment from waypoint @i to @i + 1, as it is sent. */
@@ -443,10 +619,122 @@ static uint64_t interval_ns(const struct hrservo_traj *t, size_t i)
 	return (uint64_t)llround((t->t[i + 1] - t->t[i]) * 1e9);
 }
 
+/*
+ * The first interval the kernel would refuse: its index, or t->n - 1 if
+ * every one can be played. @d gets its duration (ns, as sent).
+ */
+static size_t bad_interval(const struct hrservo_traj *t, double *d)
+{
+	for (size_t i = 0; i + 1 < t->n; i++) {
+		double s = (t->t[i + 1] - t->t[i]) * 1e9;
+
+		/* Beyond what llround() can return: far too long anyway. */
+		*d = s > 1e18 ? s : (double)interval_ns(t, i);
+		if (*d < HRSERVO_TRAJ_MIN_INTERVAL_NS ||
+		    *d > HRSERVO_TRAJ_MAX_INTERVAL_NS)
+			return i;
+	}
+	return t->n - 1;
+}
+
+HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
+				   struct hrservo *h,
+				   struct hrservo_violation *v)
+{
+	struct axis_limits l;
+	struct verdict vd;
+	size_t i;
+	double d;
+
+	if (!t || !h || t->n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* What the kernel refuses first: a segment too short or too long. */
+	i = bad_interval(t, &d);
+	if (i + 1 < t->n) {
+		if (v) {
+			v->time_s = t->t[i + 1] - t->t[0];
+			v->channel = HRSERVO_MAX_CHANNELS;
+			v->kind = HRSERVO_LIMIT_INTERVAL;
+			v->value = d;
+			v->limit = d < HRSERVO_TRAJ_MIN_INTERVAL_NS ?
+				   HRSERVO_TRAJ_MIN_INTERVAL_NS :
+				   HRSERVO_TRAJ_MAX_INTERVAL_NS;
+		}
+		errno = EINVAL;
+		return -1;
+	}
+	if (axis_limits_get(t, h, &l) || check_traj(t, &l, &vd))
+		return -1;
+	if (!vd.pos_bad && !vd.motion_bad)
+		return 0;
+	if (v)
+		*v = vd.pos_bad ? vd.pos : vd.motion;
+	errno = ERANGE;
+	return -1;
+}
+
+/* A margin on the stretch, for the rounding of times and coefficients. */
+#define FIT_MARGIN	1.01
+
+HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
+				      struct hrservo *h, double *factor)
+{
+	struct axis_limits l;
+	struct verdict vd;
+	double total = 1, d;
+
+	if (!t || !h || t->n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (axis_limits_get(t, h, &l))
+		return -1;
+	/*
+	 * Speeds and speed steps scale with 1/f, accelerations with 1/f^2:
+	 * one stretch fits; a second pass only catches rounding.
+	 */
+	for (int pass = 0;; pass++) {
+		double f;
+
+		if (check_traj(t, &l, &vd))
+			return -1;
+		if (vd.pos_bad) {
+			errno = ERANGE;	/* time cannot fix a position */
+			return -1;
+		}
+		if (!vd.motion_bad)
+			break;
+		if (pass == 3) {
+			errno = ERANGE;
+			return -1;
+		}
+		f = fmax(fmax(vd.vratio, vd.kratio), sqrt(vd.aratio)) *
+		    FIT_MARGIN;
+		if (!(f > 1) || !isfinite(f) ||
+		    hrservo_traj_scale_time(t, f)) {
+			errno = ERANGE;
+			return -1;
+		}
+		total *= f;
+	}
+	if (factor)
+		*factor = total;
+	/* The kernel plays segments of at most 60 s. */
+	if (bad_interval(t, &d) + 1 < t->n && d > HRSERVO_TRAJ_MAX_INTERVAL_NS) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
 HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 					 char *err, size_t errsize)
 {
 	char dummy[1];
+	size_t i;
+	double d;
 
 	if (!err || !errsize) {
 		err = dummy;
@@ -463,26 +751,21 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 		errno = EINVAL;
 		return -1;
 	}
-	for (size_t i = 0; i + 1 < t->n; i++) {
-		uint64_t d = interval_ns(t, i);
-
-		if (d >= HRSERVO_TRAJ_MIN_INTERVAL_NS &&
-		    d <= HRSERVO_TRAJ_MAX_INTERVAL_NS)
-			continue;
-		if (d < HRSERVO_TRAJ_MIN_INTERVAL_NS)
-			snprintf(err, errsize,
-				 "waypoint %zu (t=%.9g s) is %.9g ms after waypoint %zu (t=%.9g s); the segment between two waypoints must last at least %g ms",
-				 i + 1, t->t[i + 1], (double)d / 1e6, i,
-				 t->t[i], HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e6);
-		else
-			snprintf(err, errsize,
-				 "waypoint %zu (t=%.9g s) is %.9g s after waypoint %zu (t=%.9g s); the segment between two waypoints may last at most %g s",
-				 i + 1, t->t[i + 1], (double)d / 1e9, i,
-				 t->t[i], HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
-		errno = EINVAL;
-		return -1;
-	}
-	return 0;
+	i = bad_interval(t, &d);
+	if (i + 1 == t->n)
+		return 0;
+	if (d < HRSERVO_TRAJ_MIN_INTERVAL_NS)
+		snprintf(err, errsize,
+			 "waypoint %zu (t=%.9g s) is %.9g ms after waypoint %zu (t=%.9g s); the segment between two waypoints must last at least %g ms",
+			 i + 1, t->t[i + 1], d / 1e6, i, t->t[i],
+			 HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e6);
+	else
+		snprintf(err, errsize,
+			 "waypoint %zu (t=%.9g s) is %.9g s after waypoint %zu (t=%.9g s); the segment between two waypoints may last at most %g s",
+			 i + 1, t->t[i + 1], d / 1e9, i, t->t[i],
+			 HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+	errno = EINVAL;
+	return -1;
 }
 
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,

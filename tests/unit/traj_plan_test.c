@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -411,6 +412,360 @@ TEST(segments_of_at_least_1ms)
 	ASSERT_NE(NULL, t);
 	EXPECT_EQ(-1, hrservo_traj_check_times(t, err, sizeof(err)));
 	EXPECT_STREQ("1 waypoint: a trajectory needs at least 2", err);
+	hrservo_traj_free(t);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * hrservo_traj_check() applies the kernel's rules on intervals too, as
+ * hrservo_traj_check_times() and the upload do: an interval longer than
+ * 60 s or one that rounds to 0 ns passed the check, then failed the upload
+ * with a bare EINVAL. The violation names the waypoint (by its time), the
+ * interval and the bound.
+ */
+TEST(check_applies_the_interval_rules)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_violation v;
+	struct hrservo_traj *t;
+
+	fake_no_limits();
+	t = at_times((double[]){ 0, 1, 62 }, 3);
+	ASSERT_NE(NULL, t);
+	memset(&v, 0, sizeof(v));
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(HRSERVO_LIMIT_INTERVAL, v.kind);
+	EXPECT_EQ(62, v.time_s);
+	EXPECT_EQ(61e9, v.value);
+	EXPECT_EQ(60e9, v.limit);
+	EXPECT_EQ(HRSERVO_MAX_CHANNELS, v.channel);
+	hrservo_traj_free(t);
+
+	/* 0.1 ns after the previous waypoint: 0 ns as sent. */
+	t = at_times((double[]){ 0, 1, 1 + 1e-10, 2 }, 4);
+	ASSERT_NE(NULL, t);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(HRSERVO_LIMIT_INTERVAL, v.kind);
+	EXPECT_EQ(1 + 1e-10, v.time_s);
+	EXPECT_EQ(0, v.value);
+	EXPECT_EQ(1e6, v.limit);
+	hrservo_traj_free(t);
+
+	/* 60 s and 1 ms exactly are fine. */
+	t = at_times((double[]){ 0, 60, 60.001 }, 3);
+	ASSERT_NE(NULL, t);
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	hrservo_traj_free(t);
+}
+
+/*
+ * A 5 ms minimum-jerk segment peaks at 1.875 d/h at u = 0.5, between the
+ * old 1 ms samples (u = 0.4 gives 1.728 d/h): the peak is found, with its
+ * time and value.
+ */
+TEST(check_finds_peaks_between_samples)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	double p0 = 1000e3, p1 = 1010e3, peak = 1.875 * 10e3 / 0.005;
+	double apeak = 10 / sqrt(3) * 10e3 / 25e-6;	/* 2.309e9 */
+	struct hrservo_violation v;
+	unsigned int ch = 0;
+	struct hrservo_traj *t = hrservo_traj_new(1, &ch);
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, hrservo_traj_add(t, 0, &p0));
+	ASSERT_EQ(0, hrservo_traj_add(t, 0.005, &p1));
+	fake_no_limits();
+	fake_vmax[0] = 3600000;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(HRSERVO_LIMIT_SPEED, v.kind);
+	EXPECT_EQ(0, v.channel);
+	EXPECT_LT(fabs(v.value - peak), peak * 1e-9) TH_LOG("%.9g", v.value);
+	EXPECT_LT(fabs(v.time_s - 0.0025), 1e-12);
+	EXPECT_EQ(3600000, v.limit);
+	/* Just above the peak: fine. */
+	fake_vmax[0] = (uint32_t)ceil(peak);
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	/* The acceleration peaks at 10/sqrt(3) d/h^2, u = (3 -+ sqrt(3))/6. */
+	fake_vmax[0] = 0;
+	fake_amax[0] = 2300000000U;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(HRSERVO_LIMIT_ACCEL, v.kind);
+	EXPECT_LT(fabs(v.value - apeak), 1e-9 * apeak);
+	EXPECT_LT(fabs(v.time_s - 0.005 * (3 - sqrt(3)) / 6), 1e-12);
+	fake_amax[0] = (uint32_t)ceil(apeak);
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	fake_no_limits();
+	hrservo_traj_free(t);
+}
+
+/* A pseudo-random cubic trajectory of one axis, seeded. */
+static struct hrservo_traj *random_cubic(unsigned int *seed, size_t n)
+{
+	unsigned int ch = 2;
+	struct hrservo_traj *t = hrservo_traj_new(1, &ch);
+	double time = 0;
+
+	for (size_t i = 0; t && i < n; i++) {
+		double p = 1000e3 + 1000e3 * (rand_r(seed) / (double)RAND_MAX);
+
+		if (hrservo_traj_add(t, time, &p)) {
+			hrservo_traj_free(t);
+			return NULL;
+		}
+		time += 0.01 + 0.3 * (rand_r(seed) / (double)RAND_MAX);
+	}
+	if (t)
+		hrservo_traj_set_interp(t, HRSERVO_INTERP_CUBIC);
+	return t;
+}
+
+/*
+ * Property: the analytic extrema are those of the plan. Peaks measured by
+ * sampling hrservo_traj_eval() every 10 microseconds: a limit 0.02 % below the
+ * peak is reported with the peak's value, one 0.005 % above it passes.
+ */
+TEST(check_agrees_with_dense_sampling)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	unsigned int seed = 11;
+
+	for (int trial = 0; trial < 20; trial++) {
+		struct hrservo_traj *t = random_cubic(&seed, 6);
+		double pmax = 0, vpk = 0, apk = 0, dur, s;
+		struct hrservo_violation v;
+
+		ASSERT_NE(NULL, t);
+		dur = hrservo_traj_duration(t);
+		/* Every 10 us, and exactly at every waypoint. */
+		for (size_t i = 0, k = 0;;) {
+			double p, vel, acc, tk = INFINITY;
+
+			if (k < hrservo_traj_num_waypoints(t))
+				ASSERT_EQ(0, hrservo_traj_waypoint(t, k, &tk, &p));
+			if (tk <= i * 1e-5)
+				s = tk, k++;
+			else
+				s = i++ * 1e-5;
+			if (s > dur)
+				break;
+			ASSERT_EQ(0, hrservo_traj_eval(t, s, &p, &vel, &acc));
+			pmax = fmax(pmax, p);
+			vpk = fmax(vpk, fabs(vel));
+			apk = fmax(apk, fabs(acc));
+		}
+		fake_no_limits();
+		fake_min = 0;
+		fake_max = 4000000000U;		/* the spline may overshoot */
+		fake_vmax[2] = (uint32_t)(vpk * 0.9998);
+		EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+		EXPECT_EQ(HRSERVO_LIMIT_SPEED, v.kind);
+		fake_vmax[2] = (uint32_t)ceil(vpk * 1.00005);
+		EXPECT_EQ(0, hrservo_traj_check(t, &h, &v))
+			TH_LOG("trial %d: speed %g at %g s, peak %g", trial,
+			       v.value, v.time_s, vpk);
+		fake_vmax[2] = 0;
+		fake_amax[2] = (uint32_t)fmin(apk * 0.9998, 4e9);
+		if (apk * 0.9998 < 4e9) {
+			EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+			EXPECT_EQ(HRSERVO_LIMIT_ACCEL, v.kind);
+		}
+		fake_amax[2] = apk * 1.00005 < 4e9 ? (uint32_t)ceil(apk * 1.00005) : 0;
+		EXPECT_EQ(0, hrservo_traj_check(t, &h, &v))
+			TH_LOG("trial %d: accel %g at %g s, peak %g", trial,
+			       v.value, v.time_s, apk);
+		fake_amax[2] = 0;
+		/* The spline overshoots between knots: the max is found. */
+		fake_max = (uint32_t)floor(pmax - 1);
+		EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+		EXPECT_EQ(HRSERVO_LIMIT_MAX, v.kind);
+		EXPECT_LE(v.value, pmax + 0.1);
+		fake_max = (uint32_t)ceil(pmax);
+		EXPECT_EQ(0, hrservo_traj_check(t, &h, &v))
+			TH_LOG("trial %d: %g at %g s, max %g", trial, v.value,
+			       v.time_s, pmax);
+		hrservo_traj_free(t);
+	}
+	fake_no_limits();
+}
+
+/*
+ * The check costs O(segments), not O(duration): 2000 waypoints 50 s apart
+ * (28 hours) took the old check 10^8 samples.
+ */
+TEST(check_cost_does_not_grow_with_duration)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	unsigned int ch[3] = { 0, 1, 2 };
+	struct hrservo_traj *t = hrservo_traj_new(3, ch);
+	struct hrservo_violation v;
+	double t0;
+
+	ASSERT_NE(NULL, t);
+	for (int i = 0; i < 2000; i++) {
+		double p[3] = { 1000e3 + 500e3 * (i % 2), 1500e3,
+				2000e3 - 400e3 * (i % 3) };
+
+		ASSERT_EQ(0, hrservo_traj_add(t, 50.0 * i, p));
+	}
+	fake_no_limits();
+	fake_vmax[0] = 100000;
+	fake_amax[0] = 1000000;
+	for (int m = 0; m < 3; m++) {
+		hrservo_traj_set_interp(t, m);
+		t0 = now_s();
+		EXPECT_EQ(0, hrservo_traj_check(t, &h, &v))
+			TH_LOG("interp %d: kind %d at %g s: %g > %g", m,
+			       v.kind, v.time_s, v.value, v.limit);
+		EXPECT_LT(now_s() - t0, 1.0);
+	}
+	fake_no_limits();
+	hrservo_traj_free(t);
+}
+
+/*
+ * Linear interpolation steps the speed at every waypoint, and at the start
+ * and the end (from and to rest). The kernel's limiter follows a step dv
+ * only if dv <= amax T (T the frame period): beyond, it is an acceleration
+ * violation, of dv / T.
+ */
+TEST(check_linear_speed_steps)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	unsigned int ch = 1;
+	struct hrservo_traj *t = hrservo_traj_new(1, &ch);
+	double p0 = 1000e3, p1 = 2000e3, p2 = 1500e3, f;
+	struct hrservo_violation v;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, hrservo_traj_add(t, 0, &p0));
+	ASSERT_EQ(0, hrservo_traj_add(t, 1, &p1));	/* 1e6 ns/s */
+	ASSERT_EQ(0, hrservo_traj_add(t, 2, &p2));	/* -5e5 ns/s */
+	hrservo_traj_set_interp(t, HRSERVO_INTERP_LINEAR);
+	fake_no_limits();
+	fake_amax[1] = 10000000;	/* 1e7 ns/s^2: steps of 2e5 ns/s */
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(HRSERVO_LIMIT_ACCEL, v.kind);
+	EXPECT_EQ(0, v.time_s);		/* the start, from rest */
+	EXPECT_LT(fabs(v.value - 1e6 / 0.02), 1e-3);
+	/* Steps of 1e6, 1.5e6 and 5e5 ns/s in 20 ms: 7.5e7 ns/s^2 fits. */
+	fake_amax[1] = 75000000;
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	fake_amax[1] = 74000000;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(1, v.time_s);
+	/* Stretching shrinks the steps as 1/f. */
+	fake_amax[1] = 10000000;
+	ASSERT_EQ(0, hrservo_traj_fit_time(t, &h, &f));
+	EXPECT_LT(fabs(f - 7.5 * 1.01), 1e-6) TH_LOG("%g", f);
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	/* Minimum jerk has no step. */
+	hrservo_traj_set_interp(t, HRSERVO_INTERP_MIN_JERK);
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	fake_no_limits();
+	hrservo_traj_free(t);
+}
+
+/* A position violation is reported before any speed one, as before. */
+TEST(check_reports_position_first)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_violation v;
+	struct hrservo_traj *t;
+
+	t = at_times((double[]){ 0, 0.1, 0.2, 0.3 }, 4);	/* to 1300 us */
+	ASSERT_NE(NULL, t);
+	fake_no_limits();
+	fake_vmax[0] = 1000000;		/* min jerk peaks at 1.875e6 ns/s */
+	fake_max = 1250000;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_EQ(HRSERVO_LIMIT_MAX, v.kind);
+	EXPECT_LT(fabs(v.value - 1300e3), 1e-6);
+	EXPECT_LT(fabs(v.time_s - 0.3), 1e-12);
+	EXPECT_EQ(1250000, v.limit);
+	fake_max = 2500000;
+	EXPECT_EQ(-1, hrservo_traj_check(t, &h, &v));
+	EXPECT_EQ(HRSERVO_LIMIT_SPEED, v.kind);
+	EXPECT_LT(fabs(v.time_s - 0.05), 1e-12);	/* the first peak */
+	fake_no_limits();
+	hrservo_traj_free(t);
+}
+
+/*
+ * hrservo_traj_fit_time(): one stretch, the smallest that fits plus 1 %;
+ * against a tiny limit it fails at once (ERANGE) instead of making a 21-day
+ * trajectory for minutes, and hrservo_traj_check_times() then names the
+ * interval beyond the kernel's 60 s.
+ */
+TEST(fit_time_is_fast_and_bounded)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	unsigned int ch = 0;
+	struct hrservo_traj *t = hrservo_traj_new(1, &ch);
+	double p0 = 1000e3, p1 = 2000e3, f = 0, t0;
+	struct hrservo_violation v;
+	char err[256];
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, hrservo_traj_add(t, 0, &p0));
+	ASSERT_EQ(0, hrservo_traj_add(t, 1, &p1));
+	fake_no_limits();
+	/* 1.875e6 ns/s peak against 1e6: a stretch of 1.875 * 1.01. */
+	fake_vmax[0] = 1000000;
+	ASSERT_EQ(0, hrservo_traj_fit_time(t, &h, &f));
+	EXPECT_LT(fabs(f - 1.875 * 1.01), 1e-9) TH_LOG("%.12g", f);
+	EXPECT_LT(fabs(hrservo_traj_duration(t) - 1.875 * 1.01), 1e-9);
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	/* Acceleration: 5.7735e6 ns/s^2 against 1e6: sqrt(5.77). */
+	ASSERT_EQ(0, hrservo_traj_scale_time(t, 1 / f));
+	fake_vmax[0] = 0;
+	fake_amax[0] = 1000000;
+	ASSERT_EQ(0, hrservo_traj_fit_time(t, &h, &f));
+	EXPECT_LT(fabs(f - sqrt(10 / sqrt(3)) * 1.01), 1e-6) TH_LOG("%.12g", f);
+	EXPECT_EQ(0, hrservo_traj_check(t, &h, &v));
+	/* Within the limits: 1. */
+	ASSERT_EQ(0, hrservo_traj_fit_time(t, &h, &f));
+	EXPECT_EQ(1, f);
+
+	/* 1 ns/s: 1.9e6 s for one segment; the kernel plays 60 s at most. */
+	ASSERT_EQ(0, hrservo_traj_scale_time(t, 1 / hrservo_traj_duration(t)));
+	fake_amax[0] = 0;
+	fake_vmax[0] = 1;
+	t0 = now_s();
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_fit_time(t, &h, &f));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_LT(now_s() - t0, 0.5);
+	EXPECT_GT(f, 1e6);
+	EXPECT_EQ(-1, hrservo_traj_check_times(t, err, sizeof(err)));
+	EXPECT_NE(NULL, strstr(err, "may last at most 60 s")) TH_LOG("%s", err);
+
+	/* A position beyond the limits cannot be fitted: untouched. */
+	fake_vmax[0] = 0;
+	ASSERT_EQ(0, hrservo_traj_scale_time(t, 1 / hrservo_traj_duration(t)));
+	fake_max = 1500000;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_fit_time(t, &h, &f));
+	EXPECT_EQ(ERANGE, errno);
+	EXPECT_LT(fabs(hrservo_traj_duration(t) - 1), 1e-9);
+	fake_no_limits();
 	hrservo_traj_free(t);
 }
 
