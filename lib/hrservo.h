@@ -528,12 +528,21 @@ HRSERVO_API int hrservo_traj_stop(struct hrservo *h);
 /**
  * hrservo_traj_load_csv() - read waypoints from a CSV file
  * @path: the file: a header "t_s,chN_UNIT,..." (UNIT us, ns or ms; or
- *	t_ms for times in ms), then one row per waypoint
- * @err: output, a message "FILE:LINE: what is wrong" on failure
+ *	t_ms for times in ms), then one row per waypoint. Fields are
+ *	separated by commas, blanks around them ignored; none may be empty
+ *	(no ",," and no trailing comma). Values are decimal numbers
+ *	([+-]digits[.digits][e[+-]digits]; no hex, inf or nan). Empty lines
+ *	and lines starting with # are skipped, and a UTF-8 byte order mark
+ *	at the start of the file. A t_s trajectory longer than 1000 s whose
+ *	times are all whole numbers is refused as probably in ms ("did you
+ *	mean t_ms?"): write such seconds with a decimal point.
+ * @err: output (may be NULL), a message "FILE:LINE: what is wrong", or
+ *	"FILE:LINE:COLUMN: ..." for an empty field, naming the field
  * @errsize: size of @err
  *
  * Return: a new trajectory (hrservo_traj_free()), or NULL with errno
- * (EINVAL for bad content, E2BIG for more than 100000 rows) and @err set.
+ * (EINVAL for bad content or a NULL @path, E2BIG for more than 100000
+ * rows, or that of fopen()) and @err set.
  */
 HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
 						       char *err,

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -878,16 +879,99 @@ HRSERVO_API int hrservo_traj_stop(struct hrservo *h)
 
 /* ---- CSV ---- */
 
+/* "PATH:LINE: msg", or "PATH:LINE:COL: msg" for a field (@col from 1). */
+__attribute__((format(printf, 7, 8)))
 static int csv_err(char *err, size_t size, const char *path, size_t line,
-		   int e, const char *fmt, const char *what)
+		   size_t col, int e, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, what);
-	snprintf(err, size, "%s:%zu: %s", path, line, msg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (col)
+		snprintf(err, size, "%s:%zu:%zu: %s", path, line, col, msg);
+	else
+		snprintf(err, size, "%s:%zu: %s", path, line, msg);
 	errno = e;
 	return -1;
 }
+
+/* @s for a message: at most 64 bytes, other bytes than printable ASCII
+ * escaped (an invisible character shows). */
+static const char *csv_quote(const char *s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; s[i] && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == 64) {
+			o += (size_t)snprintf(buf + o, size - o, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f)
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * A decimal number as people write them: [+-]digits[.digits][e[+-]digits]
+ * (or .digits). strtod() also takes hex floats, inf and nan: not here.
+ */
+static bool csv_decimal(const char *s)
+{
+	bool digits = false;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits = true;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits = true;
+	if (!digits)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return !*s;
+}
+
+/*
+ * The next field of a line at *@p: blanks around it removed, NUL
+ * terminated; *@p moves past its comma (NULL after the last field). @col
+ * gets the column (from 1) where the field starts in @line.
+ */
+static char *csv_field(char *line, char **p, size_t *col)
+{
+	char *s = *p, *comma = strchr(s, ','), *e;
+
+	*col = (size_t)(s - line) + 1;
+	if (comma)
+		*comma = '\0';
+	*p = comma ? comma + 1 : NULL;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/* Longer than this, a t_s trajectory with whole-number times looks like ms. */
+#define CSV_SUSPECT_S	1000.0
 
 /* Parse a header column "chN_UNIT": channel and ns per unit. */
 static int csv_column(const char *s, unsigned int *ch, double *scale)
@@ -975,13 +1059,15 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 	const struct hrservo_joint *joint[HRSERVO_MAX_CHANNELS] = { NULL };
 	unsigned int ch[HRSERVO_MAX_CHANNELS], naxes = 0;
 	double scale[HRSERVO_MAX_CHANNELS], tscale = 1;
+	char names[HRSERVO_MAX_CHANNELS + 1][80];
 	const char *ctrl = controller;
 	struct hrservo_traj *t = NULL;
-	char *line = NULL, *save, *tok;
-	size_t cap = 0, lineno = 0;
-	FILE *f;
-	ssize_t len;
+	size_t cap = 0, lineno = 0, hline = 0, lastline = 0;
+	bool whole_times = true;
+	char *line = NULL, q[300];
 	char dummy[1];
+	ssize_t len;
+	FILE *f;
 
 	if (!err || !errsize) {
 		err = dummy;
@@ -1002,47 +1088,68 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		double tv = 0, pos[HRSERVO_MAX_CHANNELS];
+		char *l = line, *p, *tok, *end;
 		unsigned int col = 0;
-		char *end;
+		size_t c;
 
 		lineno++;
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		if (!len || line[0] == '#')
+		/* A UTF-8 byte order mark, as some editors write: skipped. */
+		if (lineno == 1 && !strncmp(l, "\xef\xbb\xbf", 3)) {
+			l += 3;
+			len -= 3;
+		}
+		if (!len || l[0] == '#')
 			continue;
 		if (len > 65536) {
-			csv_err(err, errsize, path, lineno, E2BIG,
-				"line longer than 64 KiB%s", "");
+			csv_err(err, errsize, path, lineno, 0, E2BIG,
+				"line longer than 64 KiB");
 			goto fail;
 		}
+		p = l;
 		if (!t) {
 			/* The header. */
-			tok = strtok_r(line, ",", &save);
-			if (!tok || (strcmp(tok, "t_s") && strcmp(tok, "t_ms"))) {
-				csv_err(err, errsize, path, lineno, EINVAL,
+			hline = lineno;
+			tok = csv_field(l, &p, &c);
+			if (strcmp(tok, "t_s") && strcmp(tok, "t_ms")) {
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
 					"header must start with t_s or t_ms, not '%s'",
-					tok ? tok : "");
+					csv_quote(tok, q, sizeof(q)));
 				goto fail;
 			}
+			snprintf(names[0], sizeof(names[0]), "%s", tok);
 			tscale = strcmp(tok, "t_ms") ? 1 : 1e-3;
-			while ((tok = strtok_r(NULL, ",", &save))) {
+			while (p) {
 				char why[256] = "expected chN_us, chN_ns or chN_ms";
 
+				tok = csv_field(l, &p, &c);
+				if (!*tok && !p) {
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL,
+						"trailing comma after column %u ('%s') of the header",
+						naxes + 1, names[naxes]);
+					goto fail;
+				}
+				if (!*tok) {
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL,
+						"column %u of the header is empty",
+						naxes + 2);
+					goto fail;
+				}
 				if (naxes == HRSERVO_MAX_CHANNELS) {
-					csv_err(err, errsize, path, lineno, EINVAL,
-						"more than 64 columns%s", "");
+					csv_err(err, errsize, path, lineno, 0,
+						EINVAL, "more than 64 columns");
 					goto fail;
 				}
 				if (csv_column(tok, &ch[naxes], &scale[naxes]) &&
 				    (!calib ||
 				     !(joint[naxes] = csv_joint(tok, calib, ctrl, why,
 								sizeof(why))))) {
-					char what[256];
-
-					snprintf(what, sizeof(what), "column '%s': %s",
-						 tok, why);
-					csv_err(err, errsize, path, lineno, EINVAL,
-						"%s", what);
+					csv_err(err, errsize, path, lineno, 0,
+						EINVAL, "column '%s': %s",
+						csv_quote(tok, q, sizeof(q)), why);
 					goto fail;
 				}
 				if (joint[naxes])
@@ -1050,46 +1157,64 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 				/* Without a controller, the first joint's. */
 				if (joint[naxes] && !ctrl)
 					ctrl = joint[naxes]->controller;
+				csv_quote(tok, names[naxes + 1], sizeof(names[0]));
 				naxes++;
 			}
 			t = naxes ? hrservo_traj_new(naxes, ch) : NULL;
 			if (!t) {
-				csv_err(err, errsize, path, lineno, EINVAL,
-					naxes ? "a channel is named twice%s" :
-					"no channel columns%s", "");
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					naxes ? "a channel is named twice" :
+					"no channel columns");
 				goto fail;
 			}
 			continue;
 		}
-		tok = strtok_r(line, ",", &save);
-		for (; tok; tok = strtok_r(NULL, ",", &save), col++) {
-			double v = strtod(tok, &end);
+		for (; p; col++) {
+			double v;
 
-			if (end == tok || *end || !isfinite(v)) {
-				csv_err(err, errsize, path, lineno, EINVAL,
-					"'%s' is not a number", tok);
+			tok = csv_field(l, &p, &c);
+			if (!*tok) {
+				if (!p && col)
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL,
+						"trailing comma after field %u (%s)",
+						col, col <= naxes + 1 ?
+						names[col - 1] : "beyond the header");
+				else
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL, "field %u (%s) is empty",
+						col + 1, col <= naxes ? names[col] :
+						"beyond the header");
+				goto fail;
+			}
+			v = strtod(tok, &end);
+			if (!csv_decimal(tok) || end == tok || *end ||
+			    !isfinite(v)) {
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"'%s' is not a number",
+					csv_quote(tok, q, sizeof(q)));
 				goto fail;
 			}
 			if (col > naxes) {
-				csv_err(err, errsize, path, lineno, EINVAL,
-					"more columns than the header has%s", "");
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"more columns than the header has");
 				goto fail;
 			}
 			if (col == 0) {
 				tv = v * tscale;
+				if (strpbrk(tok, ".eE"))
+					whole_times = false;
 			} else if (joint[col - 1]) {
 				const struct hrservo_joint *j = joint[col - 1];
 
 				if (hrservo_joint_to_ns(j, v, &pos[col - 1])) {
 					const char *u = hrservo_unit_name(j->unit);
-					char what[192];
 
-					snprintf(what, sizeof(what),
-						 "joint %s: %g%s is outside its soft limits %g%s..%g%s",
-						 j->name, v, u, j->min, u,
-						 j->max, u);
-					csv_err(err, errsize, path, lineno, EINVAL,
-						"%s", what);
+					csv_err(err, errsize, path, lineno, 0,
+						EINVAL,
+						"joint %s: %g%s is outside its soft limits %g%s..%g%s",
+						j->name, v, u, j->min, u,
+						j->max, u);
 					goto fail;
 				}
 			} else {
@@ -1097,35 +1222,39 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 			}
 		}
 		if (col != naxes + 1) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "%u of %u", col, naxes + 1);
-			csv_err(err, errsize, path, lineno, EINVAL,
-				"missing column: %s values", what);
+			csv_err(err, errsize, path, lineno, 0, EINVAL,
+				"missing column: %u of %u values", col,
+				naxes + 1);
 			goto fail;
 		}
 		if (hrservo_traj_num_waypoints(t) >= MAX_WAYPOINTS) {
-			csv_err(err, errsize, path, lineno, E2BIG,
-				"more than 100000 waypoints%s", "");
+			csv_err(err, errsize, path, lineno, 0, E2BIG,
+				"more than 100000 waypoints");
 			goto fail;
 		}
 		if (hrservo_traj_add(t, tv, pos)) {
-			char what[64];
-
 			if (t->n && !(tv > t->t[t->n - 1]))
-				snprintf(what, sizeof(what),
-					 "time %g s is not after %g s", tv,
-					 t->t[t->n - 1]);
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"time %g s is not after %g s", tv,
+					t->t[t->n - 1]);
 			else
-				snprintf(what, sizeof(what),
-					 "a value is out of range");
-			csv_err(err, errsize, path, lineno, EINVAL, "%s", what);
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"a value is out of range");
 			goto fail;
 		}
+		lastline = lineno;
 	}
 	if (!t || t->n < 2) {
-		csv_err(err, errsize, path, lineno, EINVAL,
-			"needs a header and at least 2 waypoints%s", "");
+		csv_err(err, errsize, path, lineno, 0, EINVAL,
+			"needs a header and at least 2 waypoints");
+		goto fail;
+	}
+	/* Milliseconds under a t_s header: 20, 40, 60... as seconds. */
+	if (tscale == 1 && whole_times &&
+	    hrservo_traj_duration(t) > CSV_SUSPECT_S) {
+		csv_err(err, errsize, path, hline, 1, EINVAL,
+			"t_s: the times make a %.0f s trajectory (to line %zu); did you mean t_ms? (write seconds with a decimal point, as %.1f, to keep them)",
+			hrservo_traj_duration(t), lastline, t->t[t->n - 1]);
 		goto fail;
 	}
 	free(line);

@@ -843,6 +843,148 @@ TEST(csv_errors_name_file_and_line)
 	EXPECT_STREQ("/nonexistent.csv: No such file or directory", err);
 }
 
+/*
+ * Empty fields were merged by strtok() (0,1500,,1500 loaded as 3 values)
+ * and trailing commas ignored: each is an error naming the line, the
+ * column and the field. Hex floats (strtod() reads 0x10 as 16) are not
+ * numbers here.
+ */
+TEST(csv_refuses_empty_fields_and_hex)
+{
+	static const struct bad_csv bad[] = {
+		{ "t_s,ch0_us,ch1_us\n0,1500,,1500\n",
+		  "2:8: field 3 (ch1_us) is empty" },
+		{ "t_s,ch0_us,ch1_us\n,1500,1500\n",
+		  "2:1: field 1 (t_s) is empty" },
+		{ "t_s,ch0_us\n0,1000\n0.5,1000,\n",
+		  "3:10: trailing comma after field 2 (ch0_us)" },
+		{ "t_s,ch0_us\n0,1000,,\n",
+		  "2:8: field 3 (beyond the header) is empty" },
+		{ "t_s,ch0_us\n0,1000\n0.5, \n",
+		  "3:5: trailing comma after field 1 (t_s)" },
+		{ "t_s,ch0_us,\n0,1000\n",
+		  "1:12: trailing comma after column 2 ('ch0_us') of the header" },
+		{ "t_s,,ch0_us\n0,1000\n",
+		  "1:5: column 2 of the header is empty" },
+		{ "t_s,ch0_us\n0,1000\n0.5,0x5dc\n",
+		  "3: '0x5dc' is not a number" },
+		{ "t_s,ch0_us\n0,1000\n0x1p-1,1500\n",
+		  "3: '0x1p-1' is not a number" },
+		{ "t_s,ch0_us\n0,1000\n0.5,infinity\n",
+		  "3: 'infinity' is not a number" },
+		{ "t_s,ch0_us\n0,1000\n0.5,1e\n", "3: '1e' is not a number" },
+		{ "t_s,ch0_us\n0,1000\n0.5,.\n", "3: '.' is not a number" },
+		/* An invisible byte shows. */
+		{ "t_s,ch0_us\n0,1000\n0.5,15\x01" "00\n",
+		  "3: '15\\x0100' is not a number" },
+	};
+	char err[256], expect[320];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = csv(bad[i].text);
+
+		errno = 0;
+		EXPECT_EQ(NULL, hrservo_traj_load_csv(path, err, sizeof(err)));
+		EXPECT_EQ(EINVAL, errno);
+		snprintf(expect, sizeof(expect), "%s:%s", path, bad[i].msg);
+		EXPECT_STREQ(expect, err);
+	}
+	unlink(csv(""));
+}
+
+/* What still loads: blanks around fields, signs, exponents, .5 and 5. */
+TEST(csv_number_spellings)
+{
+	struct hrservo_traj *t;
+	double tm, p[2];
+	char err[256];
+
+	t = hrservo_traj_load_csv(csv("t_s , ch0_us,ch1_ns\n0, 1000 ,+1.5e6\n"
+				      ".5,\t2000.,1500000\n1E0,1500,15e5\n"),
+				  err, sizeof(err));
+	ASSERT_NE(NULL, t) TH_LOG("%s", err);
+	EXPECT_EQ(3, hrservo_traj_num_waypoints(t));
+	ASSERT_EQ(0, hrservo_traj_waypoint(t, 1, &tm, p));
+	EXPECT_EQ(0.5, tm);
+	EXPECT_EQ(2000e3, p[0]);
+	ASSERT_EQ(0, hrservo_traj_waypoint(t, 0, &tm, p));
+	EXPECT_EQ(1500000, p[1]);
+	hrservo_traj_free(t);
+	unlink(csv(""));
+}
+
+/* A UTF-8 byte order mark before the header is skipped. */
+TEST(csv_utf8_bom)
+{
+	struct hrservo_traj *t;
+	char err[256], expect[320], *path;
+
+	t = hrservo_traj_load_csv(csv("\xef\xbb\xbft_s,ch0_us\n0,1000\n1,1500\n"),
+				  err, sizeof(err));
+	ASSERT_NE(NULL, t) TH_LOG("%s", err);
+	EXPECT_EQ(2, hrservo_traj_num_waypoints(t));
+	hrservo_traj_free(t);
+	/* And the message of a bad header shows no invisible character. */
+	path = csv("\xef\xbb\xbftime,ch0_us\n");
+	EXPECT_EQ(NULL, hrservo_traj_load_csv(path, err, sizeof(err)));
+	snprintf(expect, sizeof(expect),
+		 "%s:1: header must start with t_s or t_ms, not 'time'", path);
+	EXPECT_STREQ(expect, err);
+	/* Only at the start of the file. */
+	path = csv("t_s,ch0_us\n\xef\xbb\xbf" "0,1000\n1,1500\n");
+	EXPECT_EQ(NULL, hrservo_traj_load_csv(path, err, sizeof(err)));
+	snprintf(expect, sizeof(expect),
+		 "%s:2: '\\xef\\xbb\\xbf0' is not a number", path);
+	EXPECT_STREQ(expect, err);
+	unlink(csv(""));
+}
+
+/*
+ * Times in ms under a t_s header (0, 20, 40, ... 2000) make a 2000 s
+ * trajectory that loads, checks and plays for half an hour: refused with a
+ * hint, unless the times are written as seconds (with a decimal point).
+ */
+TEST(csv_t_s_that_looks_like_ms)
+{
+	char *text = malloc(4096), err[512], expect[600], *path;
+	struct hrservo_traj *t;
+	size_t o;
+
+	ASSERT_NE(NULL, text);
+	o = (size_t)sprintf(text, "t_s,ch0_us\n");
+	for (int i = 0; i <= 100; i++)
+		o += (size_t)sprintf(text + o, "%d,%d\n", 20 * i, 1000 + 5 * i);
+	path = csv(text);
+	errno = 0;
+	EXPECT_EQ(NULL, hrservo_traj_load_csv(path, err, sizeof(err)));
+	EXPECT_EQ(EINVAL, errno);
+	snprintf(expect, sizeof(expect),
+		 "%s:1:1: t_s: the times make a 2000 s trajectory (to line 102); did you mean t_ms? (write seconds with a decimal point, as 2000.0, to keep them)",
+		 path);
+	EXPECT_STREQ(expect, err);
+	/* The same as t_ms: 2 s. */
+	text[2] = 'm';
+	memmove(text + 4, text + 3, strlen(text + 3) + 1);
+	text[3] = 's';
+	t = hrservo_traj_load_csv(csv(text), err, sizeof(err));
+	ASSERT_NE(NULL, t) TH_LOG("%s", err);
+	EXPECT_EQ(2, hrservo_traj_duration(t));
+	hrservo_traj_free(t);
+	/* Seconds, said so: kept. */
+	t = hrservo_traj_load_csv(csv("t_s,ch0_us\n0,1000\n1000.0,1100\n2000,1500\n"),
+				  err, sizeof(err));
+	ASSERT_NE(NULL, t) TH_LOG("%s", err);
+	EXPECT_EQ(2000, hrservo_traj_duration(t));
+	hrservo_traj_free(t);
+	/* Whole seconds up to 1000 s are not suspect. */
+	t = hrservo_traj_load_csv(csv("t_s,ch0_us\n0,1000\n60,1100\n1000,1500\n"),
+				  err, sizeof(err));
+	ASSERT_NE(NULL, t) TH_LOG("%s", err);
+	hrservo_traj_free(t);
+	free(text);
+	unlink(csv(""));
+}
+
 /* An absurd size is refused, not swallowed. */
 TEST(csv_absurd_size)
 {
