@@ -484,6 +484,13 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 
 /* hrservo_traj_upload() flags */
 #define HRSERVO_UPLOAD_REPLACE	(1U << 0)	/* splice in at start_ns */
+/*
+ * Start even where the queue (or, on an idle controller, the axes) is not:
+ * the servos jump to the trajectory's first waypoint. Without it, the
+ * kernel refuses (EDOM) an append whose first waypoint is more than
+ * HRSERVO_SPLICE_TOL_NS from where the queue ends or the axes are.
+ */
+#define HRSERVO_UPLOAD_JUMP	(1U << 1)
 
 /**
  * hrservo_traj_upload() - send a trajectory to the controller to play
@@ -493,11 +500,33 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * @flags: HRSERVO_UPLOAD_* bits
  *
  * Appends to what is queued (or splices, with HRSERVO_UPLOAD_REPLACE). The
- * trajectory ends with it. Large trajectories are sent in parts, waiting for
- * queue space as the controller plays. Nothing is sent if
- * hrservo_traj_check_times() fails (errno EINVAL). errno: those of the
- * kernel (EBUSY, ENOSPC, EINVAL for a time in the past or a discontinuous
- * splice).
+ * trajectory ends with it. Nothing is sent if hrservo_traj_check_times()
+ * fails (errno EINVAL).
+ *
+ * A trajectory that fits the kernel's per-file quota (HRSERVO_TRAJ_FILE_BYTES:
+ * about 1,900 single-axis or 130 forty-axis segments) and
+ * HRSERVO_TRAJ_SUBMIT_MAX segments goes in one submission, queued whole or
+ * not at all. A larger one goes in parts of at most a quarter of the quota;
+ * the first part starts (splices, jumps) as asked, each later part is
+ * appended and taken by the kernel only where the one before it ended, never
+ * with a jump. A later part that finds the queue full waits while the
+ * controller plays, polling its status, at most the time the queue then
+ * needs to play plus 1 s (10 s without a status); then ENOSPC. If a later
+ * part fails, what this upload queued is stopped (hrservo_traj_stop()) when
+ * the queue holds nothing else; a stop drops the whole queue, so when
+ * others' segments are queued too (a trajectory this one was appended to,
+ * or one appended meanwhile) the queue is left to play: ours then ends
+ * where its last queued part ends, and the player holds there
+ * (HRSERVO_EV_TRAJ_UNDERRUN). If the queue ran dry between two parts (the
+ * process was not scheduled for a long time), the next part starts where
+ * the axes hold, at the next frame: the trajectory pauses but does not jump.
+ *
+ * Return: 0, or -1 with errno: EINVAL for unknown @flags, a channel the
+ * controller does not have or what hrservo_traj_check_times() refuses;
+ * those of the kernel (EBUSY, ENOSPC, EINVAL for a time in the past or a
+ * discontinuous splice, EDOM for an append that does not start where the
+ * queue or the axes are, unless HRSERVO_UPLOAD_JUMP); ENOSPC also when a
+ * later part waited too long.
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,

@@ -20,6 +20,15 @@
 #include <string.h>
 #include <time.h>
 
+/*
+ * The ABI's sizes and quotas (HRSERVO_TRAJ_FILE_BYTES, ...) come from the
+ * one ABI header, whose submission struct is also called hrservo_traj: it
+ * is renamed here, out of the way of the library's trajectory.
+ */
+#define hrservo_traj hrservo_uapi_traj
+#include "uapi/hrservo.h"
+#undef hrservo_traj
+
 #include "internal.h"
 
 #define MAX_WAYPOINTS	100000
@@ -769,16 +778,188 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 	return -1;
 }
 
+/* ---- Upload ---- */
+
+/*
+ * Kernel memory one queued segment of @naxes axes is charged
+ * (driver/hrservo-traj.c, hrservo_traj_check(): struct_size() of struct
+ * hrservo_seg, driver/hrservo-priv.h): a header of 88 bytes on 64-bit
+ * kernels (72 or 68 on 32-bit ones) and six s64 coefficients per axis. The
+ * one place the library knows it. Parts take at most a quarter of the
+ * quota (below), so a header grown in a later driver costs queue depth,
+ * not failed uploads.
+ */
+#define TRAJ_SEG_HEADER_BYTES	88
+
+static size_t traj_seg_bytes(unsigned int naxes)
+{
+	return TRAJ_SEG_HEADER_BYTES + 6 * sizeof(int64_t) * naxes;
+}
+
+/*
+ * Segments per submission for @nseg segments of @naxes axes. A trajectory
+ * that fits the file's quota (and HRSERVO_TRAJ_SUBMIT_MAX) goes in one
+ * submission, which the kernel takes whole or not at all. A larger one
+ * goes in parts of at most a quarter of the quota: while one part waits
+ * for room, three are queued ahead of it and play.
+ */
+static size_t traj_part_segments(size_t nseg, unsigned int naxes)
+{
+	size_t per = traj_seg_bytes(naxes);
+	size_t whole = HRSERVO_TRAJ_FILE_BYTES / per, part;
+
+	if (whole > HRSERVO_TRAJ_SUBMIT_MAX)
+		whole = HRSERVO_TRAJ_SUBMIT_MAX;
+	if (nseg <= whole)
+		return nseg;
+	part = HRSERVO_TRAJ_FILE_BYTES / 4 / per;
+	if (part > HRSERVO_TRAJ_SUBMIT_MAX)
+		part = HRSERVO_TRAJ_SUBMIT_MAX;
+	return part ? part : 1;
+}
+
+/*
+ * A later part that finds no room waits for the queue to play: at most the
+ * time everything queued then needs to play, plus this margin (after that,
+ * what was queued has played and given its memory back: if there is still
+ * no room, someone else is filling the queue). Without a status to read,
+ * a fixed bound.
+ */
+#define UPLOAD_WAIT_MARGIN_S	1.0
+#define UPLOAD_WAIT_BLIND_S	10.0
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts;
+
+	if (!(s > 0))
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);	/* early on a signal: the loop looks again */
+}
+
+/*
+ * Which queued segments are this upload's, in the player's numbering
+ * (hrservo_traj_info.segment counts from the first segment queued to an
+ * idle player): [@first, @end), as the status said after each part.
+ */
+struct upload_track {
+	bool known;		/* the numbering of our segments is known */
+	bool foreign;		/* others' segments came between ours */
+	uint64_t first, end;
+};
+
+/* After a part of @n segments was queued. */
+static void upload_track_part(struct hrservo *h, struct upload_track *tr,
+			      bool first_part, size_t n)
+{
+	struct hrservo_traj_info st;
+	uint64_t e;
+
+	if (!h->be->traj_status || h->be->traj_status(h, &st)) {
+		tr->known = false;
+		return;
+	}
+	e = st.segment + st.depth;
+	if (first_part || (tr->known && !tr->foreign && e == n)) {
+		/* The first part, or ours went on after the player idled. */
+		tr->known = true;
+		tr->first = e - n;
+		tr->end = e;
+	} else if (e == tr->end + n) {
+		tr->end = e;
+	} else {
+		tr->foreign = true;
+	}
+}
+
+/*
+ * A later part failed: take back what this upload queued, if the queue
+ * holds nothing else. A stop drops the whole queue (the kernel cannot drop
+ * one submission): with others' segments in it, before ours (a trajectory
+ * playing now that ours was appended to) or after (appended meanwhile),
+ * stopping would cut their motion short too, so the queue is left alone;
+ * ours then plays what was queued and the player holds at its end
+ * (HRSERVO_EV_TRAJ_UNDERRUN). Without a status to tell, stop: all or
+ * nothing first.
+ */
+static void upload_undo(struct hrservo *h, const struct upload_track *tr)
+{
+	struct hrservo_traj_info st;
+	int e = errno;
+
+	if (!h->be->traj_stop)
+		goto out;
+	if (h->be->traj_status && !h->be->traj_status(h, &st)) {
+		/* Nothing queued or held: nothing of ours left. */
+		if (st.state == 0)
+			goto out;
+		/* Ours alone, played from the first on (an underrun holds it). */
+		if (!tr->known || tr->foreign || st.segment + st.depth != tr->end ||
+		    st.segment < tr->first)
+			goto out;
+	}
+	h->be->traj_stop(h);
+out:
+	errno = e;
+}
+
+/* Submit a later part, waiting (bounded) while the queue has no room. */
+static int upload_part_wait(struct hrservo *h,
+			    const struct hrservo_seg_item *segs, size_t n,
+			    const int64_t *coefs, size_t nc)
+{
+	double deadline = 0;
+
+	for (;;) {
+		struct hrservo_traj_info st;
+		double now, wait;
+
+		if (!h->be->traj_submit(h, segs, n, coefs, nc, 0, 0))
+			return 0;
+		if (errno != ENOSPC)
+			return -1;
+		now = mono_s();
+		if (h->be->traj_status && !h->be->traj_status(h, &st)) {
+			double queued = st.queued_ns / 1e9;
+
+			if (!deadline)
+				deadline = now + queued + UPLOAD_WAIT_MARGIN_S;
+			/* About one part of the queue ahead of us plays. */
+			wait = fmin(fmax(queued / 4, 0.001), 0.1);
+		} else {
+			if (!deadline)
+				deadline = now + UPLOAD_WAIT_BLIND_S;
+			wait = 0.02;
+		}
+		if (now >= deadline) {
+			errno = ENOSPC;
+			return -1;
+		}
+		sleep_s(fmin(wait, deadline - now));
+	}
+}
+
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
 				    unsigned int flags)
 {
-	size_t nseg, chunk = 256, done = 0;
+	struct upload_track tr = { 0 };
+	size_t nseg, part, done = 0;
 	double *speeds;
 	uint64_t mask = 0;
 	int ret = 0;
 
-	if (!h) {
+	if (!h || (flags & ~(HRSERVO_UPLOAD_REPLACE | HRSERVO_UPLOAD_JUMP))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -786,11 +967,8 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 	if (hrservo_traj_check_times(t, NULL, 0))
 		return -1;
 	speeds = all_speeds(t);
-	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds) {
-		free(speeds);
-		errno = EINVAL;
+	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds)
 		return -1;
-	}
 	for (unsigned int a = 0; a < t->naxes; a++) {
 		if (t->ch[a] >= h->nch) {
 			free(speeds);
@@ -800,8 +978,9 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 		mask |= 1ULL << t->ch[a];
 	}
 	nseg = t->n - 1;
+	part = traj_part_segments(nseg, t->naxes);
 	while (done < nseg && !ret) {
-		size_t n = nseg - done < chunk ? nseg - done : chunk;
+		size_t n = nseg - done < part ? nseg - done : part;
 		struct hrservo_seg_item *segs = calloc(n, sizeof(*segs));
 		int64_t *coefs = calloc(n * t->naxes * 6, sizeof(*coefs));
 		size_t nc = 0;
@@ -810,6 +989,8 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 			free(segs);
 			free(coefs);
 			ret = -1;
+			if (done)
+				upload_undo(h, &tr);
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -831,17 +1012,20 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				}
 			}
 		}
-		for (;;) {
-			ret = h->be->traj_submit(h, segs, n, coefs, nc,
-						 done ? 0 : flags,
-						 done ? 0 : start_ns);
-			if (ret == 0 || errno != ENOSPC || !done)
-				break;
-			/* Wait for the controller to play some of the queue. */
-			struct timespec ts = { 0, 20000000 };
-
-			nanosleep(&ts, NULL);
-		}
+		/*
+		 * The first part starts, splices or jumps as asked; a later one
+		 * only appends, and the kernel takes it only where the queue
+		 * (or, idle, the axes) ends: where the part before it ended.
+		 */
+		if (!done)
+			ret = h->be->traj_submit(h, segs, n, coefs, nc, flags,
+						 start_ns);
+		else
+			ret = upload_part_wait(h, segs, n, coefs, nc);
+		if (!ret)
+			upload_track_part(h, &tr, !done, n);
+		else if (done)
+			upload_undo(h, &tr);
 		free(segs);
 		free(coefs);
 		done += n;

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,20 +140,262 @@ TEST(bad_waypoints)
 	hrservo_traj_free(t);
 }
 
-/* A backend that records what hrservo_traj_upload() sends. */
+/*
+ * A backend that records what hrservo_traj_upload() sends, and emulates the
+ * kernel's player as far as uploads see it: the per-file quota (the
+ * kernel's charge per segment, computed here independently of the
+ * library), HRSERVO_TRAJ_SUBMIT_MAX, the segment numbering of the status,
+ * stop, and the continuity rule of appends (the first segment starts where
+ * the queue's last one ends, or, with nothing queued, where the axes are,
+ * within HRSERVO_SPLICE_TOL_NS; EDOM otherwise unless HRSERVO_UPLOAD_JUMP).
+ * Time passes only when the test says: fake.play_per_status segments play
+ * at each status read (the upload reads it while it waits), or
+ * fake_play().
+ */
+#define FAKE_QUOTA	(256 * 1024)	/* HRSERVO_TRAJ_FILE_BYTES */
+#define FAKE_SUBMIT_MAX	1024		/* HRSERVO_TRAJ_SUBMIT_MAX */
+#define FAKE_TOL_NS	1000		/* HRSERVO_SPLICE_TOL_NS */
+/* hrservo_traj_info.state */
+enum { FAKE_IDLE, FAKE_WAITING, FAKE_RUNNING, FAKE_UNDERRUN };
+
+struct fake_seg {
+	uint64_t duration_ns, mask;
+	bool last, ours;
+	size_t bytes;
+	double start[HRSERVO_MAX_CHANNELS], end[HRSERVO_MAX_CHANNELS];
+};
+
+static struct {
+	/* What the test sets. */
+	unsigned int play_per_status;
+	unsigned int enospc_from;	/* submits from this one on: ENOSPC */
+	unsigned int fail_at;		/* this submit fails with fail_errno */
+	unsigned int guard;		/* submits from this one on: EIO */
+	int fail_errno;
+	void (*before_submit)(unsigned int k);
+	bool foreign;			/* the next segments queued are others' */
+	/* The player. */
+	struct fake_seg q[8192];
+	size_t head, tail;
+	unsigned int state;		/* FAKE_* */
+	uint64_t next_idx, first_idx;
+	size_t bytes;
+	double axis[HRSERVO_MAX_CHANNELS];
+	bool known[HRSERVO_MAX_CHANNELS];
+	/* What happened. */
+	unsigned int submits, statuses, stops, edoms, enospcs;
+	unsigned int flags[256];
+	size_t counts[256], max_bytes, accepted, lasts;
+	bool gap;			/* a part did not continue the one before */
+} fake;
+
 static size_t submits, sent_segs;
 static uint64_t shortest_ns;
+
+static void fake_reset(void)
+{
+	memset(&fake, 0, sizeof(fake));
+	fake.enospc_from = fake.fail_at = UINT_MAX;
+	fake.guard = 1000;
+	submits = sent_segs = 0;
+	shortest_ns = 0;
+}
+
+/* @n queued segments play: the axes end where they end. */
+static void fake_play(size_t n)
+{
+	for (; n && fake.head < fake.tail; n--) {
+		struct fake_seg *s = &fake.q[fake.head++];
+
+		for (unsigned int c = 0; c < HRSERVO_MAX_CHANNELS; c++)
+			if (s->mask & (1ULL << c)) {
+				fake.axis[c] = s->end[c];
+				fake.known[c] = true;
+			}
+		fake.bytes -= s->bytes;
+		if (fake.head == fake.tail)
+			fake.state = s->last ? FAKE_IDLE :
+					       FAKE_UNDERRUN;
+		else
+			fake.state = FAKE_RUNNING;
+	}
+}
+
+/* Another client stops the player: the axes brake and hold mid-way. */
+static void fake_stop_now(void)
+{
+	if (fake.head < fake.tail) {
+		struct fake_seg *s = &fake.q[fake.head];
+
+		for (unsigned int c = 0; c < HRSERVO_MAX_CHANNELS; c++)
+			if (s->mask & (1ULL << c)) {
+				fake.axis[c] = 0.5 * (s->start[c] + s->end[c]);
+				fake.known[c] = true;
+			}
+	}
+	fake.head = fake.tail;
+	fake.bytes = 0;
+	fake.state = FAKE_IDLE;
+}
+
+/* Where an axis is, or will be at the end of what is queued. */
+static bool fake_queue_end(unsigned int c, double *p)
+{
+	for (size_t i = fake.tail; i > fake.head; i--)
+		if (fake.q[i - 1].mask & (1ULL << c)) {
+			*p = fake.q[i - 1].end[c];
+			return true;
+		}
+	*p = fake.axis[c];
+	return fake.known[c];
+}
 
 static int fake_traj_submit(struct hrservo *h,
 			    const struct hrservo_seg_item *segs, size_t n,
 			    const int64_t *coefs, size_t ncoefs,
 			    unsigned int flags, uint64_t at_ns)
 {
+	unsigned int k = fake.submits++;
+	size_t bytes = 0, used = 0;
+
 	submits++;
 	for (size_t i = 0; i < n; i++, sent_segs++)
 		if (!shortest_ns || segs[i].duration_ns < shortest_ns)
 			shortest_ns = segs[i].duration_ns;
+	if (k < 256) {
+		fake.flags[k] = flags;
+		fake.counts[k] = n;
+	}
+	if (fake.before_submit)
+		fake.before_submit(k);
+	/* Not the library's formula: struct hrservo_seg on x86_64. */
+	for (size_t i = 0; i < n; i++)
+		bytes += 88 + 48 * (size_t)__builtin_popcountll(segs[i].mask);
+	if (bytes > fake.max_bytes)
+		fake.max_bytes = bytes;
+	if (!n || n > FAKE_SUBMIT_MAX || fake.tail + n > 8192) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (k >= fake.guard) {		/* an upload that never gives up */
+		errno = EIO;
+		return -1;
+	}
+	if (k == fake.fail_at) {
+		errno = fake.fail_errno;
+		return -1;
+	}
+	if (k >= fake.enospc_from || fake.bytes + bytes > FAKE_QUOTA) {
+		fake.enospcs++;
+		errno = ENOSPC;
+		return -1;
+	}
+	/* Continuity of an append: its first segment's p(0). */
+	if (!(flags & (HRSERVO_UPLOAD_REPLACE | HRSERVO_UPLOAD_JUMP))) {
+		for (unsigned int c = 0, a = 0; c < HRSERVO_MAX_CHANNELS; c++) {
+			double ref;
+
+			if (!(segs[0].mask & (1ULL << c)))
+				continue;
+			if (fake_queue_end(c, &ref) &&
+			    fabs(coefs[6 * a] / 65536.0 - ref) > FAKE_TOL_NS) {
+				fake.edoms++;
+				errno = EDOM;
+				return -1;
+			}
+			a++;
+		}
+	}
+	if (fake.state == FAKE_IDLE)
+		fake.first_idx = fake.next_idx;
+	for (size_t i = 0; i < n; i++) {
+		struct fake_seg *s = &fake.q[fake.tail++];
+
+		memset(s, 0, sizeof(*s));
+		s->duration_ns = segs[i].duration_ns;
+		s->mask = segs[i].mask;
+		s->last = segs[i].last;
+		s->ours = !fake.foreign;
+		s->bytes = 88 + 48 * (size_t)__builtin_popcountll(s->mask);
+		for (unsigned int c = 0; c < HRSERVO_MAX_CHANNELS; c++) {
+			double sum = 0;
+
+			if (!(s->mask & (1ULL << c)))
+				continue;
+			for (int j = 0; j < 6; j++)
+				sum += coefs[used + j] / 65536.0;
+			s->start[c] = coefs[used] / 65536.0;
+			s->end[c] = sum;
+			used += 6;
+		}
+		fake.lasts += s->last;
+	}
+	if (!fake.foreign)
+		fake.accepted += n;
+	fake.bytes += bytes;
+	fake.next_idx += n;
+	if (fake.state != FAKE_RUNNING)
+		fake.state = FAKE_WAITING;
 	return 0;
+}
+
+static int fake_traj_status(struct hrservo *h, struct hrservo_traj_info *info)
+{
+	fake.statuses++;
+	fake_play(fake.play_per_status);
+	memset(info, 0, sizeof(*info));
+	info->state = fake.state;
+	info->depth = (unsigned int)(fake.tail - fake.head);
+	info->segment = fake.next_idx - info->depth - fake.first_idx;
+	for (size_t i = fake.head; i < fake.tail; i++)
+		info->queued_ns += fake.q[i].duration_ns;
+	return 0;
+}
+
+static int fake_traj_stop(struct hrservo *h)
+{
+	fake.stops++;
+	fake_stop_now();
+	return 0;
+}
+
+/* Segments of others in the queue. */
+static size_t fake_foreign_queued(void)
+{
+	size_t n = 0;
+
+	for (size_t i = fake.head; i < fake.tail; i++)
+		n += !fake.q[i].ours;
+	return n;
+}
+
+/* Another client queues a 1 ms segment of channel @c from @from to @to. */
+static void fake_push_foreign(unsigned int c, double from, double to)
+{
+	struct fake_seg *s = &fake.q[fake.tail++];
+
+	memset(s, 0, sizeof(*s));
+	s->duration_ns = 1000000;
+	s->mask = 1ULL << c;
+	s->last = true;
+	s->bytes = 136;
+	s->start[c] = from;
+	s->end[c] = to;
+	if (fake.state == FAKE_IDLE)
+		fake.first_idx = fake.next_idx;
+	fake.next_idx++;
+	fake.bytes += s->bytes;
+	if (fake.state != FAKE_RUNNING)
+		fake.state = FAKE_WAITING;
+}
+
+/* Where the queue ends on channel @c (or the axis is). */
+static double fake_end_of(unsigned int c)
+{
+	double p;
+
+	fake_queue_end(c, &p);
+	return p;
 }
 
 /* Limits of the fake controller's channels: min, max, speed, acceleration. */
@@ -197,6 +440,8 @@ static void fake_no_limits(void)
 static const struct hrservo_backend fake_backend = {
 	.name = "fake",
 	.traj_submit = fake_traj_submit,
+	.traj_status = fake_traj_status,
+	.traj_stop = fake_traj_stop,
 	.get_limits = fake_get_limits,
 	.get_motion = fake_get_motion,
 	.get_period = fake_get_period,
@@ -233,7 +478,7 @@ TEST(too_few_waypoints_refused_everywhere)
 			errno = 0;
 			EXPECT_EQ(-1, hrservo_traj_fit_time(t, &h, &f));
 			EXPECT_EQ(EINVAL, errno);
-			submits = 0;
+			fake_reset();
 			errno = 0;
 			EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
 			EXPECT_EQ(EINVAL, errno);
@@ -370,7 +615,7 @@ TEST(segments_of_at_least_1ms)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_STREQ("waypoint 2 (t=0.1005 s) is 0.5 ms after waypoint 1 (t=0.1 s); the segment between two waypoints must last at least 1 ms",
 		     err);
-	submits = sent_segs = 0;
+	fake_reset();
 	errno = 0;
 	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
 	EXPECT_EQ(EINVAL, errno);
@@ -381,7 +626,7 @@ TEST(segments_of_at_least_1ms)
 	t = at_times((double[]){ 0, 0.001, 0.002, 0.003 }, 4);
 	ASSERT_NE(NULL, t);
 	EXPECT_EQ(0, hrservo_traj_check_times(t, err, sizeof(err))) TH_LOG("%s", err);
-	submits = sent_segs = 0;
+	fake_reset();
 	shortest_ns = 0;
 	EXPECT_EQ(0, hrservo_traj_upload(t, &h, 0, 0));
 	EXPECT_EQ(1, submits);
@@ -391,7 +636,7 @@ TEST(segments_of_at_least_1ms)
 	/* After time scaling: 0.5 ms. */
 	ASSERT_EQ(0, hrservo_traj_scale_time(t, 0.5));
 	EXPECT_EQ(-1, hrservo_traj_check_times(t, NULL, 0));
-	submits = 0;
+	fake_reset();
 	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
 	EXPECT_EQ(0, submits);
 	hrservo_traj_free(t);
@@ -402,7 +647,7 @@ TEST(segments_of_at_least_1ms)
 	EXPECT_EQ(-1, hrservo_traj_check_times(t, err, sizeof(err)));
 	EXPECT_STREQ("waypoint 2 (t=62 s) is 61 s after waypoint 1 (t=1 s); the segment between two waypoints may last at most 60 s",
 		     err);
-	submits = 0;
+	fake_reset();
 	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
 	EXPECT_EQ(0, submits);
 	hrservo_traj_free(t);
@@ -412,6 +657,275 @@ TEST(segments_of_at_least_1ms)
 	ASSERT_NE(NULL, t);
 	EXPECT_EQ(-1, hrservo_traj_check_times(t, err, sizeof(err)));
 	EXPECT_STREQ("1 waypoint: a trajectory needs at least 2", err);
+	hrservo_traj_free(t);
+}
+
+/* @naxes axes (channels 0...), @n waypoints @dt apart, every axis moving. */
+static struct hrservo_traj *many(unsigned int naxes, size_t n, double dt)
+{
+	unsigned int ch[HRSERVO_MAX_CHANNELS];
+	struct hrservo_traj *t;
+
+	for (unsigned int a = 0; a < naxes; a++)
+		ch[a] = a;
+	t = hrservo_traj_new(naxes, ch);
+	for (size_t i = 0; t && i < n; i++) {
+		double p[HRSERVO_MAX_CHANNELS];
+
+		for (unsigned int a = 0; a < naxes; a++)
+			p[a] = 1500e3 + 100e3 * sin(0.01 * (double)i + a);
+		if (hrservo_traj_add(t, dt * (double)i, p)) {
+			hrservo_traj_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+static double now_s(void);
+
+/*
+ * Parts were 256 segments: with 21 axes or more the first part alone was
+ * beyond the kernel's per-file quota (256 KiB), and the upload failed with
+ * ENOSPC on an empty queue. Parts are sized from the quota: every part
+ * fits, every later part continues the one before (the fake checks), one
+ * segment is the last, and only the first part carries the flags.
+ */
+TEST(upload_parts_fit_the_quota)
+{
+	static const struct { unsigned int naxes; size_t n; } c[] = {
+		{ 21, 600 }, { 40, 600 }, { 64, 300 }, { 1, 1500 },
+	};
+	struct hrservo h = { .be = &fake_backend, .nch = 64 };
+
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct hrservo_traj *t = many(c[i].naxes, c[i].n, 0.001);
+
+		ASSERT_NE(NULL, t);
+		fake_reset();
+		fake.play_per_status = 16;
+		errno = 0;
+		EXPECT_EQ(0, hrservo_traj_upload(t, &h, 0, HRSERVO_UPLOAD_REPLACE))
+			TH_LOG("%u axes: %s", c[i].naxes, strerror(errno));
+		EXPECT_EQ(c[i].n - 1, fake.accepted);
+		EXPECT_LE(fake.max_bytes, FAKE_QUOTA);
+		EXPECT_EQ(1, fake.lasts);
+		EXPECT_EQ(0, fake.edoms);
+		EXPECT_GT(fake.submits, 1);
+		EXPECT_EQ(HRSERVO_UPLOAD_REPLACE, fake.flags[0]);
+		for (unsigned int k = 1; k < fake.submits && k < 256; k++)
+			EXPECT_EQ(0, fake.flags[k]);
+		EXPECT_EQ(0, fake.stops);
+		hrservo_traj_free(t);
+	}
+}
+
+/* What fits the quota goes in one submission: all or nothing, by the kernel. */
+TEST(upload_small_in_one_submission)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 64 };
+	struct hrservo_traj *t = many(1, 1025, 0.001);	/* 1024 segments */
+
+	ASSERT_NE(NULL, t);
+	fake_reset();
+	EXPECT_EQ(0, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(1, fake.submits);
+	EXPECT_EQ(1024, fake.counts[0]);
+	hrservo_traj_free(t);
+	t = many(20, 100, 0.001);			/* 99 x 1048 bytes */
+	ASSERT_NE(NULL, t);
+	fake_reset();
+	EXPECT_EQ(0, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(1, fake.submits);
+	hrservo_traj_free(t);
+}
+
+/*
+ * A later part that met a full queue was retried every 20 ms for ever.
+ * Now it polls the status and gives up (ENOSPC) after the time the queue
+ * needed to play plus 1 s; what it queued is stopped, the queue holding
+ * nothing else.
+ */
+TEST(upload_wait_is_bounded)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_traj *t = many(1, 3000, 0.001);	/* parts of 481 */
+	double t0, el;
+
+	ASSERT_NE(NULL, t);
+	fake_reset();
+	fake.enospc_from = 1;		/* nothing ever plays */
+	fake.guard = 300;		/* 6 s of the old retries */
+	t0 = now_s();
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	el = now_s() - t0;
+	EXPECT_EQ(ENOSPC, errno);
+	/* 481 ms queued, plus the margin. */
+	EXPECT_GT(el, 1.4);
+	EXPECT_LT(el, 2.5);
+	EXPECT_GT(fake.statuses, 5);
+	EXPECT_EQ(1, fake.stops);
+	EXPECT_EQ(0, fake.tail - fake.head);
+	hrservo_traj_free(t);
+}
+
+/* A part that fails leaves no half-queued trajectory: ours is stopped. */
+TEST(upload_failed_part_stops_ours)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_traj *t = many(1, 3000, 0.001);
+
+	ASSERT_NE(NULL, t);
+	fake_reset();
+	fake.fail_at = 2;
+	fake.fail_errno = ENOMEM;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(ENOMEM, errno);
+	EXPECT_EQ(2 * 481, fake.accepted);
+	EXPECT_EQ(1, fake.stops);
+	EXPECT_EQ(0, fake.tail - fake.head);
+	EXPECT_EQ(FAKE_IDLE, fake.state);
+	hrservo_traj_free(t);
+}
+
+static double foreign_to;
+
+static void hook_foreign_append(unsigned int k)
+{
+	if (k == 2)
+		fake_push_foreign(0, fake_end_of(0), foreign_to);
+}
+
+/*
+ * A stop drops the whole queue: with others' segments queued, before ours
+ * or after, the library does not stop (it would cut their motion short);
+ * ours plays what was queued.
+ */
+TEST(upload_failed_part_leaves_others)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_traj *t = many(1, 3000, 0.001);
+	double tm, p0;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, hrservo_traj_waypoint(t, 0, &tm, &p0));
+	/* Appended to another client's trajectory, which ends where ours starts. */
+	fake_reset();
+	fake_push_foreign(0, 1000e3, p0);
+	fake.fail_at = 2;
+	fake.fail_errno = ENOMEM;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(ENOMEM, errno);
+	EXPECT_EQ(0, fake.stops);
+	EXPECT_EQ(1, fake_foreign_queued());
+	EXPECT_EQ(1 + 2 * 481, fake.tail - fake.head);
+
+	/* Another client appended after our second part. */
+	fake_reset();
+	foreign_to = 1000e3;
+	fake.before_submit = hook_foreign_append;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(EDOM, errno);
+	EXPECT_EQ(0, fake.stops);
+	EXPECT_EQ(1, fake_foreign_queued());
+	hrservo_traj_free(t);
+}
+
+static void hook_stop(unsigned int k)
+{
+	if (k == 2)
+		fake_stop_now();	/* another client's stop */
+}
+
+static void hook_drain(unsigned int k)
+{
+	if (k == 2)
+		fake_play(SIZE_MAX);	/* the process slept: underrun */
+}
+
+static void hook_drain_move(unsigned int k)
+{
+	if (k == 2) {
+		fake_play(SIZE_MAX);
+		fake.axis[0] += 200e3;	/* and someone moved the axis */
+	}
+}
+
+/*
+ * A continuation never jumps: after a stop (the axes braked mid-way) or
+ * when the axes moved, the kernel refuses it (EDOM, emulated) and the
+ * upload fails, the queue clean; the flag HRSERVO_UPLOAD_JUMP only goes
+ * with the first part. After a plain underrun the axes hold where our last
+ * part ended: the next part goes on from there.
+ */
+TEST(upload_continuation_never_jumps)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_traj *t = many(1, 3000, 0.001);
+
+	ASSERT_NE(NULL, t);
+	fake_reset();
+	fake.before_submit = hook_stop;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, HRSERVO_UPLOAD_JUMP));
+	EXPECT_EQ(EDOM, errno);
+	EXPECT_EQ(HRSERVO_UPLOAD_JUMP, fake.flags[0]);
+	EXPECT_EQ(0, fake.flags[1]);
+	EXPECT_EQ(0, fake.flags[2]);
+	EXPECT_EQ(3, fake.submits);
+	EXPECT_EQ(0, fake.tail - fake.head);
+	EXPECT_EQ(FAKE_IDLE, fake.state);
+
+	/* Drained, then moved: refused; our underrun hold is ended. */
+	fake_reset();
+	fake.before_submit = hook_drain_move;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(EDOM, errno);
+	EXPECT_EQ(1, fake.stops);
+	EXPECT_EQ(FAKE_IDLE, fake.state);
+
+	/* Drained only: it pauses and goes on from where it holds. */
+	fake_reset();
+	fake.before_submit = hook_drain;
+	fake.play_per_status = 100;
+	EXPECT_EQ(0, hrservo_traj_upload(t, &h, 0, 0)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(2999, fake.accepted);
+	EXPECT_EQ(0, fake.edoms);
+	hrservo_traj_free(t);
+}
+
+/*
+ * HRSERVO_UPLOAD_JUMP reaches the backend with the first part: without it
+ * an upload that does not start where the axes are is refused (EDOM,
+ * emulated), nothing queued. Unknown flags are refused before anything is
+ * sent.
+ */
+TEST(upload_jump_flag)
+{
+	struct hrservo h = { .be = &fake_backend, .nch = 8 };
+	struct hrservo_traj *t = many(2, 10, 0.01);
+
+	ASSERT_NE(NULL, t);
+	fake_reset();
+	fake.known[1] = true;
+	fake.axis[1] = 1000e3;		/* the trajectory starts at 1584 us */
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(EDOM, errno);
+	EXPECT_EQ(0, fake.tail - fake.head);
+	EXPECT_EQ(0, fake.stops);
+	EXPECT_EQ(0, hrservo_traj_upload(t, &h, 0, HRSERVO_UPLOAD_JUMP));
+	EXPECT_EQ(HRSERVO_UPLOAD_JUMP, fake.flags[1]);
+	EXPECT_EQ(9, fake.accepted);
+	fake_reset();
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 1U << 7));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, fake.submits);
 	hrservo_traj_free(t);
 }
 
