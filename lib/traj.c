@@ -901,7 +901,7 @@ static void upload_undo(struct hrservo *h, const struct upload_track *tr)
 		goto out;
 	if (h->be->traj_status && !h->be->traj_status(h, &st)) {
 		/* Nothing queued or held: nothing of ours left. */
-		if (st.state == 0)
+		if (st.state == HRSERVO_TRAJ_IDLE)
 			goto out;
 		/* Ours alone, played from the first on (an underrun holds it). */
 		if (!tr->known || tr->foreign || st.segment + st.depth != tr->end ||
