@@ -309,7 +309,12 @@ struct hrservo_traj;
  * @channels: the channel of each axis; each at most once
  *
  * Return: a new trajectory owned by the caller (hrservo_traj_free()), or
- * NULL (errno EINVAL for bad axes).
+ * NULL (errno EINVAL for bad axes or NULL @channels).
+ *
+ * The functions taking a trajectory refuse a NULL one (errno EINVAL); those
+ * that cannot report an error return 0 for it. Every function that needs a
+ * trajectory to move (eval, check, fit, upload) refuses fewer than 2
+ * waypoints with EINVAL, whatever the interpolation.
  */
 HRSERVO_API struct hrservo_traj *hrservo_traj_new(unsigned int naxes,
 						  const unsigned int *channels);
@@ -326,7 +331,12 @@ HRSERVO_API void hrservo_traj_free(struct hrservo_traj *t);
  */
 HRSERVO_API int hrservo_traj_add(struct hrservo_traj *t, double time_s,
 				 const double *pulse_ns);
-/** hrservo_traj_set_interp() - how to move between waypoints */
+/**
+ * hrservo_traj_set_interp() - how to move between waypoints
+ *
+ * A value that is not an enum hrservo_interp is ignored (the trajectory keeps
+ * its interpolation; minimum jerk by default).
+ */
 HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
 					 enum hrservo_interp interp);
 /** hrservo_traj_num_waypoints() - number of waypoints */
@@ -370,16 +380,25 @@ enum hrservo_limit_kind {
 	HRSERVO_LIMIT_MAX,
 	HRSERVO_LIMIT_SPEED,
 	HRSERVO_LIMIT_ACCEL,
+	/*
+	 * An interval between two waypoints the kernel cannot play (shorter
+	 * than HRSERVO_TRAJ_MIN_INTERVAL_NS or longer than
+	 * HRSERVO_TRAJ_MAX_INTERVAL_NS, as sent: rounded to the ns).
+	 */
+	HRSERVO_LIMIT_INTERVAL,
 };
 
 /**
  * struct hrservo_violation - the first place a trajectory breaks a limit
- * @time_s: when
- * @channel: which channel
+ * @time_s: when, seconds from the first waypoint: the first waypoint or
+ *	turning point (a local extremum of the position, speed or
+ *	acceleration) beyond the limit; for HRSERVO_LIMIT_INTERVAL, the time of
+ *	the waypoint that ends the interval
+ * @channel: which channel (HRSERVO_MAX_CHANNELS for an interval: every axis)
  * @kind: which limit
- * @value: the planned value (ns, ns/s or ns/s^2; magnitude for speed and
- *	acceleration)
- * @limit: the limit
+ * @value: the planned value there (ns, ns/s or ns/s^2; magnitude for speed
+ *	and acceleration; the interval in ns as sent)
+ * @limit: the limit (ns, ns/s, ns/s^2; the bound on the interval in ns)
  */
 struct hrservo_violation {
 	double time_s;
@@ -395,9 +414,22 @@ struct hrservo_violation {
  * @h: the controller
  * @v: output, the first violation in time (may be NULL)
  *
- * Samples every millisecond and at every waypoint. errno: ERANGE with @v
- * filled in if a limit is broken; EINVAL for a channel the controller does
- * not have or fewer than 2 waypoints.
+ * First the kernel's rules on intervals, as hrservo_traj_check_times()
+ * (EINVAL, @v of kind HRSERVO_LIMIT_INTERVAL). Then the plan, exactly: the
+ * extrema of each segment's position, speed and acceleration, found where
+ * the derivatives vanish (a bounded amount of work per segment, whatever
+ * its duration), against the pulse limits (within 0.5 ns) and the speed and
+ * acceleration limits (within 0.01 %). A plan within them is played
+ * exactly by the kernel's per-frame limiter. Where the speed steps (linear
+ * interpolation: at every waypoint, and from and to rest at the ends), the
+ * limiter follows a step dv only if dv <= max acceleration x frame period:
+ * a larger step counts as an acceleration of dv / period. A position
+ * violation is reported before any speed or acceleration one.
+ *
+ * Return: 0, or -1 with errno ERANGE and @v filled in if a limit is broken;
+ * EINVAL (with @v filled in) for an interval the kernel refuses; EINVAL for
+ * a channel the controller does not have, fewer than 2 waypoints or NULL
+ * @t or @h.
  */
 HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
 				   struct hrservo *h,
@@ -408,7 +440,16 @@ HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
  * @h: the controller
  * @factor: output (may be NULL), the total stretch applied (>= 1)
  *
- * errno: ERANGE if a position limit is broken (stretching cannot help).
+ * Speeds (and speed steps) scale with 1/f, accelerations with 1/f^2: the
+ * stretch is computed at once from the worst ratios to the limits (see
+ * hrservo_traj_check()), plus 1 % for rounding; 1 if @t fits already.
+ *
+ * Return: 0, or -1 with errno ERANGE if a position limit is broken
+ * (stretching cannot help; @t is unchanged), or if the stretch needed makes
+ * an interval longer than HRSERVO_TRAJ_MAX_INTERVAL_NS (60 s, the longest
+ * segment the kernel plays): then @t is left stretched and @factor set, so
+ * that hrservo_traj_check_times() names the interval; EINVAL as
+ * hrservo_traj_check().
  */
 HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
 				      struct hrservo *h, double *factor);
@@ -443,7 +484,12 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 
 /* hrservo_traj_upload() flags */
 #define HRSERVO_UPLOAD_REPLACE	(1U << 0)	/* splice in at start_ns */
-/* The first waypoint need not be where the axes are: they jump there. */
+/*
+ * Start even where the queue (or, on an idle controller, the axes) is not:
+ * the servos jump to the trajectory's first waypoint. Without it, the
+ * kernel refuses (EDOM) an append whose first waypoint is more than
+ * HRSERVO_SPLICE_TOL_NS from where the queue ends or the axes are.
+ */
 #define HRSERVO_UPLOAD_JUMP	(1U << 1)
 
 /**
@@ -454,13 +500,34 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * @flags: HRSERVO_UPLOAD_* bits
  *
  * Appends to what is queued (or splices, with HRSERVO_UPLOAD_REPLACE). The
- * trajectory ends with it. Large trajectories are sent in parts, waiting for
- * queue space as the controller plays. Nothing is sent if
- * hrservo_traj_check_times() fails (errno EINVAL). The first waypoint must
- * be where the axes are (within 1 us; see hrservo_traj_lead_in()), unless
- * HRSERVO_UPLOAD_JUMP. errno: those of the kernel (EBUSY, ENOSPC, EDOM for
- * a start away from where an axis is or an axis with no position, EINVAL
- * for a time in the past or a discontinuous splice).
+ * trajectory ends with it. Nothing is sent if hrservo_traj_check_times()
+ * fails (errno EINVAL).
+ *
+ * A trajectory that fits the kernel's per-file quota (HRSERVO_TRAJ_FILE_BYTES:
+ * about 1,900 single-axis or 130 forty-axis segments) and
+ * HRSERVO_TRAJ_SUBMIT_MAX segments goes in one submission, queued whole or
+ * not at all. A larger one goes in parts of at most a quarter of the quota;
+ * the first part starts (splices, jumps) as asked, each later part is
+ * appended and taken by the kernel only where the one before it ended, never
+ * with a jump. A later part that finds the queue full waits while the
+ * controller plays, polling its status, at most the time the queue then
+ * needs to play plus 1 s (10 s without a status); then ENOSPC. If a later
+ * part fails, what this upload queued is stopped (hrservo_traj_stop()) when
+ * the queue holds nothing else; a stop drops the whole queue, so when
+ * others' segments are queued too (a trajectory this one was appended to,
+ * or one appended meanwhile) the queue is left to play: ours then ends
+ * where its last queued part ends, and the player holds there
+ * (HRSERVO_EV_TRAJ_UNDERRUN). If the queue ran dry between two parts (the
+ * process was not scheduled for a long time), the next part starts where
+ * the axes hold, at the next frame: the trajectory pauses but does not jump.
+ *
+ * Return: 0, or -1 with errno: EINVAL for unknown @flags, a channel the
+ * controller does not have or what hrservo_traj_check_times() refuses;
+ * those of the kernel (EBUSY, ENOSPC, EINVAL for a time in the past or a
+ * discontinuous splice, EDOM for an append that does not start where the
+ * queue or the axes are or that moves an axis with no position, unless
+ * HRSERVO_UPLOAD_JUMP; see hrservo_traj_lead_in()); ENOSPC also when a
+ * later part waited too long.
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
@@ -520,12 +587,21 @@ HRSERVO_API int hrservo_traj_stop(struct hrservo *h);
 /**
  * hrservo_traj_load_csv() - read waypoints from a CSV file
  * @path: the file: a header "t_s,chN_UNIT,..." (UNIT us, ns or ms; or
- *	t_ms for times in ms), then one row per waypoint
- * @err: output, a message "FILE:LINE: what is wrong" on failure
+ *	t_ms for times in ms), then one row per waypoint. Fields are
+ *	separated by commas, blanks around them ignored; none may be empty
+ *	(no ",," and no trailing comma). Values are decimal numbers
+ *	([+-]digits[.digits][e[+-]digits]; no hex, inf or nan). Empty lines
+ *	and lines starting with # are skipped, and a UTF-8 byte order mark
+ *	at the start of the file. A t_s trajectory longer than 1000 s whose
+ *	times are all whole numbers is refused as probably in ms ("did you
+ *	mean t_ms?"): write such seconds with a decimal point.
+ * @err: output (may be NULL), a message "FILE:LINE: what is wrong", or
+ *	"FILE:LINE:COLUMN: ..." for an empty field, naming the field
  * @errsize: size of @err
  *
  * Return: a new trajectory (hrservo_traj_free()), or NULL with errno
- * (EINVAL for bad content, E2BIG for more than 100000 rows) and @err set.
+ * (EINVAL for bad content or a NULL @path, E2BIG for more than 100000
+ * rows, or that of fopen()) and @err set.
  */
 HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
 						       char *err,

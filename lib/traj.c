@@ -14,10 +14,20 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/*
+ * The ABI's sizes and quotas (HRSERVO_TRAJ_FILE_BYTES, ...) come from the
+ * one ABI header, whose submission struct is also called hrservo_traj: it
+ * is renamed here, out of the way of the library's trajectory.
+ */
+#define hrservo_traj hrservo_uapi_traj
+#include "uapi/hrservo.h"
+#undef hrservo_traj
 
 #include "internal.h"
 
@@ -38,7 +48,7 @@ HRSERVO_API struct hrservo_traj *hrservo_traj_new(unsigned int naxes,
 	struct hrservo_traj *t;
 	uint64_t seen = 0;
 
-	if (!naxes || naxes > HRSERVO_MAX_CHANNELS)
+	if (!naxes || naxes > HRSERVO_MAX_CHANNELS || !channels)
 		goto inval;
 	for (unsigned int i = 0; i < naxes; i++) {
 		if (channels[i] >= HRSERVO_MAX_CHANNELS ||
@@ -70,7 +80,7 @@ HRSERVO_API void hrservo_traj_free(struct hrservo_traj *t)
 HRSERVO_API int hrservo_traj_add(struct hrservo_traj *t, double time_s,
 				 const double *pulse_ns)
 {
-	if (!isfinite(time_s) || time_s < 0 ||
+	if (!t || !pulse_ns || !isfinite(time_s) || time_s < 0 ||
 	    (t->n && !(time_s > t->t[t->n - 1])) || t->n >= MAX_WAYPOINTS)
 		goto inval;
 	for (unsigned int a = 0; a < t->naxes; a++)
@@ -103,30 +113,34 @@ inval:
 HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
 					 enum hrservo_interp interp)
 {
-	t->interp = interp;
+	/* An unknown value is ignored: the function cannot report it. */
+	if (t && (interp == HRSERVO_INTERP_LINEAR ||
+		  interp == HRSERVO_INTERP_CUBIC ||
+		  interp == HRSERVO_INTERP_MIN_JERK))
+		t->interp = interp;
 }
 
 HRSERVO_API size_t hrservo_traj_num_waypoints(const struct hrservo_traj *t)
 {
-	return t->n;
+	return t ? t->n : 0;
 }
 
 HRSERVO_API unsigned int hrservo_traj_num_axes(const struct hrservo_traj *t)
 {
-	return t->naxes;
+	return t ? t->naxes : 0;
 }
 
 HRSERVO_API unsigned int hrservo_traj_channel(const struct hrservo_traj *t,
 					      unsigned int axis)
 {
-	return axis < t->naxes ? t->ch[axis] : 0;
+	return t && axis < t->naxes ? t->ch[axis] : 0;
 }
 
 HRSERVO_API int hrservo_traj_waypoint(const struct hrservo_traj *t,
 				      size_t index, double *time_s,
 				      double *pulse_ns)
 {
-	if (index >= t->n) {
+	if (!t || !time_s || !pulse_ns || index >= t->n) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -137,12 +151,13 @@ HRSERVO_API int hrservo_traj_waypoint(const struct hrservo_traj *t,
 
 HRSERVO_API double hrservo_traj_duration(const struct hrservo_traj *t)
 {
-	return t->n ? t->t[t->n - 1] - t->t[0] : 0;
+	return t && t->n ? t->t[t->n - 1] - t->t[0] : 0;
 }
 
 HRSERVO_API int hrservo_traj_scale_time(struct hrservo_traj *t, double factor)
 {
-	if (!(factor > 0) || !isfinite(factor)) {
+	if (!t || !(factor > 0) || !isfinite(factor) ||
+	    (t->n && !isfinite(t->t[t->n - 1] * factor))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -152,19 +167,23 @@ HRSERVO_API int hrservo_traj_scale_time(struct hrservo_traj *t, double factor)
 }
 
 /* Knot speeds (ns/s) of the clamped cubic spline of one axis. */
-static void spline_speeds(const struct hrservo_traj *t, unsigned int a,
-			  double *v)
+static int spline_speeds(const struct hrservo_traj *t, unsigned int a,
+			 double *v)
 {
 	size_t n = t->n;
-	double *c = calloc(n, sizeof(*c)), *d = calloc(n, sizeof(*d));
+	double *c, *d;
 
+	if (n < 2)	/* callers check; no knot, no end to clamp */
+		return 0;
 	v[0] = v[n - 1] = 0;
-	if (n < 3 || !c || !d) {
-		for (size_t i = 1; i + 1 < n; i++)
-			v[i] = 0;
+	if (n < 3)
+		return 0;
+	c = calloc(n, sizeof(*c));
+	d = calloc(n, sizeof(*d));
+	if (!c || !d) {
 		free(c);
 		free(d);
-		return;
+		return -1;
 	}
 	/*
 	 * For interior knots k: h_k v_{k-1} + 2 (h_{k-1} + h_k) v_k +
@@ -192,6 +211,7 @@ static void spline_speeds(const struct hrservo_traj *t, unsigned int a,
 	}
 	free(c);
 	free(d);
+	return 0;
 }
 
 /* Coefficients (ns, in u) of interval @i for axis @a. */
@@ -228,13 +248,17 @@ static double *all_speeds(const struct hrservo_traj *t)
 {
 	double *s;
 
-	if (t->interp != HRSERVO_INTERP_CUBIC)
+	if (t->interp != HRSERVO_INTERP_CUBIC || t->n < 2)
 		return NULL;
 	s = calloc((size_t)t->naxes * t->n, sizeof(*s));
 	if (!s)
 		return NULL;
-	for (unsigned int a = 0; a < t->naxes; a++)
-		spline_speeds(t, a, &s[a * t->n]);
+	for (unsigned int a = 0; a < t->naxes; a++) {
+		if (spline_speeds(t, a, &s[a * t->n])) {
+			free(s);
+			return NULL;
+		}
+	}
 	return s;
 }
 
@@ -290,9 +314,14 @@ static int eval_with(const struct hrservo_traj *t, const double *speeds,
 HRSERVO_API int hrservo_traj_eval(const struct hrservo_traj *t, double time_s,
 				  double *pos_ns, double *vel, double *acc)
 {
-	double *speeds = all_speeds(t);
+	double *speeds;
 	int ret;
 
+	if (!t || t->n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	speeds = all_speeds(t);
 	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds)
 		return -1;
 	ret = eval_with(t, speeds, time_s, pos_ns, vel, acc);
@@ -300,117 +329,298 @@ HRSERVO_API int hrservo_traj_eval(const struct hrservo_traj *t, double time_s,
 	return ret;
 }
 
-/* Worst speed and acceleration ratios to the limits (for fitting time). */
-static int check(const struct hrservo_traj *t, struct hrservo *h,
-		 struct hrservo_violation *first, double *vratio,
-		 double *aratio)
-{
-	double pos[HRSERVO_MAX_CHANNELS], vel[HRSERVO_MAX_CHANNELS];
-	double acc[HRSERVO_MAX_CHANNELS], dur = hrservo_traj_duration(t);
-	uint32_t mn[HRSERVO_MAX_CHANNELS], mx[HRSERVO_MAX_CHANNELS];
-	uint32_t vmax[HRSERVO_MAX_CHANNELS], amax[HRSERVO_MAX_CHANNELS];
-	struct hrservo_violation v = { 0 };
-	double *speeds = all_speeds(t);
-	bool bad = false;
-	size_t k = 0;
+/* ---- Checking against the limits ---- */
 
-	*vratio = *aratio = 0;
-	if (t->n < 2 || (t->interp == HRSERVO_INTERP_CUBIC && !speeds)) {
-		free(speeds);
-		errno = EINVAL;
-		return -1;
+/*
+ * The check judges the continuous plan: |p| within min..max, |p'| <= max
+ * speed, |p''| <= max acceleration. The kernel's per-frame limiter follows
+ * a trajectory exactly when, frame by frame (period T), |p_k - p_k-1| <=
+ * vmax T and |p_k+1 - 2 p_k + p_k-1| <= amax T^2, which the continuous
+ * bounds imply wherever p is C1. Where it is not (linear interpolation: a
+ * speed step dv at a waypoint, and at the start and end, from and to rest),
+ * the second difference across the step is up to |dv| T: the step fits if
+ * |dv| <= amax T, so it counts as an acceleration of |dv| / T.
+ *
+ * Each segment is a polynomial of degree <= 5 in u in [0, 1]: its extrema
+ * are at u = 0, u = 1 or a root of its derivative. The roots of a
+ * polynomial in (0, 1) come from those of its derivative: between two
+ * consecutive ones it is monotone, so a sign change there brackets exactly
+ * one root, found by bisection. Starting from the linear 4th derivative
+ * this costs a bounded amount of work per segment and axis, whatever the
+ * segment's duration.
+ */
+#define CHECK_TOL	1.0001		/* relative tolerance on speed, accel */
+#define CHECK_POS_TOL	0.5		/* ns, on min and max */
+
+struct axis_limits {
+	double mn[HRSERVO_MAX_CHANNELS], mx[HRSERVO_MAX_CHANNELS];
+	double vmax[HRSERVO_MAX_CHANNELS], amax[HRSERVO_MAX_CHANNELS];
+	double period_s;		/* 0 if the backend does not say */
+};
+
+static double poly_at(const double *c, int deg, double u)
+{
+	double r = 0;
+
+	for (int k = deg; k >= 0; k--)
+		r = r * u + c[k];
+	return r;
+}
+
+/*
+ * Roots in (0, 1) of the polynomial @c of degree @deg, in increasing order,
+ * given the roots in (0, 1) of its derivative, @crit[@ncrit], in increasing
+ * order. Returns their number (at most @deg).
+ */
+static int roots_between(const double *c, int deg, const double *crit,
+			 int ncrit, double *r)
+{
+	double a = 0, fa;
+	int nr = 0;
+
+	while (deg > 0 && c[deg] == 0)
+		deg--;
+	if (deg < 1)
+		return 0;
+	if (deg == 1) {
+		double u = -c[0] / c[1];
+
+		if (u > 0 && u < 1)
+			r[nr++] = u;
+		return nr;
 	}
+	fa = poly_at(c, deg, 0);
+	for (int i = 0; i <= ncrit; i++) {
+		double b = i < ncrit ? crit[i] : 1, fb = poly_at(c, deg, b);
+
+		if ((fa < 0 && fb > 0) || (fa > 0 && fb < 0)) {
+			double lo = a, hi = b;
+
+			/* Monotone on [a, b]: one root, bisected to ~1e-13. */
+			for (int it = 0; it < 44 && hi - lo > 1e-13; it++) {
+				double mid = 0.5 * (lo + hi);
+				double fm = poly_at(c, deg, mid);
+
+				if ((fm < 0) == (fa < 0) && fm != 0)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			r[nr++] = 0.5 * (lo + hi);
+		} else if (fb == 0 && i < ncrit) {
+			r[nr++] = b;	/* a double root at a turning point */
+		}
+		if (nr == deg)
+			break;
+		a = b;
+		fa = fb;
+	}
+	return nr;
+}
+
+/*
+ * The interior turning points of a segment p(u) = c0 + ... + c5 u^5 of
+ * trajectory @t: the roots in (0, 1) of p' (@r1, extrema of the position),
+ * p'' (@r2, of the speed) and p''' (@r3, of the acceleration), each in
+ * increasing order.
+ */
+static void turning_points(const struct hrservo_traj *t, const double c[6],
+			   double *r1, int *n1, double *r2, int *n2,
+			   double *r3, int *n3)
+{
+	double d1[5], d2[4], d3[3], d4[2], r4[1];
+	int n4 = 0;
+
+	switch (t->interp) {
+	case HRSERVO_INTERP_LINEAR:	/* p' constant */
+		*n1 = *n2 = *n3 = 0;
+		return;
+	case HRSERVO_INTERP_MIN_JERK:
+		/*
+		 * p' = 30 d u^2 (1 - u)^2 >= 0, p'' = 60 d u (1 - u)(1 - 2u),
+		 * p''' = 60 d (1 - 6u + 6u^2).
+		 */
+		*n1 = 0;
+		*n2 = 1;
+		r2[0] = 0.5;
+		*n3 = 2;
+		r3[0] = (3 - sqrt(3)) / 6;
+		r3[1] = (3 + sqrt(3)) / 6;
+		return;
+	default:
+		break;
+	}
+
+	for (int k = 0; k < 5; k++)
+		d1[k] = (k + 1) * c[k + 1];
+	for (int k = 0; k < 4; k++)
+		d2[k] = (k + 1) * d1[k + 1];
+	for (int k = 0; k < 3; k++)
+		d3[k] = (k + 1) * d2[k + 1];
+	for (int k = 0; k < 2; k++)
+		d4[k] = (k + 1) * d3[k + 1];
+	if (d4[1] != 0) {
+		double u = -d4[0] / d4[1];
+
+		if (u > 0 && u < 1)
+			r4[n4++] = u;
+	}
+	*n3 = roots_between(d3, 2, r4, n4, r3);
+	*n2 = roots_between(d2, 3, r3, *n3, r2);
+	*n1 = roots_between(d1, 4, r2, *n2, r1);
+}
+
+/* What check_traj() found: the first violations, and the worst ratios. */
+struct verdict {
+	bool pos_bad, motion_bad;
+	struct hrservo_violation pos, motion;
+	double vratio;		/* max |p'| / vmax: scales with 1/stretch */
+	double aratio;		/* max |p''| / amax: 1/stretch^2 */
+	double kratio;		/* max speed step / (amax T): 1/stretch */
+};
+
+static void verdict_add(struct verdict *vd, double time_s, unsigned int ch,
+			enum hrservo_limit_kind kind, double value,
+			double limit)
+{
+	struct hrservo_violation w = { time_s, ch, kind, value, limit };
+
+	if (kind == HRSERVO_LIMIT_MIN || kind == HRSERVO_LIMIT_MAX) {
+		if (!vd->pos_bad || time_s < vd->pos.time_s)
+			vd->pos = w;
+		vd->pos_bad = true;
+	} else {
+		if (!vd->motion_bad || time_s < vd->motion.time_s)
+			vd->motion = w;
+		vd->motion_bad = true;
+	}
+}
+
+static int axis_limits_get(const struct hrservo_traj *t, struct hrservo *h,
+			   struct axis_limits *l)
+{
+	uint32_t period, pmin, pmax;
+
 	for (unsigned int a = 0; a < t->naxes; a++) {
+		uint32_t mn, mx, vmax, amax;
+
 		if (t->ch[a] >= hrservo_num_channels(h) ||
-		    hrservo_get_limits(h, t->ch[a], &mn[a], &mx[a]) ||
-		    hrservo_get_motion_limits(h, t->ch[a], &vmax[a], &amax[a])) {
-			free(speeds);
+		    hrservo_get_limits(h, t->ch[a], &mn, &mx) ||
+		    hrservo_get_motion_limits(h, t->ch[a], &vmax, &amax)) {
 			errno = EINVAL;
 			return -1;
 		}
+		l->mn[a] = mn;
+		l->mx[a] = mx;
+		l->vmax[a] = vmax;
+		l->amax[a] = amax;
 	}
-	/* Every millisecond, and exactly at every waypoint. */
-	for (double s = 0;; s += 0.001) {
-		if (k < t->n && t->t[k] - t->t[0] <= s)
-			s = t->t[k++] - t->t[0];
-		if (s > dur)
-			s = dur;
-		eval_with(t, speeds, s, pos, vel, acc);
-		for (unsigned int a = 0; a < t->naxes; a++) {
-			struct hrservo_violation w = { s, t->ch[a], 0, 0, 0 };
-
-			if (pos[a] < mn[a] - 0.5)
-				w.kind = HRSERVO_LIMIT_MIN, w.value = pos[a],
-				w.limit = mn[a];
-			else if (pos[a] > mx[a] + 0.5)
-				w.kind = HRSERVO_LIMIT_MAX, w.value = pos[a],
-				w.limit = mx[a];
-			else if (vmax[a] && fabs(vel[a]) > vmax[a] * 1.0001)
-				w.kind = HRSERVO_LIMIT_SPEED,
-				w.value = fabs(vel[a]), w.limit = vmax[a];
-			else if (amax[a] && fabs(acc[a]) > amax[a] * 1.0001)
-				w.kind = HRSERVO_LIMIT_ACCEL,
-				w.value = fabs(acc[a]), w.limit = amax[a];
-			else
-				continue;
-			if (w.kind == HRSERVO_LIMIT_SPEED && w.value / w.limit > *vratio)
-				*vratio = w.value / w.limit;
-			if (w.kind == HRSERVO_LIMIT_ACCEL && w.value / w.limit > *aratio)
-				*aratio = w.value / w.limit;
-			if (!bad || w.kind < HRSERVO_LIMIT_SPEED) {
-				if (!bad || v.kind >= HRSERVO_LIMIT_SPEED)
-					v = w;
-				bad = true;
-			}
-		}
-		if (s >= dur)
-			break;
-	}
-	free(speeds);
-	if (first)
-		*first = v;
-	if (bad) {
-		errno = ERANGE;
-		return -1;
-	}
+	l->period_s = 0;
+	if (h->be->get_period && !h->be->get_period(h, &period, &pmin, &pmax))
+		l->period_s = period / 1e9;
 	return 0;
 }
 
-HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
-				   struct hrservo *h,
-				   struct hrservo_violation *v)
+/* A speed step of @dv ns/s at waypoint @k of axis @a. */
+static void check_step(const struct hrservo_traj *t,
+		       const struct axis_limits *l, struct verdict *vd,
+		       size_t k, unsigned int a, double dv)
 {
-	double vr, ar;
+	double acc;
 
-	return check(t, h, v, &vr, &ar);
+	if (!l->amax[a] || !l->period_s)
+		return;
+	acc = fabs(dv) / l->period_s;
+	if (acc / l->amax[a] > vd->kratio)
+		vd->kratio = acc / l->amax[a];
+	if (acc > l->amax[a] * CHECK_TOL)
+		verdict_add(vd, t->t[k] - t->t[0], t->ch[a], HRSERVO_LIMIT_ACCEL,
+			    acc, l->amax[a]);
 }
 
-HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
-				      struct hrservo *h, double *factor)
+/* Judge @t against @l: 0, or -1 (errno ENOMEM). */
+static int check_traj(const struct hrservo_traj *t,
+		      const struct axis_limits *l, struct verdict *vd)
 {
-	struct hrservo_violation v;
-	double total = 1, vr, ar;
+	double *speeds = all_speeds(t);
+	double vprev[HRSERVO_MAX_CHANNELS] = { 0 };
 
-	for (int i = 0; i < 20; i++) {
-		if (!check(t, h, &v, &vr, &ar)) {
-			if (factor)
-				*factor = total;
-			return 0;
+	memset(vd, 0, sizeof(*vd));
+	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds)
+		return -1;
+	for (size_t i = 0; i + 1 < t->n; i++) {
+		double h = t->t[i + 1] - t->t[i], t0 = t->t[i] - t->t[0];
+
+		for (unsigned int a = 0; a < t->naxes; a++) {
+			double c[6], d1[5], d2[4], r1[4], r2[3], r3[2], u[6];
+			int n1, n2, n3, nu;
+			unsigned int ch = t->ch[a];
+
+			interval_coefs(t, speeds, i, a, c);
+			for (int k = 0; k < 5; k++)
+				d1[k] = (k + 1) * c[k + 1];
+			for (int k = 0; k < 4; k++)
+				d2[k] = (k + 1) * d1[k + 1];
+			/* The step from the speed before (rest at the start). */
+			check_step(t, l, vd, i, a, d1[0] / h - vprev[a]);
+			vprev[a] = poly_at(d1, 4, 1) / h;
+			turning_points(t, c, r1, &n1, r2, &n2, r3, &n3);
+
+			/* Position: at the ends and where p' = 0. */
+			nu = 0;
+			u[nu++] = 0;
+			for (int k = 0; k < n1; k++)
+				u[nu++] = r1[k];
+			u[nu++] = 1;
+			for (int k = 0; k < nu; k++) {
+				double p = poly_at(c, 5, u[k]);
+
+				if (p < l->mn[a] - CHECK_POS_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_MIN, p, l->mn[a]);
+				else if (p > l->mx[a] + CHECK_POS_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_MAX, p, l->mx[a]);
+			}
+			/* Speed: at the ends and where p'' = 0. */
+			nu = 0;
+			u[nu++] = 0;
+			for (int k = 0; k < n2; k++)
+				u[nu++] = r2[k];
+			u[nu++] = 1;
+			for (int k = 0; l->vmax[a] && k < nu; k++) {
+				double v = fabs(poly_at(d1, 4, u[k])) / h;
+
+				if (v / l->vmax[a] > vd->vratio)
+					vd->vratio = v / l->vmax[a];
+				if (v > l->vmax[a] * CHECK_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_SPEED, v,
+						    l->vmax[a]);
+			}
+			/* Acceleration: at the ends and where p''' = 0. */
+			nu = 0;
+			u[nu++] = 0;
+			for (int k = 0; k < n3; k++)
+				u[nu++] = r3[k];
+			u[nu++] = 1;
+			for (int k = 0; l->amax[a] && k < nu; k++) {
+				double acc = fabs(poly_at(d2, 3, u[k])) / (h * h);
+
+				if (acc / l->amax[a] > vd->aratio)
+					vd->aratio = acc / l->amax[a];
+				if (acc > l->amax[a] * CHECK_TOL)
+					verdict_add(vd, t0 + u[k] * h, ch,
+						    HRSERVO_LIMIT_ACCEL, acc,
+						    l->amax[a]);
+			}
 		}
-		if (errno != ERANGE)
-			return -1;
-		if (v.kind == HRSERVO_LIMIT_MIN || v.kind == HRSERVO_LIMIT_MAX)
-			return -1;	/* errno ERANGE: time cannot fix it */
-		/* Speeds scale with 1/f, accelerations with 1/f^2. */
-		double f = fmax(vr, sqrt(ar)) * 1.01;
-
-		if (f <= 1)
-			f = 1.01;
-		hrservo_traj_scale_time(t, f);
-		total *= f;
 	}
-	errno = ERANGE;
-	return -1;
+	/* To rest at the end. */
+	for (unsigned int a = 0; a < t->naxes; a++)
+		check_step(t, l, vd, t->n - 1, a, -vprev[a]);
+	free(speeds);
+	return 0;
 }
 
 /* The duration of the segment from waypoint @i to @i + 1, as it is sent. */
@@ -419,14 +629,131 @@ static uint64_t interval_ns(const struct hrservo_traj *t, size_t i)
 	return (uint64_t)llround((t->t[i + 1] - t->t[i]) * 1e9);
 }
 
+/*
+ * The first interval the kernel would refuse: its index, or t->n - 1 if
+ * every one can be played. @d gets its duration (ns, as sent).
+ */
+static size_t bad_interval(const struct hrservo_traj *t, double *d)
+{
+	for (size_t i = 0; i + 1 < t->n; i++) {
+		double s = (t->t[i + 1] - t->t[i]) * 1e9;
+
+		/* Beyond what llround() can return: far too long anyway. */
+		*d = s > 1e18 ? s : (double)interval_ns(t, i);
+		if (*d < HRSERVO_TRAJ_MIN_INTERVAL_NS ||
+		    *d > HRSERVO_TRAJ_MAX_INTERVAL_NS)
+			return i;
+	}
+	return t->n - 1;
+}
+
+HRSERVO_API int hrservo_traj_check(const struct hrservo_traj *t,
+				   struct hrservo *h,
+				   struct hrservo_violation *v)
+{
+	struct axis_limits l;
+	struct verdict vd;
+	size_t i;
+	double d;
+
+	if (!t || !h || t->n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* What the kernel refuses first: a segment too short or too long. */
+	i = bad_interval(t, &d);
+	if (i + 1 < t->n) {
+		if (v) {
+			v->time_s = t->t[i + 1] - t->t[0];
+			v->channel = HRSERVO_MAX_CHANNELS;
+			v->kind = HRSERVO_LIMIT_INTERVAL;
+			v->value = d;
+			v->limit = d < HRSERVO_TRAJ_MIN_INTERVAL_NS ?
+				   HRSERVO_TRAJ_MIN_INTERVAL_NS :
+				   HRSERVO_TRAJ_MAX_INTERVAL_NS;
+		}
+		errno = EINVAL;
+		return -1;
+	}
+	if (axis_limits_get(t, h, &l) || check_traj(t, &l, &vd))
+		return -1;
+	if (!vd.pos_bad && !vd.motion_bad)
+		return 0;
+	if (v)
+		*v = vd.pos_bad ? vd.pos : vd.motion;
+	errno = ERANGE;
+	return -1;
+}
+
+/* A margin on the stretch, for the rounding of times and coefficients. */
+#define FIT_MARGIN	1.01
+
+HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
+				      struct hrservo *h, double *factor)
+{
+	struct axis_limits l;
+	struct verdict vd;
+	double total = 1, d;
+
+	if (!t || !h || t->n < 2) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (axis_limits_get(t, h, &l))
+		return -1;
+	/*
+	 * Speeds and speed steps scale with 1/f, accelerations with 1/f^2:
+	 * one stretch fits; a second pass only catches rounding.
+	 */
+	for (int pass = 0;; pass++) {
+		double f;
+
+		if (check_traj(t, &l, &vd))
+			return -1;
+		if (vd.pos_bad) {
+			errno = ERANGE;	/* time cannot fix a position */
+			return -1;
+		}
+		if (!vd.motion_bad)
+			break;
+		if (pass == 3) {
+			errno = ERANGE;
+			return -1;
+		}
+		f = fmax(fmax(vd.vratio, vd.kratio), sqrt(vd.aratio)) *
+		    FIT_MARGIN;
+		if (!(f > 1) || !isfinite(f) ||
+		    hrservo_traj_scale_time(t, f)) {
+			errno = ERANGE;
+			return -1;
+		}
+		total *= f;
+	}
+	if (factor)
+		*factor = total;
+	/* The kernel plays segments of at most 60 s. */
+	if (bad_interval(t, &d) + 1 < t->n && d > HRSERVO_TRAJ_MAX_INTERVAL_NS) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
 HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 					 char *err, size_t errsize)
 {
 	char dummy[1];
+	size_t i;
+	double d;
 
 	if (!err || !errsize) {
 		err = dummy;
 		errsize = sizeof(dummy);
+	}
+	if (!t) {
+		snprintf(err, errsize, "no trajectory");
+		errno = EINVAL;
+		return -1;
 	}
 	if (t->n < 2) {
 		snprintf(err, errsize, "%zu waypoint%s: a trajectory needs at least 2",
@@ -434,46 +761,214 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
 		errno = EINVAL;
 		return -1;
 	}
-	for (size_t i = 0; i + 1 < t->n; i++) {
-		uint64_t d = interval_ns(t, i);
+	i = bad_interval(t, &d);
+	if (i + 1 == t->n)
+		return 0;
+	if (d < HRSERVO_TRAJ_MIN_INTERVAL_NS)
+		snprintf(err, errsize,
+			 "waypoint %zu (t=%.9g s) is %.9g ms after waypoint %zu (t=%.9g s); the segment between two waypoints must last at least %g ms",
+			 i + 1, t->t[i + 1], d / 1e6, i, t->t[i],
+			 HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e6);
+	else
+		snprintf(err, errsize,
+			 "waypoint %zu (t=%.9g s) is %.9g s after waypoint %zu (t=%.9g s); the segment between two waypoints may last at most %g s",
+			 i + 1, t->t[i + 1], d / 1e9, i, t->t[i],
+			 HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
+	errno = EINVAL;
+	return -1;
+}
 
-		if (d >= HRSERVO_TRAJ_MIN_INTERVAL_NS &&
-		    d <= HRSERVO_TRAJ_MAX_INTERVAL_NS)
-			continue;
-		if (d < HRSERVO_TRAJ_MIN_INTERVAL_NS)
-			snprintf(err, errsize,
-				 "waypoint %zu (t=%.9g s) is %.9g ms after waypoint %zu (t=%.9g s); the segment between two waypoints must last at least %g ms",
-				 i + 1, t->t[i + 1], (double)d / 1e6, i,
-				 t->t[i], HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e6);
-		else
-			snprintf(err, errsize,
-				 "waypoint %zu (t=%.9g s) is %.9g s after waypoint %zu (t=%.9g s); the segment between two waypoints may last at most %g s",
-				 i + 1, t->t[i + 1], (double)d / 1e9, i,
-				 t->t[i], HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9);
-		errno = EINVAL;
-		return -1;
+/* ---- Upload ---- */
+
+/*
+ * Kernel memory one queued segment of @naxes axes is charged
+ * (driver/hrservo-traj.c, hrservo_traj_check(): struct_size() of struct
+ * hrservo_seg, driver/hrservo-priv.h): a header of 88 bytes on 64-bit
+ * kernels (72 or 68 on 32-bit ones) and six s64 coefficients per axis. The
+ * one place the library knows it. Parts take at most a quarter of the
+ * quota (below), so a header grown in a later driver costs queue depth,
+ * not failed uploads.
+ */
+#define TRAJ_SEG_HEADER_BYTES	88
+
+static size_t traj_seg_bytes(unsigned int naxes)
+{
+	return TRAJ_SEG_HEADER_BYTES + 6 * sizeof(int64_t) * naxes;
+}
+
+/*
+ * Segments per submission for @nseg segments of @naxes axes. A trajectory
+ * that fits the file's quota (and HRSERVO_TRAJ_SUBMIT_MAX) goes in one
+ * submission, which the kernel takes whole or not at all. A larger one
+ * goes in parts of at most a quarter of the quota: while one part waits
+ * for room, three are queued ahead of it and play.
+ */
+static size_t traj_part_segments(size_t nseg, unsigned int naxes)
+{
+	size_t per = traj_seg_bytes(naxes);
+	size_t whole = HRSERVO_TRAJ_FILE_BYTES / per, part;
+
+	if (whole > HRSERVO_TRAJ_SUBMIT_MAX)
+		whole = HRSERVO_TRAJ_SUBMIT_MAX;
+	if (nseg <= whole)
+		return nseg;
+	part = HRSERVO_TRAJ_FILE_BYTES / 4 / per;
+	if (part > HRSERVO_TRAJ_SUBMIT_MAX)
+		part = HRSERVO_TRAJ_SUBMIT_MAX;
+	return part ? part : 1;
+}
+
+/*
+ * A later part that finds no room waits for the queue to play: at most the
+ * time everything queued then needs to play, plus this margin (after that,
+ * what was queued has played and given its memory back: if there is still
+ * no room, someone else is filling the queue). Without a status to read,
+ * a fixed bound.
+ */
+#define UPLOAD_WAIT_MARGIN_S	1.0
+#define UPLOAD_WAIT_BLIND_S	10.0
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts;
+
+	if (!(s > 0))
+		return;
+	ts.tv_sec = (time_t)s;
+	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
+	nanosleep(&ts, NULL);	/* early on a signal: the loop looks again */
+}
+
+/*
+ * Which queued segments are this upload's, in the player's numbering
+ * (hrservo_traj_info.segment counts from the first segment queued to an
+ * idle player): [@first, @end), as the status said after each part.
+ */
+struct upload_track {
+	bool known;		/* the numbering of our segments is known */
+	bool foreign;		/* others' segments came between ours */
+	uint64_t first, end;
+};
+
+/* After a part of @n segments was queued. */
+static void upload_track_part(struct hrservo *h, struct upload_track *tr,
+			      bool first_part, size_t n)
+{
+	struct hrservo_traj_info st;
+	uint64_t e;
+
+	if (!h->be->traj_status || h->be->traj_status(h, &st)) {
+		tr->known = false;
+		return;
 	}
-	return 0;
+	e = st.segment + st.depth;
+	if (first_part || (tr->known && !tr->foreign && e == n)) {
+		/* The first part, or ours went on after the player idled. */
+		tr->known = true;
+		tr->first = e - n;
+		tr->end = e;
+	} else if (e == tr->end + n) {
+		tr->end = e;
+	} else {
+		tr->foreign = true;
+	}
+}
+
+/*
+ * A later part failed: take back what this upload queued, if the queue
+ * holds nothing else. A stop drops the whole queue (the kernel cannot drop
+ * one submission): with others' segments in it, before ours (a trajectory
+ * playing now that ours was appended to) or after (appended meanwhile),
+ * stopping would cut their motion short too, so the queue is left alone;
+ * ours then plays what was queued and the player holds at its end
+ * (HRSERVO_EV_TRAJ_UNDERRUN). Without a status to tell, stop: all or
+ * nothing first.
+ */
+static void upload_undo(struct hrservo *h, const struct upload_track *tr)
+{
+	struct hrservo_traj_info st;
+	int e = errno;
+
+	if (!h->be->traj_stop)
+		goto out;
+	if (h->be->traj_status && !h->be->traj_status(h, &st)) {
+		/* Nothing queued or held: nothing of ours left. */
+		if (st.state == HRSERVO_TRAJ_IDLE)
+			goto out;
+		/* Ours alone, played from the first on (an underrun holds it). */
+		if (!tr->known || tr->foreign || st.segment + st.depth != tr->end ||
+		    st.segment < tr->first)
+			goto out;
+	}
+	h->be->traj_stop(h);
+out:
+	errno = e;
+}
+
+/* Submit a later part, waiting (bounded) while the queue has no room. */
+static int upload_part_wait(struct hrservo *h,
+			    const struct hrservo_seg_item *segs, size_t n,
+			    const int64_t *coefs, size_t nc)
+{
+	double deadline = 0;
+
+	for (;;) {
+		struct hrservo_traj_info st;
+		double now, wait;
+
+		if (!h->be->traj_submit(h, segs, n, coefs, nc, 0, 0))
+			return 0;
+		if (errno != ENOSPC)
+			return -1;
+		now = mono_s();
+		if (h->be->traj_status && !h->be->traj_status(h, &st)) {
+			double queued = st.queued_ns / 1e9;
+
+			if (!deadline)
+				deadline = now + queued + UPLOAD_WAIT_MARGIN_S;
+			/* About one part of the queue ahead of us plays. */
+			wait = fmin(fmax(queued / 4, 0.001), 0.1);
+		} else {
+			if (!deadline)
+				deadline = now + UPLOAD_WAIT_BLIND_S;
+			wait = 0.02;
+		}
+		if (now >= deadline) {
+			errno = ENOSPC;
+			return -1;
+		}
+		sleep_s(fmin(wait, deadline - now));
+	}
 }
 
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
 				    unsigned int flags)
 {
-	size_t nseg, chunk = 256, done = 0;
+	struct upload_track tr = { 0 };
+	size_t nseg, part, done = 0;
 	double *speeds;
 	uint64_t mask = 0;
 	int ret = 0;
 
+	if (!h || (flags & ~(HRSERVO_UPLOAD_REPLACE | HRSERVO_UPLOAD_JUMP))) {
+		errno = EINVAL;
+		return -1;
+	}
 	/* Nothing is sent unless every segment can be played. */
 	if (hrservo_traj_check_times(t, NULL, 0))
 		return -1;
 	speeds = all_speeds(t);
-	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds) {
-		free(speeds);
-		errno = EINVAL;
+	if (t->interp == HRSERVO_INTERP_CUBIC && !speeds)
 		return -1;
-	}
 	for (unsigned int a = 0; a < t->naxes; a++) {
 		if (t->ch[a] >= h->nch) {
 			free(speeds);
@@ -483,8 +978,9 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 		mask |= 1ULL << t->ch[a];
 	}
 	nseg = t->n - 1;
+	part = traj_part_segments(nseg, t->naxes);
 	while (done < nseg && !ret) {
-		size_t n = nseg - done < chunk ? nseg - done : chunk;
+		size_t n = nseg - done < part ? nseg - done : part;
 		struct hrservo_seg_item *segs = calloc(n, sizeof(*segs));
 		int64_t *coefs = calloc(n * t->naxes * 6, sizeof(*coefs));
 		size_t nc = 0;
@@ -493,6 +989,8 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 			free(segs);
 			free(coefs);
 			ret = -1;
+			if (done)
+				upload_undo(h, &tr);
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -514,17 +1012,20 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				}
 			}
 		}
-		for (;;) {
-			ret = h->be->traj_submit(h, segs, n, coefs, nc,
-						 done ? 0 : flags,
-						 done ? 0 : start_ns);
-			if (ret == 0 || errno != ENOSPC || !done)
-				break;
-			/* Wait for the controller to play some of the queue. */
-			struct timespec ts = { 0, 20000000 };
-
-			nanosleep(&ts, NULL);
-		}
+		/*
+		 * The first part starts, splices or jumps as asked; a later one
+		 * only appends, and the kernel takes it only where the queue
+		 * (or, idle, the axes) ends: where the part before it ended.
+		 */
+		if (!done)
+			ret = h->be->traj_submit(h, segs, n, coefs, nc, flags,
+						 start_ns);
+		else
+			ret = upload_part_wait(h, segs, n, coefs, nc);
+		if (!ret)
+			upload_track_part(h, &tr, !done, n);
+		else if (done)
+			upload_undo(h, &tr);
 		free(segs);
 		free(coefs);
 		done += n;
@@ -536,6 +1037,10 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 HRSERVO_API int hrservo_traj_status(struct hrservo *h,
 				    struct hrservo_traj_info *info)
 {
+	if (!h || !info) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (!h->be->traj_status) {
 		errno = ENOTSUP;
 		return -1;
@@ -545,6 +1050,10 @@ HRSERVO_API int hrservo_traj_status(struct hrservo *h,
 
 HRSERVO_API int hrservo_traj_stop(struct hrservo *h)
 {
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
 	if (!h->be->traj_stop) {
 		errno = ENOTSUP;
 		return -1;
@@ -554,16 +1063,99 @@ HRSERVO_API int hrservo_traj_stop(struct hrservo *h)
 
 /* ---- CSV ---- */
 
+/* "PATH:LINE: msg", or "PATH:LINE:COL: msg" for a field (@col from 1). */
+__attribute__((format(printf, 7, 8)))
 static int csv_err(char *err, size_t size, const char *path, size_t line,
-		   int e, const char *fmt, const char *what)
+		   size_t col, int e, const char *fmt, ...)
 {
-	char msg[256];
+	char msg[512];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, what);
-	snprintf(err, size, "%s:%zu: %s", path, line, msg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (col)
+		snprintf(err, size, "%s:%zu:%zu: %s", path, line, col, msg);
+	else
+		snprintf(err, size, "%s:%zu: %s", path, line, msg);
 	errno = e;
 	return -1;
 }
+
+/* @s for a message: at most 64 bytes, other bytes than printable ASCII
+ * escaped (an invisible character shows). */
+static const char *csv_quote(const char *s, char *buf, size_t size)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; s[i] && o + 8 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i == 64) {
+			o += (size_t)snprintf(buf + o, size - o, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f)
+			buf[o++] = (char)c;
+		else
+			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/*
+ * A decimal number as people write them: [+-]digits[.digits][e[+-]digits]
+ * (or .digits). strtod() also takes hex floats, inf and nan: not here.
+ */
+static bool csv_decimal(const char *s)
+{
+	bool digits = false;
+
+	if (*s == '+' || *s == '-')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++)
+		digits = true;
+	if (*s == '.')
+		for (s++; *s >= '0' && *s <= '9'; s++)
+			digits = true;
+	if (!digits)
+		return false;
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return !*s;
+}
+
+/*
+ * The next field of a line at *@p: blanks around it removed, NUL
+ * terminated; *@p moves past its comma (NULL after the last field). @col
+ * gets the column (from 1) where the field starts in @line.
+ */
+static char *csv_field(char *line, char **p, size_t *col)
+{
+	char *s = *p, *comma = strchr(s, ','), *e;
+
+	*col = (size_t)(s - line) + 1;
+	if (comma)
+		*comma = '\0';
+	*p = comma ? comma + 1 : NULL;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/* Longer than this, a t_s trajectory with whole-number times looks like ms. */
+#define CSV_SUSPECT_S	1000.0
 
 /* Parse a header column "chN_UNIT": channel and ns per unit. */
 static int csv_column(const char *s, unsigned int *ch, double *scale)
@@ -651,61 +1243,97 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 	const struct hrservo_joint *joint[HRSERVO_MAX_CHANNELS] = { NULL };
 	unsigned int ch[HRSERVO_MAX_CHANNELS], naxes = 0;
 	double scale[HRSERVO_MAX_CHANNELS], tscale = 1;
+	char names[HRSERVO_MAX_CHANNELS + 1][80];
 	const char *ctrl = controller;
 	struct hrservo_traj *t = NULL;
-	char *line = NULL, *save, *tok;
-	size_t cap = 0, lineno = 0;
-	FILE *f;
+	size_t cap = 0, lineno = 0, hline = 0, lastline = 0;
+	bool whole_times = true;
+	char *line = NULL, q[300];
+	char dummy[1];
 	ssize_t len;
+	FILE *f;
 
+	if (!err || !errsize) {
+		err = dummy;
+		errsize = sizeof(dummy);
+	}
+	if (!path) {
+		snprintf(err, errsize, "no file name");
+		errno = EINVAL;
+		return NULL;
+	}
 	f = fopen(path, "r");
 	if (!f) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		int e = errno;
+
+		snprintf(err, errsize, "%s: %s", path, strerror(e));
+		errno = e;
 		return NULL;
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
 		double tv = 0, pos[HRSERVO_MAX_CHANNELS];
+		char *l = line, *p, *tok, *end;
 		unsigned int col = 0;
-		char *end;
+		size_t c;
 
 		lineno++;
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
-		if (!len || line[0] == '#')
+		/* A UTF-8 byte order mark, as some editors write: skipped. */
+		if (lineno == 1 && !strncmp(l, "\xef\xbb\xbf", 3)) {
+			l += 3;
+			len -= 3;
+		}
+		if (!len || l[0] == '#')
 			continue;
 		if (len > 65536) {
-			csv_err(err, errsize, path, lineno, E2BIG,
-				"line longer than 64 KiB%s", "");
+			csv_err(err, errsize, path, lineno, 0, E2BIG,
+				"line longer than 64 KiB");
 			goto fail;
 		}
+		p = l;
 		if (!t) {
 			/* The header. */
-			tok = strtok_r(line, ",", &save);
-			if (!tok || (strcmp(tok, "t_s") && strcmp(tok, "t_ms"))) {
-				csv_err(err, errsize, path, lineno, EINVAL,
+			hline = lineno;
+			tok = csv_field(l, &p, &c);
+			if (strcmp(tok, "t_s") && strcmp(tok, "t_ms")) {
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
 					"header must start with t_s or t_ms, not '%s'",
-					tok ? tok : "");
+					csv_quote(tok, q, sizeof(q)));
 				goto fail;
 			}
+			snprintf(names[0], sizeof(names[0]), "%s", tok);
 			tscale = strcmp(tok, "t_ms") ? 1 : 1e-3;
-			while ((tok = strtok_r(NULL, ",", &save))) {
+			while (p) {
 				char why[256] = "expected chN_us, chN_ns or chN_ms";
 
+				tok = csv_field(l, &p, &c);
+				if (!*tok && !p) {
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL,
+						"trailing comma after column %u ('%s') of the header",
+						naxes + 1, names[naxes]);
+					goto fail;
+				}
+				if (!*tok) {
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL,
+						"column %u of the header is empty",
+						naxes + 2);
+					goto fail;
+				}
 				if (naxes == HRSERVO_MAX_CHANNELS) {
-					csv_err(err, errsize, path, lineno, EINVAL,
-						"more than 64 columns%s", "");
+					csv_err(err, errsize, path, lineno, 0,
+						EINVAL, "more than 64 columns");
 					goto fail;
 				}
 				if (csv_column(tok, &ch[naxes], &scale[naxes]) &&
 				    (!calib ||
 				     !(joint[naxes] = csv_joint(tok, calib, ctrl, why,
 								sizeof(why))))) {
-					char what[256];
-
-					snprintf(what, sizeof(what), "column '%s': %s",
-						 tok, why);
-					csv_err(err, errsize, path, lineno, EINVAL,
-						"%s", what);
+					csv_err(err, errsize, path, lineno, 0,
+						EINVAL, "column '%s': %s",
+						csv_quote(tok, q, sizeof(q)), why);
 					goto fail;
 				}
 				if (joint[naxes])
@@ -713,46 +1341,64 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 				/* Without a controller, the first joint's. */
 				if (joint[naxes] && !ctrl)
 					ctrl = joint[naxes]->controller;
+				csv_quote(tok, names[naxes + 1], sizeof(names[0]));
 				naxes++;
 			}
 			t = naxes ? hrservo_traj_new(naxes, ch) : NULL;
 			if (!t) {
-				csv_err(err, errsize, path, lineno, EINVAL,
-					naxes ? "a channel is named twice%s" :
-					"no channel columns%s", "");
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					naxes ? "a channel is named twice" :
+					"no channel columns");
 				goto fail;
 			}
 			continue;
 		}
-		tok = strtok_r(line, ",", &save);
-		for (; tok; tok = strtok_r(NULL, ",", &save), col++) {
-			double v = strtod(tok, &end);
+		for (; p; col++) {
+			double v;
 
-			if (end == tok || *end || !isfinite(v)) {
-				csv_err(err, errsize, path, lineno, EINVAL,
-					"'%s' is not a number", tok);
+			tok = csv_field(l, &p, &c);
+			if (!*tok) {
+				if (!p && col)
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL,
+						"trailing comma after field %u (%s)",
+						col, col <= naxes + 1 ?
+						names[col - 1] : "beyond the header");
+				else
+					csv_err(err, errsize, path, lineno, c,
+						EINVAL, "field %u (%s) is empty",
+						col + 1, col <= naxes ? names[col] :
+						"beyond the header");
+				goto fail;
+			}
+			v = strtod(tok, &end);
+			if (!csv_decimal(tok) || end == tok || *end ||
+			    !isfinite(v)) {
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"'%s' is not a number",
+					csv_quote(tok, q, sizeof(q)));
 				goto fail;
 			}
 			if (col > naxes) {
-				csv_err(err, errsize, path, lineno, EINVAL,
-					"more columns than the header has%s", "");
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"more columns than the header has");
 				goto fail;
 			}
 			if (col == 0) {
 				tv = v * tscale;
+				if (strpbrk(tok, ".eE"))
+					whole_times = false;
 			} else if (joint[col - 1]) {
 				const struct hrservo_joint *j = joint[col - 1];
 
 				if (hrservo_joint_to_ns(j, v, &pos[col - 1])) {
 					const char *u = hrservo_unit_name(j->unit);
-					char what[192];
 
-					snprintf(what, sizeof(what),
-						 "joint %s: %g%s is outside its soft limits %g%s..%g%s",
-						 j->name, v, u, j->min, u,
-						 j->max, u);
-					csv_err(err, errsize, path, lineno, EINVAL,
-						"%s", what);
+					csv_err(err, errsize, path, lineno, 0,
+						EINVAL,
+						"joint %s: %g%s is outside its soft limits %g%s..%g%s",
+						j->name, v, u, j->min, u,
+						j->max, u);
 					goto fail;
 				}
 			} else {
@@ -760,35 +1406,39 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 			}
 		}
 		if (col != naxes + 1) {
-			char what[64];
-
-			snprintf(what, sizeof(what), "%u of %u", col, naxes + 1);
-			csv_err(err, errsize, path, lineno, EINVAL,
-				"missing column: %s values", what);
+			csv_err(err, errsize, path, lineno, 0, EINVAL,
+				"missing column: %u of %u values", col,
+				naxes + 1);
 			goto fail;
 		}
 		if (hrservo_traj_num_waypoints(t) >= MAX_WAYPOINTS) {
-			csv_err(err, errsize, path, lineno, E2BIG,
-				"more than 100000 waypoints%s", "");
+			csv_err(err, errsize, path, lineno, 0, E2BIG,
+				"more than 100000 waypoints");
 			goto fail;
 		}
 		if (hrservo_traj_add(t, tv, pos)) {
-			char what[64];
-
 			if (t->n && !(tv > t->t[t->n - 1]))
-				snprintf(what, sizeof(what),
-					 "time %g s is not after %g s", tv,
-					 t->t[t->n - 1]);
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"time %g s is not after %g s", tv,
+					t->t[t->n - 1]);
 			else
-				snprintf(what, sizeof(what),
-					 "a value is out of range");
-			csv_err(err, errsize, path, lineno, EINVAL, "%s", what);
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"a value is out of range");
 			goto fail;
 		}
+		lastline = lineno;
 	}
 	if (!t || t->n < 2) {
-		csv_err(err, errsize, path, lineno, EINVAL,
-			"needs a header and at least 2 waypoints%s", "");
+		csv_err(err, errsize, path, lineno, 0, EINVAL,
+			"needs a header and at least 2 waypoints");
+		goto fail;
+	}
+	/* Milliseconds under a t_s header: 20, 40, 60... as seconds. */
+	if (tscale == 1 && whole_times &&
+	    hrservo_traj_duration(t) > CSV_SUSPECT_S) {
+		csv_err(err, errsize, path, hline, 1, EINVAL,
+			"t_s: the times make a %.0f s trajectory (to line %zu); did you mean t_ms? (write seconds with a decimal point, as %.1f, to keep them)",
+			hrservo_traj_duration(t), lastline, t->t[t->n - 1]);
 		goto fail;
 	}
 	free(line);
