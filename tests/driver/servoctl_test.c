@@ -278,6 +278,32 @@ TEST_F(cli, set_makes_pulses)
 	free(e);
 }
 
+/*
+ * Only += and -= are relative: a bare sign is ambiguous ('+20us' was 20 us
+ * more, '+10deg' the angle 10 deg), refused with both meanings.
+ */
+TEST_F(cli, relative_values_are_explicit)
+{
+	struct hrservo_channel_state st;
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1500us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+20us"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 0: '+20us' is ambiguous: write '+=20us' for 20us more, or '20us' for a pulse of 20us (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=-5%"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_STREQ("servoctl: set: channel 0: '-5%' is ambiguous: write '-=5%' for 5% less; a pulse width is never negative (nothing applied)\n",
+		     self->r.err);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(1500 * US, st.target_ns);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=-=20us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(1480 * US, st.target_ns);
+}
+
 TEST_F(cli, set_errors_apply_nothing)
 {
 	struct hrservo_channel_state st;
@@ -295,24 +321,6 @@ TEST_F(cli, set_errors_apply_nothing)
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+=10us"));
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.err, "has no target yet"));
-	/*
-	 * Only += and -= are relative: a bare sign is ambiguous ('+20us' was
-	 * 20 us more, '+10deg' the angle 10 deg), refused with both meanings.
-	 */
-	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1500us"));
-	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
-	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+20us"));
-	EXPECT_EQ(2, self->r.status);
-	EXPECT_STREQ("servoctl: set: channel 0: '+20us' is ambiguous: write '+=20us' for 20us more, or '20us' for a pulse of 20us (nothing applied)\n",
-		     self->r.err);
-	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=-5%"));
-	EXPECT_EQ(2, self->r.status);
-	EXPECT_STREQ("servoctl: set: channel 0: '-5%' is ambiguous: write '-=5%' for 5% less; a pulse width is never negative (nothing applied)\n",
-		     self->r.err);
-	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
-	EXPECT_EQ(1500 * US, st.target_ns);
-	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name, "0"));
-	ASSERT_EQ(0, self->r.status);
 
 	/* Usage errors: exit 2. */
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name));
@@ -864,8 +872,8 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	EXPECT_EQ(1250000, l.min_ns);
 	EXPECT_EQ(1833334, l.max_ns);
 	/* 1000 deg/s and 100000 deg/s^2 at 500000/90 ns per degree. */
-	EXPECT_EQ(5555556, l.max_speed_ns_per_s);
-	EXPECT_EQ(555555556, l.max_accel_ns_per_s2);
+	EXPECT_EQ(5555555, l.max_speed_ns_per_s);	/* rounded down */
+	EXPECT_EQ(555555555, l.max_accel_ns_per_s2);
 
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=45deg",
 			      "wrist=-90deg"));
