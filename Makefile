@@ -41,7 +41,7 @@ I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
-	leadin_test calib_apply_test
+	leadin_test calib_apply_test judge_test
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -257,6 +257,13 @@ $(TESTBIN)/calib_test: tests/unit/calib_test.c $(LIB_SRCS) $(LIB_HDRS) \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
 		-Wl,--wrap=write,--wrap=fsync,--wrap=rename $(LIB_LIBS)
+
+# The library's trajectory check against the kernel's limiter.
+$(TESTBIN)/judge_test: tests/unit/judge_test.c driver/hrservo-logic.c \
+		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< \
+		driver/hrservo-logic.c $(LIB_SRCS) $(LIB_LIBS)
 
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
 		$(TESTBIN)/calib_apply_test: \
