@@ -1371,7 +1371,7 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 						"beyond the header");
 				goto fail;
 			}
-			v = strtod(tok, &end);
+			v = hrservo_strtod_c(tok, &end);
 			if (!csv_decimal(tok) || end == tok || *end ||
 			    !isfinite(v)) {
 				csv_err(err, errsize, path, lineno, 0, EINVAL,

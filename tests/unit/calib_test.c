@@ -1214,6 +1214,19 @@ TEST(numbers_do_not_depend_on_the_locale)
 	EXPECT_EQ(NULL, hrservo_calib_load(p, err, sizeof(err)));
 	snprintf(want, sizeof(want), "%s:1: joint a: positions not increasing: 80.5deg after 90.5deg", p);
 	EXPECT_STREQ(want, err);
+	/* Trajectory CSVs too: "0.5" is half a second, not "not a number". */
+	p = write_tmp("t.csv", "t_s,ch0_us\n0,1500\n0.5,1600.5\n");
+	{
+		struct hrservo_traj *t = hrservo_traj_load_csv(p, err,
+								sizeof(err));
+		double time, pulse;
+
+		ASSERT_NE(NULL, t) TH_LOG("%s", err);
+		ASSERT_EQ(0, hrservo_traj_waypoint(t, 1, &time, &pulse));
+		EXPECT_EQ(0.5, time);
+		EXPECT_EQ(1600500, pulse);
+		hrservo_traj_free(t);
+	}
 	remove_dir();
 }
 
