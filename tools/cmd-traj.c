@@ -23,18 +23,82 @@ static const char *const limit_names[] = {
 	[HRSERVO_LIMIT_ACCEL] = "acceleration above max",
 };
 
+static const struct hrservo_joint *joint_on(struct hrservo *h,
+					    unsigned int ch);
+
 /*
- * The first limit @v that a trajectory breaks; @file names it, or NULL for
- * a move (err() names the command already).
+ * A speed or acceleration limit of joint @j broken by @v, in the joint's
+ * unit: the value through the map's slope where the joint was (the
+ * library checks pulse widths against the kernel's limits, which the
+ * calibration derives from the joint's). 0, or -1 if it cannot say.
  */
-static void report_violation(const char *file,
+static int joint_violation(const char *file, const char *sep,
+			   const struct hrservo_joint *j,
+			   const struct hrservo_violation *v, double pos_ns)
+{
+	const char *u = hrservo_unit_name(j->unit);
+	double p0, p1, slope, val, lim;
+
+	if (hrservo_joint_from_ns(j, pos_ns - 500, &p0) ||
+	    hrservo_joint_from_ns(j, pos_ns + 500, &p1) || p1 == p0)
+		return -1;
+	slope = fabs(p1 - p0) / 1000;	/* joint unit per ns */
+	val = v->value * slope;
+	lim = v->kind == HRSERVO_LIMIT_SPEED ? j->max_speed : j->max_accel;
+	if (!(lim > 0))
+		lim = v->limit * slope;
+	err("%s%sjoint %s at %.3f s: %s %.4g %s/s%s above max %.4g %s/s%s",
+	    file, sep, j->name, v->time_s,
+	    v->kind == HRSERVO_LIMIT_SPEED ? "speed" : "acceleration", val, u,
+	    v->kind == HRSERVO_LIMIT_ACCEL ? "\u00b2" : "", lim, u,
+	    v->kind == HRSERVO_LIMIT_ACCEL ? "\u00b2" : "");
+	return 0;
+}
+
+/*
+ * The first limit @v that trajectory @t on @h breaks; @file names it, or
+ * NULL for a move (err() names the command already). A calibrated joint
+ * is named, in its unit.
+ */
+static void report_violation(const char *file, struct hrservo *h,
+			     const struct hrservo_traj *t,
 			     const struct hrservo_violation *v)
 {
+	const struct hrservo_joint *j = h && v->channel < HRSERVO_MAX_CHANNELS ?
+					joint_on(h, v->channel) : NULL;
 	const char *sep = file ? ": " : "";
 	char a[24], b[24];
 
 	if (!file)
 		file = "";
+	if (j && (v->kind == HRSERVO_LIMIT_MIN || v->kind == HRSERVO_LIMIT_MAX)) {
+		double pos, lim;
+
+		if (!hrservo_joint_from_ns(j, v->value, &pos) &&
+		    !hrservo_joint_from_ns(j, v->limit, &lim)) {
+			err("%s%sjoint %s at %.3f s: %.4g%s is beyond its kernel limit %.4g%s (%s %s %s)",
+			    file, sep, j->name, v->time_s, pos,
+			    hrservo_unit_name(j->unit), lim,
+			    hrservo_unit_name(j->unit),
+			    fmt_ns((uint32_t)llround(fmax(v->value, 0)), a),
+			    limit_names[v->kind],
+			    fmt_ns((uint32_t)v->limit, b));
+			return;
+		}
+	}
+	if (j && t && (v->kind == HRSERVO_LIMIT_SPEED ||
+		       v->kind == HRSERVO_LIMIT_ACCEL)) {
+		double pos[HRSERVO_MAX_CHANNELS];
+		unsigned int a_ix;
+
+		for (a_ix = 0; a_ix < hrservo_traj_num_axes(t); a_ix++)
+			if (hrservo_traj_channel(t, a_ix) == v->channel)
+				break;
+		if (a_ix < hrservo_traj_num_axes(t) &&
+		    !hrservo_traj_eval(t, v->time_s, pos, NULL, NULL) &&
+		    !joint_violation(file, sep, j, v, pos[a_ix]))
+			return;
+	}
 	if (v->kind == HRSERVO_LIMIT_MIN || v->kind == HRSERVO_LIMIT_MAX)
 		err("%s%schannel %u at %.3f s: %s is %s %s", file, sep,
 		    v->channel, v->time_s,
@@ -486,7 +550,7 @@ static int traj_limits(struct hrservo_traj *t, const char *file,
 	}
 	if (hrservo_traj_check(t, h, &v)) {
 		if (errno == ERANGE)
-			report_violation(file, &v);
+			report_violation(file, h, t, &v);
 		else
 			err("%s: a channel %s does not have%s", file,
 			    hrservo_name(h), what);
@@ -936,7 +1000,7 @@ int cmd_move(int argc, char **argv)
 		goto out;
 	}
 	if (hrservo_traj_check(t, tg.h, &v)) {
-		report_violation(NULL, &v);
+		report_violation(NULL, tg.h, t, &v);
 		err("nothing applied; a longer --time would fit");
 		goto out;
 	}

@@ -951,6 +951,17 @@ TEST_F(cli, calibrated_joints_in_degrees)
 	EXPECT_EQ(1, self->r.status);
 	EXPECT_NE(NULL, strstr(self->r.err, "deg2.csv:3: joint elbow: 80deg is outside its soft limits -45deg..60deg"))
 		TH_LOG("%s", self->r.err);
+	/* Too fast for the joint: said in its name and unit, not in ns. */
+	snprintf(plan, sizeof(plan), "%s", write_file("deg3.csv",
+		 "t_s,elbow_deg\n0,35\n0.02,-30\n"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "check", plan, self->c.name));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "deg3.csv: joint elbow at "))
+		TH_LOG("%s", self->r.err);
+	EXPECT_TRUE(strstr(self->r.err, " deg/s above max 1000 deg/s\n") ||
+		    strstr(self->r.err, " deg/s\u00b2 above max 1e+05 deg/s\u00b2\n"))
+		TH_LOG("%s", self->r.err);
+	EXPECT_EQ(NULL, strstr(self->r.err, "ns/s")) TH_LOG("%s", self->r.err);
 	unlink(file);
 }
 
