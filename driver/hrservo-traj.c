@@ -1034,6 +1034,8 @@ static long hrservo_traj_status(struct hrservo_file *f, void __user *arg)
 	seg = p->head;
 	st.state = p->state;
 	st.depth = hrservo_traj_depth(p);
+	if (p->state != HRSERVO_TRAJ_IDLE)
+		st.axes = p->axes;
 	st.segment = (seg ? hrservo_seg_idx(seg) : p->next_idx) - p->first_idx;
 	if (seg && now > hrservo_seg_start(seg))
 		st.time_in_segment_ns = now - hrservo_seg_start(seg);

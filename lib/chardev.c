@@ -19,6 +19,7 @@
 
 struct chardev {
 	int fd;
+	unsigned int abi;	/* the driver's HRSERVO_ABI_VERSION */
 	char sysfs[256];	/* /sys/class/hrservo/hrservoN */
 };
 
@@ -83,6 +84,7 @@ static int chardev_open(struct hrservo *h, const char *spec)
 		errno = EPROTO;
 		goto err_close;
 	}
+	c->abi = info.abi_version;
 	snprintf(h->name, sizeof(h->name), "%.*s", HRSERVO_NAME_SIZE,
 		 info.name);
 	snprintf(h->backend, sizeof(h->backend), "%.*s", HRSERVO_NAME_SIZE,
@@ -260,11 +262,27 @@ static int chardev_traj_submit(struct hrservo *h,
 	req.mode = (flags & HRSERVO_UPLOAD_REPLACE) ? HRSERVO_TRAJ_REPLACE :
 						      HRSERVO_TRAJ_APPEND;
 	req.at_ns = at_ns;
-	if (flags & HRSERVO_UPLOAD_JUMP)
+	/* Before version 3 the driver had no check to lift (nor the flag). */
+	if ((flags & HRSERVO_UPLOAD_JUMP) && cd(h)->abi >= 3)
 		req.flags = HRSERVO_TRAJ_JUMP;
 	ret = ioctl(cd(h)->fd, HRSERVO_IOC_TRAJ_SUBMIT, &req) ? -1 : 0;
 	free(ks);
 	return ret;
+}
+
+static int chardev_traj_owned(struct hrservo *h, uint64_t *axes)
+{
+	struct hrservo_traj_status st;
+
+	if (cd(h)->abi < 3) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	memset(&st, 0, sizeof(st));
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_TRAJ_STATUS, &st))
+		return -1;
+	*axes = st.axes;
+	return 0;
 }
 
 static int chardev_traj_status(struct hrservo *h,
@@ -386,6 +404,7 @@ const struct hrservo_backend hrservo_chardev_backend = {
 	.set_motion = chardev_set_motion,
 	.traj_submit = chardev_traj_submit,
 	.traj_status = chardev_traj_status,
+	.traj_owned = chardev_traj_owned,
 	.traj_stop = chardev_traj_stop,
 	.event_fd = chardev_event_fd,
 	.read_event = chardev_read_event,

@@ -581,6 +581,16 @@ struct hrservo_traj_info {
 /** hrservo_traj_status() - what the player is doing */
 HRSERVO_API int hrservo_traj_status(struct hrservo *h,
 				    struct hrservo_traj_info *info);
+/**
+ * hrservo_traj_owned() - the channels a trajectory owns
+ * @h: the controller
+ * @axes: set to the mask of the channels that the queued (or holding)
+ *	trajectory moves: direct targets for them fail with EBUSY
+ *
+ * errno: ENOTSUP if the backend or the driver (before its ABI version 3)
+ * cannot say.
+ */
+HRSERVO_API int hrservo_traj_owned(struct hrservo *h, uint64_t *axes);
 /** hrservo_traj_stop() - drop the queue; axes brake and hold */
 HRSERVO_API int hrservo_traj_stop(struct hrservo *h);
 

@@ -81,6 +81,7 @@ struct hrservo_backend {
 			   const int64_t *coefs, size_t ncoefs,
 			   unsigned int flags, uint64_t at_ns);
 	int (*traj_status)(struct hrservo *h, struct hrservo_traj_info *info);
+	int (*traj_owned)(struct hrservo *h, uint64_t *axes);
 	int (*traj_stop)(struct hrservo *h);
 	int (*event_fd)(struct hrservo *h);
 	int (*read_event)(struct hrservo *h, struct hrservo_event_data *ev,

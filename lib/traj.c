@@ -1048,6 +1048,19 @@ HRSERVO_API int hrservo_traj_status(struct hrservo *h,
 	return h->be->traj_status(h, info);
 }
 
+HRSERVO_API int hrservo_traj_owned(struct hrservo *h, uint64_t *axes)
+{
+	if (!h || !axes) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->be->traj_owned) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return h->be->traj_owned(h, axes);
+}
+
 HRSERVO_API int hrservo_traj_stop(struct hrservo *h)
 {
 	if (!h) {

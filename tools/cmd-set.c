@@ -293,6 +293,44 @@ int targets_prepare(struct targets *tg, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * EBUSY from a set: say which of the channels set a trajectory owns, by
+ * joint name where there is one, and how to take them back.
+ */
+static void report_busy(const struct targets *tg)
+{
+	struct hrservo_calib *c = calib_get(false);
+	char list[512] = "";
+	uint64_t axes = 0;
+	size_t len = 0;
+	unsigned int n = 0;
+
+	if (!hrservo_traj_owned(tg->h, &axes)) {
+		for (size_t i = 0; i < tg->n && len < sizeof(list) - 80; i++) {
+			const struct hrservo_joint *j;
+
+			if (!(axes & (1ULL << tg->ch[i])))
+				continue;
+			j = c ? hrservo_calib_find_channel(c, hrservo_name(tg->h),
+							   tg->ch[i]) : NULL;
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%s%s%s%u%s", n ? ", " : "",
+						j ? "joint " : "",
+						j ? j->name : "",
+						j ? " (channel " : "channel ",
+						tg->ch[i], j ? ")" : "");
+			n++;
+		}
+	}
+	if (n)
+		err("%s: %s %s moved by a trajectory: stop it first ('servoctl traj stop %s') (nothing applied)",
+		    hrservo_name(tg->h), list, n == 1 ? "is" : "are",
+		    hrservo_name(tg->h));
+	else
+		err("%s: a channel is moved by a trajectory: stop it first ('servoctl traj stop %s') (nothing applied)",
+		    hrservo_name(tg->h), hrservo_name(tg->h));
+}
+
 int cmd_set(int argc, char **argv)
 {
 	struct targets tg;
@@ -303,10 +341,12 @@ int cmd_set(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (hrservo_apply(tg.h, tg.b)) {
-		err("%s: %s (nothing applied)", hrservo_name(tg.h),
-		    errno == ERANGE ? "a value is outside its limits (they changed meanwhile)" :
-		    errno == EBUSY ? "a channel is moved by a trajectory" :
-		    strerror(errno));
+		if (errno == EBUSY)
+			report_busy(&tg);
+		else
+			err("%s: %s (nothing applied)", hrservo_name(tg.h),
+			    errno == ERANGE ? "a value is outside its limits (they changed meanwhile)" :
+			    strerror(errno));
 		ret = EXIT_RUNTIME;
 	}
 	targets_free(&tg);

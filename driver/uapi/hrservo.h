@@ -323,6 +323,9 @@ struct hrservo_traj {
  * @state: %HRSERVO_TRAJ_*
  * @depth: segments queued, the playing one included
  * @file_bytes: kernel memory of this file's queued segments
+ * @reserved0: zero
+ * @axes: the channels the trajectory owns: direct targets for them get
+ *	-EBUSY (ABI version 3; zero before)
  * @reserved: zero
  */
 struct hrservo_traj_status {
@@ -332,7 +335,9 @@ struct hrservo_traj_status {
 	__u32 state;
 	__u32 depth;
 	__u32 file_bytes;
-	__u32 reserved[5];
+	__u32 reserved0;
+	__u64 axes;
+	__u32 reserved[2];
 };
 
 /**

@@ -1157,6 +1157,37 @@ static int wait_running(int fd)
 }
 
 /*
+ * A set of a channel that a trajectory moves: refused, naming the channel
+ * and saying how to take it back; the status says which channels it owns.
+ */
+TEST_F(cli, set_of_a_trajectory_axis_names_it)
+{
+	char *plan = (char *)write_file("own.csv",
+					"t_s,ch0_us\n0,1500\n3,1600\n");
+	struct hrservo_traj_status st;
+	char want[256];
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1500us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", plan, self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, wait_running(self->c.fd));
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(1ULL, st.axes);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "1=1500us",
+			      "0=1550us"));
+	EXPECT_EQ(1, self->r.status);
+	snprintf(want, sizeof(want),
+		 "servoctl: set: %s: channel 0 is moved by a trajectory: stop it first ('servoctl traj stop %s') (nothing applied)\n",
+		 self->c.name, self->c.name);
+	EXPECT_STREQ(want, self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "stop", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, traj_status(self->c.fd, &st));
+	EXPECT_EQ(0ULL, st.axes);
+}
+
+/*
  * An upload to an idle controller, away from where the channels are: a
  * lead-in takes them there first, said on stderr, and no pulse jumps.
  */
