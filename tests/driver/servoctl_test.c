@@ -1234,6 +1234,8 @@ TEST_F_TIMEOUT(cli, traj_upload_leads_in, 600)
 		 * moves at most 20 us a frame (1 ms/s), the plan 37.5 us.
 		 */
 		step = largest_step(p, np);
+		TH_LOG("channel %u: largest step between frames %llu ns", ch,
+		       (unsigned long long)step);
 		EXPECT_LE(step, 50 * US + 2 * tol) {
 			TH_LOG("channel %u: a step of %llu ns", ch,
 			       (unsigned long long)step);
