@@ -6,12 +6,34 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "servoctl.h"
 
 /* ---- period ---- */
+
+/* A frame rate "50Hz" (decimals allowed) as a period in ns: 0 or -1. */
+static int rate_ns(const char *s, uint32_t *ns)
+{
+	size_t n = strspn(s, "0123456789.");
+	double hz, v;
+	char *end;
+
+	if (!n || strcmp(s + n, "Hz"))
+		return -1;
+	hz = strtod(s, &end);
+	if (end != s + n || !(hz > 0))
+		return -1;
+	v = nearbyint(1e9 / hz);
+	if (v > UINT32_MAX)
+		return -1;
+	*ns = (uint32_t)v;
+	return 0;
+}
 
 int cmd_period(int argc, char **argv)
 {
@@ -44,8 +66,9 @@ int cmd_period(int argc, char **argv)
 		}
 		goto out;
 	}
-	if (parse_abs_ns(argv[i + 1], &ns)) {
-		err("'%s' is not a period; use e.g. 20ms or 20000us", argv[i + 1]);
+	if (parse_abs_ns(argv[i + 1], &ns) && rate_ns(argv[i + 1], &ns)) {
+		err("'%s' is not a period; use e.g. 20ms, 20000us, or a rate: 50Hz",
+		    argv[i + 1]);
 		ret = EXIT_USAGE;
 		goto out;
 	}

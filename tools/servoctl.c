@@ -51,8 +51,9 @@ static const struct command commands[] = {
 	  cmd_release },
 	{ "period", "[--json] CTRL [PERIOD]",
 	  "Show or set the frame period (the pulse repetition interval).",
-	  "\nPERIOD is a time, e.g. 20ms (50 Hz) or 10000us; it takes effect at\n"
-	  "the next frame. Every channel's max limit must fit in the frame.\n",
+	  "\nPERIOD is a time, e.g. 20ms or 10000us, or a rate, e.g. 50Hz; it\n"
+	  "takes effect at the next frame. Every channel's max limit must fit\n"
+	  "in the frame.\n",
 	  cmd_period },
 	{ "limits", "[--json] CTRL [CH...] | CTRL CH=MIN:MAX...",
 	  "Show or set the pulse limits of channels.",

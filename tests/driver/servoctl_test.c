@@ -407,6 +407,15 @@ TEST_F(cli, period)
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, tl_attr(&self->c, "frame_period_ns", buf, sizeof(buf)));
 	EXPECT_STREQ("10000000", buf);
+	/* A rate is a period too: 100Hz is 10 ms. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name, "50Hz"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, tl_attr(&self->c, "frame_period_ns", buf, sizeof(buf)));
+	EXPECT_STREQ("20000000", buf);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name, "100Hz"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, tl_attr(&self->c, "frame_period_ns", buf, sizeof(buf)));
+	EXPECT_STREQ("10000000", buf);
 	ASSERT_EQ(0, SERVOCTL(&self->r, "period", self->c.name, "60ms"));
 	EXPECT_EQ(1, self->r.status);
 	snprintf(msg, sizeof(msg),
