@@ -20,6 +20,7 @@
 #undef main	/* -Dmain=servoctl_main renames servoctl's, not ours */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -196,7 +197,31 @@ struct hrservo *__wrap_hrservo_open(const char *spec)
 	return h;
 }
 
-static char dir[64];
+/* One directory for the run, made and removed by the main process. */
+static char base[64], dir[96];
+static pid_t base_owner;
+static unsigned int ndirs;
+
+static int rm_one(const char *path, const struct stat *st, int flag,
+		  struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void __attribute__((constructor)) base_make(void)
+{
+	snprintf(base, sizeof(base), "/tmp/cli_fake.XXXXXX");
+	if (!mkdtemp(base))
+		abort();
+	base_owner = getpid();
+}
+
+/* Not in the tests and commands it forks, which share the directory. */
+static void __attribute__((destructor)) base_remove(void)
+{
+	if (getpid() == base_owner)
+		nftw(base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* A fresh fake and a fresh directory ($HRSERVO_CALIBRATION in it). */
 static void setup(void)
@@ -213,8 +238,9 @@ static void setup(void)
 	}
 	if (fake_evpipe[0] < 0 && pipe(fake_evpipe))
 		abort();
-	snprintf(dir, sizeof(dir), "/tmp/cli_fake.XXXXXX");
-	if (!mkdtemp(dir))
+	/* Each test is a process of its own: its pid names its directory. */
+	snprintf(dir, sizeof(dir), "%s/%d.%u", base, (int)getpid(), ndirs++);
+	if (mkdir(dir, 0700))
 		abort();
 	snprintf(path, sizeof(path), "%s/robot.conf", dir);
 	setenv("HRSERVO_CALIBRATION", path, 1);
