@@ -2,7 +2,10 @@
 /*
  * servoctl calibrate jog: on a terminal, move one servo with the arrow keys,
  * mark its min, center and max (or points at positions), and save the
- * joint to the robot's calibration. The servo is released on the way out.
+ * joint to the robot's calibration: the marks make its map, the rest of the
+ * joint and of the file stay. It starts where the servo is held (or at
+ * --from), never from nowhere. The servo is released on every way out,
+ * signals included.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
