@@ -41,7 +41,7 @@ I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
-	leadin_test calib_apply_test judge_test
+	leadin_test calib_apply_test judge_test cli_fake_test
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -271,6 +271,15 @@ $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
 		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
+
+# servoctl compiled in (its main renamed) against a fake controller: the
+# test wraps hrservo_open().
+$(TESTBIN)/cli_fake_test: tests/unit/cli_fake_test.c $(SERVOCTL_SRCS) \
+		tools/servoctl.h $(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib -Itools $(SAN) -Dmain=servoctl_main \
+		-o $@ $< $(SERVOCTL_SRCS) $(LIB_SRCS) -Wl,--wrap=hrservo_open \
+		$$(pkg-config --libs json-c) $(LIB_LIBS)
 
 unit: $(addprefix $(TESTBIN)/,$(UNIT_TESTS))
 	@for t in $(UNIT_TESTS); do $(TESTBIN)/$$t || exit 1; done

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -19,7 +20,7 @@
 #include "servoctl.h"
 
 static bool opt_cubic;
-static const char *opt_step;
+static const char *opt_step, *opt_from;
 
 static int calib_opt(int opt, const char *arg)
 {
@@ -30,6 +31,9 @@ static int calib_opt(int opt, const char *arg)
 	case 's':
 		opt_step = arg;
 		return 0;
+	case 'F':
+		opt_from = arg;
+		return 0;
 	}
 	return -1;
 }
@@ -37,6 +41,7 @@ static int calib_opt(int opt, const char *arg)
 static const struct option calib_opts[] = {
 	{ "cubic", no_argument, NULL, 'C' },
 	{ "step", required_argument, NULL, 's' },
+	{ "from", required_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -153,38 +158,123 @@ static int joint_arg(struct hrservo_calib *c, struct hrservo *h,
 	return joint_for(c, h, ctrl, arg, j);
 }
 
-void three_points(struct hrservo_joint *j, double range, double lo_ns,
-		  double mid_ns, double hi_ns, bool has_mid)
+double joint_default_range(enum hrservo_unit u)
 {
-	double start = j->unit == HRSERVO_UNIT_PERCENT ? 0 : -range / 2;
+	return u == HRSERVO_UNIT_RAD ? M_PI : u == HRSERVO_UNIT_PERCENT ? 100 : 180;
+}
 
-	j->npoints = 0;
-	j->pos[j->npoints] = start;
-	j->pulse_ns[j->npoints++] = lo_ns;
-	if (has_mid) {
-		j->pos[j->npoints] = start + range / 2;
-		j->pulse_ns[j->npoints++] = mid_ns;
+/* Append "; " and a formatted part to @note. */
+static void note_add(char *note, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void note_add(char *note, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(note);
+	va_list ap;
+
+	if (len && len + 2 < size) {
+		snprintf(note + len, size - len, "; ");
+		len += 2;
 	}
-	j->pos[j->npoints] = start + range;
-	j->pulse_ns[j->npoints++] = hi_ns;
-	j->min = j->pos[0];
-	j->max = j->pos[j->npoints - 1];
+	va_start(ap, fmt);
+	vsnprintf(note + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+int joint_remap(struct hrservo_joint *j, const double *pos,
+		const double *pulse_ns, unsigned int n, enum hrservo_unit unit,
+		char *note, size_t size)
+{
+	const struct hrservo_joint old = *j;
+	const char *u = hrservo_unit_name(unit);
+	bool had = old.npoints >= 2 && old.npoints <= HRSERVO_MAP_POINTS_MAX;
+	double lo, hi;
+
+	note[0] = '\0';
+	if (n < 2 || n > HRSERVO_MAP_POINTS_MAX) {
+		snprintf(note, size, "a map needs 2 to %d points, not %u",
+			 HRSERVO_MAP_POINTS_MAX, n);
+		return -1;
+	}
+	for (unsigned int k = 0; k < n; k++) {
+		j->pos[k] = pos[k];
+		j->pulse_ns[k] = pulse_ns[k];
+	}
+	j->npoints = n;
+	j->unit = unit;
+	lo = pos[0];
+	hi = pos[n - 1];
+	if (!had) {
+		j->min = lo;
+		j->max = hi;
+		if (j->has_home && (j->home < lo || j->home > hi))
+			j->has_home = false;
+		return 0;
+	}
+	if (old.unit != unit) {
+		/* Limits, home, speed and accel were in the old unit. */
+		j->min = lo;
+		j->max = hi;
+		j->has_home = false;
+		j->max_speed = j->max_accel = 0;
+		note_add(note, size, "the unit changed from %s to %s: soft limits, home, speed and accel reset",
+			 hrservo_unit_name(old.unit), u);
+		return 0;
+	}
+	/* Limits at the old map's ends meant "the whole map". */
+	j->min = old.min <= old.pos[0] ? lo : old.min;
+	j->max = old.max >= old.pos[old.npoints - 1] ? hi : old.max;
+	if (j->min < lo || j->min >= hi) {
+		note_add(note, size, "soft min %g%s is outside the new map: now %g%s",
+			 j->min, u, lo, u);
+		j->min = lo;
+	}
+	if (j->max > hi || j->max <= lo) {
+		note_add(note, size, "soft max %g%s is outside the new map: now %g%s",
+			 j->max, u, hi, u);
+		j->max = hi;
+	}
+	if (j->min >= j->max) {
+		note_add(note, size, "soft limits reset to the map, %g%s..%g%s",
+			 lo, u, hi, u);
+		j->min = lo;
+		j->max = hi;
+	}
+	if (j->has_home && (j->home < j->min || j->home > j->max)) {
+		note_add(note, size, "home %g%s is outside the soft limits: dropped",
+			 j->home, u);
+		j->has_home = false;
+	}
+	return 0;
+}
+
+/* "joint elbow" for a joint on file, "channel 3" for a fresh one. */
+static const char *label(const struct hrservo_joint *j, char *buf,
+			 size_t size)
+{
+	if (j->npoints)
+		snprintf(buf, size, "joint %s", j->name);
+	else
+		snprintf(buf, size, "channel %u", j->channel);
+	return buf;
 }
 
 /*
  * One CH=KEY:VALUE,... of 'calibrate set'. Keys: name, min, center, max
  * (pulses), range (span, default 180deg), invert, trim, lo, hi (soft
- * limits), home, speed, accel (per second, in the unit).
+ * limits), home, speed, accel (per second, in the unit). An existing joint
+ * keeps what the keys do not change: new min/max pulses make a new map
+ * over its range (unless range is given), its soft limits and home stay.
  */
 static int set_one(struct hrservo_calib *c, struct hrservo *h,
 		   const char *ctrl, char *arg)
 {
-	double lo = NAN, mid = NAN, hi = NAN, range = 180;
-	char *rest, *save, *tok, msg[384];
+	double lo = NAN, mid = NAN, hi = NAN, range = NAN;
+	char *rest, *save, *tok, msg[384], who[48];
 	struct hrservo_joint j;
 	enum hrservo_unit ru = HRSERVO_UNIT_DEG;
 	bool lim_lo = false, lim_hi = false, unit_given = false;
-	double soft_lo = 0, soft_hi = 0;
+	bool home_given = false, speed_given = false, accel_given = false;
+	double soft_lo = 0, soft_hi = 0, home = 0, speed = 0, accel = 0;
 	int ret;
 
 	ret = joint_arg(c, h, ctrl, arg,
@@ -192,6 +282,7 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 			&j, &rest);
 	if (ret)
 		return ret;
+	label(&j, who, sizeof(who));
 	for (tok = strtok_r(rest, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(tok, ':'), *val;
@@ -199,7 +290,7 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 		double d;
 
 		if (!colon) {
-			err("channel %u: '%s' is not KEY:VALUE", j.channel, tok);
+			err("%s: '%s' is not KEY:VALUE", who, tok);
 			return EXIT_USAGE;
 		}
 		*colon = '\0';
@@ -212,8 +303,8 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 			const char *v = trim ? skip_sign(val, &neg) : val;
 
 			if (pulse_of(v, &d)) {
-				err("channel %u: %s: '%s' is not a pulse width (e.g. 1500us)",
-				    j.channel, tok, val);
+				err("%s: %s: '%s' is not a pulse width (e.g. 1500us)",
+				    who, tok, val);
 				return EXIT_USAGE;
 			}
 			if (trim)
@@ -226,15 +317,15 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 				hi = d;
 		} else if (!strcmp(tok, "invert")) {
 			if (strcmp(val, "yes") && strcmp(val, "no")) {
-				err("channel %u: invert: '%s' is not yes or no",
-				    j.channel, val);
+				err("%s: invert: '%s' is not yes or no", who,
+				    val);
 				return EXIT_USAGE;
 			}
 			j.invert = !strcmp(val, "yes");
 		} else {
 			if (position_of(val, &d, &u)) {
-				err("channel %u: %s: '%s' is not a position (e.g. 90deg, 1.5rad, 50%%)",
-				    j.channel, tok, val);
+				err("%s: %s: '%s' is not a position (e.g. 90deg, 1.5rad, 50%%)",
+				    who, tok, val);
 				return EXIT_USAGE;
 			}
 			if (!strcmp(tok, "range")) {
@@ -247,8 +338,8 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 				enum hrservo_unit want = unit_given ? ru : j.unit;
 
 				if (u != want) {
-					err("channel %u: %s: unit mismatch: '%s', the joint is in %s",
-					    j.channel, tok, val,
+					err("%s: %s: unit mismatch: '%s', the joint is in %s",
+					    who, tok, val,
 					    hrservo_unit_name(want));
 					return EXIT_USAGE;
 				}
@@ -262,41 +353,79 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 				soft_hi = d;
 				lim_hi = true;
 			} else if (!strcmp(tok, "home")) {
-				j.home = d;
-				j.has_home = true;
+				home = d;
+				home_given = true;
 			} else if (!strcmp(tok, "speed")) {
-				j.max_speed = d;
+				speed = d;
+				speed_given = true;
 			} else if (!strcmp(tok, "accel")) {
-				j.max_accel = d;
+				accel = d;
+				accel_given = true;
 			} else {
-				err("channel %u: unknown key '%s' (name, min, center, max, range, invert, trim, lo, hi, home, speed, accel)",
-				    j.channel, tok);
+				err("%s: unknown key '%s' (name, min, center, max, range, invert, trim, lo, hi, home, speed, accel)",
+				    who, tok);
 				return EXIT_USAGE;
 			}
 		}
 	}
-	if (unit_given)
-		j.unit = ru;
 	if (!isnan(lo) || !isnan(hi) || !isnan(mid)) {
+		enum hrservo_unit unit = unit_given ? ru : j.unit;
+		double pos[3], pulse[3], start, end;
+		unsigned int n = 0;
+
 		if (isnan(lo) || isnan(hi)) {
-			err("channel %u: min and max go together", j.channel);
+			err("%s: min and max go together", who);
 			return EXIT_USAGE;
 		}
-		if (!(range > 0)) {
-			err("channel %u: range must be positive", j.channel);
+		if (!isnan(range) && !(range > 0)) {
+			err("%s: range must be positive", who);
 			return EXIT_USAGE;
 		}
-		three_points(&j, range, lo, mid, hi, !isnan(mid));
+		if (isnan(range) && j.npoints >= 2 && unit == j.unit) {
+			/* The pulses at the ends of the joint's own range. */
+			start = j.pos[0];
+			end = j.pos[j.npoints - 1];
+		} else {
+			if (isnan(range))
+				range = joint_default_range(unit);
+			start = unit == HRSERVO_UNIT_PERCENT ? 0 : -range / 2;
+			end = start + range;
+		}
+		pos[n] = start;
+		pulse[n++] = lo;
+		if (!isnan(mid)) {
+			pos[n] = (start + end) / 2;
+			pulse[n++] = mid;
+		}
+		pos[n] = end;
+		pulse[n++] = hi;
+		if (joint_remap(&j, pos, pulse, n, unit, msg, sizeof(msg))) {
+			err("%s: %s (nothing saved)", who, msg);
+			return EXIT_USAGE;
+		}
+		if (msg[0])
+			err("note: %s: %s", who, msg);
+	} else if (!isnan(range)) {
+		err("%s: range is the span of min..max: give min and max (the pulses at its ends) with it",
+		    who);
+		return EXIT_USAGE;
 	}
 	if (!j.npoints) {
-		err("channel %u: no map yet: give min and max (and center)",
-		    j.channel);
+		err("%s: no map yet: give min and max (and center)", who);
 		return EXIT_USAGE;
 	}
 	if (lim_lo)
 		j.min = soft_lo;
 	if (lim_hi)
 		j.max = soft_hi;
+	if (home_given) {
+		j.home = home;
+		j.has_home = true;
+	}
+	if (speed_given)
+		j.max_speed = speed;
+	if (accel_given)
+		j.max_accel = accel;
 	if (hrservo_calib_put(c, &j, msg, sizeof(msg))) {
 		err("%s (nothing saved)", msg);
 		return EXIT_RUNTIME;
@@ -304,11 +433,16 @@ static int set_one(struct hrservo_calib *c, struct hrservo *h,
 	return 0;
 }
 
-/* One CH=POS:PULSE,... of 'calibrate points' (and name:NAME). */
+/*
+ * One CH=POS:PULSE,... of 'calibrate points' (and name:NAME): the joint's
+ * new map; the rest of an existing joint stays (see joint_remap()).
+ */
 static int points_one(struct hrservo_calib *c, struct hrservo *h,
 		      const char *ctrl, char *arg)
 {
-	char *rest, *save, *tok, msg[384];
+	double pos[HRSERVO_MAP_POINTS_MAX], pulse[HRSERVO_MAP_POINTS_MAX];
+	char *rest, *save, *tok, msg[384], who[48];
+	enum hrservo_unit unit = HRSERVO_UNIT_DEG;
 	struct hrservo_joint j;
 	unsigned int n = 0;
 	int ret;
@@ -318,50 +452,51 @@ static int points_one(struct hrservo_calib *c, struct hrservo *h,
 			&j, &rest);
 	if (ret)
 		return ret;
+	label(&j, who, sizeof(who));
 	for (tok = strtok_r(rest, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char *colon = strchr(tok, ':');
 		enum hrservo_unit u;
-		double pos, ns;
+		double p, ns;
 
 		if (colon && !strncmp(tok, "name:", 5)) {
 			snprintf(j.name, sizeof(j.name), "%s", colon + 1);
 			continue;
 		}
 		if (!colon) {
-			err("channel %u: '%s' is not POSITION:PULSE", j.channel,
-			    tok);
+			err("%s: '%s' is not POSITION:PULSE", who, tok);
 			return EXIT_USAGE;
 		}
 		*colon = '\0';
-		if (position_of(tok, &pos, &u) || pulse_of(colon + 1, &ns)) {
-			err("channel %u: '%s:%s' is not POSITION:PULSE (e.g. 90deg:1490us)",
-			    j.channel, tok, colon + 1);
+		if (position_of(tok, &p, &u) || pulse_of(colon + 1, &ns)) {
+			err("%s: '%s:%s' is not POSITION:PULSE (e.g. 90deg:1490us)",
+			    who, tok, colon + 1);
 			return EXIT_USAGE;
 		}
-		if (n && u != j.unit) {
-			err("channel %u: unit mismatch: %s after %s", j.channel,
-			    hrservo_unit_name(u), hrservo_unit_name(j.unit));
+		if (n && u != unit) {
+			err("%s: unit mismatch: %s after %s", who,
+			    hrservo_unit_name(u), hrservo_unit_name(unit));
 			return EXIT_USAGE;
 		}
 		if (n == HRSERVO_MAP_POINTS_MAX) {
-			err("channel %u: more than %d points", j.channel,
+			err("%s: more than %d points", who,
 			    HRSERVO_MAP_POINTS_MAX);
 			return EXIT_USAGE;
 		}
-		j.unit = u;
-		j.pos[n] = pos;
-		j.pulse_ns[n++] = ns;
+		unit = u;
+		pos[n] = p;
+		pulse[n++] = ns;
 	}
 	if (n < 2) {
-		err("channel %u: needs at least 2 points", j.channel);
+		err("%s: needs at least 2 points", who);
 		return EXIT_USAGE;
 	}
-	j.npoints = n;
-	j.min = j.pos[0];
-	j.max = j.pos[n - 1];
-	if (j.has_home && (j.home < j.min || j.home > j.max))
-		j.has_home = false;
+	if (joint_remap(&j, pos, pulse, n, unit, msg, sizeof(msg))) {
+		err("%s: %s (nothing saved)", who, msg);
+		return EXIT_USAGE;
+	}
+	if (msg[0])
+		err("note: %s: %s", who, msg);
 	j.map = opt_cubic ? HRSERVO_MAP_CUBIC : HRSERVO_MAP_LINEAR;
 	if (hrservo_calib_put(c, &j, msg, sizeof(msg))) {
 		err("%s (nothing saved)", msg);
@@ -380,6 +515,10 @@ static int cal_change(int argc, char **argv,
 
 	if (argc < 2) {
 		err("expects a controller and CH=... arguments");
+		return EXIT_USAGE;
+	}
+	if (opt_no_calibration) {
+		err("saves the calibration: not with --no-calibration");
 		return EXIT_USAGE;
 	}
 	h = open_ctrl(argv[0]);
@@ -442,10 +581,31 @@ static json_object *joint_json(const struct hrservo_joint *j)
 	return o;
 }
 
+/* The columns of a joint in 'calibrate show'. */
+struct show_row {
+	const struct hrservo_joint *j;
+	char ch[8], lim[96], pul[64];
+};
+
+/* Is @j shown: all joints, or those of the controller @canon? */
+static bool shown_joint(struct hrservo_calib *c, const struct hrservo_joint *j,
+			const char *canon)
+{
+	return !canon || hrservo_calib_find_channel(c, canon, j->channel) == j;
+}
+
+static void widen(int *w, const char *s)
+{
+	if ((int)strlen(s) > *w)
+		*w = (int)strlen(s);
+}
+
 static int cal_show(int argc, char **argv)
 {
 	struct hrservo_calib *c = calib_get(true);
-	json_object *arr = opt_json ? json_object_new_array() : NULL;
+	int w_name = 5, w_ctrl = 4, w_ch = 2, w_unit = 4, w_lim = 11, w_pul = 6;
+	struct show_row *rows;
+	json_object *arr;
 	char canon[80];
 	unsigned int shown = 0;
 
@@ -464,33 +624,64 @@ static int cal_show(int argc, char **argv)
 		snprintf(canon, sizeof(canon), "%s", hrservo_name(h));
 		hrservo_close(h);
 	}
-	if (!opt_json)
-		printf("%-16s %-10s %3s %-5s %-21s %-21s %s\n", "JOINT", "CTRL",
-		       "CH", "UNIT", "SOFT LIMITS", "PULSES", "MAP");
+	if (opt_json) {
+		arr = json_object_new_array();
+		for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
+			const struct hrservo_joint *j = hrservo_calib_joint(c, i);
+
+			if (shown_joint(c, j, argc == 1 ? canon : NULL)) {
+				json_object_array_add(arr, joint_json(j));
+				shown++;
+			}
+		}
+		put_json(arr);
+		goto out;
+	}
+
+	/* Two passes: the widths of the columns, then the rows. */
+	rows = calloc(hrservo_calib_count(c) + 1, sizeof(*rows));
+	if (!rows) {
+		err("%s", strerror(errno));
+		return EXIT_RUNTIME;
+	}
 	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
 		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
+		struct show_row *r = &rows[shown];
 		struct hrservo_limits_ns l;
-		char a[40], b[40], lim[96], pul[64], x[24], y[24];
+		char a[40], b[40], x[24], y[24];
 
-		if (argc == 1 &&
-		    hrservo_calib_find_channel(c, canon, j->channel) != j)
+		if (!shown_joint(c, j, argc == 1 ? canon : NULL))
 			continue;
 		shown++;
-		if (opt_json) {
-			json_object_array_add(arr, joint_json(j));
-			continue;
-		}
+		r->j = j;
+		snprintf(r->ch, sizeof(r->ch), "%u", j->channel);
 		fmt_pos(a, sizeof(a), j->min, j);
 		fmt_pos(b, sizeof(b), j->max, j);
-		snprintf(lim, sizeof(lim), "%s..%s", a, b);
+		snprintf(r->lim, sizeof(r->lim), "%s..%s", a, b);
 		if (hrservo_joint_kernel_limits(j, &l))
-			snprintf(pul, sizeof(pul), "-");
+			snprintf(r->pul, sizeof(r->pul), "-");
 		else
-			snprintf(pul, sizeof(pul), "%s..%s", fmt_ns(l.min_ns, x),
-				 fmt_ns(l.max_ns, y));
-		printf("%-16s %-10s %3u %-5s %-21s %-21s %s", j->name,
-		       j->controller, j->channel, hrservo_unit_name(j->unit),
-		       lim, pul, j->map == HRSERVO_MAP_CUBIC ? "cubic" : "linear");
+			snprintf(r->pul, sizeof(r->pul), "%s..%s",
+				 fmt_ns(l.min_ns, x), fmt_ns(l.max_ns, y));
+		widen(&w_name, j->name);
+		widen(&w_ctrl, j->controller);
+		widen(&w_ch, r->ch);
+		widen(&w_unit, hrservo_unit_name(j->unit));
+		widen(&w_lim, r->lim);
+		widen(&w_pul, r->pul);
+	}
+	printf("%-*s %-*s %*s %-*s %-*s %-*s %s\n", w_name, "JOINT", w_ctrl,
+	       "CTRL", w_ch, "CH", w_unit, "UNIT", w_lim, "SOFT LIMITS", w_pul,
+	       "PULSES", "MAP");
+	for (unsigned int i = 0; i < shown; i++) {
+		const struct hrservo_joint *j = rows[i].j;
+		char a[40], x[24];
+
+		printf("%-*s %-*s %*s %-*s %-*s %-*s %s", w_name, j->name,
+		       w_ctrl, j->controller, w_ch, rows[i].ch, w_unit,
+		       hrservo_unit_name(j->unit), w_lim, rows[i].lim, w_pul,
+		       rows[i].pul,
+		       j->map == HRSERVO_MAP_CUBIC ? "cubic" : "linear");
 		for (unsigned int k = 0; k < j->npoints; k++) {
 			fmt_pos(a, sizeof(a), j->pos[k], j);
 			printf(" %s:%s", a,
@@ -512,8 +703,8 @@ static int cal_show(int argc, char **argv)
 			       hrservo_unit_name(j->unit));
 		putchar('\n');
 	}
-	if (opt_json)
-		put_json(arr);
+	free(rows);
+out:
 	if (argc == 1 && !shown)
 		err("%s: no joint in %s", argv[0], calib_path());
 	return 0;
@@ -578,7 +769,8 @@ int cmd_calibrate(int argc, char **argv)
 	if (!strcmp(sub, "apply"))
 		return cal_apply(argc - i, argv + i);
 	if (!strcmp(sub, "jog"))
-		return calibrate_jog(argc - i, argv + i, opt_step, opt_cubic);
+		return calibrate_jog(argc - i, argv + i, opt_step, opt_from,
+				     opt_cubic);
 	err("unknown subcommand '%s' (set, points, show, apply, jog)", sub);
 	return EXIT_USAGE;
 }

@@ -2,7 +2,10 @@
 /*
  * servoctl calibrate jog: on a terminal, move one servo with the arrow keys,
  * mark its min, center and max (or points at positions), and save the
- * joint to the robot's calibration. The servo is released on the way out.
+ * joint to the robot's calibration: the marks make its map, the rest of the
+ * joint and of the file stay. It starts where the servo is held (or at
+ * --from), never from nowhere. The servo is released on every way out,
+ * signals included.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -20,7 +23,7 @@
 
 static struct termios jog_saved;
 static bool jog_raw;
-static volatile sig_atomic_t jog_stop;
+static volatile sig_atomic_t jog_stop;	/* the signal that ends the jog */
 
 static void jog_restore(void)
 {
@@ -31,27 +34,85 @@ static void jog_restore(void)
 
 static void jog_signal(int sig)
 {
-	(void)sig;
-	jog_stop = 1;
+	jog_stop = sig;
 }
 
 struct jog_state {
 	uint32_t pulse;
-	double mark[3];			/* min, center, max; NAN if unset */
-	unsigned int npoints;
-	double pos[HRSERVO_MAP_POINTS_MAX];
-	double pulse_at[HRSERVO_MAP_POINTS_MAX];
+	struct jog_marks m;
 };
 
 static const unsigned int jog_steps[] = { 1, 5, 10, 50, 100 };
+
+/*
+ * The range the marks cover: the ends of @j's map, or for a fresh joint
+ * the default span in its unit (-90..90deg, -pi/2..pi/2 rad, 0..100%).
+ */
+static void jog_range(const struct hrservo_joint *j, double *lo, double *hi)
+{
+	double span = joint_default_range(j->unit);
+
+	if (j->npoints >= 2 && j->npoints <= HRSERVO_MAP_POINTS_MAX) {
+		*lo = j->pos[0];
+		*hi = j->pos[j->npoints - 1];
+		return;
+	}
+	*lo = j->unit == HRSERVO_UNIT_PERCENT ? 0 : -span / 2;
+	*hi = *lo + span;
+}
+
+int jog_merge(const struct hrservo_joint *old, const struct jog_marks *m,
+	      bool cubic, struct hrservo_joint *out, char *note, size_t size)
+{
+	double pos[HRSERVO_MAP_POINTS_MAX], pulse[HRSERVO_MAP_POINTS_MAX];
+	enum hrservo_unit unit = old->unit;
+	unsigned int n = 0;
+
+	*out = *old;
+	if (m->npoints >= 2) {
+		if (m->npoints > HRSERVO_MAP_POINTS_MAX) {
+			snprintf(note, size, "%d points at most",
+				 HRSERVO_MAP_POINTS_MAX);
+			return -1;
+		}
+		for (n = 0; n < m->npoints; n++) {
+			pos[n] = m->pos[n];
+			pulse[n] = m->pulse_ns[n];
+		}
+		unit = m->unit;
+	} else if (!isnan(m->mark[0]) && !isnan(m->mark[2])) {
+		double lo, hi;
+
+		/* The pulses at the ends (and the middle) of the joint's range. */
+		jog_range(old, &lo, &hi);
+		pos[n] = lo;
+		pulse[n++] = m->mark[0];
+		if (!isnan(m->mark[1])) {
+			pos[n] = (lo + hi) / 2;
+			pulse[n++] = m->mark[1];
+		}
+		pos[n] = hi;
+		pulse[n++] = m->mark[2];
+	} else {
+		snprintf(note, size, "mark min and max (or two points) first");
+		return -1;
+	}
+	if (joint_remap(out, pos, pulse, n, unit, note, size))
+		return -1;
+	if (cubic)
+		out->map = HRSERVO_MAP_CUBIC;
+	return 0;
+}
 
 static void jog_draw(const struct hrservo_joint *j, const struct jog_state *s,
 		     unsigned int step, const char *ctrl, uint32_t effect,
 		     const char *msg)
 {
 	static const char *const names[] = { "min", "center", "max" };
-	char a[24], b[24];
+	char a[24], b[24], lo[40], hi[40];
+	double l, h;
 
+	jog_range(j, &l, &h);
 	printf("\033[H\033[J");
 	printf("servoctl calibrate jog: %s channel %u, joint %s\r\n\r\n", ctrl,
 	       j->channel, j->name);
@@ -61,12 +122,17 @@ static void jog_draw(const struct hrservo_joint *j, const struct jog_state *s,
 	printf("  marks ");
 	for (int i = 0; i < 3; i++)
 		printf(" %s=%s", names[i],
-		       isnan(s->mark[i]) ? "-" :
-		       fmt_ns((uint32_t)s->mark[i], a));
-	printf("\r\n  points");
-	for (unsigned int k = 0; k < s->npoints; k++)
-		printf(" %g:%s", s->pos[k], fmt_ns((uint32_t)s->pulse_at[k], a));
-	printf("%s\r\n\r\n", s->npoints ? "" : " -");
+		       isnan(s->m.mark[i]) ? "-" :
+		       fmt_ns((uint32_t)s->m.mark[i], a));
+	printf("   (the pulses at %s, %s%s)\r\n",
+	       fmt_joint_pos(j, l, lo, sizeof(lo)),
+	       fmt_joint_pos(j, h, hi, sizeof(hi)),
+	       j->npoints >= 2 ? ", the joint's range" : "");
+	printf("  points");
+	for (unsigned int k = 0; k < s->m.npoints; k++)
+		printf(" %g:%s", s->m.pos[k],
+		       fmt_ns((uint32_t)s->m.pulse_ns[k], a));
+	printf("%s\r\n\r\n", s->m.npoints ? "" : " -");
 	printf("  arrows jog   +/- step   [ min   c center   ] max   p point at a position\r\n");
 	printf("  u undo   s save   q quit (releases the servo)\r\n\r\n");
 	printf("  %s\r\n", msg);
@@ -125,33 +191,66 @@ static int jog_line(char *buf, size_t size)
 	return -1;
 }
 
-/* The joint from the marks or the points; 0, or -1 with @msg set. */
-static int jog_joint(struct hrservo_joint *j, const struct jog_state *s,
-		     char *msg, size_t size)
+/* "joint elbow (channel 3)" or "channel 3", for messages. */
+static const char *jog_label(const struct hrservo_joint *j, char *buf,
+			     size_t size)
 {
-	if (s->npoints >= 2) {
-		j->npoints = 0;
-		for (unsigned int k = 0; k < s->npoints; k++) {
-			j->pos[k] = s->pos[k];
-			j->pulse_ns[k] = s->pulse_at[k];
+	if (j->npoints >= 2)
+		snprintf(buf, size, "joint %s (channel %u)", j->name,
+			 j->channel);
+	else
+		snprintf(buf, size, "channel %u", j->channel);
+	return buf;
+}
+
+/*
+ * --from VALUE: a pulse width (1500us), a percentage of the channel's
+ * limits, or a position of the joint in its unit (10deg). 0, or an exit
+ * status after saying why.
+ */
+static int jog_from(const char *s, const struct hrservo_joint *j,
+		    uint32_t mn, uint32_t mx, uint32_t *ns)
+{
+	char a[24], b[24], c[24], who[64], lo[40], hi[40];
+	enum hrservo_unit u;
+	double pos, pulse;
+
+	jog_label(j, who, sizeof(who));
+	if (!position_of(s, &pos, &u)) {
+		if (j->npoints >= 2 && u == j->unit) {
+			if (hrservo_joint_to_ns(j, pos, &pulse)) {
+				err("--from %s: %s: outside its soft limits %s..%s",
+				    s, who, fmt_joint_pos(j, j->min, lo, sizeof(lo)),
+				    fmt_joint_pos(j, j->max, hi, sizeof(hi)));
+				return EXIT_RUNTIME;
+			}
+		} else if (u == HRSERVO_UNIT_PERCENT && s[0] != '-') {
+			pulse = mn + (mx - mn) * pos / 100;
+		} else {
+			err("--from %s: %s is not calibrated in %s; use a pulse width (1500us) or a %% of its limits",
+			    s, who, hrservo_unit_name(u));
+			return EXIT_USAGE;
 		}
-		j->npoints = s->npoints;
-		j->min = j->pos[0];
-		j->max = j->pos[j->npoints - 1];
-		return 0;
+	} else if (pulse_of(s, &pulse)) {
+		err("--from: '%s' is not a pulse width (1500us), a %% of the channel's limits or a position of the joint (10deg)",
+		    s);
+		return EXIT_USAGE;
 	}
-	if (isnan(s->mark[0]) || isnan(s->mark[2])) {
-		snprintf(msg, size, "mark min and max (or two points) first");
-		return -1;
+	pulse = round(pulse);
+	if (!(pulse >= mn && pulse <= mx)) {
+		err("--from %s: %s is outside the limits of %s, %s..%s", s,
+		    fmt_ns(pulse >= 0 && pulse < 4e9 ? (uint32_t)pulse : 0, a),
+		    who, fmt_ns(mn, b), fmt_ns(mx, c));
+		return EXIT_RUNTIME;
 	}
-	three_points(j, j->unit == HRSERVO_UNIT_RAD ? M_PI :
-		     j->unit == HRSERVO_UNIT_PERCENT ? 100 : 180,
-		     s->mark[0], s->mark[1], s->mark[2], !isnan(s->mark[1]));
+	*ns = (uint32_t)pulse;
 	return 0;
 }
 
-int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
+int calibrate_jog(int argc, char **argv, const char *step_opt,
+		  const char *from, bool cubic)
 {
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct hrservo_calib *c = NULL;
 	struct jog_state hist[256], s;
 	struct hrservo_joint j;
@@ -160,12 +259,16 @@ int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
 	struct hrservo *h;
 	unsigned int nhist = 0, step = 2;
 	uint32_t applied = 0;
-	char msg[512] = "ready";
+	char msg[512] = "ready", who[64];
 	uint32_t mn, mx;
 	int ret = 0, ch;
 
 	if (argc != 2) {
 		err("expects a controller and a channel");
+		return EXIT_USAGE;
+	}
+	if (opt_no_calibration) {
+		err("jog saves the calibration: not with --no-calibration");
 		return EXIT_USAGE;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -196,24 +299,53 @@ int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
 	if (ret)
 		goto out;
 	ch = (int)j.channel;
+	jog_label(&j, who, sizeof(who));
 	if (hrservo_get_limits(h, (unsigned int)ch, &mn, &mx)) {
 		err("%s: %s", hrservo_name(h), strerror(errno));
 		ret = EXIT_RUNTIME;
 		goto out;
 	}
+	/*
+	 * Where to start: where the servo is held now. A channel that is off
+	 * (never set, or released) has no known position: its first pulse
+	 * would make the servo jump, which only --from may ask for.
+	 */
 	{
 		struct hrservo_state *st = hrservo_read_state(h);
 
-		s.pulse = st ? hrservo_state_target_ns(st, (unsigned int)ch) : 0;
+		s.pulse = st && hrservo_state_enabled(st, (unsigned int)ch) ?
+			  hrservo_state_target_ns(st, (unsigned int)ch) : 0;
 		hrservo_state_free(st);
 	}
-	if (!s.pulse)
-		s.pulse = (mn + mx) / 2;
-	s.mark[0] = s.mark[1] = s.mark[2] = NAN;
-	s.npoints = 0;
+	if (from) {
+		ret = jog_from(from, &j, mn, mx, &s.pulse);
+		if (ret)
+			goto out;
+	} else if (!s.pulse) {
+		err("%s has no position: set it first ('servoctl set %s %u=1500us'), or give the start with --from VALUE (the servo moves there at once)",
+		    who, argv[0], j.channel);
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	if (s.pulse < mn || s.pulse > mx) {
+		char a[24], b[24], x[24];
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+		err("%s: its target %s is outside its limits %s..%s", who,
+		    fmt_ns(s.pulse, a), fmt_ns(mn, b), fmt_ns(mx, x));
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	s.m.mark[0] = s.m.mark[1] = s.m.mark[2] = NAN;
+	s.m.npoints = 0;
+	s.m.unit = j.unit;
+
+	/*
+	 * Every way out releases the servo: q, Ctrl-C (a key in raw mode),
+	 * the end of input, and SIGINT, SIGTERM, SIGHUP (the terminal or the
+	 * ssh session is gone) and SIGQUIT.
+	 */
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
 	tcgetattr(STDIN_FILENO, &jog_saved);
 	raw = jog_saved;
 	raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
@@ -274,7 +406,7 @@ int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
 		case '[':
 		case 'c':
 		case ']':
-			s.mark[k == '[' ? 0 : k == 'c' ? 1 : 2] = s.pulse;
+			s.m.mark[k == '[' ? 0 : k == 'c' ? 1 : 2] = s.pulse;
 			snprintf(msg, sizeof(msg), "%s marked at %s",
 				 k == '[' ? "min" : k == 'c' ? "center" : "max",
 				 fmt_ns(s.pulse, a));
@@ -290,29 +422,31 @@ int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
 				snprintf(msg, sizeof(msg), "not a position: no point added");
 				break;
 			}
-			if (s.npoints && u != j.unit) {
-				snprintf(msg, sizeof(msg), "unit mismatch: the points are in %s",
-					 hrservo_unit_name(j.unit));
+			/* The points of a calibrated joint stay in its unit. */
+			if ((s.m.npoints || j.npoints >= 2) && u != s.m.unit) {
+				snprintf(msg, sizeof(msg), "unit mismatch: %s is in %s",
+					 s.m.npoints ? "the points" : "the joint",
+					 hrservo_unit_name(s.m.unit));
 				break;
 			}
-			if (s.npoints == HRSERVO_MAP_POINTS_MAX) {
+			if (s.m.npoints == HRSERVO_MAP_POINTS_MAX) {
 				snprintf(msg, sizeof(msg), "%d points at most",
 					 HRSERVO_MAP_POINTS_MAX);
 				break;
 			}
-			j.unit = u;
+			s.m.unit = u;
 			/* Keep the points sorted by position. */
 			{
-				unsigned int at = s.npoints;
+				unsigned int at = s.m.npoints;
 
-				while (at && s.pos[at - 1] > pos) {
-					s.pos[at] = s.pos[at - 1];
-					s.pulse_at[at] = s.pulse_at[at - 1];
+				while (at && s.m.pos[at - 1] > pos) {
+					s.m.pos[at] = s.m.pos[at - 1];
+					s.m.pulse_ns[at] = s.m.pulse_ns[at - 1];
 					at--;
 				}
-				s.pos[at] = pos;
-				s.pulse_at[at] = s.pulse;
-				s.npoints++;
+				s.m.pos[at] = pos;
+				s.m.pulse_ns[at] = s.pulse;
+				s.m.npoints++;
 			}
 			snprintf(msg, sizeof(msg), "point %g%s at %s", pos,
 				 hrservo_unit_name(u), fmt_ns(s.pulse, a));
@@ -327,14 +461,15 @@ int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
 			}
 			continue;
 		case 's': {
-			char e[384];
+			struct hrservo_joint nj;
+			char note[384], e[384];
 
-			if (jog_joint(&j, &s, msg, sizeof(msg)))
+			/* The marks make the map; the rest of the joint stays. */
+			if (jog_merge(&j, &s.m, cubic, &nj, note, sizeof(note))) {
+				snprintf(msg, sizeof(msg), "not saved: %s", note);
 				break;
-			j.map = cubic ? HRSERVO_MAP_CUBIC : HRSERVO_MAP_LINEAR;
-			if (j.has_home && (j.home < j.min || j.home > j.max))
-				j.has_home = false;
-			if (hrservo_calib_put(c, &j, e, sizeof(e))) {
+			}
+			if (hrservo_calib_put(c, &nj, e, sizeof(e))) {
 				snprintf(msg, sizeof(msg), "not saved: %s", e);
 				break;
 			}
@@ -342,8 +477,10 @@ int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
 			if (calib_store(c)) {
 				snprintf(msg, sizeof(msg), "not saved");
 			} else {
-				snprintf(msg, sizeof(msg), "saved to %s",
-					 calib_path());
+				snprintf(msg, sizeof(msg), "saved to %s%s%s",
+					 calib_path(), note[0] ? "; " : "",
+					 note);
+				j = nj;
 			}
 			tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw);
 			jog_raw = true;
@@ -358,8 +495,17 @@ int calibrate_jog(int argc, char **argv, const char *step_opt, bool cubic)
 	}
 	/* The safe way out: the servo goes limp. */
 	jog_restore();
-	hrservo_release(h, 1ULL << ch);
-	printf("\r\nchannel %d released\n", ch);
+	if (hrservo_release(h, 1ULL << ch)) {
+		err("%s: cannot release %s: %s", hrservo_name(h), who,
+		    strerror(errno));
+		ret = EXIT_RUNTIME;
+	} else if (jog_stop) {
+		printf("\r\n");
+		err("%s: %s released", strsignal(jog_stop), who);
+		ret = EXIT_RUNTIME;
+	} else {
+		printf("\r\nchannel %d released\n", ch);
+	}
 out:
 	hrservo_close(h);
 	return ret;

@@ -4,7 +4,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "servoctl.h"
@@ -81,10 +83,173 @@ int cmd_list(int argc, char **argv)
 
 /* ---- info ---- */
 
+/*
+ * The hardware behind a controller, from sysfs, in the spirit of
+ * gpioinfo: the class device's parent is the backend's device (the
+ * platform device hrservo-gpio.N, or the I2C client B-00AA of a PCA9685
+ * on bus B at address 0xAA), with its bus, driver and device tree node.
+ */
+struct ctrl_hw {
+	char path[PATH_MAX];	/* the device in /sys/devices */
+	char name[64];		/* hrservo-gpio.0, 1-0040 */
+	char bus[32];		/* platform, i2c */
+	char driver[64];
+	char of_node[256];	/* its device tree node, or "" */
+	bool i2c;
+	unsigned int i2c_bus, i2c_addr;
+	char adapter[128];	/* the I2C adapter's name */
+	char client[64];	/* the I2C client's name */
+	char lines[4096];	/* hrservo-gpio's lines attribute, or "" */
+};
+
+/* @src into @dst of @size, cut if it is longer. */
+static void copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* @dir/@attr, without its trailing newline; "" if it cannot be read. */
+static void read_attr(const char *dir, const char *attr, char *buf,
+		      size_t size)
+{
+	char path[PATH_MAX + 64];
+	size_t n = 0;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, attr);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+}
+
+/* The last component of where the link @dir/@link leads; "" if none. */
+static void link_name(const char *dir, const char *link, char *buf,
+		      size_t size)
+{
+	char path[PATH_MAX + 64], real[PATH_MAX];
+	const char *slash;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, link);
+	if (!realpath(path, real))
+		return;
+	slash = strrchr(real, '/');
+	copy_str(buf, size, slash ? slash + 1 : real);
+}
+
+/* 0, or -1 if sysfs shows no device behind controller @name. */
+static int ctrl_hw(const char *name, struct ctrl_hw *hw)
+{
+	static const char dt[] = "/sys/firmware/devicetree/base";
+	char path[PATH_MAX + 64], real[PATH_MAX], *slash;
+	int n;
+
+	memset(hw, 0, sizeof(*hw));
+	snprintf(path, sizeof(path), "%s/%s/device", sysfs_class(), name);
+	if (!realpath(path, hw->path))
+		return -1;
+	slash = strrchr(hw->path, '/');
+	copy_str(hw->name, sizeof(hw->name), slash ? slash + 1 : hw->path);
+	link_name(hw->path, "subsystem", hw->bus, sizeof(hw->bus));
+	link_name(hw->path, "driver", hw->driver, sizeof(hw->driver));
+	snprintf(path, sizeof(path), "%s/of_node", hw->path);
+	if (realpath(path, real)) {
+		const char *node = real;
+
+		if (!strncmp(real, dt, sizeof(dt) - 1))
+			node = real[sizeof(dt) - 1] ? real + sizeof(dt) - 1 : "/";
+		copy_str(hw->of_node, sizeof(hw->of_node), node);
+	}
+	if (!strcmp(hw->bus, "i2c") &&
+	    sscanf(hw->name, "%u-%x%n", &hw->i2c_bus, &hw->i2c_addr, &n) == 2 &&
+	    !hw->name[n]) {
+		hw->i2c = true;
+		read_attr(hw->path, "name", hw->client, sizeof(hw->client));
+		/* An I2C client's parent is its adapter. */
+		snprintf(path, sizeof(path), "%s/..", hw->path);
+		read_attr(path, "name", hw->adapter, sizeof(hw->adapter));
+	}
+	read_attr(hw->path, "lines", hw->lines, sizeof(hw->lines));
+	return 0;
+}
+
+static json_object *ctrl_hw_json(const struct ctrl_hw *hw)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "name", json_object_new_string(hw->name));
+	json_object_object_add(o, "bus", json_object_new_string(hw->bus));
+	json_object_object_add(o, "driver", json_object_new_string(hw->driver));
+	json_object_object_add(o, "sysfs", json_object_new_string(hw->path));
+	if (hw->of_node[0])
+		json_object_object_add(o, "of_node",
+				       json_object_new_string(hw->of_node));
+	if (hw->i2c) {
+		json_object *i = json_object_new_object();
+
+		json_object_object_add(i, "bus", json_object_new_int((int)hw->i2c_bus));
+		json_object_object_add(i, "address",
+				       json_object_new_int((int)hw->i2c_addr));
+		json_object_object_add(i, "adapter",
+				       json_object_new_string(hw->adapter));
+		json_object_object_add(i, "client",
+				       json_object_new_string(hw->client));
+		json_object_object_add(o, "i2c", i);
+	}
+	if (hw->lines[0]) {
+		json_object *arr = json_object_new_array();
+		char copy[sizeof(hw->lines)], *save, *l;
+
+		snprintf(copy, sizeof(copy), "%s", hw->lines);
+		for (l = strtok_r(copy, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save))
+			json_object_array_add(arr, json_object_new_string(l));
+		json_object_object_add(o, "lines", arr);
+	}
+	return o;
+}
+
+static void ctrl_hw_print(const struct ctrl_hw *hw)
+{
+	printf("device:        %s (%s%s%s)\n", hw->name,
+	       hw->bus[0] ? hw->bus : "unknown bus",
+	       hw->driver[0] ? ", driver " : "", hw->driver);
+	if (hw->i2c)
+		printf("i2c:           bus %u (%s), address 0x%02x, client %s\n",
+		       hw->i2c_bus, hw->adapter[0] ? hw->adapter : "?",
+		       hw->i2c_addr, hw->client[0] ? hw->client : "?");
+	if (hw->of_node[0])
+		printf("device tree:   %s\n", hw->of_node);
+	if (hw->lines[0]) {
+		char copy[sizeof(hw->lines)], *save, *l;
+		unsigned int ch = 0;
+
+		/* One channel a line, in channel order. */
+		snprintf(copy, sizeof(copy), "%s", hw->lines);
+		for (l = strtok_r(copy, "\n", &save); l;
+		     l = strtok_r(NULL, "\n", &save), ch++)
+			printf("%-15schannel %u: %s\n", ch ? "" : "lines:", ch,
+			       l);
+	}
+}
+
 int cmd_info(int argc, char **argv)
 {
 	uint32_t period, pmin, pmax;
+	static struct ctrl_hw hw;
 	struct hrservo *h;
+	bool have_hw;
 	int i, ret;
 
 	i = sub_opts(argc, argv, find_command("info"), NULL, NULL, NULL);
@@ -97,6 +262,7 @@ int cmd_info(int argc, char **argv)
 		hrservo_close(h);
 		return EXIT_RUNTIME;
 	}
+	have_hw = !ctrl_hw(hrservo_name(h), &hw);
 	if (opt_json) {
 		json_object *o = ctrl_json(h, period);
 
@@ -105,6 +271,8 @@ int cmd_info(int argc, char **argv)
 		json_add_int64(o, "pulse_min_ns", hrservo_pulse_min_ns(h));
 		json_add_int64(o, "pulse_max_ns", hrservo_pulse_max_ns(h));
 		json_add_int64(o, "resolution_ns", hrservo_resolution_ns(h));
+		if (have_hw)
+			json_object_object_add(o, "device", ctrl_hw_json(&hw));
 		put_json(o);
 	} else {
 		char a[24], b[24], c[24];
@@ -118,6 +286,8 @@ int cmd_info(int argc, char **argv)
 		       fmt_ns(hrservo_pulse_min_ns(h), a),
 		       fmt_ns(hrservo_pulse_max_ns(h), b));
 		printf("resolution:    %uns\n", hrservo_resolution_ns(h));
+		if (have_hw)
+			ctrl_hw_print(&hw);
 	}
 	hrservo_close(h);
 	return 0;

@@ -43,6 +43,21 @@ static void draw_table(struct hrservo *h, const struct hrservo_state *st)
 	fflush(stdout);
 }
 
+/* " target_pos=45deg": the position of width @ns on @j, "-" for none. */
+static void print_pos(const struct hrservo_joint *j, const char *key,
+		      uint32_t ns)
+{
+	char buf[40];
+	double pos;
+
+	if (!ns)
+		printf(" %s=-", key);
+	else if (hrservo_joint_from_ns(j, ns, &pos))
+		printf(" %s=off-map", key);
+	else
+		printf(" %s=%s", key, fmt_joint_pos(j, pos, buf, sizeof(buf)));
+}
+
 /* One line (or JSON object) per changed channel; returns lines printed. */
 static long print_changes(struct hrservo *h, const struct hrservo_state *old,
 			  const struct hrservo_state *st)
@@ -51,6 +66,7 @@ static long print_changes(struct hrservo *h, const struct hrservo_state *old,
 	long lines = 0;
 
 	for (unsigned int c = 0; c < hrservo_num_channels(h); c++) {
+		const struct hrservo_joint *j;
 		char a[24], b[24];
 
 		if (old && !chan_changed(old, st, c))
@@ -58,17 +74,25 @@ static long print_changes(struct hrservo *h, const struct hrservo_state *old,
 		if (opt_json) {
 			json_object *o = channel_json(st, c);
 
-			json_object_object_add(o, "time", json_object_new_double(t));
+			/* Microseconds, not 17 digits of binary noise. */
+			json_object_object_add(o, "time", json_fixed(t, 6, false));
 			puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		} else {
 			uint32_t tg = hrservo_state_target_ns(st, c);
 			uint32_t p = hrservo_state_pulse_ns(st, c);
 
-			printf("%.6f %s ch%u %s target=%s pulse=%s\n", t,
+			printf("%.6f %s ch%u %s target=%s pulse=%s", t,
 			       hrservo_name(h), c,
 			       hrservo_state_enabled(st, c) ? "on" : "off",
 			       tg ? fmt_ns(tg, a) : "-", p ? fmt_ns(p, b) : "-");
+			j = table_joint(c);
+			if (j) {
+				printf(" joint=%s", j->name);
+				print_pos(j, "target_pos", tg);
+				print_pos(j, "pulse_pos", p);
+			}
+			putchar('\n');
 		}
 		lines++;
 	}
@@ -76,22 +100,46 @@ static long print_changes(struct hrservo *h, const struct hrservo_state *old,
 	return lines;
 }
 
-/* @st: redrawn on a terminal, else its changes from @old; lines printed. */
+static bool any_changed(struct hrservo *h, const struct hrservo_state *old,
+			const struct hrservo_state *st)
+{
+	for (unsigned int c = 0; c < hrservo_num_channels(h); c++)
+		if (chan_changed(old, st, c))
+			return true;
+	return false;
+}
+
+/*
+ * @st: redrawn on a terminal (when it changed), else its changes from
+ * @old; lines printed.
+ */
 static long show(struct hrservo *h, const struct hrservo_state *old,
 		 const struct hrservo_state *st, bool tty)
 {
 	if (!tty)
 		return print_changes(h, old, st);
-	draw_table(h, st);
+	if (!old || any_changed(h, old, st))
+		draw_table(h, st);
 	return 0;
 }
 
 static long opt_count = -1;
+static double opt_rate = 10;	/* state reads per second, 0: on events only */
 
 static int monitor_opt(int opt, const char *arg)
 {
 	char *end;
 
+	if (opt == 'r') {
+		errno = 0;
+		opt_rate = strtod(arg, &end);
+		if (!*arg || *end || errno || !(opt_rate >= 0 && opt_rate <= 1000)) {
+			err("--rate: '%s' is not a rate from 0 to 1000 (per second; 0: on events only)",
+			    arg);
+			exit(EXIT_USAGE);
+		}
+		return 0;
+	}
 	if (opt != 'n')
 		return -1;
 	errno = 0;
@@ -107,10 +155,11 @@ int cmd_monitor(int argc, char **argv)
 {
 	static const struct option extra[] = {
 		{ "count", required_argument, NULL, 'n' },
+		{ "rate", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct hrservo_state *st = NULL, *old = NULL;
-	uint64_t reread_at = 0;
+	uint64_t reread_at = 0, tick_at = 0, interval = 0;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct hrservo *h;
 	uint32_t period;
@@ -118,8 +167,10 @@ int cmd_monitor(int argc, char **argv)
 	int i, fd, ret = 0;
 	long printed = 0;
 
-	i = sub_opts(argc, argv, find_command("monitor"), "n:", extra,
+	i = sub_opts(argc, argv, find_command("monitor"), "n:r:", extra,
 		     monitor_opt);
+	if (opt_rate > 0)
+		interval = (uint64_t)(1e9 / opt_rate);
 	ret = open_ctrl_arg(argc - i, argv + i, 1, 1, "expects one controller",
 			    &h);
 	if (ret)
@@ -139,19 +190,28 @@ int cmd_monitor(int argc, char **argv)
 		goto fail;
 	/* The initial state is shown in full; --count counts changes only. */
 	show(h, NULL, st, tty);
+	if (interval)
+		tick_at = now_ns() + interval;
 
+	/*
+	 * The state is read at every event (and once more a frame later, for
+	 * the pulse in effect), and --rate times a second: a trajectory or a
+	 * ramp of the speed limits moves the pulses without events.
+	 */
 	while (!stop && (opt_count < 0 || printed < opt_count)) {
 		struct hrservo_event_data ev;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		uint64_t now = now_ns(), wake = 0;
 		int timeout = -1, n;
 		bool changed = false;
 
-		if (reread_at) {
-			uint64_t now = now_ns();
-
-			timeout = reread_at > now ?
-				  (int)((reread_at - now) / 1000000) + 1 : 0;
-		}
+		if (reread_at)
+			wake = reread_at;
+		if (tick_at && (!wake || tick_at < wake))
+			wake = tick_at;
+		if (wake)
+			timeout = wake > now ?
+				  (int)((wake - now + 999999) / 1000000) : 0;
 		n = poll(&pfd, 1, timeout);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -180,13 +240,17 @@ int cmd_monitor(int argc, char **argv)
 			ret = EXIT_RUNTIME;
 			goto out;
 		}
+		now = now_ns();
 		/* The pulse in effect follows at the next frame boundary. */
-		if (changed)
-			reread_at = now_ns() + period + 2000000;
-		else if (reread_at && now_ns() >= reread_at)
+		if (changed) {
+			reread_at = now + period + 2000000;
+		} else if (reread_at && now >= reread_at) {
 			reread_at = 0;
-		else if (!changed)
+		} else if (!(tick_at && now >= tick_at)) {
 			continue;
+		}
+		if (tick_at)
+			tick_at = now + interval;
 
 		hrservo_state_free(old);
 		old = st;
@@ -198,7 +262,10 @@ int cmd_monitor(int argc, char **argv)
 	goto out;
 
 fail:
-	err("%s: %s", hrservo_name(h), strerror(errno));
+	if (errno == ENODEV)	/* removed between two events */
+		err("%s: controller removed", hrservo_name(h));
+	else
+		err("%s: %s", hrservo_name(h), strerror(errno));
 	ret = EXIT_RUNTIME;
 out:
 	hrservo_state_free(old);

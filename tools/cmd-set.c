@@ -285,6 +285,13 @@ int targets_prepare(struct targets *tg, int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	ret = build_batch(tg->h, tg->st, n, argv, tg->b, tg->ch, tg->ns);
+	if (!ret) {
+		uint64_t m = 0;
+
+		for (int k = 0; k < n; k++)
+			m |= 1ULL << tg->ch[k];
+		ret = joint_limits_check(tg->h, m) ? EXIT_RUNTIME : 0;
+	}
 	if (ret) {
 		targets_free(tg);
 		return ret;

@@ -303,6 +303,16 @@ static int upload(const struct hrservo_traj *t, struct hrservo *h,
 
 /* ---- axes: channels, or the joints of the calibration on them ---- */
 
+/* The channels of @t, as a mask. */
+static uint64_t traj_mask(const struct hrservo_traj *t)
+{
+	uint64_t m = 0;
+
+	for (unsigned int a = 0; a < hrservo_traj_num_axes(t); a++)
+		m |= 1ULL << hrservo_traj_channel(t, a);
+	return m;
+}
+
 /* The joint of the calibration on channel @ch of @h, or NULL. */
 static const struct hrservo_joint *joint_on(struct hrservo *h,
 					    unsigned int ch)
@@ -517,6 +527,9 @@ static struct hrservo_traj *traj_load(const char *file, const char *ctrl,
 	struct hrservo_traj *t;
 	char msg[512];
 
+	/* A broken calibration file fails the command (calib_get() said why). */
+	if (!c && calib_broken())
+		return NULL;
 	t = c ? hrservo_traj_load_csv_calib(file, c, ctrl, msg, sizeof(msg)) :
 	    hrservo_traj_load_csv(file, msg, sizeof(msg));
 	if (!t) {
@@ -770,6 +783,8 @@ static int traj_check(const char *file, const char *ctrl)
 	h = open_ctrl(ctrl);
 	if (!h) {
 		ret = EXIT_RUNTIME;
+	} else if (joint_limits_check(h, traj_mask(t))) {
+		ret = EXIT_RUNTIME;
 	} else if (traj_limits(t, file, h, "")) {
 		ret = EXIT_RUNTIME;
 	} else if (!opt_json) {
@@ -839,6 +854,11 @@ int cmd_traj(int argc, char **argv)
 	h = open_ctrl(argv[argc - 1]);
 	if (!h) {
 		hrservo_traj_free(t);
+		return EXIT_RUNTIME;
+	}
+	if (joint_limits_check(h, traj_mask(t))) {
+		hrservo_traj_free(t);
+		hrservo_close(h);
 		return EXIT_RUNTIME;
 	}
 

@@ -102,8 +102,7 @@ int sub_opts(int argc, char **argv, const struct command *c,
 
 /* ---- controllers and channels ---- */
 
-/* The sysfs class directory the library reads controllers from. */
-static const char *sysfs_class(void)
+const char *sysfs_class(void)
 {
 	const char *s = getenv("HRSERVO_SYSFS_CLASS");
 
@@ -123,10 +122,22 @@ const char *no_driver(void)
 	return why;
 }
 
+/* The controller open_ctrl() opened last, whose joints the state table shows. */
+static char table_ctrl[64];
+
 struct hrservo *open_ctrl(const char *spec)
 {
-	struct hrservo *h = hrservo_open(spec);
+	struct hrservo *h;
 	struct hrservo_calib *c;
+
+	/*
+	 * A calibration that does not load fails the command before any
+	 * controller is touched, but for release: what makes a robot safe
+	 * needs no calibration.
+	 */
+	if (strcmp(cmd_name, "release") && calib_broken())
+		return NULL;
+	h = hrservo_open(spec);
 
 	/* A [controller NAME] of the calibration stands for its device. */
 	if (!h && (errno == ENOENT || errno == EINVAL)) {
@@ -154,6 +165,8 @@ struct hrservo *open_ctrl(const char *spec)
 		else
 			err("%s: %s", spec, strerror(e));
 		errno = e;
+	} else {
+		snprintf(table_ctrl, sizeof(table_ctrl), "%s", hrservo_name(h));
 	}
 	return h;
 }
@@ -208,7 +221,7 @@ int channel_or_joint(struct hrservo *h, const char *s,
 	}
 	c = calib_get(false);
 	if (!c)
-		return -1;
+		return -2;
 	j = hrservo_calib_find(c, s);
 	if (!j) {
 		err("'%s' is neither a channel number nor a joint of %s",
@@ -276,9 +289,80 @@ int parse_abs_ns(const char *s, uint32_t *ns)
 
 /* ---- the state of channels ---- */
 
+const char *fmt_joint_pos(const struct hrservo_joint *j, double pos,
+			  char *buf, size_t size)
+{
+	int decimals = j->unit == HRSERVO_UNIT_RAD ? 4 : 2;
+	char *p;
+
+	snprintf(buf, size, "%.*f", decimals, pos);
+	/* 45.50 -> 45.5, 45.00 -> 45, -0.00 -> 0 */
+	p = buf + strlen(buf);
+	while (p > buf && p[-1] == '0')
+		*--p = '\0';
+	if (p > buf && p[-1] == '.')
+		*--p = '\0';
+	if (!strcmp(buf, "-0"))
+		snprintf(buf, size, "0");
+	snprintf(buf + strlen(buf), size - strlen(buf), "%s",
+		 hrservo_unit_name(j->unit));
+	return buf;
+}
+
+json_object *json_fixed(double v, int decimals, bool trim)
+{
+	char buf[64], *p;
+
+	snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+	if (trim && strchr(buf, '.')) {
+		p = buf + strlen(buf);
+		while (p[-1] == '0')
+			*--p = '\0';
+		if (p[-1] == '.')
+			*--p = '\0';
+		if (!strcmp(buf, "-0"))
+			snprintf(buf, sizeof(buf), "0");
+	}
+	return json_object_new_double_s(v, buf);
+}
+
+const struct hrservo_joint *table_joint(unsigned int c)
+{
+	struct hrservo_calib *cal;
+
+	if (!table_ctrl[0] || calib_broken())
+		return NULL;
+	cal = calib_get(false);
+	return cal ? hrservo_calib_find_channel(cal, table_ctrl, c) : NULL;
+}
+
+/* Does the controller of the table have joints? */
+static bool table_has_joints(void)
+{
+	struct hrservo_calib *cal;
+
+	if (!table_ctrl[0] || calib_broken())
+		return false;
+	cal = calib_get(false);
+	for (unsigned int i = 0; cal && i < hrservo_calib_count(cal); i++) {
+		const struct hrservo_joint *j = hrservo_calib_joint(cal, i);
+
+		if (hrservo_calib_find_channel(cal, table_ctrl, j->channel) == j)
+			return true;
+	}
+	return false;
+}
+
+/* The position of width @ns on @j: 0, or -1 if none (0) or off its map. */
+static int joint_pos(const struct hrservo_joint *j, uint32_t ns, double *pos)
+{
+	return ns && !hrservo_joint_from_ns(j, ns, pos) ? 0 : -1;
+}
+
 json_object *channel_json(const struct hrservo_state *st, unsigned int c)
 {
 	json_object *o = json_object_new_object();
+	const struct hrservo_joint *j = table_joint(c);
 
 	json_object_object_add(o, "channel", json_object_new_int(c));
 	json_object_object_add(o, "enabled",
@@ -289,27 +373,71 @@ json_object *channel_json(const struct hrservo_state *st, unsigned int c)
 	json_add_int64(o, "pulse_ns", hrservo_state_pulse_ns(st, c));
 	json_add_int64(o, "min_ns", hrservo_state_min_ns(st, c));
 	json_add_int64(o, "max_ns", hrservo_state_max_ns(st, c));
+	if (j) {
+		json_object *jo = json_object_new_object();
+		double pos;
+
+		json_object_object_add(jo, "name",
+				       json_object_new_string(j->name));
+		json_object_object_add(jo, "unit",
+				       json_object_new_string(hrservo_unit_name(j->unit)));
+		json_object_object_add(jo, "target",
+				       joint_pos(j, hrservo_state_target_ns(st, c), &pos) ?
+				       NULL : json_fixed(pos, 6, true));
+		json_object_object_add(jo, "pulse",
+				       joint_pos(j, hrservo_state_pulse_ns(st, c), &pos) ?
+				       NULL : json_fixed(pos, 6, true));
+		json_object_object_add(o, "joint", jo);
+	}
 	return o;
 }
 
+/* Whether the table has the joint columns, from the last header. */
+static bool table_joints;
+
 void print_state_header(void)
 {
-	printf("%3s %-8s %10s %10s %10s %10s\n", "CH", "STATE", "TARGET",
+	table_joints = table_has_joints();
+	printf("%3s %-8s %10s %10s %10s %10s", "CH", "STATE", "TARGET",
 	       "PULSE", "MIN", "MAX");
+	if (table_joints)
+		printf(" %-16s %11s %11s", "JOINT", "TARGET_POS", "PULSE_POS");
+	putchar('\n');
+}
+
+/* The position of width @ns on @j for the table: "-" for none. */
+static const char *table_pos(const struct hrservo_joint *j, uint32_t ns,
+			     char *buf, size_t size)
+{
+	double pos;
+
+	if (!ns)
+		return "-";
+	if (joint_pos(j, ns, &pos))
+		return "off-map";
+	return fmt_joint_pos(j, pos, buf, size);
 }
 
 void print_state_row(const struct hrservo_state *st, unsigned int c)
 {
-	char t[24], p[24], mn[24], mx[24];
+	char t[24], p[24], mn[24], mx[24], tp[40], pp[40];
 	uint32_t target = hrservo_state_target_ns(st, c);
 	uint32_t pulse = hrservo_state_pulse_ns(st, c);
+	const struct hrservo_joint *j = table_joints ? table_joint(c) : NULL;
 
-	printf("%3u %-8s %10s %10s %10s %10s\n", c,
+	printf("%3u %-8s %10s %10s %10s %10s", c,
 	       hrservo_state_enabled(st, c) ? "on" : "off",
 	       target ? fmt_ns(target, t) : "-",
 	       pulse ? fmt_ns(pulse, p) : "-",
 	       fmt_ns(hrservo_state_min_ns(st, c), mn),
 	       fmt_ns(hrservo_state_max_ns(st, c), mx));
+	if (j)
+		printf(" %-16s %11s %11s", j->name,
+		       table_pos(j, target, tp, sizeof(tp)),
+		       table_pos(j, pulse, pp, sizeof(pp)));
+	else if (table_joints)
+		printf(" %-16s %11s %11s", "-", "-", "-");
+	putchar('\n');
 }
 
 /* ---- the robot's calibration ---- */
@@ -332,29 +460,132 @@ const char *calib_path(void)
 	return path;
 }
 
-struct hrservo_calib *calib_get(bool required)
+static struct hrservo_calib *calib;
+static bool calib_tried, calib_missing;
+
+/* Load the calibration once; a file that does not load is reported once. */
+static void calib_load(void)
 {
-	static struct hrservo_calib *calib;
-	static bool tried, missing;
 	char msg[512];
 
-	if (!tried) {
-		tried = true;
+	if (calib_tried)
+		return;
+	calib_tried = true;
+	if (opt_no_calibration) {
+		calib = hrservo_calib_new();
+	} else {
 		calib = hrservo_calib_load(calib_path(), msg, sizeof(msg));
 		if (!calib && errno == ENOENT) {
 			/* No file yet: an empty calibration, to fill. */
-			missing = true;
+			calib_missing = true;
 			calib = hrservo_calib_new();
 		} else if (!calib) {
-			err("calibration: %s", msg);
+			err("calibration: %s (fix it, or give --no-calibration to do without it)",
+			    msg);
+			return;
 		}
 	}
 	if (!calib)
+		err("calibration: %s", strerror(errno));
+}
+
+struct hrservo_calib *calib_get(bool required)
+{
+	calib_load();
+	if (!calib)
 		return NULL;
-	if (missing && required) {
+	if (required && opt_no_calibration) {
+		err("needs the calibration, and --no-calibration is given");
+		return NULL;
+	}
+	if (calib_missing && required) {
 		err("no calibration file %s (see 'servoctl calibrate'; --calibration FILE)",
 		    calib_path());
 		return NULL;
 	}
 	return calib;
+}
+
+bool calib_broken(void)
+{
+	calib_load();
+	return !calib;
+}
+
+/* ---- joints: the kernel's limits against the calibration's ---- */
+
+/* "500us..2500us, no speed limit, accel 1000us/s2": a channel's limits. */
+static void describe_kernel(char *buf, size_t size, uint32_t mn, uint32_t mx,
+			    uint32_t speed, uint32_t accel)
+{
+	char a[24], b[24], v[24], x[24];
+
+	snprintf(buf, size, "%s..%s, %s%s%s, %s%s%s", fmt_ns(mn, a),
+		 fmt_ns(mx, b), speed ? "speed " : "no speed limit",
+		 speed ? fmt_ns(speed, v) : "", speed ? "/s" : "",
+		 accel ? "accel " : "no acceleration limit",
+		 accel ? fmt_ns(accel, x) : "", accel ? "/s2" : "");
+}
+
+/* "900us..2100us, 60deg/s, 600deg/s2": what a joint's calibration says. */
+static void describe_joint(char *buf, size_t size,
+			   const struct hrservo_joint *j,
+			   const struct hrservo_limits_ns *l)
+{
+	const char *u = hrservo_unit_name(j->unit);
+	char a[24], b[24], v[48], x[48];
+
+	if (j->max_speed > 0)
+		snprintf(v, sizeof(v), "%g%s/s", j->max_speed, u);
+	else
+		snprintf(v, sizeof(v), "no speed limit");
+	if (j->max_accel > 0)
+		snprintf(x, sizeof(x), "%g%s/s2", j->max_accel, u);
+	else
+		snprintf(x, sizeof(x), "no acceleration limit");
+	snprintf(buf, size, "%s..%s, %s, %s", fmt_ns(l->min_ns, a),
+		 fmt_ns(l->max_ns, b), v, x);
+}
+
+int joint_limits_check(struct hrservo *h, uint64_t channels)
+{
+	struct hrservo_calib *c = calib_get(false);
+	int ret = 0;
+
+	if (!c)
+		return EXIT_RUNTIME;	/* a broken file, already reported */
+	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
+		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
+		struct hrservo_limits_ns want;
+		uint32_t mn, mx, speed, accel;
+		char have[160], says[160];
+
+		if (j->channel >= hrservo_num_channels(h) ||
+		    !(channels & (1ULL << j->channel)) ||
+		    hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j ||
+		    hrservo_joint_kernel_limits(j, &want))
+			continue;
+		if (hrservo_get_limits(h, j->channel, &mn, &mx) ||
+		    hrservo_get_motion_limits(h, j->channel, &speed, &accel)) {
+			err("joint %s: cannot read the limits of %s channel %u: %s",
+			    j->name, hrservo_name(h), j->channel,
+			    strerror(errno));
+			return EXIT_RUNTIME;
+		}
+		if (mn == want.min_ns && mx == want.max_ns &&
+		    speed == want.max_speed_ns_per_s &&
+		    accel == want.max_accel_ns_per_s2)
+			continue;
+		describe_kernel(have, sizeof(have), mn, mx, speed, accel);
+		describe_joint(says, sizeof(says), j, &want);
+		if (opt_strict_limits) {
+			err("joint %s: kernel limits %s; the calibration says %s: run 'servoctl calibrate apply %s' (nothing applied: --strict-limits)",
+			    j->name, have, says, j->controller);
+			ret = EXIT_RUNTIME;
+		} else {
+			err("warning: joint %s: kernel limits %s; the calibration says %s: run 'servoctl calibrate apply %s'",
+			    j->name, have, says, j->controller);
+		}
+	}
+	return ret;
 }

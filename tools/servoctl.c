@@ -17,6 +17,8 @@
 
 bool opt_json;
 const char *opt_calibration;
+bool opt_no_calibration;
+bool opt_strict_limits;
 const char *cmd_name = "";
 
 static const struct command commands[] = {
@@ -27,7 +29,9 @@ static const struct command commands[] = {
 	  "\nCTRL is hrservoN, N or /dev/hrservoN.\n", cmd_info },
 	{ "get", "[--json] CTRL [CH...|all]",
 	  "Show the state of channels (all by default).",
-	  "\nFor each channel: on/off, target, pulse width in effect, limits.\n",
+	  "\nFor each channel: on/off, target, pulse width in effect, limits;\n"
+	  "for a calibrated joint also its name and the positions of the\n"
+	  "target and of the pulse in its unit (TARGET_POS, PULSE_POS).\n",
 	  cmd_get },
 	{ "set", "CTRL CH=VALUE [CH=VALUE...] | CTRL home",
 	  "Set targets, all at once at the next frame, or none.",
@@ -61,13 +65,15 @@ static const struct command commands[] = {
 	  "(3=:2100us). All changes are checked first; nothing is applied\n"
 	  "unless all are valid.\n",
 	  cmd_limits },
-	{ "monitor", "[--json] [--count N] CTRL",
+	{ "monitor", "[--json] [--count N] [--rate HZ] CTRL",
 	  "Follow the state of a controller.",
 	  "\nOn a terminal, a table that redraws on every change; otherwise\n"
 	  "the state of every channel, then one line per channel change\n"
-	  "(JSON Lines with --json). Sleeps in poll() between changes.\n"
-	  "--count N exits after N change lines. Exits 1 if the controller\n"
-	  "is removed.\n",
+	  "(JSON Lines with --json), with the joint and its positions for\n"
+	  "calibrated channels. The state is read at every event and --rate\n"
+	  "times a second (default 10; 0: on events only), so that a\n"
+	  "trajectory or a ramp shows as it moves. --count N exits after N\n"
+	  "change lines. Exits 1 if the controller is removed.\n",
 	  cmd_monitor },
 	{ "move", "[--time S] [--wait [--timeout S]] CTRL CH=VALUE... | CTRL home",
 	  "Move channels smoothly so that they all arrive together.",
@@ -152,8 +158,13 @@ static const struct command commands[] = {
 	  "           soft limits, speed and acceleration at the map's steepest\n"
 	  "  jog      on a terminal: move the servo with the arrow keys, +/-\n"
 	  "           for the step (--step W to start), mark [ min, c center,\n"
-	  "           ] max, p a point at a position; u undo, s save, q quit\n"
-	  "           (the servo is released)\n\n"
+	  "           ] max (the ends and the middle of the joint's range), p a\n"
+	  "           point at a position; u undo, s save, q quit. It starts\n"
+	  "           where the channel is held; a channel that is off needs\n"
+	  "           --from VALUE (1500us, 50%, 10deg: it moves there at once).\n"
+	  "           q, Ctrl-C, SIGINT, SIGTERM, SIGHUP, SIGQUIT release it\n\n"
+	  "Keys given change only themselves: new pulses or points make a new\n"
+	  "map over the joint's range, its soft limits, home and speed stay.\n"
 	  "Saves are atomic: the file holds the old or the new calibration.\n",
 	  cmd_calibrate },
 	{ NULL, NULL, NULL, NULL, NULL }
@@ -169,13 +180,19 @@ const struct command *find_command(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: servoctl [--json] [--calibration FILE] COMMAND [ARGS...]\n\n"
+	fprintf(f, "Usage: servoctl [--json] [--calibration FILE|--no-calibration]\n"
+		"                [--strict-limits] COMMAND [ARGS...]\n\n"
 		"Control hrservo servo controllers.\n\nCommands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-8s %s\n", c->name, c->summary);
 	fprintf(f, "\nOptions:\n"
 		"  -j, --json     machine-readable output (commands that read)\n"
 		"  -c, --calibration FILE  the robot's calibration (joints)\n"
+		"      --no-calibration  none: no joints, the file is not read (a\n"
+		"                 file that does not load fails every command but\n"
+		"                 release)\n"
+		"      --strict-limits   refuse joint commands when the kernel's\n"
+		"                 limits are not the calibration's (else a warning)\n"
 		"  -h, --help     this help; 'servoctl COMMAND --help' for one command\n"
 		"  -V, --version  show the version\n\n"
 		"Exit status: 0 success, 1 runtime error, 2 usage error.\n"
@@ -189,6 +206,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "calibration", required_argument, NULL, 'c' },
+		{ "no-calibration", no_argument, NULL, 'N' },
+		{ "strict-limits", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct command *c;
@@ -202,6 +221,12 @@ int main(int argc, char **argv)
 		case 'c':
 			opt_calibration = optarg;
 			break;
+		case 'N':
+			opt_no_calibration = true;
+			break;
+		case 'S':
+			opt_strict_limits = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -212,6 +237,10 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (opt_calibration && opt_no_calibration) {
+		fprintf(stderr, "servoctl: --calibration and --no-calibration exclude each other\n");
+		return EXIT_USAGE;
 	}
 	if (optind >= argc) {
 		usage(stderr);

@@ -40,6 +40,8 @@ struct command {
 
 extern bool opt_json;
 extern const char *opt_calibration;	/* --calibration FILE, or NULL */
+extern bool opt_no_calibration;		/* --no-calibration */
+extern bool opt_strict_limits;		/* --strict-limits */
 /* The command being run ("" before one is chosen), for err(). */
 extern const char *cmd_name;
 
@@ -67,9 +69,16 @@ int sub_opts(int argc, char **argv, const struct command *c,
 	     const char *extra_short, const struct option *extra,
 	     int (*handle)(int opt, const char *arg));
 
+/* The sysfs class directory of controllers ($HRSERVO_SYSFS_CLASS, tests). */
+const char *sysfs_class(void);
 /* Why no controller can be found, when the driver is not loaded; or NULL. */
 const char *no_driver(void);
-/* Open a controller, or a calibration's alias; NULL after an error. */
+/*
+ * Open a controller, or a calibration's alias; NULL after an error. A
+ * calibration file that does not load is such an error (but for the
+ * release command), found before any controller is opened. The state
+ * table and channel_json() show the joints of the controller opened last.
+ */
 struct hrservo *open_ctrl(const char *spec);
 /*
  * CTRL and the arguments after it: @argc of them (from @min to @max, else
@@ -93,10 +102,21 @@ int open_channels(int argc, char **argv, struct hrservo **h, uint64_t *mask);
 /* An absolute pulse width ("1500us", "1.5ms"): 0, or -1 if it is not one. */
 int parse_abs_ns(const char *s, uint32_t *ns);
 
-/* A channel of a state snapshot: JSON, and a row of the state table. */
+/*
+ * A channel of a state snapshot: JSON, and a row of the state table; with
+ * the joint of the channel (name, positions of the target and of the
+ * pulse) on the controller open_ctrl() opened last, if it has joints.
+ */
 json_object *channel_json(const struct hrservo_state *st, unsigned int c);
 void print_state_header(void);
 void print_state_row(const struct hrservo_state *st, unsigned int c);
+/* The joint of channel @c of that controller, or NULL. */
+const struct hrservo_joint *table_joint(unsigned int c);
+/* A position for people: "45deg", "-12.5deg", "0.7854rad", "50%". */
+const char *fmt_joint_pos(const struct hrservo_joint *j, double pos,
+			  char *buf, size_t size);
+/* A JSON number printed with @decimals (trailing zeros cut if @trim). */
+json_object *json_fixed(double v, int decimals, bool trim);
 
 /* The calibration file: --calibration, $HRSERVO_CALIBRATION, or default. */
 const char *calib_path(void);
@@ -107,6 +127,23 @@ const char *calib_path(void);
  * returned); a broken file is always reported and gives NULL.
  */
 struct hrservo_calib *calib_get(bool required);
+/*
+ * Is the calibration file there but unusable (its error printed once)?
+ * With --no-calibration, calib_get() gives an empty calibration, never
+ * read from a file: false, and calib_get(true) is an error.
+ */
+bool calib_broken(void);
+
+/*
+ * The kernel limits of the joints on @channels (a mask) of @h against
+ * those hrservo_joint_kernel_limits() derives from the calibration: on a
+ * mismatch (after a module reload, or limits set by hand), a warning on
+ * stderr naming the joint and both sets of limits, and 'calibrate apply'.
+ * Channels without a joint are skipped. Returns 0; under --strict-limits a
+ * mismatch is an error instead (EXIT_RUNTIME, nothing to be applied), as
+ * is a calibration that does not load or limits that cannot be read.
+ */
+int joint_limits_check(struct hrservo *h, uint64_t channels);
 
 /* ---- cmd-set.c: CH=VALUE targets, shared by set and move ---- */
 
@@ -138,9 +175,20 @@ int position_of(const char *s, double *pos, enum hrservo_unit *u);
  */
 int joint_for(struct hrservo_calib *c, struct hrservo *h, const char *ctrl,
 	      const char *chs, struct hrservo_joint *j);
-/* Points from min/center/max pulses over a position range. */
-void three_points(struct hrservo_joint *j, double range, double lo_ns,
-		  double mid_ns, double hi_ns, bool has_mid);
+/* The span of a fresh joint's map: 180 deg, pi rad, 100 %. */
+double joint_default_range(enum hrservo_unit u);
+/*
+ * Give @j (the joint on file, or a fresh one: npoints 0) the map of @n
+ * points @pos/@pulse_ns in @unit and keep the rest of it: soft limits at
+ * the ends of its old map move to the ends of the new one, others stay
+ * (clamped into the new map), the home stays if it is within them, the
+ * interpolation stays. A new unit resets the limits, home, speed and
+ * accel, which were in the old one. @note says what had to change ("" if
+ * nothing). Returns 0, or -1 with @note saying why (nothing changed).
+ */
+int joint_remap(struct hrservo_joint *j, const double *pos,
+		const double *pulse_ns, unsigned int n, enum hrservo_unit unit,
+		char *note, size_t size);
 
 /* ---- the commands ---- */
 
@@ -155,7 +203,29 @@ int cmd_monitor(int argc, char **argv);
 int cmd_traj(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
-/* calibrate jog CTRL CH, with --step @step (or NULL) and --cubic. */
-int calibrate_jog(int argc, char **argv, const char *step, bool cubic);
+/* What calibrate jog marked. */
+struct jog_marks {
+	double mark[3];		/* pulses at min, center, max; NAN if unset */
+	unsigned int npoints;	/* or points at positions, sorted */
+	enum hrservo_unit unit;	/* of the points */
+	double pos[HRSERVO_MAP_POINTS_MAX];
+	double pulse_ns[HRSERVO_MAP_POINTS_MAX];
+};
+/*
+ * The joint calibrate jog saves: @old (the joint on file, or a fresh one)
+ * with the map of the marks (two points or more; else min and max, and
+ * center, at the ends and the middle of the old map's range, or of the
+ * default range for a fresh joint), cubic if @cubic, the rest kept as
+ * joint_remap() keeps it. 0 (@note: what had to change), or -1 (@note:
+ * why not).
+ */
+int jog_merge(const struct hrservo_joint *old, const struct jog_marks *m,
+	      bool cubic, struct hrservo_joint *out, char *note, size_t size);
+/*
+ * calibrate jog CTRL CH, with --step @step and --from @from (or NULL) and
+ * --cubic.
+ */
+int calibrate_jog(int argc, char **argv, const char *step, const char *from,
+		  bool cubic);
 
 #endif

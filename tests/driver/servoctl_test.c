@@ -1059,14 +1059,14 @@ TEST_F(cli, calibrate_jog_on_a_terminal)
 {
 	const char *file = calib_file();
 	struct hrservo_channel_state st;
-	char *argv[] = { (char *)servoctl(), "calibrate", "jog", self->c.name,
-			 "3", NULL };
+	char *argv[] = { (char *)servoctl(), "calibrate", "jog", "--from",
+			 "50%", self->c.name, "3", NULL };
 	char effect[64], pulse[32];
 	struct pty t;
 	int status;
 
 	ASSERT_EQ(0, pty_start(&t, argv));
-	/* The middle of the channel's limits (500..2500us), 10us steps. */
+	/* --from 50%: the middle of the limits (500..2500us), 10us steps. */
 	ASSERT_EQ(1, pty_wait(&t, 0, "pulse  1500us", 120000)) TH_LOG("%s",
 								      t.screen);
 	EXPECT_EQ(1, pty_keys(&t, RIGHT RIGHT RIGHT, "pulse  1530us"));
@@ -1112,6 +1112,334 @@ TEST_F(cli, calibrate_jog_on_a_terminal)
 	EXPECT_NE(NULL, strstr(self->r.out, "1480000.0"));
 	EXPECT_NE(NULL, strstr(self->r.out, "1980000.0"));
 	EXPECT_NE(NULL, strstr(self->r.out, "-90.0"));
+	unlink(file);
+}
+
+/* ---- calibration: what must not be lost, and what must be said ---- */
+
+/*
+ * A calibration file that does not load fails the command before any
+ * controller is touched: no pulse. --no-calibration goes without it;
+ * release needs none.
+ */
+TEST_F(cli, broken_calibration_fails_set)
+{
+	const char *file = calib_file();
+	struct hrservo_channel_state st;
+	struct tl_edge *e;
+	FILE *f;
+
+	f = fopen(file, "w");
+	ASSERT_NE(NULL, f);
+	fputs("[joint elbow]\ncontroller = arm\nchannel = 1\n"
+	      "map = -90:1000us 90:2000us\nspeed = 10\n", f);
+	fclose(f);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=1500us"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, ":5: unknown key 'speed' in [joint elbow]"))
+		TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--time", "0.1", self->c.name,
+			      "0=1500us"));
+	EXPECT_EQ(1, self->r.status);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(0, st.flags);
+	EXPECT_EQ(0, st.target_ns);
+	EXPECT_EQ(0, tl_capture(&e));	/* not one edge */
+	free(e);
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "--no-calibration", "set",
+			      self->c.name, "0=1500us"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_STREQ("", self->r.err);
+	EXPECT_EQ(1500000, target_of(self->c.fd, 0));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "release", self->c.name, "0"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+	memset(self->r.err, 0, sizeof(self->r.err));
+	unlink(file);
+}
+
+/* A robot's calibration: a 270-degree joint with limits, on an alias. */
+static void write_robot(const char *file, const char *ctrl)
+{
+	FILE *f = fopen(file, "w");
+
+	if (!f)
+		return;
+	fprintf(f, "[controller arm]\ndevice = %s\n\n"
+		"[joint shoulder]\ncontroller = arm\nchannel = 3\nunit = deg\n"
+		"map = -135:900us 0:1500us 135:2100us\ninterp = cubic\n"
+		"min = -100\nmax = 120\nhome = 10\nmax_speed = 60\n"
+		"max_accel = 600\n\n"
+		"[joint elbow]\ncontroller = arm\nchannel = 1\n"
+		"map = -90:1000us 90:2000us\nmin = -45\nmax = 60\n", ctrl);
+	fclose(f);
+}
+
+/* Jog and save a 270-degree joint: its map changes, nothing else. */
+TEST_F(cli, calibrate_jog_save_keeps_the_joint)
+{
+	const char *file = calib_file();
+	char *argv[] = { (char *)servoctl(), "calibrate", "jog", "arm",
+			 "shoulder", NULL };
+	const char *o;
+	struct pty t;
+	int status;
+
+	write_robot(file, self->c.name);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 3, 1500 * US));
+	ASSERT_EQ(0, pty_start(&t, argv));
+	ASSERT_EQ(1, pty_wait(&t, 0, "pulse  1500us", 120000)) TH_LOG("%s",
+								      t.screen);
+	EXPECT_EQ(1, pty_wait(&t, 0, "the pulses at -135deg, 135deg", 5000));
+	EXPECT_EQ(1, pty_keys(&t, "++", "step   100us"));
+	EXPECT_EQ(1, pty_keys(&t, LEFT LEFT LEFT LEFT LEFT LEFT, "pulse  900us"));
+	EXPECT_EQ(1, pty_keys(&t, "[", "min marked at 900us"));
+	EXPECT_EQ(1, pty_keys(&t, RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT RIGHT,
+			      "pulse  1600us"));
+	EXPECT_EQ(1, pty_keys(&t, "c", "center marked at 1600us"));
+	EXPECT_EQ(1, pty_keys(&t, RIGHT RIGHT RIGHT RIGHT RIGHT, "pulse  2100us"));
+	EXPECT_EQ(1, pty_keys(&t, "]", "max marked at 2100us"));
+	EXPECT_EQ(1, pty_keys(&t, "s", "saved to")) TH_LOG("%s", t.screen);
+	EXPECT_EQ(1, pty_keys(&t, "q", "channel 3 released"));
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(t.master);
+
+	/* The alias still names the controller; both joints are there. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "show", "--json", "arm"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	o = strstr(self->r.out, "\"joint\": \"shoulder\"");
+	ASSERT_NE(NULL, o) TH_LOG("%s", self->r.out);
+	/* The 270-degree range, the new pulses, the limits, home, speed. */
+	EXPECT_NE(NULL, strstr(o, "-135.0")) TH_LOG("%s", o);
+	EXPECT_NE(NULL, strstr(o, "900000.0"));
+	EXPECT_NE(NULL, strstr(o, "1600000.0"));
+	EXPECT_NE(NULL, strstr(o, "2100000.0"));
+	EXPECT_NE(NULL, strstr(o, "\"interp\": \"cubic\""));
+	EXPECT_NE(NULL, strstr(o, "\"min\": -100.0"));
+	EXPECT_NE(NULL, strstr(o, "\"max\": 120.0"));
+	EXPECT_NE(NULL, strstr(o, "\"home\": 10.0"));
+	EXPECT_NE(NULL, strstr(o, "\"max_speed\": 60.0"));
+	EXPECT_NE(NULL, strstr(o, "\"max_accel\": 600.0"));
+	o = strstr(self->r.out, "\"joint\": \"elbow\"");
+	ASSERT_NE(NULL, o) TH_LOG("%s", self->r.out);
+	EXPECT_NE(NULL, strstr(o, "\"min\": -45.0"));
+	EXPECT_NE(NULL, strstr(o, "\"max\": 60.0"));
+	unlink(file);
+}
+
+/* A dropped ssh session hangs the terminal up: the servo is released. */
+TEST_F(cli, calibrate_jog_releases_on_sighup)
+{
+	char *argv[] = { (char *)servoctl(), "calibrate", "jog", self->c.name,
+			 "4", NULL };
+	const char *file = calib_file();
+	struct hrservo_channel_state st;
+	struct tl_pulse p[MAXP_CLI];
+	struct tl_edge *e;
+	struct pty t;
+	size_t n;
+	int status;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 4, 1200 * US));
+	ASSERT_EQ(0, pty_start(&t, argv));
+	ASSERT_EQ(1, pty_wait(&t, 0, "pulse  1200us", 120000)) TH_LOG("%s",
+								      t.screen);
+	EXPECT_EQ(1, pty_keys(&t, RIGHT, "pulse  1210us"));
+	EXPECT_EQ(1210000, target_of(self->c.fd, 4));
+	close(t.master);	/* jog leads the session: SIGHUP */
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
+					       WTERMSIG(status));
+	EXPECT_EQ(1, WEXITSTATUS(status));
+	ASSERT_EQ(0, tl_state(self->c.fd, 4, &st));
+	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_capture_clear();
+	tl_sleep_ns(4 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, tl_pulses(e, n, 4, p, MAXP_CLI));
+	free(e);
+
+	/* Released, it has no known position: jog refuses to start there. */
+	ASSERT_EQ(0, pty_start(&t, argv));
+	EXPECT_EQ(1, pty_wait(&t, 0, "channel 4 has no position: set it first",
+			      120000)) TH_LOG("%s", t.screen);
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+	close(t.master);
+	ASSERT_EQ(0, tl_state(self->c.fd, 4, &st));
+	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+	unlink(file);
+}
+
+/*
+ * After a module reload the kernel limits are 500..2500us without speed
+ * limits while the joints still take degrees: joint commands say so, and
+ * refuse under --strict-limits. (set calls joint_limits_check().)
+ */
+TEST_F(cli, kernel_limits_mismatch_warns)
+{
+	const char *file = calib_file();
+	char attr[192], msg[384];
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "points", self->c.name,
+			      "1=name:elbow,-90deg:1000us,90deg:2000us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "set", self->c.name,
+			      "elbow=lo:-45deg,hi:60deg,speed:90deg"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "apply", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=0deg"));
+	EXPECT_EQ(0, self->r.status);
+	EXPECT_STREQ("", self->r.err);		/* they match: nothing said */
+
+	/* As a reload leaves them. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "limits", self->c.name,
+			      "1=500us:2500us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	snprintf(attr, sizeof(attr), "%s/channel1/max_speed_ns_per_s",
+		 self->c.sysfs);
+	ASSERT_EQ(0, tl_write(attr, "0"));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "elbow=10deg"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	snprintf(msg, sizeof(msg),
+		 "servoctl: set: warning: joint elbow: kernel limits 500us..2500us, no speed limit, no acceleration limit; the calibration says 1250us..1833.334us, 90deg/s, no acceleration limit: run 'servoctl calibrate apply %s'\n",
+		 self->c.name);
+	EXPECT_STREQ(msg, self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1555556), 1);
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "--strict-limits", "set", self->c.name,
+			      "elbow=20deg"));
+	EXPECT_EQ(1, self->r.status);
+	EXPECT_NE(NULL, strstr(self->r.err, "(nothing applied: --strict-limits)"))
+		TH_LOG("%s", self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1555556), 1);
+
+	/* Applied again: quiet, also under --strict-limits. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "apply", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "--strict-limits", "set", self->c.name,
+			      "elbow=20deg"));
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_STREQ("", self->r.err);
+	EXPECT_LE(absdiff(target_of(self->c.fd, 1), 1611111), 1);
+	unlink(file);
+}
+
+/* info: the device behind the controller, as sysfs shows it. */
+TEST_F(cli, info_shows_the_device)
+{
+	char expect[192];
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "info", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	if (tl_backend() == TL_PCA9685) {
+		snprintf(expect, sizeof(expect),
+			 "device:        %s (i2c, driver hrservo-pca9685)\n",
+			 self->c.pdev);
+		EXPECT_NE(NULL, strstr(self->r.out, expect)) TH_LOG("%s",
+								 self->r.out);
+		snprintf(expect, sizeof(expect),
+			 "i2c:           bus %d (SMBus stub driver), address 0x%02x, client hrservo-pca9685\n",
+			 tl_i2c_bus(), TL_PCA_ADDR);
+		EXPECT_NE(NULL, strstr(self->r.out, expect)) TH_LOG("%s",
+								 self->r.out);
+	} else {
+		snprintf(expect, sizeof(expect),
+			 "device:        %s (platform, driver hrservo-gpio)\n",
+			 self->c.pdev);
+		EXPECT_NE(NULL, strstr(self->r.out, expect)) TH_LOG("%s",
+								 self->r.out);
+	}
+	ASSERT_EQ(0, SERVOCTL(&self->r, "--json", "info", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	snprintf(expect, sizeof(expect), "\"device\": {\n    \"name\": \"%s\",",
+		 self->c.pdev);
+	EXPECT_NE(NULL, strstr(self->r.out, expect)) TH_LOG("%s", self->r.out);
+}
+
+/* get and monitor name the joints and their positions, plain and JSON. */
+TEST_F_TIMEOUT(cli, get_and_monitor_show_joints, 600)
+{
+	const char *file = calib_file();
+	char line[192], pulse[32], pos[32];
+	const char *o, *l;
+	struct proc p;
+	int changes = 0;
+	uint32_t last = 0;
+
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "points", self->c.name,
+			      "1=name:elbow,-90deg:1000us,90deg:2000us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "1=1750us"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "get", self->c.name, "1", "2"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.out, "MAX JOINT             TARGET_POS   PULSE_POS\n"))
+		TH_LOG("%s", self->r.out);
+	{
+		double d = (tl_emitted_ns(&self->c, 1750 * US) - 1500000.0) /
+			   (500000.0 / 90);
+
+		/* The position of the width the hardware makes. */
+		snprintf(pos, sizeof(pos), "%.2f", d);
+		while (strchr(pos, '.') && pos[strlen(pos) - 1] == '0')
+			pos[strlen(pos) - 1] = '\0';
+		if (pos[strlen(pos) - 1] == '.')
+			pos[strlen(pos) - 1] = '\0';
+	}
+	snprintf(line, sizeof(line),
+		 "  1 on           1750us %10s      500us     2500us elbow                  45deg %8sdeg\n",
+		 tl_fmt_ns(tl_emitted_ns(&self->c, 1750 * US), pulse,
+			   sizeof(pulse)), pos);
+	EXPECT_NE(NULL, strstr(self->r.out, line)) TH_LOG("%s|%s", self->r.out, line);
+	EXPECT_NE(NULL, strstr(self->r.out,
+			       "  2 off               -          -      500us     2500us -                          -           -\n"))
+		TH_LOG("%s", self->r.out);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "--json", "get", self->c.name, "1"));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	o = strstr(self->r.out, "\"joint\": {");
+	ASSERT_NE(NULL, o) TH_LOG("%s", self->r.out);
+	EXPECT_NE(NULL, strstr(o, "\"name\": \"elbow\""));
+	EXPECT_NE(NULL, strstr(o, "\"unit\": \"deg\""));
+	EXPECT_NE(NULL, strstr(o, "\"target\": 45,")) TH_LOG("%s", o);
+
+	/*
+	 * A move plays without events: monitor shows it at --rate, in
+	 * joint positions, with microsecond times.
+	 */
+	ASSERT_EQ(0, proc_start((char *const[]){ (char *)servoctl(), "--json",
+		  "monitor", "--rate", "20", "--count", "20", self->c.name, NULL },
+		  &p, &self->r));
+	EXPECT_EQ(1, proc_collect(&p, &self->r, "{\"channel\":7,", 120000));
+	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--time", "2", self->c.name,
+			      "1=1200us"));
+	proc_finish(&p, &self->r);
+	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
+	/* The initial line of channel 1, then changes on the way. */
+	for (l = self->r.out; (l = strstr(l, "{\"channel\":1,")); l++) {
+		const char *pn = strstr(l, "\"pulse_ns\":");
+		const char *t = strstr(l, "\"time\":");
+		uint32_t w = pn ? (uint32_t)strtoul(pn + 11, NULL, 10) : 0;
+
+		EXPECT_NE(NULL, strstr(l, "\"joint\":{\"name\":\"elbow\",\"unit\":\"deg\","));
+		ASSERT_NE(NULL, t);
+		/* "time":123.456789} */
+		EXPECT_EQ(6, (int)(strchr(t, '}') - strchr(t, '.') - 1))
+			TH_LOG("%.80s", t);
+		if (w && last && w != last && w > 1200 * US + 1000 &&
+		    w < 1750 * US - 1000)
+			changes++;	/* a width between start and end */
+		last = w;
+	}
+	EXPECT_GE(changes, 5) TH_LOG("%s", self->r.out);
+	memset(self->r.err, 0, sizeof(self->r.err));
 	unlink(file);
 }
 

@@ -39,6 +39,18 @@ t 2 "unknown option" "$bin" --frobnicate
 t 2 "set without arguments" "$bin" set
 t 2 "info with two controllers" "$bin" info a b
 t 2 "monitor --count 0" "$bin" monitor --count 0 hrservo0
+t 2 "monitor --rate -1" "$bin" monitor --rate -1 hrservo0
+t 2 "monitor --rate fast" "$bin" monitor --rate fast hrservo0
+# The help says what the new options do.
+for w in "monitor:--rate HZ" "calibrate:--from VALUE" "calibrate:SIGHUP" \
+	 "get:TARGET_POS"; do
+	"$bin" "${w%%:*}" --help | grep -qF -- "${w#*:}" ||
+		{ n=$((n + 1)); echo "not ok $n ${w%%:*} --help mentions ${w#*:}"; fail=$((fail + 1)); }
+done
+for w in --no-calibration --strict-limits; do
+	"$bin" --help | grep -qF -- "$w" ||
+		{ n=$((n + 1)); echo "not ok $n --help mentions $w"; fail=$((fail + 1)); }
+done
 t 0 "list on a system without controllers" "$bin" list
 [ -s /tmp/cli_out.$$ ] && { echo "not ok $n list prints nothing"; fail=$((fail + 1)); }
 [ -s /tmp/cli_err.$$ ] && { echo "not ok $n list says nothing: the module is loaded"; fail=$((fail + 1)); }
@@ -195,12 +207,52 @@ grep -q "no calibration file $cal/robot.conf" /tmp/cli_err.$$ ||
 	{ echo "not ok $n names the missing file"; fail=$((fail + 1)); }
 printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us\nspeed = 10\n' > "$cal/robot.conf"
 t 1 "calibrate show with an unknown key" "$bin" calibrate show
-grep -qx "servoctl: calibrate: calibration: $cal/robot.conf:5: unknown key 'speed' in \[joint elbow\]; did you mean 'max_speed'?" /tmp/cli_err.$$ ||
+grep -qx "servoctl: calibrate: calibration: $cal/robot.conf:5: unknown key 'speed' in \[joint elbow\]; did you mean 'max_speed'? (fix it, or give --no-calibration to do without it)" /tmp/cli_err.$$ ||
 	{ echo "not ok $n names file:line and the key"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+# A calibration that does not load fails the command before any controller
+# is opened (here none could be: the module is not loaded), but release.
+broken="servoctl: set: calibration: $cal/robot.conf:5: unknown key 'speed' in [joint elbow] (fix it, or give --no-calibration to do without it)"
+for c in "set hrservo0 0=1500us" "move hrservo0 0=1500us" "get hrservo0" \
+	 "monitor hrservo0" "limits hrservo0" "info hrservo0"; do
+	set -- $c
+	HRSERVO_SYSFS_CLASS=$empty/none t 1 "$c with a broken calibration" "$bin" "$@"
+	[ "$(cat /tmp/cli_err.$$)" = "${broken/set:/$1:}" ] ||
+		{ echo "not ok $n $1 fails on the calibration alone"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+done
+HRSERVO_SYSFS_CLASS=$empty/none t 1 "release with a broken calibration" "$bin" release hrservo0 0
+grep -qF "servoctl: release: hrservo0: no such controller" /tmp/cli_err.$$ ||
+	{ echo "not ok $n release goes on to the controller"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+HRSERVO_SYSFS_CLASS=$empty/none t 1 "--no-calibration set with a broken calibration" \
+	"$bin" --no-calibration set hrservo0 0=1500us
+grep -q "calibration:" /tmp/cli_err.$$ && { echo "not ok $n --no-calibration does not read the file"; fail=$((fail + 1)); }
+grep -qF "servoctl: set: hrservo0: no such controller" /tmp/cli_err.$$ ||
+	{ echo "not ok $n --no-calibration goes on to the controller"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 1 "--no-calibration calibrate show" "$bin" --no-calibration calibrate show
+grep -qF "needs the calibration, and --no-calibration is given" /tmp/cli_err.$$ ||
+	{ echo "not ok $n show says it needs the calibration"; fail=$((fail + 1)); }
+t 2 "--no-calibration calibrate set" "$bin" --no-calibration calibrate set hrservo0 0=min:1ms,max:2ms
+t 2 "--no-calibration calibrate jog" "$bin" --no-calibration calibrate jog hrservo0 0
+t 2 "--calibration with --no-calibration" "$bin" --calibration "$cal/robot.conf" --no-calibration list
 printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us\n' > "$cal/robot.conf"
 t 0 "calibrate show" "$bin" calibrate show
-grep -q "^elbow  *arm  *1 deg   -90deg..90deg  *1000us..2000us" /tmp/cli_out.$$ ||
+grep -q "^elbow  *arm  *1 deg  *-90deg..90deg  *1000us..2000us" /tmp/cli_out.$$ ||
 	{ echo "not ok $n shows the joint"; sed 's/^/# /' /tmp/cli_out.$$; fail=$((fail + 1)); }
+# Columns stay aligned whatever the lengths of names and values.
+printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us\n[joint a_rather_long_joint_name]\ncontroller = /dev/hrservo12\nchannel = 12\nunit = rad\nmap = -1.5707963:1000.5us 1.5707963:2000.25us\nmin = -1.2345678\nmax = 1.2345678\n' > "$cal/long.conf"
+t 0 "calibrate show, long names and values" "$bin" -c "$cal/long.conf" calibrate show
+# Each column but the right-aligned CH starts, in every row, where its
+# title does (a field there, a blank before it).
+bad=$(awk 'NR == 1 { for (i = 2; i <= length($0); i++)
+		if (substr($0, i - 1, 1) == " " && substr($0, i, 1) != " ")
+			title[++n] = substr($0, i, 2) ":" i
+	next }
+	{ for (k = 1; k <= n; k++) {
+		split(title[k], t, ":"); at = t[2]
+		if (t[1] != "CH" && t[1] != "LI" &&
+		    (substr($0, at - 1, 1) != " " || substr($0, at, 1) == " "))
+			print "row " NR - 1 " column " t[1]
+	} }' /tmp/cli_out.$$)
+[ -z "$bad" ] || { echo "not ok $n columns are aligned: $bad"; sed 's/^/# /' /tmp/cli_out.$$; fail=$((fail + 1)); }
 t 2 "calibrate jog without a terminal" "$bin" calibrate jog arm 1 < /dev/null
 t 0 "--calibration FILE" "$bin" --calibration "$cal/robot.conf" calibrate show --json
 grep -q '"joint": "elbow"' /tmp/cli_out.$$ ||

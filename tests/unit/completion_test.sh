@@ -32,14 +32,17 @@ check() {	# expected-words... -- command line (last word is completed)
 	fi
 }
 
-echo "1..12"
+echo "1..15"
 check set -- servoctl se
 check list limits -- servoctl li
 check list -- servoctl lis
 check hrservo0 hrservo1 -- servoctl get hr
 check 0= 1= 2= -- servoctl set hrservo0 ""
 check all 0 1 2 -- servoctl release hrservo0 ""
-check --json --help --count -- servoctl monitor --
+check --json --help --count --rate -- servoctl monitor --
+check --no-calibration -- servoctl --no
+check --from -- servoctl calibrate --f
+check 0 1 2 -- servoctl calibrate jog --from 1500us hrservo0 ""
 check status stop -- servoctl traj st
 check linear cubic minjerk -- servoctl traj --interp ""
 check set show -- servoctl calibrate s
