@@ -211,7 +211,7 @@ grep -qx "servoctl: calibrate: calibration: $cal/robot.conf:5: unknown key 'spee
 	{ echo "not ok $n names file:line and the key"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
 # A calibration that does not load fails the command before any controller
 # is opened (here none could be: the module is not loaded), but release.
-broken="servoctl: set: calibration: $cal/robot.conf:5: unknown key 'speed' in [joint elbow] (fix it, or give --no-calibration to do without it)"
+broken="servoctl: set: calibration: $cal/robot.conf:5: unknown key 'speed' in [joint elbow]; did you mean 'max_speed'? (fix it, or give --no-calibration to do without it)"
 for c in "set hrservo0 0=1500us" "move hrservo0 0=1500us" "get hrservo0" \
 	 "monitor hrservo0" "limits hrservo0" "info hrservo0"; do
 	set -- $c
