@@ -1366,6 +1366,7 @@ TEST_F(cli, info_shows_the_device)
 /* get and monitor name the joints and their positions, plain and JSON. */
 TEST_F_TIMEOUT(cli, get_and_monitor_show_joints, 600)
 {
+	static struct run mv;
 	const char *file = calib_file();
 	char line[192], pulse[32], pos[32];
 	const char *o, *l;
@@ -1418,8 +1419,10 @@ TEST_F_TIMEOUT(cli, get_and_monitor_show_joints, 600)
 		  "monitor", "--rate", "20", "--count", "20", self->c.name, NULL },
 		  &p, &self->r));
 	EXPECT_EQ(1, proc_collect(&p, &self->r, "{\"channel\":7,", 120000));
-	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--time", "2", self->c.name,
+	/* Its own run: SERVOCTL() must not wipe what monitor printed. */
+	ASSERT_EQ(0, SERVOCTL(&mv, "move", "--time", "2", self->c.name,
 			      "1=1200us"));
+	EXPECT_EQ(0, mv.status) TH_LOG("%s", mv.err);
 	proc_finish(&p, &self->r);
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	/* The initial line of channel 1, then changes on the way. */
@@ -1815,6 +1818,9 @@ TEST_F(cli, set_home)
 	struct hrservo_channel_state cs;
 
 	home_calibration(file, self->c.name, true);
+	/* The kernel's limits are the calibration's: no warning. */
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "apply", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, tl_set1(self->c.fd, 2, 1700 * US));
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "home"));
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
@@ -1856,6 +1862,8 @@ TEST_F(cli, move_home_after_release_refused)
 	struct hrservo_channel_state cs;
 
 	home_calibration(file, self->c.name, true);
+	ASSERT_EQ(0, SERVOCTL(&self->r, "calibrate", "apply", self->c.name));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1200 * US));
 	ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 1));
 	ASSERT_EQ(0, SERVOCTL(&self->r, "move", "--wait", self->c.name, "home"));
