@@ -33,6 +33,7 @@
  */
 #include <linux/bitmap.h>
 #include <linux/gpio/consumer.h>
+#include <linux/gpio/driver.h>
 #include <linux/gpio/machine.h>
 #include <linux/hrtimer.h>
 #include <linux/idr.h>
@@ -74,6 +75,8 @@ struct hrservo_gpio_inst {
  * @descs: the servo lines, in channel order
  * @timer: the edge engine
  * @coalesce_ns: coalescing window; written by sysfs, read at frame start
+ * @lines: the servo lines, for the "lines" attribute: per channel in turn,
+ *	"CHIP-LABEL OFFSET", one a line; written at probe, read-only after
  * @frame_start: scheduled start of the current frame
  * @rise: measured time of the current frame's rising edge
  * @period_ns: period of the current frame
@@ -104,6 +107,7 @@ struct hrservo_gpio {
 	struct gpio_descs *descs;
 	struct hrtimer timer;
 	u32 coalesce_ns;
+	char *lines;
 
 	ktime_t frame_start;
 	ktime_t rise;
@@ -333,11 +337,54 @@ static ssize_t set_errors_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(set_errors);
 
+static ssize_t lines_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct hrservo_gpio *g = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%s\n", g->lines);
+}
+static DEVICE_ATTR_RO(lines);
+
 static struct attribute *hrservo_gpio_attrs[] = {
 	&dev_attr_coalesce_ns.attr,
 	&dev_attr_set_errors.attr,
+	&dev_attr_lines.attr,
 	NULL
 };
+
+/*
+ * Note which chip and offset each servo line is (the "lines" attribute),
+ * and name each line after its channel, so that gpioinfo tells the
+ * controllers apart ("hrservo-gpio.0:ch3").
+ */
+static int hrservo_gpio_describe(struct hrservo_gpio *g)
+{
+	struct gpio_descs *descs = g->descs;
+	size_t size = PAGE_SIZE, len = 0;
+	unsigned int i;
+
+	g->lines = devm_kzalloc(g->dev, size, GFP_KERNEL);
+	if (!g->lines)
+		return -ENOMEM;
+	for (i = 0; i < descs->ndescs; i++) {
+		struct gpio_chip *gc = gpiod_to_chip(descs->desc[i]);
+		const char *name;
+
+		if (gc && len < size)
+			len += scnprintf(g->lines + len, size - len, "%s%s %d",
+					 i ? "\n" : "",
+					 gc->label ? gc->label : "?",
+					 desc_to_gpio(descs->desc[i]) -
+					 gc->base);
+		name = devm_kasprintf(g->dev, GFP_KERNEL, "%s:ch%u",
+				      dev_name(g->dev), i);
+		/* Best effort: the line works under its old name too. */
+		if (name)
+			gpiod_set_consumer_name(descs->desc[i], name);
+	}
+	return 0;
+}
 ATTRIBUTE_GROUPS(hrservo_gpio);
 
 static int hrservo_gpio_probe(struct platform_device *pdev)
@@ -410,6 +457,9 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 				    "high-resolution timers are not active (CONFIG_HIGH_RES_TIMERS, highres=): pulses would be as coarse as the scheduler tick\n");
 		goto out;
 	}
+	ret = hrservo_gpio_describe(g);
+	if (ret)
+		goto out;
 	platform_set_drvdata(pdev, g);
 
 	ret = devm_hrservo_register(dev, ctrl, &desc);

@@ -479,4 +479,35 @@ TEST_F(ctrl, backend_coalesce_attr)
 	EXPECT_STREQ("0\n", buf);
 }
 
+/*
+ * The lines attribute says which chip and offset each channel drives, and
+ * each line is named after its channel (as gpioinfo shows it).
+ */
+TEST_F(ctrl, backend_lines_attr)
+{
+	char path[256], buf[512], want[512], name[96], *dbg;
+	size_t len = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/lines",
+		 self->c.pdev);
+	ASSERT_LT(0, tl_read(path, buf, sizeof(buf)));
+	for (unsigned int i = 0; i < 8; i++)
+		len += (size_t)snprintf(want + len, sizeof(want) - len,
+					"%s %u\n", TL_LB_LABEL, i);
+	EXPECT_STREQ(want, buf);
+	EXPECT_NE(0, tl_write(path, "x"));	/* read-only */
+	/* The consumer names, in the GPIO debugfs summary. */
+	f = fopen("/sys/kernel/debug/gpio", "r");
+	if (!f)
+		SKIP(return, "no /sys/kernel/debug/gpio");
+	dbg = calloc(1, 65536);
+	ASSERT_NE(NULL, dbg);
+	len = fread(dbg, 1, 65535, f);
+	fclose(f);
+	snprintf(name, sizeof(name), "%s:ch3", self->c.pdev);
+	EXPECT_NE(NULL, strstr(dbg, name)) TH_LOG("%.2000s", dbg);
+	free(dbg);
+}
+
 TEST_HARNESS_MAIN

@@ -1355,6 +1355,13 @@ TEST_F(cli, info_shows_the_device)
 			 self->c.pdev);
 		EXPECT_NE(NULL, strstr(self->r.out, expect)) TH_LOG("%s",
 								 self->r.out);
+		/* Which GPIO chip and lines, channel by channel. */
+		EXPECT_NE(NULL, strstr(self->r.out,
+				       "lines:         channel 0: " TL_LB_LABEL " 0\n               channel 1: " TL_LB_LABEL " 1\n"))
+			TH_LOG("%s", self->r.out);
+		EXPECT_NE(NULL, strstr(self->r.out,
+				       "               channel 7: " TL_LB_LABEL " 7\n"))
+			TH_LOG("%s", self->r.out);
 	}
 	ASSERT_EQ(0, SERVOCTL(&self->r, "--json", "info", self->c.name));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
