@@ -399,6 +399,42 @@ static const char *upload_why(int e)
 	       strerror(e);
 }
 
+/*
+ * A REPLACE refused: name the axes whose new start is away from where they
+ * are now (the kernel compares with where the old trajectory is at the
+ * splice time, which userspace cannot see; now is the best guess). True if
+ * it named one.
+ */
+static bool replace_mismatch(const struct hrservo_traj *t, struct hrservo *h)
+{
+	double time, start[HRSERVO_MAX_CHANNELS];
+	struct hrservo_state *st = hrservo_read_state(h);
+	char name[64], a[24], b[24];
+	bool named = false;
+
+	if (!st)
+		return false;
+	if (hrservo_traj_waypoint(t, 0, &time, start)) {
+		hrservo_state_free(st);
+		return false;
+	}
+	for (unsigned int k = 0; k < hrservo_traj_num_axes(t); k++) {
+		unsigned int ch = hrservo_traj_channel(t, k);
+		uint32_t now = hrservo_state_target_ns(st, ch);
+
+		if (ch >= hrservo_state_num_channels(st) ||
+		    fabs(start[k] - now) <= HRSERVO_LEAD_IN_TOL_NS)
+			continue;
+		err("%s: the new trajectory starts %s at %s, but it is at %s now; a replace must start where the old trajectory is at the splice (within 1us)",
+		    hrservo_name(h), axis_name(h, ch, name, sizeof(name)),
+		    fmt_ns((uint32_t)llround(start[k]), a), fmt_ns(now, b));
+		named = true;
+		break;
+	}
+	hrservo_state_free(st);
+	return named;
+}
+
 /* A progress bar on a terminal, one line updated in place. */
 static void progress(double done, double total)
 {
@@ -654,6 +690,8 @@ static int traj_send(struct hrservo_traj *t, struct hrservo *h,
 	if (!upload(t, h, at, flags))
 		return 0;	/* it starts where the axes are */
 	e = errno;
+	if (e == EINVAL && opt_replace && replace_mismatch(t, h))
+		return EXIT_RUNTIME;
 	if (e != EDOM || flags) {
 		err("%s: %s", hrservo_name(h), upload_why(e));
 		return EXIT_RUNTIME;

@@ -1528,6 +1528,15 @@ TEST_F(cli, set_of_a_trajectory_axis_names_it)
 		 "servoctl: set: %s: channel 0 is moved by a trajectory: stop it first ('servoctl traj stop %s') (nothing applied)\n",
 		 self->c.name, self->c.name);
 	EXPECT_STREQ(want, self->r.err);
+	/* A replace that does not start where the trajectory is: named. */
+	plan = (char *)write_file("rep.csv", "t_s,ch0_us\n0,1000\n1,1100\n");
+	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "upload", "--replace", plan,
+			      self->c.name));
+	EXPECT_EQ(1, self->r.status);
+	snprintf(want, sizeof(want),
+		 "servoctl: traj: %s: the new trajectory starts channel 0 at 1000us, but it is at 15",
+		 self->c.name);
+	EXPECT_NE(NULL, strstr(self->r.err, want)) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, SERVOCTL(&self->r, "traj", "stop", self->c.name));
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s", self->r.err);
 	ASSERT_EQ(0, traj_status(self->c.fd, &st));
