@@ -252,7 +252,8 @@ $(TESTBIN)/pca9685_plan_test: tests/unit/pca9685_plan_test.c \
 		driver/hrservo-logic.c -lm
 
 # write, fsync and rename of the library wrapped: the test makes them fail.
-$(TESTBIN)/calib_test: tests/unit/calib_test.c $(LIB_SRCS) $(LIB_HDRS) \
+$(TESTBIN)/calib_test: tests/unit/calib_test.c tests/unit/comma_locale.h \
+		$(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
@@ -268,7 +269,7 @@ $(TESTBIN)/judge_test: tests/unit/judge_test.c driver/hrservo-logic.c \
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
 		$(TESTBIN)/calib_apply_test: \
 		$(TESTBIN)/%: tests/unit/%.c \
-		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
+		tests/unit/comma_locale.h $(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
 

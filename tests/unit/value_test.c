@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "comma_locale.h"
 #include "internal.h"		/* the library's C-locale number helpers */
 
 #define MIN	500000U
@@ -299,56 +300,6 @@ TEST(scan_decimal)
 			TH_LOG("'%s'", c[i].s);
 		}
 	}
-}
-
-/*
- * Switch to a locale whose decimal point is a comma, as setlocale(LC_ALL,
- * "") does for a German user: an installed one, else one made with
- * localedef into a directory of the test's (see calib_test.c).
- */
-static bool comma_locale(void)
-{
-	static const char *const have[] = {
-		"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8",
-		"it_IT.UTF-8", "es_ES.UTF-8", "ru_RU.UTF-8", "pt_BR.UTF-8",
-	};
-	char cmd[512], locdir[64];
-	bool ok = false;
-	FILE *f;
-
-	for (size_t i = 0; i < sizeof(have) / sizeof(have[0]); i++) {
-		setenv("LC_ALL", have[i], 1);
-		if (setlocale(LC_ALL, "") &&
-		    !strcmp(localeconv()->decimal_point, ","))
-			return true;
-	}
-	snprintf(locdir, sizeof(locdir), "/tmp/value_locale.XXXXXX");
-	if (!mkdtemp(locdir))
-		return false;
-	snprintf(cmd, sizeof(cmd), "%s/comma.src", locdir);
-	f = fopen(cmd, "w");
-	if (f) {
-		fputs("LC_CTYPE\ncopy \"POSIX\"\nEND LC_CTYPE\n"
-		      "LC_NUMERIC\ndecimal_point \"<U002C>\"\n"
-		      "thousands_sep \"<U002E>\"\ngrouping 3;3\nEND LC_NUMERIC\n", f);
-		fclose(f);
-	}
-	/* A path with a '/' and --no-archive: never the system's archive. */
-	snprintf(cmd, sizeof(cmd),
-		 "{ localedef --no-archive -c -i '%s/comma.src' -f UTF-8 '%s/xx_XX.UTF-8' ||"
-		 " localedef --no-archive -c -i de_DE -f UTF-8 '%s/xx_XX.UTF-8'; } >/dev/null 2>&1",
-		 locdir, locdir, locdir);
-	if (system(cmd) != -1) {
-		setenv("LOCPATH", locdir, 1);
-		setenv("LC_ALL", "xx_XX.UTF-8", 1);
-		ok = setlocale(LC_ALL, "") &&
-		     !strcmp(localeconv()->decimal_point, ",");
-	}
-	/* Loaded (mapped) now, or not at all: the files can go. */
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", locdir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", locdir);
-	return ok;
 }
 
 TEST(numbers_do_not_depend_on_the_locale)
