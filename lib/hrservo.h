@@ -35,8 +35,17 @@ extern "C" {
 #define HRSERVO_API
 #endif
 
-/* The API version this header describes; see hrservo_api_version(). */
-#define HRSERVO_API_VERSION		3
+/*
+ * The API version this header describes; see hrservo_api_version().
+ * 4: hrservo_value_parse() takes only += and -= as relative (a bare sign
+ * is EDOM); joint limits derive from the map's shallowest slope, rounded
+ * down, and a bad joint is EINVAL; hrservo_traj_check() also applies the
+ * kernel's interval rules (HRSERVO_LIMIT_INTERVAL, channel
+ * HRSERVO_MAX_CHANNELS for every axis); uploads must start where the axes
+ * are (EDOM; HRSERVO_UPLOAD_JUMP), and can fail with EINTR and ECANCELED;
+ * new: hrservo_traj_lead_in(), hrservo_traj_owned(), hrservo_calib_apply().
+ */
+#define HRSERVO_API_VERSION		4
 
 /* Most channels a controller can have. */
 #define HRSERVO_MAX_CHANNELS		64
@@ -527,7 +536,10 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * discontinuous splice, EDOM for an append that does not start where the
  * queue or the axes are or that moves an axis with no position, unless
  * HRSERVO_UPLOAD_JUMP; see hrservo_traj_lead_in()); ENOSPC also when a
- * later part waited too long.
+ * later part waited too long; EINTR when a signal came while a later part
+ * waited for room; ECANCELED when the player was stopped (by anyone)
+ * between two parts: the rest is not sent. In all three cases what this
+ * upload queued is stopped as described above.
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,

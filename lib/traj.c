@@ -836,15 +836,16 @@ static double mono_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void sleep_s(double s)
+/* Sleep @s seconds: 0, or -1 with EINTR if a signal came (caller's call). */
+static int sleep_s(double s)
 {
 	struct timespec ts;
 
 	if (!(s > 0))
-		return;
+		return 0;
 	ts.tv_sec = (time_t)s;
 	ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-	nanosleep(&ts, NULL);	/* early on a signal: the loop looks again */
+	return nanosleep(&ts, NULL) ? -1 : 0;
 }
 
 /*
@@ -924,6 +925,15 @@ static int upload_part_wait(struct hrservo *h,
 		struct hrservo_traj_info st;
 		double now, wait;
 
+		/*
+		 * Our parts never end the trajectory, so the player is idle
+		 * only if someone stopped it: then nothing more may start.
+		 */
+		if (h->be->traj_status && !h->be->traj_status(h, &st) &&
+		    st.state == HRSERVO_TRAJ_IDLE) {
+			errno = ECANCELED;
+			return -1;
+		}
 		if (!h->be->traj_submit(h, segs, n, coefs, nc, 0, 0))
 			return 0;
 		if (errno != ENOSPC)
@@ -945,7 +955,9 @@ static int upload_part_wait(struct hrservo *h,
 			errno = ENOSPC;
 			return -1;
 		}
-		sleep_s(fmin(wait, deadline - now));
+		/* A signal: give up, so that the caller can stop what plays. */
+		if (sleep_s(fmin(wait, deadline - now)))
+			return -1;
 	}
 }
 

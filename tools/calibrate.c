@@ -95,7 +95,8 @@ int position_of(const char *s, double *pos, enum hrservo_unit *u)
 	bool neg;
 	const char *p = skip_sign(s, &neg);
 
-	if (hrservo_value_parse(p, &v) || v.sign ||
+	/* One sign: "--90deg" is not +90deg. */
+	if (*p == '-' || *p == '+' || hrservo_value_parse(p, &v) || v.sign ||
 	    !(v.unit == HRSERVO_UNIT_DEG || v.unit == HRSERVO_UNIT_RAD ||
 	      v.unit == HRSERVO_UNIT_PERCENT))
 		return -1;

@@ -366,10 +366,18 @@ int calibrate_jog(int argc, char **argv, const char *step_opt,
 		uint32_t effect = 0;
 
 		if (s.pulse != applied) {
-			applied = s.pulse;
-			if (hrservo_set_target(h, (unsigned int)ch, s.pulse))
+			if (hrservo_set_target(h, (unsigned int)ch, s.pulse)) {
+				/* Not reached: marks must not take it. */
 				snprintf(msg, sizeof(msg), "cannot set %s: %s",
 					 fmt_ns(s.pulse, a), strerror(errno));
+				if (applied) {
+					s.pulse = applied;
+					if (nhist)
+						nhist--;
+				}
+			} else {
+				applied = s.pulse;
+			}
 		}
 		/* The width the hardware makes now, redrawn 10 times a second. */
 		st = hrservo_read_state(h);

@@ -169,8 +169,11 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 		mx = hrservo_state_max_ns(st, ch);
 		if (j && v.unit == j->unit) {
 			/* A position of the joint, through its map. */
+			/* A released channel has no position to add to. */
 			ret = joint_value_ns(j, &v, eq + 1,
-					     hrservo_state_target_ns(st, ch), &ns);
+					     hrservo_state_enabled(st, ch) ?
+					     hrservo_state_target_ns(st, ch) : 0,
+					     &ns);
 			if (ret)
 				return ret;
 		} else if (j && (v.unit == HRSERVO_UNIT_DEG ||
@@ -179,10 +182,11 @@ static int build_batch(struct hrservo *h, const struct hrservo_state *st,
 			    j->name, eq + 1, hrservo_unit_name(j->unit));
 			return EXIT_USAGE;
 		} else if (hrservo_value_to_ns(&v, mn, mx,
-					       hrservo_state_target_ns(st, ch),
+					       hrservo_state_enabled(st, ch) ?
+					       hrservo_state_target_ns(st, ch) : 0,
 					       &ns)) {
 			if (errno == ENODATA)
-				err("channel %d: '%s' is relative, but the channel has no target yet (nothing applied)",
+				err("channel %d: '%s' is relative, but the channel has no position (never set, or released) (nothing applied)",
 				    ch, eq + 1);
 			else if (errno == ENOTSUP)
 				err("channel %d: '%s' needs a calibration for angles; see 'servoctl calibrate' (nothing applied)",

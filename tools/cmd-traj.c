@@ -21,6 +21,7 @@ static const char *const limit_names[] = {
 	[HRSERVO_LIMIT_MAX] = "above max",
 	[HRSERVO_LIMIT_SPEED] = "speed above max",
 	[HRSERVO_LIMIT_ACCEL] = "acceleration above max",
+	[HRSERVO_LIMIT_INTERVAL] = "interval out of range",
 };
 
 static const struct hrservo_joint *joint_on(struct hrservo *h,
@@ -250,9 +251,10 @@ static volatile sig_atomic_t in_upload;
 static void on_signal(int sig)
 {
 	/*
-	 * The first signal is acted on once the upload returns; a second one
-	 * while a long trajectory is still being queued ends servoctl at
-	 * once, as without a handler.
+	 * The first signal ends a wait of the library's for queue space
+	 * (hrservo_traj_upload() fails with EINTR) and is acted on then; a
+	 * second one while still in the upload ends servoctl at once, as
+	 * without a handler.
 	 */
 	if (got_signal && in_upload) {
 		signal(sig, SIG_DFL);
@@ -750,6 +752,11 @@ static int traj_send(struct hrservo_traj *t, struct hrservo *h,
 	}
 	*lead_ns = traj_duration_ns(lead);
 	hrservo_traj_free(lead);
+	/* A signal meanwhile: the lead-in is all that plays; stop it. */
+	if (got_signal) {
+		*lead_ns = 0;
+		return wait_interrupted(h, false, true);
+	}
 	/* Right after the lead-in, where it ends. */
 	if (upload(t, h, 0, 0)) {
 		e = errno;
@@ -889,12 +896,14 @@ int cmd_traj(int argc, char **argv)
 		if (!t)
 			return EXIT_RUNTIME;
 	}
+	/* Stopping, and looking, need no calibration: a broken one is no bar. */
+	calib_optional = strcmp(sub, "upload") != 0;
 	h = open_ctrl(argv[argc - 1]);
 	if (!h) {
 		hrservo_traj_free(t);
 		return EXIT_RUNTIME;
 	}
-	if (joint_limits_check(h, traj_mask(t))) {
+	if (t && joint_limits_check(h, traj_mask(t))) {
 		hrservo_traj_free(t);
 		hrservo_close(h);
 		return EXIT_RUNTIME;
@@ -921,6 +930,9 @@ int cmd_traj(int argc, char **argv)
 		if (opt_wait)
 			catch_signals();
 		ret = traj_send(t, h, argv[i + 1], at, &lead_ns);
+		/* A signal cut a long upload short: stop what was queued. */
+		if (ret && ret < 128 && opt_wait && got_signal)
+			ret = wait_interrupted(h, false, true);
 		if (ret) {
 			if (cap)
 				fclose(cap);
@@ -1058,8 +1070,16 @@ int cmd_move(int argc, char **argv)
 		goto out;
 	}
 	if (hrservo_traj_check(t, tg.h, &v)) {
-		report_violation(NULL, tg.h, t, &v);
-		err("nothing applied; a longer --time would fit");
+		if (errno != ERANGE) {
+			err("%s: %s (nothing applied)", hrservo_name(tg.h),
+			    strerror(errno));
+		} else {
+			report_violation(NULL, tg.h, t, &v);
+			err(v.kind == HRSERVO_LIMIT_SPEED ||
+			    v.kind == HRSERVO_LIMIT_ACCEL ?
+			    "nothing applied; a longer --time would fit" :
+			    "nothing applied");
+		}
 		goto out;
 	}
 	/* Before anything is queued: no signal is missed. */

@@ -125,6 +125,8 @@ const char *no_driver(void)
 /* The controller open_ctrl() opened last, whose joints the state table shows. */
 static char table_ctrl[64];
 
+bool calib_optional;
+
 struct hrservo *open_ctrl(const char *spec)
 {
 	struct hrservo *h;
@@ -132,10 +134,10 @@ struct hrservo *open_ctrl(const char *spec)
 
 	/*
 	 * A calibration that does not load fails the command before any
-	 * controller is touched, but for release: what makes a robot safe
-	 * needs no calibration.
+	 * controller is touched, but for release and traj stop: what makes a
+	 * robot safe needs no calibration.
 	 */
-	if (strcmp(cmd_name, "release") && calib_broken())
+	if (strcmp(cmd_name, "release") && !calib_optional && calib_broken())
 		return NULL;
 	h = hrservo_open(spec);
 

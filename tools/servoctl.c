@@ -155,7 +155,7 @@ static const struct command commands[] = {
 	  "           --cubic for a monotone cubic), e.g. 0=0deg:1010us,90deg:1490us\n"
 	  "  show     the joints (of CTRL); --json\n"
 	  "  apply    set CTRL's kernel limits from its joints: pulses at the\n"
-	  "           soft limits, speed and acceleration at the map's steepest\n"
+	  "           soft limits, speed and acceleration at the map's shallowest\n"
 	  "  jog      on a terminal: move the servo with the arrow keys, +/-\n"
 	  "           for the step (--step W to start), mark [ min, c center,\n"
 	  "           ] max (the ends and the middle of the joint's range), p a\n"

@@ -44,6 +44,8 @@ extern bool opt_no_calibration;		/* --no-calibration */
 extern bool opt_strict_limits;		/* --strict-limits */
 /* The command being run ("" before one is chosen), for err(). */
 extern const char *cmd_name;
+/* Set by a command that needs no calibration (traj stop): see open_ctrl(). */
+extern bool calib_optional;
 
 const struct command *find_command(const char *name);
 

@@ -48,7 +48,7 @@ struct fake {
 	uint32_t target[NCH], pulse[NCH], min[NCH], max[NCH];
 	uint32_t speed[NCH], accel[NCH];
 	bool enabled[NCH];
-	unsigned int opens, applies, releases;
+	unsigned int opens, applies, releases, stops;
 	uint64_t released;
 };
 
@@ -158,8 +158,15 @@ static int fake_read_event(struct hrservo *h, struct hrservo_event_data *ev,
 	return -1;
 }
 
+static int fake_traj_stop(struct hrservo *h)
+{
+	fk->stops++;
+	return 0;
+}
+
 static const struct hrservo_backend fake_backend = {
 	.name = "fake",
+	.traj_stop = fake_traj_stop,
 	.close = fake_close,
 	.apply = fake_apply,
 	.release = fake_release,
@@ -396,6 +403,11 @@ TEST(broken_calibration_fails_set_and_nothing_moves)
 	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
 	EXPECT_EQ(1ULL << 2, fk->released);
 
+	/* Nor does stopping a trajectory. */
+	SERVOCTL(&r, "traj", "stop", "hrservo0");
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(1, fk->stops);
+
 	/* Unless the user says to do without one. */
 	SERVOCTL(&r, "--no-calibration", "set", "hrservo0", "0=1500us");
 	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
@@ -404,6 +416,37 @@ TEST(broken_calibration_fails_set_and_nothing_moves)
 	SERVOCTL(&r, "--no-calibration", "set", "hrservo0", "elbow=10deg");
 	EXPECT_EQ(2, r.status);
 	EXPECT_EQ(1, fk->applies);
+}
+
+/*
+ * A released channel keeps its last target in the kernel, but it has no
+ * position: a relative value must not add to the stale target.
+ */
+TEST(relative_set_of_a_released_channel_refused)
+{
+	struct run r;
+
+	setup();
+	fk->target[0] = 1500000;	/* released: remembered, not enabled */
+	fk->enabled[0] = false;
+	SERVOCTL(&r, "--no-calibration", "set", "hrservo0", "0=+=20us");
+	EXPECT_EQ(1, r.status) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "has no position (never set, or released)"))
+		TH_LOG("%s", r.err);
+	EXPECT_EQ(0, fk->applies);
+	EXPECT_FALSE(fk->enabled[0]);
+}
+
+/* One sign: "--90deg" is not +90deg. */
+TEST(position_takes_one_sign)
+{
+	enum hrservo_unit u;
+	double pos;
+
+	ASSERT_EQ(0, position_of("-90deg", &pos, &u));
+	EXPECT_EQ(-90, pos);
+	EXPECT_EQ(-1, position_of("--90deg", &pos, &u));
+	EXPECT_EQ(-1, position_of("+-90deg", &pos, &u));
 }
 
 /* ---- jog and calibrate set keep what was not changed ---- */

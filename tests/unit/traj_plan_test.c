@@ -173,6 +173,8 @@ static struct {
 	unsigned int guard;		/* submits from this one on: EIO */
 	int fail_errno;
 	void (*before_submit)(unsigned int k);
+	/* Someone stops the player once this many parts were submitted. */
+	unsigned int stop_after;
 	bool foreign;			/* the next segments queued are others' */
 	/* The player. */
 	struct fake_seg q[8192];
@@ -342,6 +344,10 @@ static int fake_traj_submit(struct hrservo *h,
 static int fake_traj_status(struct hrservo *h, struct hrservo_traj_info *info)
 {
 	fake.statuses++;
+	if (fake.stop_after && fake.submits >= fake.stop_after) {
+		fake.stop_after = 0;
+		fake_stop_now();
+	}
 	fake_play(fake.play_per_status);
 	memset(info, 0, sizeof(*info));
 	info->state = fake.state;
@@ -886,6 +892,19 @@ TEST(upload_continuation_never_jumps)
 	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
 	EXPECT_EQ(EDOM, errno);
 	EXPECT_EQ(1, fake.stops);
+	EXPECT_EQ(FAKE_IDLE, fake.state);
+
+	/*
+	 * Stopped by someone between two parts, where the axes happen to
+	 * hold still: nothing more is sent (the kernel would take it, and
+	 * the robot would move again), ECANCELED.
+	 */
+	fake_reset();
+	fake.stop_after = 1;
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, &h, 0, 0));
+	EXPECT_EQ(ECANCELED, errno);
+	EXPECT_EQ(1, fake.submits);
 	EXPECT_EQ(FAKE_IDLE, fake.state);
 
 	/* Drained only: it pauses and goes on from where it holds. */
