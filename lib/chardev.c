@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -239,15 +240,57 @@ _Static_assert(HRSERVO_TRAJ_MIN_INTERVAL_NS == HRSERVO_SEG_MIN_NS &&
 	       HRSERVO_TRAJ_MAX_INTERVAL_NS == HRSERVO_SEG_MAX_NS,
 	       "the library's interval bounds are the ABI's segment bounds");
 
+/*
+ * A driver before ABI version 3 takes any start: here, an APPEND to an idle
+ * player must start where each axis is, as the newer kernel checks (what
+ * is queued cannot be seen from here: appends to it go through). 0, or -1
+ * with EDOM.
+ */
+static int chardev_old_abi_joins(struct hrservo *h,
+				 const struct hrservo_seg_item *seg,
+				 const int64_t *coefs)
+{
+	struct hrservo_traj_status ts;
+	struct hrservo_state st;
+	unsigned int k = 0;
+
+	memset(&ts, 0, sizeof(ts));
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_TRAJ_STATUS, &ts) ||
+	    ts.state != HRSERVO_TRAJ_IDLE)
+		return 0;
+	memset(&st, 0, sizeof(st));
+	st.n = h->nch;
+	if (chardev_read_state(h, &st))
+		return -1;
+	for (unsigned int c = 0; c < h->nch && c < HRSERVO_MAX_CHANNELS; c++) {
+		double c0;
+
+		if (!(seg->mask & (1ULL << c)))
+			continue;
+		c0 = (double)coefs[6 * k++] / 65536.0;
+		if (!st.ch[c].enabled ||
+		    fabs(c0 - st.ch[c].target_ns) > HRSERVO_SPLICE_TOL_NS) {
+			errno = EDOM;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int chardev_traj_submit(struct hrservo *h,
 			       const struct hrservo_seg_item *segs, size_t n,
 			       const int64_t *coefs, size_t ncoefs,
 			       unsigned int flags, uint64_t at_ns)
 {
-	struct hrservo_segment *ks = calloc(n, sizeof(*ks));
+	struct hrservo_segment *ks;
 	struct hrservo_traj req = { 0 };
 	int ret;
 
+	if (cd(h)->abi < 3 && !(flags & (HRSERVO_UPLOAD_JUMP |
+					 HRSERVO_UPLOAD_REPLACE)) && n &&
+	    chardev_old_abi_joins(h, &segs[0], coefs))
+		return -1;
+	ks = calloc(n, sizeof(*ks));
 	if (!ks)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
