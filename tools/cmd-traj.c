@@ -801,6 +801,8 @@ static int traj_plot(int argc, char **argv, int sub)
 	for (int j = 1; j < argc; j++)
 		if (j != sub)
 			args[k++] = argv[j];
+	/* The calibration servoctl uses, for files in joint positions. */
+	setenv("HRSERVO_CALIBRATION", opt_no_calibration ? "" : calib_path(), 1);
 	execv(self, args);
 	err("plot: %s: %s", self, strerror(errno));
 	free(args);

@@ -96,8 +96,20 @@ struct series *series_from_traj(const struct hrservo_traj *m)
 	return s;
 }
 
+/* What axis @a shows of a width @ns: the joint's position, or us. */
+static double shown(const struct hrservo_joint *const *joints, unsigned int a,
+		    double ns)
+{
+	double pos;
+
+	if (!joints)
+		return ns / 1e3;
+	return hrservo_joint_from_ns(joints[a], ns, &pos) ? NAN : pos;
+}
+
 int plot_traj(const struct hrservo_traj *t, const struct series *meas,
-	      const char *title, const char *out)
+	      const struct hrservo_joint *const *joints, const char *title,
+	      const char *out)
 {
 	unsigned int na = hrservo_traj_num_axes(t);
 	double dur = hrservo_traj_duration(t), lo = INFINITY, hi = -INFINITY;
@@ -106,7 +118,7 @@ int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 	cairo_status_t st;
 	cairo_text_extents_t ext;
 	cairo_t *cr;
-	char label[64];
+	char label[128];
 	const int samples = 1000;
 
 	if (na == 0 || dur <= 0) {
@@ -116,14 +128,20 @@ int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 	for (int i = 0; i <= samples; i++) {
 		hrservo_traj_eval(t, dur * i / samples, pos, NULL, NULL);
 		for (unsigned int a = 0; a < na; a++) {
-			lo = fmin(lo, pos[a]);
-			hi = fmax(hi, pos[a]);
+			lo = fmin(lo, shown(joints, a, pos[a]));
+			hi = fmax(hi, shown(joints, a, pos[a]));
 		}
 	}
 	if (meas && meas->n)
 		dur = fmax(dur, meas->t[meas->n - 1]);
-	lo = lo / 1e3 - 50;	/* us, with room */
-	hi = hi / 1e3 + 50;
+	if (!isfinite(lo) || !isfinite(hi)) {
+		errno = ERANGE;
+		return -1;
+	}
+	/* With room: 50 us, or 5% of the range (at least 1) of positions. */
+	step = joints ? fmax((hi - lo) * 0.05, 1) : 50;
+	lo -= step;
+	hi += step;
 	xs = (W - ML - MR) / dur;
 	ys = (H - MT - MB) / (hi - lo);
 
@@ -173,7 +191,13 @@ int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 	cairo_save(cr);
 	cairo_move_to(cr, 24, H / 2 + 60);
 	cairo_rotate(cr, -M_PI / 2);
-	cairo_show_text(cr, "pulse width (\xc2\xb5s)");
+	if (joints) {
+		snprintf(label, sizeof(label), "position (%s)",
+			 hrservo_unit_name(joints[0]->unit));
+		cairo_show_text(cr, label);
+	} else {
+		cairo_show_text(cr, "pulse width (\xc2\xb5s)");
+	}
 	cairo_restore(cr);
 	cairo_set_font_size(cr, 18);
 	cairo_move_to(cr, ML, 35);
@@ -191,10 +215,12 @@ int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 			hrservo_traj_eval(t, tt, pos, NULL, NULL);
 			if (i)
 				cairo_line_to(cr, ML + tt * xs,
-					      H - MB - (pos[a] / 1e3 - lo) * ys);
+					      H - MB - (shown(joints, a, pos[a]) -
+							lo) * ys);
 			else
 				cairo_move_to(cr, ML + tt * xs,
-					      H - MB - (pos[a] / 1e3 - lo) * ys);
+					      H - MB - (shown(joints, a, pos[a]) -
+							lo) * ys);
 		}
 		cairo_stroke(cr);
 		/* Waypoints: hollow squares. */
@@ -203,8 +229,8 @@ int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 
 			hrservo_traj_waypoint(t, i, &tt, p);
 			cairo_rectangle(cr, ML + tt * xs - 5,
-					H - MB - (p[a] / 1e3 - lo) * ys - 5,
-					10, 10);
+					H - MB - (shown(joints, a, p[a]) - lo) *
+					ys - 5, 10, 10);
 			cairo_stroke(cr);
 		}
 	}
@@ -213,14 +239,20 @@ int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 	if (meas) {
 		for (unsigned int m = 0; m < meas->naxes; m++) {
 			const double *c = colors[meas->ch[m] % 8];
+			unsigned int a = 0;
 
+			/* The plan's axis of the same channel, for its unit. */
+			while (a < na && hrservo_traj_channel(t, a) != meas->ch[m])
+				a++;
+			if (joints && a == na)
+				continue;
 			cairo_set_source_rgb(cr, c[0], c[1], c[2]);
 			for (size_t i = 0; i < meas->n; i++) {
 				double p = meas->p[i * meas->naxes + m];
 
 				cairo_arc(cr, ML + meas->t[i] * xs,
-					  H - MB - (p / 1e3 - lo) * ys, 3.5,
-					  0, 2 * M_PI);
+					  H - MB - (shown(joints, a, p) - lo) *
+					  ys, 3.5, 0, 2 * M_PI);
 				cairo_fill(cr);
 			}
 		}
@@ -236,8 +268,14 @@ int plot_traj(const struct hrservo_traj *t, const struct series *meas,
 		cairo_rectangle(cr, W - MR - 330, y - 10, 24, 4);
 		cairo_fill(cr);
 		cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-		snprintf(label, sizeof(label), "ch%u planned (\xe2\x96\xa1 waypoints)%s",
-			 hrservo_traj_channel(t, a), meas ? ", \xe2\x97\x8f measured" : "");
+		if (joints)
+			snprintf(label, sizeof(label), "%s planned (\xe2\x96\xa1 waypoints)%s",
+				 joints[a]->name,
+				 meas ? ", \xe2\x97\x8f measured" : "");
+		else
+			snprintf(label, sizeof(label), "ch%u planned (\xe2\x96\xa1 waypoints)%s",
+				 hrservo_traj_channel(t, a),
+				 meas ? ", \xe2\x97\x8f measured" : "");
 		cairo_move_to(cr, W - MR - 300, y - 3);
 		cairo_show_text(cr, label);
 	}
@@ -367,8 +405,16 @@ done:
 	return out;
 }
 
+/* A position to print: to the micro-unit, no "-0" or 1e-14 noise. */
+static double tidy(double v)
+{
+	v = nearbyint(v * 1e6) / 1e6;
+	return v == 0 ? 0 : v;
+}
+
 int print_series(FILE *f, const struct hrservo_traj *t,
-		 const struct series *meas)
+		 const struct series *meas,
+		 const struct hrservo_joint *const *joints)
 {
 	unsigned int na = hrservo_traj_num_axes(t), ma[HRSERVO_MAX_CHANNELS];
 	double pos[HRSERVO_MAX_CHANNELS], tt;
@@ -378,7 +424,11 @@ int print_series(FILE *f, const struct hrservo_traj *t,
 	for (unsigned int a = 0; a < na; a++) {
 		unsigned int c = hrservo_traj_channel(t, a);
 
-		fprintf(f, ",ch%u_planned_ns", c);
+		if (joints)
+			fprintf(f, ",%s_%s_planned", joints[a]->name,
+				hrservo_unit_name(joints[a]->unit));
+		else
+			fprintf(f, ",ch%u_planned_ns", c);
 		if (!meas)
 			continue;
 		/* The measured axis of the same channel, if any. */
@@ -386,7 +436,11 @@ int print_series(FILE *f, const struct hrservo_traj *t,
 		for (unsigned int m = 0; m < meas->naxes; m++)
 			if (meas->ch[m] == c)
 				ma[a] = m;
-		fprintf(f, ",ch%u_measured_ns", c);
+		if (joints)
+			fprintf(f, ",%s_%s_measured", joints[a]->name,
+				hrservo_unit_name(joints[a]->unit));
+		else
+			fprintf(f, ",ch%u_measured_ns", c);
 	}
 	fputc('\n', f);
 	for (size_t i = 0; i < n; i++) {
@@ -399,8 +453,15 @@ int print_series(FILE *f, const struct hrservo_traj *t,
 		}
 		fprintf(f, "%.6f", tt);
 		for (unsigned int a = 0; a < na; a++) {
-			fprintf(f, ",%.0f", pos[a]);
-			if (meas && ma[a] < meas->naxes)
+			if (joints)
+				fprintf(f, ",%.10g", tidy(shown(joints, a, pos[a])));
+			else
+				fprintf(f, ",%.0f", pos[a]);
+			if (meas && ma[a] < meas->naxes && joints)
+				fprintf(f, ",%.10g",
+					tidy(shown(joints, a,
+						   meas->p[i * meas->naxes + ma[a]])));
+			else if (meas && ma[a] < meas->naxes)
 				fprintf(f, ",%.0f",
 					meas->p[i * meas->naxes + ma[a]]);
 			else if (meas)

@@ -25,10 +25,13 @@ struct series *series_from_traj(const struct hrservo_traj *m);
 
 /*
  * Draw @t's planned widths over time into the PNG @out, with @meas (may be
- * NULL) as measured dots. 0, or -1 with errno.
+ * NULL) as measured dots. With @joints (one per axis of @t, all of one
+ * unit; or NULL), positions in the joints' unit instead. 0, or -1 with
+ * errno.
  */
 int plot_traj(const struct hrservo_traj *t, const struct series *meas,
-	      const char *title, const char *out);
+	      const struct hrservo_joint *const *joints, const char *title,
+	      const char *out);
 
 /*
  * Measured pulses of @t's axes from a loopback chip capture whose line
@@ -48,6 +51,7 @@ struct series *capture_load(const char *path, const struct hrservo_traj *t,
  * per waypoint of @t with the planned widths. 0, or -1 with errno.
  */
 int print_series(FILE *f, const struct hrservo_traj *t,
-		 const struct series *meas);
+		 const struct series *meas,
+		 const struct hrservo_joint *const *joints);
 
 #endif

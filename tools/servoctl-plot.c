@@ -14,9 +14,77 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hrservo.h"
 #include "plot.h"
+
+/*
+ * The calibration servoctl names in $HRSERVO_CALIBRATION ("" for none), or
+ * NULL if there is none; a broken file sets *@broken, and says why.
+ */
+static struct hrservo_calib *plot_calib(bool *broken)
+{
+	const char *path = getenv("HRSERVO_CALIBRATION");
+	struct hrservo_calib *c;
+	char err[512];
+
+	*broken = false;
+	if (!path || !*path || access(path, R_OK))
+		return NULL;
+	c = hrservo_calib_load(path, err, sizeof(err));
+	if (!c) {
+		fprintf(stderr, "servoctl: traj: calibration: %s\n", err);
+		*broken = true;
+	}
+	return c;
+}
+
+/*
+ * The joint of each axis of @t, from the header of its file @path, when
+ * every column after the time is a joint column of one unit; else false
+ * (the plot then shows pulse widths).
+ */
+static bool joints_of(const char *path, const struct hrservo_calib *c,
+		      const struct hrservo_traj *t,
+		      const struct hrservo_joint **j)
+{
+	unsigned int a = 0, na = hrservo_traj_num_axes(t);
+	char line[4096], *tok, *save, *p;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	p = fgets(line, sizeof(line), f);
+	fclose(f);
+	if (!p)
+		return false;
+	if (!strncmp(p, "\xef\xbb\xbf", 3))
+		p += 3;		/* a UTF-8 BOM */
+	p[strcspn(p, "\r\n")] = '\0';
+	if (!strtok_r(p, ",", &save))
+		return false;	/* the time column */
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char name[HRSERVO_JOINT_NAME_MAX + 8];
+		size_t n;
+
+		tok += strspn(tok, " \t");
+		n = strcspn(tok, " \t");
+		if (a >= na || n < 5 || n >= sizeof(name) ||
+		    (strncmp(tok + n - 4, "_deg", 4) &&
+		     strncmp(tok + n - 4, "_rad", 4) &&
+		     strncmp(tok + n - 4, "_pct", 4)))
+			return false;
+		memcpy(name, tok, n - 4);
+		name[n - 4] = '\0';
+		j[a] = hrservo_calib_find(c, name);
+		if (!j[a] || j[a]->channel != hrservo_traj_channel(t, a) ||
+		    j[a]->unit != j[0]->unit)
+			return false;
+		a++;
+	}
+	return a == na;
+}
 
 static void usage(FILE *f)
 {
@@ -43,7 +111,10 @@ int main(int argc, char **argv)
 	struct series *m = NULL;
 	unsigned int first_line = 0;
 	char msg[512], title[256], *end;
-	bool series = false, has_start;
+	const struct hrservo_joint *joint[HRSERVO_MAX_CHANNELS];
+	const struct hrservo_joint *const *joints = NULL;
+	struct hrservo_calib *calib;
+	bool series = false, has_start, broken;
 	int opt, ret = 0;
 
 	while ((opt = getopt_long(argc, argv, "i:o:m:c:l:h", opts, NULL)) != -1) {
@@ -85,26 +156,35 @@ int main(int argc, char **argv)
 	if (optind != argc - 1 || (!out && !series))
 		goto usage;
 
-	t = hrservo_traj_load_csv(argv[optind], msg, sizeof(msg));
+	calib = plot_calib(&broken);
+	if (broken)
+		return 1;
+	t = calib ? hrservo_traj_load_csv_calib(argv[optind], calib, NULL, msg,
+						sizeof(msg)) :
+		    hrservo_traj_load_csv(argv[optind], msg, sizeof(msg));
 	if (!t) {
 		fprintf(stderr, "servoctl: traj: %s\n", msg);
+		hrservo_calib_free(calib);
 		return 1;
 	}
+	/* A file in joint positions is drawn in them. */
+	if (calib && joints_of(argv[optind], calib, t, joint))
+		joints = joint;
 	hrservo_traj_set_interp(t, interp);
 	if (measured) {
 		mt = hrservo_traj_load_csv(measured, msg, sizeof(msg));
 		if (!mt) {
 			fprintf(stderr, "servoctl: traj: %s\n", msg);
-			hrservo_traj_free(t);
-			return 1;
+			ret = 1;
+			goto out;
 		}
 		m = series_from_traj(mt);
 		hrservo_traj_free(mt);
 		if (!m) {
 			fprintf(stderr, "servoctl: traj: %s: %s\n", measured,
 				strerror(errno));
-			hrservo_traj_free(t);
-			return 1;
+			ret = 1;
+			goto out;
 		}
 	} else if (capture) {
 		m = capture_load(capture, t, first_line, &has_start);
@@ -115,14 +195,14 @@ int main(int argc, char **argv)
 				errno == ERANGE ?
 				"no complete frame of pulses after the trajectory's start (# start_ns=)" :
 				strerror(errno));
-			hrservo_traj_free(t);
-			return 1;
+			ret = 1;
+			goto out;
 		}
 		if (!has_start)
 			fprintf(stderr, "servoctl: traj: %s: no '# start_ns=' line: measured times count from the first pulse, not from the trajectory's start ('servoctl traj upload --capture %s' records it)\n",
 				capture, capture);
 	}
-	if (series && print_series(stdout, t, m)) {
+	if (series && print_series(stdout, t, m, joints)) {
 		fprintf(stderr, "servoctl: traj: --print-series: %s\n",
 			strerror(errno));
 		ret = 1;
@@ -136,7 +216,7 @@ int main(int argc, char **argv)
 		 interp == HRSERVO_INTERP_LINEAR ? "linear" :
 		 interp == HRSERVO_INTERP_CUBIC ? "cubic spline" : "minimum jerk",
 		 m ? "; dots: measured" : "");
-	if (plot_traj(t, m, title, out)) {
+	if (plot_traj(t, m, joints, title, out)) {
 		fprintf(stderr, "servoctl: traj: plot: %s: %s\n", out,
 			strerror(errno));
 		ret = 1;
@@ -144,6 +224,7 @@ int main(int argc, char **argv)
 out:
 	series_free(m);
 	hrservo_traj_free(t);
+	hrservo_calib_free(calib);
 	return ret;
 
 usage:

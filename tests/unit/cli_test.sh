@@ -237,6 +237,16 @@ printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us
 t 0 "calibrate show" "$bin" calibrate show
 grep -q "^elbow  *arm  *1 deg  *-90deg..90deg  *1000us..2000us" /tmp/cli_out.$$ ||
 	{ echo "not ok $n shows the joint"; sed 's/^/# /' /tmp/cli_out.$$; fail=$((fail + 1)); }
+# A trajectory in joint positions is plotted in them (the calibration's).
+printf 't_s,elbow_deg\n0,0\n1,45\n' > "$cal/deg.csv"
+t 0 "traj plot --print-series of a degree file" "$bin" traj plot --print-series "$cal/deg.csv"
+[ "$(cat /tmp/cli_out.$$)" = "t_s,elbow_deg_planned
+0.000000,0
+1.000000,45" ] ||
+	{ echo "not ok $n in the joint's unit"; sed 's/^/# /' /tmp/cli_out.$$ /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 0 "traj plot -o of a degree file" "$bin" traj plot "$cal/deg.csv" -o "$cal/deg.png"
+[ -s "$cal/deg.png" ] || { echo "not ok $n draws it"; fail=$((fail + 1)); }
+t 1 "traj plot of a degree file without a calibration" "$bin" --no-calibration traj plot --print-series "$cal/deg.csv"
 # Columns stay aligned whatever the lengths of names and values.
 printf '[joint elbow]\ncontroller = arm\nchannel = 1\nmap = -90:1000us 90:2000us\n[joint a_rather_long_joint_name]\ncontroller = /dev/hrservo12\nchannel = 12\nunit = rad\nmap = -1.5707963:1000.5us 1.5707963:2000.25us\nmin = -1.2345678\nmax = 1.2345678\n' > "$cal/long.conf"
 t 0 "calibrate show, long names and values" "$bin" -c "$cal/long.conf" calibrate show
