@@ -1548,31 +1548,15 @@ fail_renamed:
 
 /* ---- Applying a calibration to a controller ---- */
 
-/* A channel's kernel limits: the joint's, and the ones to put back. */
-struct calib_apply_item {
-	const struct hrservo_joint *j;
-	struct hrservo_limits_ns l;
-	uint32_t old_min, old_max, old_speed, old_accel;
-};
-
-/* Put back the limits of items [0, @n): what hrservo_calib_apply() set. */
-static void calib_apply_undo(struct hrservo *h,
-			     const struct calib_apply_item *set, unsigned int n)
-{
-	for (unsigned int k = 0; k < n; k++) {
-		hrservo_set_limits(h, set[k].j->channel, set[k].old_min,
-				   set[k].old_max);
-		hrservo_set_motion_limits(h, set[k].j->channel,
-					  set[k].old_speed, set[k].old_accel);
-	}
-}
 
 HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
 				    struct hrservo *h, char *err,
 				    size_t errsize)
 {
-	struct calib_apply_item set[HRSERVO_MAX_CHANNELS];
+	struct hrservo_limit_change set[HRSERVO_MAX_CHANNELS];
+	const struct hrservo_joint *joint[HRSERVO_MAX_CHANNELS];
 	unsigned int n = 0, nch;
+	size_t bad = 0;
 	int saved;
 
 	if (!c || !h) {
@@ -1584,7 +1568,7 @@ HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
 	/* Everything is derived and read before anything is set. */
 	for (unsigned int i = 0; i < c->njoints; i++) {
 		const struct hrservo_joint *j = &c->joint[i];
-		struct calib_apply_item *s = &set[n];
+		struct hrservo_limits_ns l;
 
 		if (hrservo_calib_find_channel(c, hrservo_name(h),
 					       j->channel) != j)
@@ -1596,38 +1580,31 @@ HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
 			errno = EINVAL;
 			return -1;
 		}
-		s->j = j;
-		if (hrservo_joint_kernel_limits(j, &s->l) ||
-		    hrservo_get_limits(h, j->channel, &s->old_min,
-				       &s->old_max) ||
-		    hrservo_get_motion_limits(h, j->channel, &s->old_speed,
-					      &s->old_accel)) {
+		if (hrservo_joint_kernel_limits(j, &l)) {
 			saved = errno;
 			seterr(err, errsize, "joint %s: %s", j->name,
 			       strerror(saved));
 			errno = saved;
 			return -1;
 		}
-		n++;
+		joint[n] = j;
+		set[n++] = (struct hrservo_limit_change){
+			.channel = j->channel, .min_ns = l.min_ns,
+			.max_ns = l.max_ns, .motion = true,
+			.speed_ns_per_s = l.max_speed_ns_per_s,
+			.accel_ns_per_s2 = l.max_accel_ns_per_s2,
+		};
 	}
-	for (unsigned int i = 0; i < n; i++) {
-		const struct calib_apply_item *s = &set[i];
+	if (hrservo_set_limits_all(h, set, n, &bad)) {
 		char a[24], b[24];
 
-		if (!hrservo_set_limits(h, s->j->channel, s->l.min_ns,
-					s->l.max_ns) &&
-		    !hrservo_set_motion_limits(h, s->j->channel,
-					       s->l.max_speed_ns_per_s,
-					       s->l.max_accel_ns_per_s2))
-			continue;
 		saved = errno;
-		seterr(err, errsize, "joint %s: limits %s..%s: %s", s->j->name,
-		       hrservo_format_ns(s->l.min_ns, a, sizeof(a)),
-		       hrservo_format_ns(s->l.max_ns, b, sizeof(b)),
+		seterr(err, errsize, "joint %s: limits %s..%s: %s",
+		       joint[bad]->name,
+		       hrservo_format_ns(set[bad].min_ns, a, sizeof(a)),
+		       hrservo_format_ns(set[bad].max_ns, b, sizeof(b)),
 		       saved == EBUSY ? "its target lies outside; move it inside first" :
 		       strerror(saved));
-		/* This one may be half set: undo it and the ones before. */
-		calib_apply_undo(h, set, i + 1);
 		errno = saved;
 		return -1;
 	}

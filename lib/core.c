@@ -325,6 +325,69 @@ HRSERVO_API int hrservo_set_motion_limits(struct hrservo *h,
 	return h->be->set_motion(h, channel, speed_ns_per_s, accel_ns_per_s2);
 }
 
+/* Put back the limits of @c[0, @n) from @old. */
+static void limits_undo(struct hrservo *h, const struct hrservo_limit_change *c,
+			const struct hrservo_limit_change *old, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		hrservo_set_limits(h, c[k].channel, old[k].min_ns,
+				   old[k].max_ns);
+		if (c[k].motion)
+			hrservo_set_motion_limits(h, c[k].channel,
+						  old[k].speed_ns_per_s,
+						  old[k].accel_ns_per_s2);
+	}
+}
+
+HRSERVO_API int hrservo_set_limits_all(struct hrservo *h,
+				       const struct hrservo_limit_change *c,
+				       size_t n, size_t *failed)
+{
+	struct hrservo_limit_change old[HRSERVO_MAX_CHANNELS];
+	uint64_t seen = 0;
+	int e;
+
+	if (!h || (n && !c) || n > HRSERVO_MAX_CHANNELS) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Everything is checked and read before anything is set. */
+	for (size_t k = 0; k < n; k++) {
+		if (failed)
+			*failed = k;
+		if (c[k].channel >= h->nch || (seen & (1ULL << c[k].channel))) {
+			errno = EINVAL;
+			return -1;
+		}
+		seen |= 1ULL << c[k].channel;
+		old[k].channel = c[k].channel;
+		if (hrservo_get_limits(h, c[k].channel, &old[k].min_ns,
+				       &old[k].max_ns) ||
+		    (c[k].motion &&
+		     hrservo_get_motion_limits(h, c[k].channel,
+					       &old[k].speed_ns_per_s,
+					       &old[k].accel_ns_per_s2)))
+			return -1;
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (!hrservo_set_limits(h, c[k].channel, c[k].min_ns,
+					c[k].max_ns) &&
+		    (!c[k].motion ||
+		     !hrservo_set_motion_limits(h, c[k].channel,
+						c[k].speed_ns_per_s,
+						c[k].accel_ns_per_s2)))
+			continue;
+		e = errno;
+		/* This one may be half set: undo it and the ones before. */
+		limits_undo(h, c, old, k + 1);
+		if (failed)
+			*failed = k;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
 /* ---- state ---- */
 
 HRSERVO_API struct hrservo_state *hrservo_read_state(struct hrservo *h)

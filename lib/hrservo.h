@@ -217,6 +217,43 @@ HRSERVO_API int hrservo_set_motion_limits(struct hrservo *h,
 					  uint32_t speed_ns_per_s,
 					  uint32_t accel_ns_per_s2);
 
+/**
+ * struct hrservo_limit_change - new limits of one channel
+ * @channel: the channel, at most once in a call
+ * @min_ns: lowest pulse
+ * @max_ns: highest pulse
+ * @motion: also set @speed_ns_per_s and @accel_ns_per_s2
+ * @speed_ns_per_s: speed limit, 0 for none
+ * @accel_ns_per_s2: acceleration limit, 0 for none
+ */
+struct hrservo_limit_change {
+	unsigned int channel;
+	uint32_t min_ns;
+	uint32_t max_ns;
+	bool motion;
+	uint32_t speed_ns_per_s;
+	uint32_t accel_ns_per_s2;
+};
+
+/**
+ * hrservo_set_limits_all() - set the limits of several channels, or none
+ * @h: the controller
+ * @c: the @n changes
+ * @n: their number, at most HRSERVO_MAX_CHANNELS
+ * @failed: set to the index of the change that failed, if one did (may be
+ *	NULL)
+ *
+ * Reads every channel's limits first, then sets them in turn; if one is
+ * refused, puts back those set before it (and what of it was set).
+ *
+ * Return: 0, or -1 with the errno of hrservo_set_limits() or
+ * hrservo_set_motion_limits() for the failed change (EINVAL for a channel
+ * given twice or beyond the controller, before anything is set).
+ */
+HRSERVO_API int hrservo_set_limits_all(struct hrservo *h,
+				       const struct hrservo_limit_change *c,
+				       size_t n, size_t *failed);
+
 /* ---- State ---- */
 
 struct hrservo_state;

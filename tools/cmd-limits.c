@@ -218,16 +218,21 @@ int cmd_limits(int argc, char **argv)
 			goto out;
 		}
 	}
-	for (int k = 0; k < n; k++) {
-		if (!hrservo_set_limits(h, chg[k].ch, chg[k].min_ns,
-					chg[k].max_ns))
-			continue;
-		err("channel %u: %s (nothing applied)", chg[k].ch,
-		    strerror(errno));
-		while (k-- > 0)
-			hrservo_set_limits(h, chg[k].ch, chg[k].old_min,
-					   chg[k].old_max);
-		goto out;
+	{
+		struct hrservo_limit_change set[HRSERVO_MAX_CHANNELS];
+		size_t bad = 0;
+
+		for (int k = 0; k < n; k++)
+			set[k] = (struct hrservo_limit_change){
+				.channel = chg[k].ch, .min_ns = chg[k].min_ns,
+				.max_ns = chg[k].max_ns,
+			};
+		/* All or nothing: the library puts back what it set. */
+		if (hrservo_set_limits_all(h, set, (size_t)n, &bad)) {
+			err("channel %u: %s (nothing applied)", set[bad].channel,
+			    strerror(errno));
+			goto out;
+		}
 	}
 	ret = 0;
 out:

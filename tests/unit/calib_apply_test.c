@@ -228,4 +228,46 @@ TEST(no_calibration_or_controller)
 	hrservo_calib_free(c);
 }
 
+/*
+ * hrservo_set_limits_all(), which servoctl limits uses too: a refused
+ * change puts back every one before it; a channel twice sets nothing.
+ */
+TEST(set_limits_all_or_nothing)
+{
+	struct hrservo_limit_change c[3] = {
+		{ .channel = 0, .min_ns = 1000000, .max_ns = 2000000 },
+		{ .channel = 1, .min_ns = 1100000, .max_ns = 1900000,
+		  .motion = true, .speed_ns_per_s = 5, .accel_ns_per_s2 = 6 },
+		{ .channel = 2, .min_ns = 1200000, .max_ns = 1800000 },
+	};
+	size_t bad = 99;
+
+	fake_reset();
+	target[2] = 1000000;		/* outside channel 2's new limits */
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_set_limits_all(&fake, c, 3, &bad));
+	EXPECT_EQ(EBUSY, errno);
+	EXPECT_EQ(2, bad);
+	for (int i = 0; i < 3; i++) {
+		EXPECT_EQ(500000, lim_min[i]);
+		EXPECT_EQ(2500000, lim_max[i]);
+	}
+	EXPECT_EQ(111, speed[1]);
+	EXPECT_EQ(222, accel[1]);
+
+	fake_reset();
+	c[2].channel = 0;
+	sets = 0;
+	EXPECT_EQ(-1, hrservo_set_limits_all(&fake, c, 3, &bad));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(2, bad);
+	EXPECT_EQ(0, sets);		/* nothing was set */
+
+	c[2].channel = 2;
+	EXPECT_EQ(0, hrservo_set_limits_all(&fake, c, 3, NULL));
+	EXPECT_EQ(1100000, lim_min[1]);
+	EXPECT_EQ(5, speed[1]);
+	EXPECT_EQ(1800000, lim_max[2]);
+}
+
 TEST_HARNESS_MAIN
