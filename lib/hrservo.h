@@ -43,7 +43,8 @@ extern "C" {
  * kernel's interval rules (HRSERVO_LIMIT_INTERVAL, channel
  * HRSERVO_MAX_CHANNELS for every axis); uploads must start where the axes
  * are (EDOM; HRSERVO_UPLOAD_JUMP), and can fail with EINTR and ECANCELED;
- * new: hrservo_traj_lead_in(), hrservo_traj_owned(), hrservo_calib_apply().
+ * new: hrservo_traj_lead_in(), hrservo_traj_owned(), hrservo_calib_apply(),
+ * hrservo_set_limits_all().
  */
 #define HRSERVO_API_VERSION		4
 
