@@ -502,11 +502,11 @@ TEST_F(ctrl, backend_lines_attr)
 	if (!f)
 		SKIP(return, "no /sys/kernel/debug/gpio");
 	dbg = calloc(1, 65536);
-	ASSERT_NE(NULL, dbg);
+	ASSERT_TRUE(dbg != NULL);
 	len = fread(dbg, 1, 65535, f);
 	fclose(f);
 	snprintf(name, sizeof(name), "%s:ch3", self->c.pdev);
-	EXPECT_NE(NULL, strstr(dbg, name)) TH_LOG("%.2000s", dbg);
+	EXPECT_TRUE(strstr(dbg, name) != NULL) TH_LOG("%.2000s", dbg);
 	free(dbg);
 }
 
