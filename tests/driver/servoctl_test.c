@@ -320,7 +320,7 @@ TEST_F(cli, set_errors_apply_nothing)
 		     self->r.err);
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name, "0=+=10us"));
 	EXPECT_EQ(1, self->r.status);
-	EXPECT_NE(NULL, strstr(self->r.err, "has no target yet"));
+	EXPECT_NE(NULL, strstr(self->r.err, "has no position (never set, or released)"));
 
 	/* Usage errors: exit 2. */
 	ASSERT_EQ(0, SERVOCTL(&self->r, "set", self->c.name));
