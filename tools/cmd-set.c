@@ -96,7 +96,7 @@ static int joint_value_ns(const struct hrservo_joint *j,
 
 	if (v->sign) {
 		if (!current_ns) {
-			err("joint %s: '%s' is relative, but the joint has no target yet (nothing applied)",
+			err("joint %s: '%s' is relative, but the joint has no position (never set, or released) (nothing applied)",
 			    j->name, text);
 			return EXIT_RUNTIME;
 		}
