@@ -335,6 +335,16 @@ int calibrate_jog(int argc, char **argv, const char *step_opt,
 		ret = EXIT_RUNTIME;
 		goto out;
 	}
+	/* Latched, nothing would move: say so before the screen is taken. */
+	{
+		struct hrservo_estop_info e;
+
+		if (!hrservo_estop_get(h, &e) && e.latched) {
+			estop_refused(h, EPERM);
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
+	}
 	s.m.mark[0] = s.m.mark[1] = s.m.mark[2] = NAN;
 	s.m.npoints = 0;
 	s.m.unit = j.unit;
@@ -369,7 +379,8 @@ int calibrate_jog(int argc, char **argv, const char *step_opt,
 			if (hrservo_set_target(h, (unsigned int)ch, s.pulse)) {
 				/* Not reached: marks must not take it. */
 				snprintf(msg, sizeof(msg), "cannot set %s: %s",
-					 fmt_ns(s.pulse, a), strerror(errno));
+					 fmt_ns(s.pulse, a), errno == EPERM ?
+					 estop_words(h) : strerror(errno));
 				if (applied) {
 					s.pulse = applied;
 					if (nhist)

@@ -248,8 +248,9 @@ int cmd_info(int argc, char **argv)
 {
 	uint32_t period, pmin, pmax;
 	static struct ctrl_hw hw;
+	struct hrservo_estop_info estop;
 	struct hrservo *h;
-	bool have_hw;
+	bool have_hw, have_estop;
 	int i, ret;
 
 	i = sub_opts(argc, argv, find_command("info"), NULL, NULL, NULL);
@@ -263,6 +264,13 @@ int cmd_info(int argc, char **argv)
 		return EXIT_RUNTIME;
 	}
 	have_hw = !ctrl_hw(hrservo_name(h), &hw);
+	/* A controller without the latch (ENOTSUP) says so; others fail. */
+	have_estop = !hrservo_estop_get(h, &estop);
+	if (!have_estop && errno != ENOTSUP) {
+		err("%s: e-stop: %s", hrservo_name(h), strerror(errno));
+		hrservo_close(h);
+		return EXIT_RUNTIME;
+	}
 	if (opt_json) {
 		json_object *o = ctrl_json(h, period);
 
@@ -271,6 +279,8 @@ int cmd_info(int argc, char **argv)
 		json_add_int64(o, "pulse_min_ns", hrservo_pulse_min_ns(h));
 		json_add_int64(o, "pulse_max_ns", hrservo_pulse_max_ns(h));
 		json_add_int64(o, "resolution_ns", hrservo_resolution_ns(h));
+		json_object_object_add(o, "estop",
+				       have_estop ? estop_json(&estop) : NULL);
 		if (have_hw)
 			json_object_object_add(o, "device", ctrl_hw_json(&hw));
 		put_json(o);
@@ -286,6 +296,10 @@ int cmd_info(int argc, char **argv)
 		       fmt_ns(hrservo_pulse_min_ns(h), a),
 		       fmt_ns(hrservo_pulse_max_ns(h), b));
 		printf("resolution:    %uns\n", hrservo_resolution_ns(h));
+		if (have_estop)
+			estop_print(&estop);
+		else
+			printf("estop:         %s\n", ESTOP_NONE_WHY);
 		if (have_hw)
 			ctrl_hw_print(&hw);
 	}

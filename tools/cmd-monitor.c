@@ -32,11 +32,27 @@ static bool chan_changed(const struct hrservo_state *a,
 	       hrservo_state_max_ns(a, c) != hrservo_state_max_ns(b, c);
 }
 
+/*
+ * The e-stop latch (if the controller has one: mon_has_estop), read at the
+ * start and at every HRSERVO_EV_ESTOP, and the last safety event, for the
+ * table.
+ */
+static struct hrservo_estop_info mon_estop;
+static bool mon_has_estop;
+static char mon_last[160];
+
 static void draw_table(struct hrservo *h, const struct hrservo_state *st)
 {
 	/* Home, clear: redraw in place. */
-	printf("\033[H\033[J%s (%s), %u channels; Ctrl-C to quit\n\n",
+	printf("\033[H\033[J%s (%s), %u channels; Ctrl-C to quit\n",
 	       hrservo_name(h), hrservo_backend(h), hrservo_num_channels(h));
+	if (mon_has_estop && mon_estop.latched)
+		printf("E-STOP LATCHED (by %s): %s\n",
+		       mon_estop.source == HRSERVO_ESTOP_BY_INPUT ? "input" : "user",
+		       estop_words(h));
+	if (mon_last[0])
+		printf("last: %s\n", mon_last);
+	putchar('\n');
 	print_state_header();
 	for (unsigned int c = 0; c < hrservo_num_channels(h); c++)
 		print_state_row(st, c);
@@ -98,6 +114,75 @@ static long print_changes(struct hrservo *h, const struct hrservo_state *old,
 	}
 	fflush(stdout);
 	return lines;
+}
+
+/* ---- the safety events: watchdog and e-stop ---- */
+
+static const char *estop_source(uint32_t v)
+{
+	return v == HRSERVO_ESTOP_BY_USER ? "user" :
+	       v == HRSERVO_ESTOP_BY_INPUT ? "input" : "unknown";
+}
+
+/*
+ * One line (or JSON object) for a watchdog or e-stop event, or for the
+ * latch found set at the start (@state "latched"), at @ns; on a terminal,
+ * kept for the table instead.
+ */
+static void print_safety(struct hrservo *h, bool tty, uint64_t ns,
+			 const char *event, const char *key,
+			 const char *state, const char *source, uint64_t mask)
+{
+	double t = (double)ns / 1e9;
+
+	if (tty) {
+		snprintf(mon_last, sizeof(mon_last), "%.6f %s %s%s%s channels=0x%llx",
+			 t, event, state, source ? " by " : "",
+			 source ? source : "", (unsigned long long)mask);
+		return;
+	}
+	if (opt_json) {
+		json_object *o = json_object_new_object();
+
+		json_object_object_add(o, "event", json_object_new_string(event));
+		json_object_object_add(o, key, json_object_new_string(state));
+		if (source)
+			json_object_object_add(o, "source",
+					       json_object_new_string(source));
+		json_add_int64(o, "mask", (int64_t)mask);
+		json_object_object_add(o, "time", json_fixed(t, 6, false));
+		puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+		json_object_put(o);
+	} else {
+		printf("%.6f %s %s %s", t, hrservo_name(h), event, state);
+		if (source)
+			printf(" by %s", source);
+		if (mask)
+			printf(" channels=0x%llx", (unsigned long long)mask);
+		putchar('\n');
+	}
+	fflush(stdout);
+}
+
+/* A watchdog or e-stop event: printed; true if it was one. */
+static bool safety_event(struct hrservo *h, bool tty,
+			 const struct hrservo_event_data *ev)
+{
+	if (ev->type == HRSERVO_EV_WATCHDOG) {
+		print_safety(h, tty, ev->timestamp_ns, "watchdog", "reason",
+			     ev->value == HRSERVO_EV_WATCHDOG_EXPIRED ? "expired" :
+			     ev->value == HRSERVO_EV_WATCHDOG_CLOSED ? "closed" :
+			     "unknown", NULL, ev->mask);
+		return true;
+	}
+	if (ev->type != HRSERVO_EV_ESTOP)
+		return false;
+	if (mon_has_estop && hrservo_estop_get(h, &mon_estop))
+		mon_has_estop = false;
+	print_safety(h, tty, ev->timestamp_ns, "estop", "state",
+		     ev->value ? "tripped" : "cleared",
+		     ev->value ? estop_source(ev->value) : NULL, ev->mask);
+	return true;
 }
 
 static bool any_changed(struct hrservo *h, const struct hrservo_state *old,
@@ -188,6 +273,12 @@ int cmd_monitor(int argc, char **argv)
 	st = hrservo_read_state(h);
 	if (!st)
 		goto fail;
+	/* A latch set already is part of the state shown first. */
+	mon_has_estop = !hrservo_estop_get(h, &mon_estop);
+	if (mon_has_estop && mon_estop.latched && !tty)
+		print_safety(h, tty, mon_estop.tripped_ns, "estop", "state",
+			     "latched", mon_estop.source ?
+			     estop_source((uint32_t)mon_estop.source) : NULL, 0);
 	/* The initial state is shown in full; --count counts changes only. */
 	show(h, NULL, st, tty);
 	if (interval)
@@ -203,7 +294,7 @@ int cmd_monitor(int argc, char **argv)
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		uint64_t now = now_ns(), wake = 0;
 		int timeout = -1, n;
-		bool changed = false;
+		bool changed = false, safety = false;
 
 		if (reread_at)
 			wake = reread_at;
@@ -233,6 +324,8 @@ int cmd_monitor(int argc, char **argv)
 			if (ev.type == HRSERVO_EV_TRAJ_DROPPED)
 				err("%s: channels 0x%llx released out of the trajectory",
 				    hrservo_name(h), (unsigned long long)ev.mask);
+			if (safety_event(h, tty, &ev))
+				safety = true;
 			changed = true;
 		}
 		if (errno == ENODEV) {
@@ -257,7 +350,8 @@ int cmd_monitor(int argc, char **argv)
 		st = hrservo_read_state(h);
 		if (!st)
 			goto fail;
-		printed += show(h, old, st, tty);
+		/* On a terminal a safety event redraws, whatever changed. */
+		printed += show(h, safety && tty ? NULL : old, st, tty);
 	}
 	goto out;
 

@@ -352,7 +352,9 @@ int cmd_set(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (hrservo_apply(tg.h, tg.b)) {
-		if (errno == EBUSY)
+		if (estop_refused(tg.h, errno))
+			;	/* said, with how to clear it */
+		else if (errno == EBUSY)
 			report_busy(&tg);
 		else
 			err("%s: %s (nothing applied)", hrservo_name(tg.h),

@@ -513,6 +513,26 @@ static int traj_wait(struct hrservo *h, double total_s, bool stop)
 				err("%s: underrun: the queue ran dry; the axes hold",
 				    hrservo_name(h));
 				return EXIT_RUNTIME;
+			case HRSERVO_EV_ESTOP:
+				/* A trip drops the trajectory; a clear moves nothing. */
+				if (!ev.value)
+					continue;
+				if (tty)
+					fputc('\n', stderr);
+				err("%s: the e-stop was tripped (by %s): the trajectory was dropped; %s",
+				    hrservo_name(h),
+				    ev.value == HRSERVO_ESTOP_BY_INPUT ? "its input" :
+				    "a user", estop_words(h));
+				return EXIT_RUNTIME;
+			case HRSERVO_EV_WATCHDOG:
+				if (tty)
+					fputc('\n', stderr);
+				err("%s: a watchdog ran its failsafe (%s): the trajectory was stopped",
+				    hrservo_name(h),
+				    ev.value == HRSERVO_EV_WATCHDOG_CLOSED ?
+				    "its program closed the controller, or died" :
+				    "no keep-alive in time");
+				return EXIT_RUNTIME;
 			case HRSERVO_EV_REMOVED:
 				removed = true;
 				break;
@@ -692,6 +712,8 @@ static int traj_send(struct hrservo_traj *t, struct hrservo *h,
 	if (!upload(t, h, at, flags))
 		return 0;	/* it starts where the axes are */
 	e = errno;
+	if (estop_refused(h, e))
+		return EXIT_RUNTIME;
 	if (e == EINVAL && opt_replace && replace_mismatch(t, h))
 		return EXIT_RUNTIME;
 	if (e != EDOM || flags) {
@@ -735,8 +757,9 @@ static int traj_send(struct hrservo_traj *t, struct hrservo *h,
 		return EXIT_RUNTIME;
 	}
 	if (upload(lead, h, at, 0)) {
-		err("%s: lead-in: %s (nothing uploaded)", hrservo_name(h),
-		    upload_why(errno));
+		if (!estop_refused(h, errno))
+			err("%s: lead-in: %s (nothing uploaded)",
+			    hrservo_name(h), upload_why(errno));
 		hrservo_traj_free(lead);
 		return EXIT_RUNTIME;
 	}
@@ -760,6 +783,11 @@ static int traj_send(struct hrservo_traj *t, struct hrservo *h,
 	/* Right after the lead-in, where it ends. */
 	if (upload(t, h, 0, 0)) {
 		e = errno;
+		/* Tripped meanwhile: the trip dropped the lead-in too. */
+		if (estop_refused(h, e)) {
+			*lead_ns = 0;
+			return EXIT_RUNTIME;
+		}
 		if (hrservo_traj_stop(h))
 			err("%s: %s, after the lead-in; stopping the lead-in failed too: %s",
 			    hrservo_name(h), upload_why(e), strerror(errno));
@@ -1088,6 +1116,8 @@ int cmd_move(int argc, char **argv)
 	if (opt_wait)
 		catch_signals();
 	if (upload(t, tg.h, 0, 0)) {
+		if (estop_refused(tg.h, errno))
+			goto out;
 		err("%s: %s (nothing applied)", hrservo_name(tg.h),
 		    errno == EBUSY ? "a channel is in use by a trajectory" :
 		    errno == EDOM ? "the channels moved meanwhile; the move would start away from them" :

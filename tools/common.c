@@ -57,6 +57,31 @@ uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* ---- the e-stop latch ---- */
+
+const char *estop_words(struct hrservo *h)
+{
+	static char buf[160];
+
+	snprintf(buf, sizeof(buf),
+		 "e-stop is latched: nothing moves until 'servoctl estop --clear %s'",
+		 hrservo_name(h));
+	return buf;
+}
+
+bool estop_refused(struct hrservo *h, int e)
+{
+	struct hrservo_estop_info info;
+
+	/* An upload in parts is cut short (ECANCELED) by a trip meanwhile. */
+	if (e != EPERM &&
+	    !(e == ECANCELED && !hrservo_estop_get(h, &info) && info.latched))
+		return false;
+	err("%s: %s", hrservo_name(h), estop_words(h));
+	errno = e;
+	return true;
+}
+
 /* ---- options ---- */
 
 void print_command_help(const struct command *c)

@@ -167,6 +167,25 @@ static const struct command commands[] = {
 	  "map over the joint's range, its soft limits, home and speed stay.\n"
 	  "Saves are atomic: the file holds the old or the new calibration.\n",
 	  cmd_calibrate },
+	{ "estop", "[--release] CTRL... | --clear CTRL... | --status [--json] CTRL",
+	  "Trip, clear or show the e-stop latch.",
+	  "\nTrip (the default): every channel of each CTRL brakes within its\n"
+	  "acceleration limit and holds (--release: every channel is\n"
+	  "released, no pulse after the one in progress), the trajectory is\n"
+	  "dropped, and the latch is set: from then on every target, move and\n"
+	  "trajectory, from any program, is refused, until it is cleared.\n"
+	  "Releases, limits and reads still work. Each CTRL is tripped as soon\n"
+	  "as it is open; one that cannot be opened does not stop the others.\n\n"
+	  "  --release  release every channel (also when already latched)\n"
+	  "  --clear    clear the latch; nothing moves (refused while the\n"
+	  "             e-stop input is active: release the button first)\n"
+	  "  --status   show the latch: clear or latched (by user or by input,\n"
+	  "             when), and the e-stop input line: none, inactive, active\n\n"
+	  "A trip or a clear needs write access to the controller. Exit 1 if\n"
+	  "any CTRL could not be tripped (or cleared); a controller without a\n"
+	  "latch (a driver before ABI version 4) gets its trajectory stopped\n"
+	  "(and its channels released with --release), and exit 1.\n",
+	  cmd_estop },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -12,6 +12,7 @@
  *   cmd-limits.c   limits, period
  *   cmd-monitor.c  monitor
  *   cmd-traj.c     traj, move
+ *   cmd-estop.c    estop
  *   calibrate.c    calibrate set, points, show, apply
  *   cmd-jog.c      calibrate jog
  */
@@ -59,6 +60,17 @@ void put_json(json_object *o);
 /* @o[@key] = @v, a JSON integer. */
 void json_add_int64(json_object *o, const char *key, int64_t v);
 uint64_t now_ns(void);
+
+/*
+ * The e-stop latch refuses every target and trajectory with EPERM, from any
+ * client. estop_words(): what to say about it, with how to clear it.
+ * estop_refused(): if @e (an errno of a change of @h) is the latch's (EPERM,
+ * or ECANCELED while it is latched), err() "CTRL: <those words>" and true;
+ * else false, and the caller says what else went wrong. Every command that
+ * moves reports the latch through these.
+ */
+const char *estop_words(struct hrservo *h);
+bool estop_refused(struct hrservo *h, int e);
 
 /* "Usage: servoctl CMD ARGS", the summary and the help, on stdout. */
 void print_command_help(const struct command *c);
@@ -205,6 +217,17 @@ int cmd_monitor(int argc, char **argv);
 int cmd_traj(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_estop(int argc, char **argv);
+
+/* ---- cmd-estop.c, shared with info ---- */
+
+/* The latch as info shows it: "estop:" and "estop input:" lines. */
+void estop_print(const struct hrservo_estop_info *e);
+/* ...and as JSON: latched, source, tripped_ns, input. */
+json_object *estop_json(const struct hrservo_estop_info *e);
+/* Why hrservo_estop_*() failed with ENOTSUP, for messages. */
+#define ESTOP_NONE_WHY	"no e-stop latch (a driver before ABI version 4, or a backend without one)"
+
 /* What calibrate jog marked. */
 struct jog_marks {
 	double mark[3];		/* pulses at min, center, max; NAN if unset */
