@@ -114,6 +114,8 @@ static void report_violation(const char *file, struct hrservo *h,
 /* ---- traj (and the options move shares) ---- */
 
 static enum hrservo_interp opt_interp = HRSERVO_INTERP_MIN_JERK;
+/* --interp given: it overrides the file's "# interp:" line. */
+static bool opt_interp_set;
 static bool opt_fit, opt_replace, opt_wait;
 static double opt_at = -1, opt_time = -1, opt_timeout = -1;
 static const char *opt_capture;
@@ -165,6 +167,7 @@ static int traj_opt(int opt, const char *arg)
 			opt_interp = HRSERVO_INTERP_MIN_JERK;
 		else
 			return -1;
+		opt_interp_set = true;
 		return 0;
 	case 'f':
 		opt_fit = true;
@@ -594,7 +597,9 @@ static struct hrservo_traj *traj_load(const char *file, const char *ctrl,
 		err("%s%s", msg, what);
 		return NULL;
 	}
-	hrservo_traj_set_interp(t, opt_interp);
+	/* Else the file's own (a recording's is linear), or minimum jerk. */
+	if (opt_interp_set)
+		hrservo_traj_set_interp(t, opt_interp);
 	if (!opt_fit && hrservo_traj_check_times(t, msg, sizeof(msg))) {
 		err("%s: %s%s", file, msg, what);
 		hrservo_traj_free(t);

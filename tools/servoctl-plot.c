@@ -106,6 +106,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	enum hrservo_interp interp = HRSERVO_INTERP_MIN_JERK;
+	bool interp_set = false;	/* else the file's, or minimum jerk */
 	const char *out = NULL, *measured = NULL, *capture = NULL;
 	struct hrservo_traj *t, *mt;
 	struct series *m = NULL;
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 				interp = HRSERVO_INTERP_MIN_JERK;
 			else
 				goto usage;
+			interp_set = true;
 			break;
 		case 'o':
 			out = optarg;
@@ -170,7 +172,9 @@ int main(int argc, char **argv)
 	/* A file in joint positions is drawn in them. */
 	if (calib && joints_of(argv[optind], calib, t, joint))
 		joints = joint;
-	hrservo_traj_set_interp(t, interp);
+	if (interp_set)
+		hrservo_traj_set_interp(t, interp);
+	interp = hrservo_traj_interp(t);
 	if (measured) {
 		mt = hrservo_traj_load_csv(measured, msg, sizeof(msg));
 		if (!mt) {

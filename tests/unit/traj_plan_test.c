@@ -1344,6 +1344,60 @@ struct bad_csv {
 	const char *msg;	/* after "FILE:" */
 };
 
+/*
+ * A recording (servoctl record) is frame samples, to replay with straight
+ * lines: the file says so in a comment line before its header.
+ */
+TEST(csv_carries_its_interpolation)
+{
+	static const struct {
+		const char *text;
+		enum hrservo_interp interp;
+	} ok[] = {
+		{ "t_s,ch0_ns\n0,1000000\n0.02,1000100\n", HRSERVO_INTERP_MIN_JERK },
+		{ "# interp: linear\nt_s,ch0_ns\n0,1000000\n0.02,1000100\n",
+		  HRSERVO_INTERP_LINEAR },
+		{ "# rec\n#interp:cubic  \nt_s,ch0_ns\n0,1000000\n0.02,1000100\n",
+		  HRSERVO_INTERP_CUBIC },
+		{ "# interp : minjerk\nt_s,ch0_ns\n0,1000000\n0.02,1000100\n",
+		  HRSERVO_INTERP_MIN_JERK },
+		/* Other comments, and comments after the header, are comments. */
+		{ "# interpolation: smooth\nt_s,ch0_ns\n# interp: linear\n"
+		  "0,1000000\n0.02,1000100\n", HRSERVO_INTERP_MIN_JERK },
+	};
+	static const struct bad_csv bad[] = {
+		{ "# interp: spline\nt_s,ch0_ns\n0,1\n1,2\n",
+		  "1: interp: 'spline' is not an interpolation (linear, cubic or minjerk)" },
+		{ "# interp:\nt_s,ch0_ns\n0,1\n1,2\n",
+		  "1: interp: '' is not an interpolation (linear, cubic or minjerk)" },
+		{ "# interp: linear\n# interp: linear\nt_s,ch0_ns\n0,1\n1,2\n",
+		  "2: a second '# interp:' line (the first is line 1)" },
+	};
+	char err[256], expect[320];
+	struct hrservo_traj *t;
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		t = hrservo_traj_load_csv(csv(ok[i].text), err, sizeof(err));
+		ASSERT_NE(NULL, t) TH_LOG("%zu: %s", i, err);
+		EXPECT_EQ(ok[i].interp, hrservo_traj_interp(t)) TH_LOG("%zu", i);
+		/* Set by the program, it is the program's. */
+		hrservo_traj_set_interp(t, HRSERVO_INTERP_CUBIC);
+		EXPECT_EQ(HRSERVO_INTERP_CUBIC, hrservo_traj_interp(t));
+		hrservo_traj_free(t);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = csv(bad[i].text);
+
+		errno = 0;
+		EXPECT_EQ(NULL, hrservo_traj_load_csv(path, err, sizeof(err)));
+		EXPECT_EQ(EINVAL, errno);
+		snprintf(expect, sizeof(expect), "%s:%s", path, bad[i].msg);
+		EXPECT_STREQ(expect, err);
+	}
+	EXPECT_EQ(HRSERVO_INTERP_MIN_JERK, hrservo_traj_interp(NULL));
+	unlink(csv(""));
+}
+
 TEST(csv_errors_name_file_and_line)
 {
 	static const struct bad_csv bad[] = {
