@@ -124,7 +124,7 @@ PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
 SERVOCTL_SRCS := tools/servoctl.c tools/common.c tools/cmd-list.c \
 	tools/cmd-set.c tools/cmd-limits.c tools/cmd-monitor.c tools/cmd-traj.c \
-	tools/calibrate.c tools/cmd-jog.c tools/cmd-estop.c
+	tools/calibrate.c tools/cmd-jog.c tools/cmd-estop.c tools/cmd-record.c
 
 $(BUILD)/bin/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so

@@ -186,6 +186,30 @@ static const struct command commands[] = {
 	  "latch (a driver before ABI version 4) gets its trajectory stopped\n"
 	  "(and its channels released with --release), and exit 1.\n",
 	  cmd_estop },
+	{ "record", "[-o FILE] [--duration S] CTRL [CH...]",
+	  "Record what the servos do, as a trajectory file to replay.",
+	  "\nWrites the pulse widths of every frame the controller plays, from\n"
+	  "its frame record, in the CSV format of 'servoctl traj' (to stdout\n"
+	  "without -o): 't_s,ch0_ns,...', the time of each frame (its scheduled\n"
+	  "start on the controller's clock, from the first frame recorded) and\n"
+	  "each channel's width in ns. A channel that is a calibrated joint is\n"
+	  "written as the joint, in its unit (elbow_deg). 'servoctl traj upload\n"
+	  "FILE CTRL' replays it frame by frame, with straight lines between the\n"
+	  "frames (the file says '# interp: linear').\n\n"
+	  "CH... are channels or joints; without them, every channel that has a\n"
+	  "pulse when recording starts. Recording starts at the first frame in\n"
+	  "which all of them have a pulse, and ends on Ctrl-C, SIGINT, SIGTERM\n"
+	  "or SIGHUP (the file is complete), after --duration S seconds, when a\n"
+	  "recorded channel is released (said, with the time), when the\n"
+	  "controller is removed, or at 100000 frames (the most a trajectory\n"
+	  "file holds).\n\n"
+	  "  -o, --output FILE  write to FILE\n"
+	  "  --duration S       record S seconds of frames\n\n"
+	  "On a terminal, progress on stderr; at the end a summary, 'recorded N\n"
+	  "frames (F s), lost L'. The controller keeps its last 512 frames; if\n"
+	  "the recorder falls behind, the frames lost are said (the file then\n"
+	  "has a longer interval there) and the exit status is 1.\n",
+	  cmd_record },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

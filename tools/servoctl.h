@@ -13,6 +13,7 @@
  *   cmd-monitor.c  monitor
  *   cmd-traj.c     traj, move
  *   cmd-estop.c    estop
+ *   cmd-record.c   record
  *   calibrate.c    calibrate set, points, show, apply
  *   cmd-jog.c      calibrate jog
  */
@@ -218,6 +219,7 @@ int cmd_traj(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_estop(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 /* ---- cmd-estop.c, shared with info ---- */
 
