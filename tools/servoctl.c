@@ -73,7 +73,11 @@ static const struct command commands[] = {
 	  "calibrated channels. The state is read at every event and --rate\n"
 	  "times a second (default 10; 0: on events only), so that a\n"
 	  "trajectory or a ramp shows as it moves. --count N exits after N\n"
-	  "change lines. Exits 1 if the controller is removed.\n",
+	  "change lines. Exits 1 if the controller is removed.\n\n"
+	  "The watchdog and e-stop events are lines of their own ('watchdog\n"
+	  "expired|closed', 'estop tripped by user|input', 'estop cleared'),\n"
+	  "not counted by --count; a latched e-stop shows first (on a terminal,\n"
+	  "above the table).\n",
 	  cmd_monitor },
 	{ "move", "[--time S] [--wait [--timeout S]] CTRL CH=VALUE... | CTRL home",
 	  "Move channels smoothly so that they all arrive together.",

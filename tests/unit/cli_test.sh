@@ -25,7 +25,7 @@ t() {	# expected-status description command...
 	fi
 }
 
-for c in list info get set release period limits monitor move traj calibrate; do
+for c in list info get set release period limits monitor move traj calibrate estop record; do
 	t 0 "$c --help" "$bin" "$c" --help
 	grep -q "^Usage: servoctl $c " /tmp/cli_out.$$ ||
 		{ echo "not ok $n $c --help prints its usage"; fail=$((fail + 1)); }
@@ -43,7 +43,8 @@ t 2 "monitor --rate -1" "$bin" monitor --rate -1 hrservo0
 t 2 "monitor --rate fast" "$bin" monitor --rate fast hrservo0
 # The help says what the new options do.
 for w in "monitor:--rate HZ" "calibrate:--from VALUE" "calibrate:SIGHUP" \
-	 "get:TARGET_POS"; do
+	 "get:TARGET_POS" "estop:--release" "estop:--clear" "estop:--status" \
+	 "record:--duration S" "record:# interp: linear" "monitor:e-stop"; do
 	"$bin" "${w%%:*}" --help | grep -qF -- "${w#*:}" ||
 		{ n=$((n + 1)); echo "not ok $n ${w%%:*} --help mentions ${w#*:}"; fail=$((fail + 1)); }
 done

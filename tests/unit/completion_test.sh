@@ -32,7 +32,7 @@ check() {	# expected-words... -- command line (last word is completed)
 	fi
 }
 
-echo "1..15"
+echo "1..20"
 check set -- servoctl se
 check list limits -- servoctl li
 check list -- servoctl lis
@@ -48,4 +48,9 @@ check linear cubic minjerk -- servoctl traj --interp ""
 check set show -- servoctl calibrate s
 check hrservo0 hrservo1 -- servoctl calibrate apply hr
 check 0 1 2 -- servoctl calibrate jog hrservo0 ""
+check estop -- servoctl es
+check hrservo0 hrservo1 -- servoctl estop hrservo0 hr
+check --release -- servoctl estop --rel
+check --duration -- servoctl record --du
+check 0 1 2 -- servoctl record -o x.csv --duration 5 hrservo0 ""
 exit $((fail > 0))
