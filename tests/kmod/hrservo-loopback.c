@@ -24,6 +24,9 @@
  *            becomes the chip's last line, active low, through a GPIO
  *            lookup table (the OE line of the PCA9685 tests); one device at
  *            a time, replaced by the next write
+ *   estop_dev write "DEVICE OFFSET" (an I2C device, "0-0040"): its "estop"
+ *            GPIO becomes line OFFSET of the input chip, active high, as
+ *            oe_dev does for "oe"
  *   input    write "OFFSET LEVEL": drive an input line of the input chip;
  *            an enabled interrupt for that edge fires from an irq_work,
  *            in hard interrupt context. Read: each line's last edge time,
@@ -472,6 +475,56 @@ static ssize_t lb_oe_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+/* The lookup table made through estop_dev, under lb_oe_lock. */
+static struct gpiod_lookup_table *lb_estop;
+
+static void lb_estop_remove(void)
+{
+	if (!lb_estop)
+		return;
+	gpiod_remove_lookup_table(lb_estop);
+	kfree(lb_estop->dev_id);
+	kfree(lb_estop);
+	lb_estop = NULL;
+}
+
+static ssize_t lb_estop_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct gpiod_lookup_table *t;
+	unsigned int off;
+	char *buf, *name;
+
+	buf = strndup_user(ubuf, min_t(size_t, count + 1, 64));
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	name = kzalloc(64, GFP_KERNEL);
+	t = kzalloc(struct_size(t, table, 2), GFP_KERNEL);
+	if (!name || !t || sscanf(buf, "%63s %u", name, &off) != 2 ||
+	    off >= LB_IN_LINES) {
+		kfree(buf);
+		kfree(name);
+		kfree(t);
+		return -EINVAL;
+	}
+	kfree(buf);
+	t->dev_id = name;
+	t->table[0] = GPIO_LOOKUP("hrservo-loopback-in", off, "estop",
+				  GPIO_ACTIVE_HIGH);
+	mutex_lock(&lb_oe_lock);
+	lb_estop_remove();
+	lb_estop = t;
+	gpiod_add_lookup_table(t);
+	mutex_unlock(&lb_oe_lock);
+	return count;
+}
+
+static const struct file_operations lb_estop_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = lb_estop_write,
+};
+
 static const struct file_operations lb_oe_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
@@ -532,6 +585,7 @@ static int __init lb_init(void)
 				   &lb_dropped_fops);
 	debugfs_create_file("oe_dev", 0200, lb_dir, NULL, &lb_oe_fops);
 	debugfs_create_file("input", 0600, lb_dir, NULL, &lb_in_fops);
+	debugfs_create_file("estop_dev", 0200, lb_dir, NULL, &lb_estop_fops);
 	return 0;
 
 err_remove_sleepy:
@@ -551,6 +605,7 @@ static void __exit lb_exit(void)
 	debugfs_remove_recursive(lb_dir);
 	mutex_lock(&lb_oe_lock);
 	lb_oe_remove();
+	lb_estop_remove();
 	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
 	irq_work_sync(&lb_in.work);
