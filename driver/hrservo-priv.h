@@ -303,6 +303,8 @@ struct hrservo_ctrl {
 
 /**
  * struct hrservo_wd - the watchdog of an open file
+ * @lock: makes changing the fields and starting or cancelling @timer one
+ *	step, for threads sharing the file
  * @timer: expires when no keep-alive came in time; hard interrupt context
  * @timeout_ms: 0 while disarmed
  * @action: HRSERVO_FAILSAFE_*
@@ -313,6 +315,7 @@ struct hrservo_ctrl {
  * takes; the timer is started and cancelled outside it.
  */
 struct hrservo_wd {
+	struct mutex lock;	/* see the kernel-doc above */
 	struct hrtimer timer;
 	u32 timeout_ms;
 	u32 action;

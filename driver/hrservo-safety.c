@@ -338,6 +338,7 @@ static enum hrtimer_restart hrservo_wd_expire(struct hrtimer *t)
  */
 void hrservo_wd_open(struct hrservo_file *f)
 {
+	mutex_init(&f->wd.lock);
 	hrtimer_init(&f->wd.timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
 	f->wd.timer.function = hrservo_wd_expire;
 }
@@ -352,12 +353,14 @@ void hrservo_wd_pet(struct hrservo_file *f)
 	unsigned long flags;
 	u32 ms;
 
+	mutex_lock(&f->wd.lock);
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	ms = f->wd.timeout_ms;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	if (ms)
 		hrtimer_start(&f->wd.timer, ms_to_ktime(ms),
 			      HRTIMER_MODE_REL_HARD);
+	mutex_unlock(&f->wd.lock);
 }
 
 /**
@@ -428,6 +431,7 @@ static long hrservo_ioc_watchdog(struct hrservo_file *f, void __user *arg)
 			return PTR_ERR(t);
 	}
 
+	mutex_lock(&f->wd.lock);
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (ctrl->dead) {
 		ret = -ENODEV;
@@ -457,14 +461,13 @@ out:
 				    "watchdog: pose element %u (channel %u, %u ns) bad: %d\n",
 				    bad, t[bad].channel, t[bad].pulse_ns, ret);
 	kfree(t);
-	if (ret)
-		return ret;
-	if (req.timeout_ms)
+	if (!ret && req.timeout_ms)
 		hrtimer_start(&f->wd.timer, ms_to_ktime(req.timeout_ms),
 			      HRTIMER_MODE_REL_HARD);
-	else
+	else if (!ret)
 		hrtimer_cancel(&f->wd.timer);
-	return 0;
+	mutex_unlock(&f->wd.lock);
+	return ret;
 }
 
 static long hrservo_ioc_keepalive(struct hrservo_file *f)
