@@ -179,7 +179,8 @@ $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
-	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench) \
+	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
+	hrservo-safety-bench) \
 	tests-i386
 
 # Other ABIs reuse the host rules below with another compiler, statically
@@ -225,6 +226,12 @@ $(TESTBIN)/hrservo-pca-bench: bench/pca-bench.c tests/driver/testlib.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
 		tests/driver/testlib.c -lm
+
+$(TESTBIN)/hrservo-safety-bench: bench/safety-bench.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
+		tests/driver/testlib.c
 
 $(TESTBIN)/hrservo-set-rate: bench/set-rate.c lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
