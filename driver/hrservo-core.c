@@ -313,6 +313,20 @@ void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask,
 	wake_up_poll(&ctrl->ev_wait, EPOLLIN | EPOLLRDNORM);
 }
 
+/*
+ * Count @n events lost before they were queued in every open file's
+ * sequence number, so that readers see the gap. Process context only.
+ */
+void hrservo_events_lost(struct hrservo_ctrl *ctrl, u32 n)
+{
+	struct hrservo_file *f;
+
+	spin_lock(&ctrl->ev_lock);
+	list_for_each_entry(f, &ctrl->files, node)
+		f->seq += n;
+	spin_unlock(&ctrl->ev_lock);
+}
+
 /* ---- operations shared by the ioctls and sysfs ---- */
 
 static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
@@ -444,6 +458,7 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 			      struct hrservo_lim_req r, unsigned int which)
 {
 	struct hrservo_channel *ch = &ctrl->ch[c];
+	struct hrservo_div brake;
 	unsigned long flags;
 	s64 vmax, amax;
 	u32 period;
@@ -466,6 +481,7 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 	/* Divisions in process context, with interrupts on. */
 	vmax = hrservo_rate_per_frame(r.speed, period, 1);
 	amax = hrservo_rate_per_frame(r.accel, period, 2);
+	hrservo_brake_prepare(&brake, amax);
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (ctrl->dead)
@@ -484,6 +500,7 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 		ch->max_accel = r.accel;
 		ch->vmax_frame = vmax;
 		ch->amax_frame = amax;
+		ch->brake = brake;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	mutex_unlock(&ctrl->cfg_lock);
@@ -507,12 +524,17 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 	unsigned long flags;
 	unsigned int bad = 0, c;
 	u32 max_ns = 0, lo, hi;
+	struct hrservo_div *brake;
 	s64 (*rates)[2];
 	int ret;
 
 	rates = kcalloc(ctrl->nchannels, sizeof(*rates), GFP_KERNEL);
-	if (!rates)
+	brake = kcalloc(ctrl->nchannels, sizeof(*brake), GFP_KERNEL);
+	if (!rates || !brake) {
+		kfree(rates);
+		kfree(brake);
 		return -ENOMEM;
+	}
 	/*
 	 * The per-frame rates at the new period, computed with interrupts
 	 * on: under cfg_lock the speed and acceleration limits cannot change.
@@ -523,6 +545,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 						     period_ns, 1);
 		rates[c][1] = hrservo_rate_per_frame(ctrl->ch[c].max_accel,
 						     period_ns, 2);
+		hrservo_brake_prepare(&brake[c], rates[c][1]);
 	}
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	lo = ctrl->period_min_ns;
@@ -537,6 +560,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 		for (c = 0; c < ctrl->nchannels; c++) {
 			ctrl->ch[c].vmax_frame = rates[c][0];
 			ctrl->ch[c].amax_frame = rates[c][1];
+			ctrl->ch[c].brake = brake[c];
 		}
 	} else if (ret == -EBUSY) {
 		max_ns = ctrl->lim[bad].max_ns;
@@ -544,6 +568,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	mutex_unlock(&ctrl->cfg_lock);
 	kfree(rates);
+	kfree(brake);
 
 	if (!ret)
 		hrservo_emit(ctrl, HRSERVO_EVENT_PERIOD, 0, period_ns);
@@ -932,8 +957,11 @@ static long hrservo_ioctl(struct file *file, unsigned int cmd,
 		ret = hrservo_safety_ioctl(f, file, cmd, uarg);
 		break;
 	}
-	/* Any change through the file, whatever its result, is a sign of life. */
-	if (hrservo_ioctl_writes(cmd))
+	/*
+	 * A change through the file that succeeded is a sign of life; a
+	 * client whose every request fails is not kept alive by them.
+	 */
+	if (!ret && hrservo_ioctl_writes(cmd))
 		hrservo_wd_pet(f);
 	return ret;
 }
@@ -1153,7 +1181,8 @@ static ssize_t hrservo_ch_store(struct device *dev,
 
 /*
  * Build ctrl->groups: the controller group, the safety group, then one
- * "channelN" group per channel. Whatever was allocated is freed by hrservo_dev_release().
+ * "channelN" group per channel. Whatever was allocated is freed by
+ * hrservo_dev_release().
  */
 static int hrservo_build_groups(struct hrservo_ctrl *ctrl)
 {
@@ -1350,6 +1379,7 @@ static void hrservo_unregister(void *data)
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
 	/* Readers get the queued events, this one last, then EOF. */
+	hrservo_safety_flush(ctrl);
 	hrservo_emit(ctrl, HRSERVO_EVENT_REMOVED, 0, 0);
 	wake_up_poll(&ctrl->ev_wait, EPOLLHUP | EPOLLERR);
 }

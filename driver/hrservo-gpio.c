@@ -481,18 +481,22 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 		goto out;
 	platform_set_drvdata(pdev, g);
 
-	ret = devm_hrservo_register(dev, ctrl, &desc);
-	if (ret) {
-		dev_err_probe(dev, ret, "cannot register the controller\n");
-		goto out;
-	}
-	/* After the controller: the interrupt is freed before it goes. */
+	/* Watched before any user can move a servo. */
 	estop = devm_gpiod_get_optional(dev, "estop", GPIOD_IN);
-	if (IS_ERR(estop))
+	if (IS_ERR(estop)) {
 		ret = dev_err_probe(dev, PTR_ERR(estop),
 				    "cannot get the e-stop GPIO line\n");
-	else if (estop)
+		goto out;
+	}
+	if (estop) {
 		ret = devm_hrservo_estop_input(dev, ctrl, estop);
+		if (ret)
+			goto out;
+	}
+
+	ret = devm_hrservo_register(dev, ctrl, &desc);
+	if (ret)
+		dev_err_probe(dev, ret, "cannot register the controller\n");
 out:
 	if (inst)
 		inst->probe_err = ret;
@@ -555,15 +559,15 @@ static int hrservo_gpio_create(const char *label, const u32 *offsets,
 	}
 
 	ret = -ENOMEM;
-	inst->lookup = kzalloc(struct_size(inst->lookup, table, n + 2),
-			       GFP_KERNEL);
-	if (!inst->lookup)
-		goto err_idr;
 	if (estop->label[0]) {
 		inst->estop_key = kstrdup(estop->label, GFP_KERNEL);
 		if (!inst->estop_key)
 			goto err_idr;
 	}
+	inst->lookup = kzalloc(struct_size(inst->lookup, table, n + 2),
+			       GFP_KERNEL);
+	if (!inst->lookup)
+		goto err_idr;
 	key = kstrdup(label, GFP_KERNEL);
 	inst->lookup->dev_id = kasprintf(GFP_KERNEL, "%s.%d", DRV_NAME,
 					 inst->id);

@@ -374,6 +374,41 @@ int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
 }
 EXPORT_SYMBOL_GPL(hrservo_parse_estop);
 
+/**
+ * hrservo_brake_prepare() - the divisor of hrservo_brake_dist()
+ * @r: output
+ * @amax_frame: the acceleration limit per frame squared (1/65536 ns)
+ *
+ * Process context: it divides.
+ */
+void hrservo_brake_prepare(struct hrservo_div *r, s64 amax_frame)
+{
+	s64 a = amax_frame >> HRSERVO_Q;
+
+	hrservo_div_init(r, 2 * (u64)(a > 1 ? a : 1));
+}
+EXPORT_SYMBOL_GPL(hrservo_brake_prepare);
+
+/**
+ * hrservo_brake_dist() - how far a channel moves while it brakes
+ * @v: its speed, ns per frame
+ * @two_a: twice its deceleration per frame squared, from
+ *	hrservo_brake_prepare()
+ *
+ * Braking by a per frame from v covers v + (v - a) + ... = v (|v| + a) / 2a,
+ * with the sign of @v. Multiplications only: any context.
+ *
+ * Return: the distance in ns.
+ */
+s64 hrservo_brake_dist(s64 v, const struct hrservo_div *two_a)
+{
+	u64 m = v < 0 ? -(u64)v : (u64)v, rem;
+	u64 d = hrservo_div_u64(m * (m + two_a->d / 2), two_a, &rem);
+
+	return v < 0 ? -(s64)d : (s64)d;
+}
+EXPORT_SYMBOL_GPL(hrservo_brake_dist);
+
 #define HRSERVO_NSEC_PER_SEC	1000000000U
 
 /* a * b / 10^9 without overflow for a / 10^9 * b < 2^64. */

@@ -152,6 +152,9 @@ struct hrservo_player {
  * @vmax_frame: @max_speed per frame at the controller's next_period_ns
  *	(1/65536 ns); computed in process context, never by the frame clock
  * @amax_frame: @max_accel per frame squared at next_period_ns
+ * @brake: twice @amax_frame in ns, prepared for hrservo_brake_dist(), so
+ *	that a failsafe in hard interrupt context does not divide; computed
+ *	with @amax_frame
  *
  * All other fields are protected by the owning controller's lock.
  */
@@ -164,6 +167,7 @@ struct hrservo_channel {
 	struct hrservo_motion motion;
 	s64 vmax_frame;
 	s64 amax_frame;
+	struct hrservo_div brake;
 };
 
 /**
@@ -221,7 +225,10 @@ struct hrservo_safety_ev {
  * @sev_lock: serialises raising the safety events, so that they reach the
  *	files in the order they happened
  * @sev_work: raises the safety events queued in hard interrupt context
- * @estop_gpio: the e-stop input line, or NULL; constant once set
+ * @estop_lock: protects @estop_gpio against its release, for process
+ *	context reads of the line
+ * @estop_gpio: the e-stop input line, or NULL; set before registration,
+ *	cleared under @estop_lock before the line is given back
  * @lock: protects every field below it
  * @dead: the backend is gone; every user request fails with -ENODEV
  * @running: the backend's frame clock is armed
@@ -235,6 +242,8 @@ struct hrservo_safety_ev {
  * @estop: the e-stop latch is set: targets and trajectories get -EPERM
  * @estop_source: HRSERVO_ESTOP_SRC_* of the last trip, 0 if never
  * @estop_ns: when the latch was last tripped
+ * @estop_applied: the failsafe the latch applied: a later RELEASE trip of a
+ *	latch that held releases
  * @estop_action: failsafe of the e-stop input and of the estop sysfs file
  * @estop_input: the controller has an e-stop input line
  * @estop_input_active: that line is active (the button is pressed)
@@ -242,6 +251,8 @@ struct hrservo_safety_ev {
  * @wd_fired: failsafes run by watchdogs (expired or closed armed)
  * @sev: safety events to raise, oldest first, @sev_n of them
  * @sev_n: number of @sev
+ * @sev_lost: safety events lost to a full @sev, to count in the files'
+ *	sequence numbers
  * @rec_start: per kept frame, its scheduled start (HRSERVO_FRAMES_KEPT)
  * @rec_period: per kept frame, its period
  * @rec_pulse: per kept frame, the channels' widths; frame seq is at
@@ -272,6 +283,7 @@ struct hrservo_ctrl {
 	struct mutex cfg_lock;	/* serialises limit and period changes */
 	struct mutex sev_lock;	/* serialises raising safety events */
 	struct work_struct sev_work;
+	struct mutex estop_lock;	/* protects estop_gpio's lifetime */
 	struct gpio_desc *estop_gpio;
 
 	raw_spinlock_t lock;
@@ -287,6 +299,7 @@ struct hrservo_ctrl {
 	bool estop;
 	u32 estop_source;
 	u64 estop_ns;
+	u32 estop_applied;
 	u32 estop_action;
 	bool estop_input;
 	bool estop_input_active;
@@ -294,6 +307,7 @@ struct hrservo_ctrl {
 	u64 wd_fired;
 	struct hrservo_safety_ev sev[HRSERVO_SAFETY_EVQ];
 	unsigned int sev_n;
+	u32 sev_lost;
 	u64 *rec_start;
 	u32 *rec_period;
 	u32 *rec_pulse;
@@ -345,10 +359,16 @@ struct hrservo_file {
 #define HRSERVO_MINORS		256
 /* Open files per controller: bounds the work of raising one event. */
 #define HRSERVO_FILES_MAX	1024
+/*
+ * Armed watchdogs per controller: bounds the failsafes that one timer
+ * interrupt can run when they all expire together.
+ */
+#define HRSERVO_WD_ARMED_MAX	16
 /* Head start given to the first frame after the clock was idle. */
 #define HRSERVO_START_LEAD_NS	(100 * NSEC_PER_USEC)
 
 void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask, u32 value);
+void hrservo_events_lost(struct hrservo_ctrl *ctrl, u32 n);
 void hrservo_kick_locked(struct hrservo_ctrl *ctrl);
 u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now);
 
@@ -357,6 +377,7 @@ void hrservo_brake_locked(struct hrservo_ctrl *ctrl, u64 mask);
 int hrservo_safety_alloc(struct hrservo_ctrl *ctrl);
 void hrservo_safety_free(struct hrservo_ctrl *ctrl);
 void hrservo_safety_shutdown(struct hrservo_ctrl *ctrl);
+void hrservo_safety_flush(struct hrservo_ctrl *ctrl);
 void hrservo_record_locked(struct hrservo_ctrl *ctrl, u64 seq,
 			   const u32 *pulse_ns);
 void hrservo_wd_open(struct hrservo_file *f);

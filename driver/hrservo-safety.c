@@ -43,7 +43,8 @@ static u64 hrservo_enabled_locked(struct hrservo_ctrl *ctrl)
  * Each channel of @mask with an emitted position gets, as its target, the
  * point where it stops when it decelerates within its acceleration limit
  * from its speed now (where it is, without an acceleration limit), clamped
- * to its pulse limits. Constant work per channel.
+ * to its pulse limits. Constant work per channel, no division: any
+ * context.
  */
 void hrservo_brake_locked(struct hrservo_ctrl *ctrl, u64 mask)
 {
@@ -52,7 +53,7 @@ void hrservo_brake_locked(struct hrservo_ctrl *ctrl, u64 mask)
 
 	for (m = mask; m; m &= m - 1) {
 		struct hrservo_channel *ch;
-		s64 pos, v, a, d = 0;
+		s64 pos, v, d = 0;
 
 		c = __ffs64(m);
 		if (c >= ctrl->nchannels)
@@ -60,31 +61,35 @@ void hrservo_brake_locked(struct hrservo_ctrl *ctrl, u64 mask)
 		ch = &ctrl->ch[c];
 		if (!ch->motion.valid)
 			continue;
-		pos = ch->motion.pos >> HRSERVO_Q;
+		pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
 		v = ch->motion.vel >> HRSERVO_Q;
-		a = max_t(s64, ch->amax_frame >> HRSERVO_Q, 1);
-		/* Brake at a per frame: v + (v - a) + ... = v (|v| + a) / 2a */
+		/* Prepared in process context: no division here. */
 		if (ch->max_accel && v)
-			d = div64_s64(v * (abs(v) + a), 2 * a);
+			d = hrservo_brake_dist(v, &ch->brake);
 		ch->target_ns = clamp_t(s64, pos + d, ctrl->lim[c].min_ns,
 					ctrl->lim[c].max_ns);
 	}
 }
 
-/* Queue a safety event for process context; the queue's last one absorbs. */
+/*
+ * Queue a safety event for process context. One like the last queued is
+ * merged into it; one that finds the queue full is counted as lost.
+ */
 static void hrservo_sev_queue_locked(struct hrservo_ctrl *ctrl, u32 type,
 				     u32 value, u64 mask)
 {
-	struct hrservo_safety_ev *e;
+	struct hrservo_safety_ev *e = ctrl->sev_n ?
+				      &ctrl->sev[ctrl->sev_n - 1] : NULL;
 
-	if (ctrl->sev_n < HRSERVO_SAFETY_EVQ) {
+	if (e && e->type == type && e->value == value) {
+		e->mask |= mask;
+	} else if (ctrl->sev_n < HRSERVO_SAFETY_EVQ) {
 		e = &ctrl->sev[ctrl->sev_n++];
 		e->type = type;
 		e->value = value;
 		e->mask = mask;
 	} else {
-		e = &ctrl->sev[HRSERVO_SAFETY_EVQ - 1];
-		e->mask |= mask;
+		ctrl->sev_lost++;
 	}
 }
 
@@ -98,8 +103,18 @@ static u64 hrservo_failsafe_locked(struct hrservo_ctrl *ctrl, u32 action,
 	u64 on = hrservo_enabled_locked(ctrl), m;
 	unsigned int c;
 
-	if (action == HRSERVO_FAILSAFE_POSE && ctrl->estop)
+	if (action == HRSERVO_FAILSAFE_POSE && (ctrl->estop || !wd))
 		action = HRSERVO_FAILSAFE_HOLD;
+	/*
+	 * A channel enabled since the last frame has emitted nothing yet: it
+	 * has no position to hold, and its first pulse would jump to its
+	 * target. Whatever the action, it gets no pulse.
+	 */
+	for (m = on; m; m &= m - 1) {
+		c = __ffs64(m);
+		if (!ctrl->ch[c].motion.valid)
+			ctrl->ch[c].enabled = false;
+	}
 	switch (action) {
 	case HRSERVO_FAILSAFE_RELEASE:
 		for (c = 0; c < ctrl->nchannels; c++)
@@ -111,6 +126,8 @@ static u64 hrservo_failsafe_locked(struct hrservo_ctrl *ctrl, u32 action,
 		hrservo_brake_locked(ctrl, on & ~wd->pose_mask);
 		for (m = on & wd->pose_mask; m; m &= m - 1) {
 			c = __ffs64(m);
+			if (!ctrl->ch[c].enabled)
+				continue;
 			ctrl->ch[c].target_ns = clamp(wd->pose_ns[c],
 						      ctrl->lim[c].min_ns,
 						      ctrl->lim[c].max_ns);
@@ -130,22 +147,30 @@ static void hrservo_safety_events(struct hrservo_ctrl *ctrl)
 {
 	struct hrservo_safety_ev e;
 	unsigned long flags;
+	u32 lost;
 	bool got;
 
 	mutex_lock(&ctrl->sev_lock);
 	for (;;) {
 		raw_spin_lock_irqsave(&ctrl->lock, flags);
-		got = ctrl->sev_n && !ctrl->dead;
+		got = ctrl->sev_n;
 		if (got) {
 			e = ctrl->sev[0];
 			ctrl->sev_n--;
 			memmove(&ctrl->sev[0], &ctrl->sev[1],
 				ctrl->sev_n * sizeof(ctrl->sev[0]));
 		}
+		/* Lost after the queued ones: their gap comes after them. */
+		lost = ctrl->sev_n ? 0 : ctrl->sev_lost;
+		if (!ctrl->sev_n)
+			ctrl->sev_lost = 0;
 		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+		if (got)
+			hrservo_emit(ctrl, e.type, e.mask, e.value);
+		if (lost)
+			hrservo_events_lost(ctrl, lost);
 		if (!got)
 			break;
-		hrservo_emit(ctrl, e.type, e.mask, e.value);
 	}
 	mutex_unlock(&ctrl->sev_lock);
 }
@@ -164,9 +189,14 @@ static void hrservo_estop_trip_locked(struct hrservo_ctrl *ctrl, u32 action,
 {
 	u64 on;
 
-	if (ctrl->estop || ctrl->dead)
+	if (ctrl->dead)
+		return;
+	/* Latched: only a release of a latch that held changes anything. */
+	if (ctrl->estop && (action != HRSERVO_FAILSAFE_RELEASE ||
+			    ctrl->estop_applied == HRSERVO_FAILSAFE_RELEASE))
 		return;
 	ctrl->estop = true;
+	ctrl->estop_applied = action;
 	ctrl->estop_source = source;
 	ctrl->estop_ns = ktime_get_ns();
 	on = hrservo_failsafe_locked(ctrl, action, NULL);
@@ -179,6 +209,18 @@ static int hrservo_estop_set(struct hrservo_ctrl *ctrl, bool trip, u32 action)
 	unsigned long flags;
 	int ret = 0;
 
+	/*
+	 * A clear reads the line itself: an edge may have been lost, or
+	 * bounced, since the interrupt last read it.
+	 */
+	mutex_lock(&ctrl->estop_lock);
+	if (!trip && ctrl->estop_gpio) {
+		int active = gpiod_get_value_cansleep(ctrl->estop_gpio);
+
+		raw_spin_lock_irqsave(&ctrl->lock, flags);
+		ctrl->estop_input_active = active != 0;
+		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	}
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (ctrl->dead) {
 		ret = -ENODEV;
@@ -191,6 +233,7 @@ static int hrservo_estop_set(struct hrservo_ctrl *ctrl, bool trip, u32 action)
 		hrservo_sev_queue_locked(ctrl, HRSERVO_EVENT_ESTOP, 0, 0);
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	mutex_unlock(&ctrl->estop_lock);
 	hrservo_safety_events(ctrl);
 	if (ret == -EBUSY)
 		dev_dbg_ratelimited(&ctrl->dev,
@@ -221,14 +264,14 @@ static long hrservo_ioc_estop(struct hrservo_file *f, struct file *file,
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
-	if (req.flags || req.source || req.tripped_ns ||
-	    memchr_inv(req.padding, 0, sizeof(req.padding)) ||
+	/* flags, source and tripped_ns are outputs: ignored on input. */
+	if (memchr_inv(req.padding, 0, sizeof(req.padding)) ||
 	    req.op > HRSERVO_ESTOP_CLEAR ||
 	    (req.op == HRSERVO_ESTOP_TRIP &&
 	     req.action > HRSERVO_FAILSAFE_RELEASE) ||
 	    (req.op != HRSERVO_ESTOP_TRIP && req.action)) {
 		dev_dbg_ratelimited(&ctrl->dev,
-				    "estop: op %u action %u or non-zero output fields\n",
+				    "estop: op %u action %u or non-zero padding\n",
 				    req.op, req.action);
 		return -EINVAL;
 	}
@@ -267,13 +310,25 @@ static irqreturn_t hrservo_estop_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/* devm action: the line is about to be given back; no one reads it. */
+static void hrservo_estop_forget(void *data)
+{
+	struct hrservo_ctrl *ctrl = data;
+
+	mutex_lock(&ctrl->estop_lock);
+	ctrl->estop_gpio = NULL;
+	mutex_unlock(&ctrl->estop_lock);
+}
+
 /**
  * devm_hrservo_estop_input() - give a controller an e-stop input line
  * @dev: the backend's device; the interrupt is freed with it
- * @ctrl: the controller, registered with devm_hrservo_register() on @dev
- *	before this call
- * @gpiod: an input line, its active level the pressed button (active-low
- *	lines are flagged so in their lookup or device tree)
+ * @ctrl: the controller, allocated with devm_hrservo_alloc() on @dev and
+ *	not registered yet, so that no user can move a servo before the line
+ *	is watched
+ * @gpiod: an input line got with devm_gpiod_get*() on @dev, its active
+ *	level the pressed button (active-low lines are flagged so in their
+ *	lookup or device tree)
  *
  * Each edge of @gpiod interrupts; when the line is active, the e-stop latch
  * trips from the interrupt, with the controller's estop_action, without
@@ -289,12 +344,16 @@ int devm_hrservo_estop_input(struct device *dev, struct hrservo_ctrl *ctrl,
 	unsigned long flags;
 	int irq, ret;
 
-	if (!gpiod || ctrl->estop_gpio)
+	if (!gpiod || ctrl->estop_gpio || ctrl->ops)
 		return -EINVAL;
 	irq = gpiod_to_irq(gpiod);
 	if (irq < 0)
 		return dev_err_probe(dev, irq, "e-stop line has no interrupt\n");
 	ctrl->estop_gpio = gpiod;
+	/* Runs before the line is put, after the interrupt is freed. */
+	ret = devm_add_action_or_reset(dev, hrservo_estop_forget, ctrl);
+	if (ret)
+		return ret;
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	ctrl->estop_input = true;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
@@ -304,8 +363,10 @@ int devm_hrservo_estop_input(struct device *dev, struct hrservo_ctrl *ctrl,
 					   dev_name(&ctrl->dev), ctrl);
 	if (ret < 0)
 		return dev_err_probe(dev, ret, "e-stop interrupt %d\n", irq);
-	/* The state before the first edge. */
+	/* The state before the first edge, read as the interrupt reads it. */
+	disable_irq(irq);
 	hrservo_estop_irq(irq, ctrl);
+	enable_irq(irq);
 	hrservo_safety_events(ctrl);
 	return 0;
 }
@@ -443,10 +504,15 @@ static long hrservo_ioc_watchdog(struct hrservo_file *f, void __user *arg)
 		if (ret)
 			goto out;
 	}
-	if (!f->wd.timeout_ms && req.timeout_ms)
+	if (!f->wd.timeout_ms && req.timeout_ms) {
+		if (ctrl->wd_armed >= HRSERVO_WD_ARMED_MAX) {
+			ret = -EBUSY;
+			goto out;
+		}
 		ctrl->wd_armed++;
-	else if (f->wd.timeout_ms && !req.timeout_ms)
+	} else if (f->wd.timeout_ms && !req.timeout_ms) {
 		ctrl->wd_armed--;
+	}
 	f->wd.timeout_ms = req.timeout_ms;
 	f->wd.action = req.action;
 	f->wd.pose_mask = 0;
@@ -456,7 +522,11 @@ static long hrservo_ioc_watchdog(struct hrservo_file *f, void __user *arg)
 	}
 out:
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-	if (ret && t)
+	if (ret == -EBUSY)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "watchdog: already %u armed\n",
+				    HRSERVO_WD_ARMED_MAX);
+	else if ((ret == -EINVAL || ret == -ERANGE) && t)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "watchdog: pose element %u (channel %u, %u ns) bad: %d\n",
 				    bad, t[bad].channel, t[bad].pulse_ns, ret);
@@ -484,7 +554,7 @@ static long hrservo_ioc_keepalive(struct hrservo_file *f)
 				    "keep-alive without an armed watchdog\n");
 		return -EINVAL;
 	}
-	/* The ioctl path restarted the timeout already. */
+	/* hrservo_ioctl() restarts the timeout when this returns 0. */
 	return 0;
 }
 
@@ -512,12 +582,13 @@ void hrservo_record_locked(struct hrservo_ctrl *ctrl, u64 seq,
 static long hrservo_ioc_get_frames(struct hrservo_ctrl *ctrl,
 				   void __user *arg)
 {
+	struct hrservo_frames __user *uarg = arg;
+	struct hrservo_frame __user *out;
 	struct hrservo_frames req;
-	struct hrservo_frame *fr;
-	u64 last, oldest, first, n = 0, k;
+	struct hrservo_frame fr;
+	u64 last, oldest, seq, n = 0;
 	unsigned long flags;
 	unsigned int c, i;
-	int ret = 0;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
@@ -527,48 +598,56 @@ static long hrservo_ioc_get_frames(struct hrservo_ctrl *ctrl,
 				    req.count, HRSERVO_FRAMES_MAX);
 		return -EINVAL;
 	}
-	fr = kcalloc(req.count, sizeof(*fr), GFP_KERNEL_ACCOUNT);
-	if (!fr)
-		return -ENOMEM;
+	out = u64_to_user_ptr(req.frames);
 
-	/* At most HRSERVO_FRAMES_MAX frames of 64 widths under the lock. */
-	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	if (ctrl->dead)
-		ret = -ENODEV;
-	last = ctrl->frame_seq;
-	if (!last)
-		oldest = 0;
-	else if (last > HRSERVO_FRAMES_KEPT)
-		oldest = last - HRSERVO_FRAMES_KEPT + 1;
-	else
-		oldest = 1;
-	first = max(req.seq, oldest);
-	if (!ret && oldest && first <= last)
-		n = min_t(u64, req.count, last - first + 1);
-	for (k = 0; k < n; k++) {
-		i = (first + k) & (HRSERVO_FRAMES_KEPT - 1);
-		fr[k].seq = first + k;
-		fr[k].start_ns = ctrl->rec_start[i];
-		fr[k].period_ns = ctrl->rec_period[i];
-		for (c = 0; c < ctrl->nchannels; c++) {
-			fr[k].pulse_ns[c] = ctrl->rec_pulse[i * ctrl->nchannels
-							    + c];
-			if (fr[k].pulse_ns[c])
-				fr[k].active |= BIT_ULL(c);
+	/* One frame per hold of the lock, then copied out with it released. */
+	seq = req.seq;
+	for (;;) {
+		memset(&fr, 0, sizeof(fr));
+		raw_spin_lock_irqsave(&ctrl->lock, flags);
+		if (ctrl->dead) {
+			raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+			return -ENODEV;
 		}
+		last = ctrl->frame_seq;
+		oldest = last > HRSERVO_FRAMES_KEPT ?
+			 last - HRSERVO_FRAMES_KEPT + 1 : !!last;
+		/* The first, or a frame overwritten meanwhile: from the oldest. */
+		if (!n || seq < oldest)
+			seq = max(seq, oldest);
+		if (!oldest || seq > last || n == req.count) {
+			raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+			break;
+		}
+		i = seq & (HRSERVO_FRAMES_KEPT - 1);
+		fr.seq = seq;
+		fr.start_ns = ctrl->rec_start[i];
+		fr.period_ns = ctrl->rec_period[i];
+		for (c = 0; c < ctrl->nchannels; c++) {
+			fr.pulse_ns[c] = ctrl->rec_pulse[i * ctrl->nchannels + c];
+			if (fr.pulse_ns[c])
+				fr.active |= BIT_ULL(c);
+		}
+		raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+		if (n && seq != req.next_seq)
+			break;	/* overwritten while copying: stop at the gap */
+		if (!n)
+			req.seq = seq;
+		if (copy_to_user(&out[n], &fr, sizeof(fr)))
+			return -EFAULT;
+		n++;
+		req.next_seq = ++seq;
 	}
-	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-
-	if (!ret && n && copy_to_user(u64_to_user_ptr(req.frames), fr,
-				      n * sizeof(*fr)))
-		ret = -EFAULT;
-	kfree(fr);
-	if (ret)
-		return ret;
 	req.count = n;
-	req.next_seq = n ? first + n : req.seq;
+	if (!n)
+		req.next_seq = req.seq;
 	req.oldest = oldest;
-	return copy_to_user(arg, &req, sizeof(req)) ? -EFAULT : 0;
+	if (copy_to_user(&uarg->count, &req.count, sizeof(req.count)) ||
+	    copy_to_user(&uarg->next_seq, &req.next_seq,
+			 sizeof(req.next_seq)) ||
+	    copy_to_user(&uarg->oldest, &req.oldest, sizeof(req.oldest)))
+		return -EFAULT;
+	return 0;
 }
 
 /**
@@ -733,6 +812,7 @@ const struct attribute_group hrservo_safety_group = {
 int hrservo_safety_alloc(struct hrservo_ctrl *ctrl)
 {
 	mutex_init(&ctrl->sev_lock);
+	mutex_init(&ctrl->estop_lock);
 	INIT_WORK(&ctrl->sev_work, hrservo_sev_work);
 	ctrl->estop_action = HRSERVO_FAILSAFE_HOLD;
 	ctrl->rec_start = kcalloc(HRSERVO_FRAMES_KEPT,
@@ -767,4 +847,16 @@ void hrservo_safety_free(struct hrservo_ctrl *ctrl)
 void hrservo_safety_shutdown(struct hrservo_ctrl *ctrl)
 {
 	cancel_work_sync(&ctrl->sev_work);
+}
+
+/**
+ * hrservo_safety_flush() - raise the safety events still queued
+ * @ctrl: the controller, dead: nothing queues any more
+ *
+ * Waits for a raise in progress, so that none comes after the removal
+ * event.
+ */
+void hrservo_safety_flush(struct hrservo_ctrl *ctrl)
+{
+	hrservo_safety_events(ctrl);
 }

@@ -746,10 +746,7 @@ static int hrservo_pca_probe(struct i2c_client *client)
 				     client->addr, client->adapter->name);
 	i2c_set_clientdata(client, p);
 
-	ret = devm_hrservo_register(dev, ctrl, &desc);
-	if (ret)
-		return dev_err_probe(dev, ret, "cannot register the controller\n");
-	/* After the controller: the interrupt is freed before it goes. */
+	/* Watched before any user can move a servo. */
 	estop = devm_gpiod_get_optional(dev, "estop", GPIOD_IN);
 	if (IS_ERR(estop))
 		return dev_err_probe(dev, PTR_ERR(estop),
@@ -759,6 +756,10 @@ static int hrservo_pca_probe(struct i2c_client *client)
 		if (ret)
 			return ret;
 	}
+
+	ret = devm_hrservo_register(dev, ctrl, &desc);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot register the controller\n");
 	dev_info(dev, "hrservo%d: 16 channels, PRE_SCALE %d, %u Hz %s\n",
 		 hrservo_id(ctrl), p->prescale, hrservo_pca_osc(p),
 		 p->extclk ? "external clock" : "oscillator");

@@ -250,6 +250,48 @@ TEST_F(wd, expiry_releases)
 	EXPECT_EQ(0, keepalive(self->c.fd));
 }
 
+/* A client whose every request fails is not kept alive by them. */
+TEST_F(wd, failing_requests_do_not_keep_alive)
+{
+	struct hrservo_event ev;
+	uint64_t t0;
+	int fired = 0;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
+	drain_events(self->c.fd);
+	ASSERT_EQ(0, wd_arm(self->c.fd, 100, HRSERVO_FAILSAFE_HOLD, NULL, 0));
+	t0 = tl_now();
+	while (tl_now() - t0 < 400 * MS && !fired) {
+		EXPECT_EQ(-ERANGE, tl_set1(self->c.fd, 0, 100 * US));
+		EXPECT_EQ(-EINVAL, tl_release(self->c.fd, 1ULL << 40));
+		tl_sleep_ns(20 * MS);
+		fired = !wait_event(self->c.fd, HRSERVO_EVENT_WATCHDOG, 1, &ev);
+	}
+	EXPECT_TRUE(fired);
+}
+
+/* At most HRSERVO_WD_ARMED_MAX (16) armed watchdogs per controller. */
+TEST_F(wd, armed_at_most_16)
+{
+	int fd[17];
+
+	for (int i = 0; i < 17; i++) {
+		fd[i] = open_ctrl(&self->c, O_RDWR);
+		ASSERT_LE(0, fd[i]);
+	}
+	for (int i = 0; i < 16; i++)
+		EXPECT_EQ(0, wd_arm(fd[i], 60000, HRSERVO_FAILSAFE_HOLD,
+				    NULL, 0));
+	EXPECT_EQ(-EBUSY, wd_arm(fd[16], 60000, HRSERVO_FAILSAFE_HOLD,
+				 NULL, 0));
+	/* Re-arming an armed one is no new watchdog. */
+	EXPECT_EQ(0, wd_arm(fd[3], 50000, HRSERVO_FAILSAFE_RELEASE, NULL, 0));
+	EXPECT_EQ(0, wd_arm(fd[0], 0, HRSERVO_FAILSAFE_HOLD, NULL, 0));
+	EXPECT_EQ(0, wd_arm(fd[16], 60000, HRSERVO_FAILSAFE_HOLD, NULL, 0));
+	for (int i = 0; i < 17; i++)
+		close(fd[i]);
+}
+
 /* HOLD stops a ramp where it is and keeps the pulse. */
 TEST_F(wd, expiry_holds)
 {
@@ -478,6 +520,7 @@ TEST_F(es, latch_holds_across_clients)
 
 	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
 	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1000 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
 	ASSERT_EQ(0, estop_op(self->fd2, HRSERVO_ESTOP_GET, 0, &st));
 	EXPECT_EQ(0, st.flags);
 	EXPECT_EQ(0, st.source);
@@ -502,9 +545,9 @@ TEST_F(es, latch_holds_across_clients)
 	EXPECT_EQ(EPERM, errno);
 	ASSERT_EQ(0, tl_attr(&self->c, "estop", buf, sizeof(buf)));
 	EXPECT_STREQ("1", buf);
-	/* Tripping again changes nothing. */
+	/* Tripping again with HOLD changes nothing. */
 	ASSERT_EQ(0, estop_op(self->fd2, HRSERVO_ESTOP_TRIP,
-			      HRSERVO_FAILSAFE_RELEASE, &st));
+			      HRSERVO_FAILSAFE_HOLD, &st));
 	ASSERT_EQ(0, tl_attr(&self->c, "channel0/enable", buf, sizeof(buf)));
 	EXPECT_STREQ("1", buf);
 	/* The held pulses go on; releases and limits still work. */
@@ -535,6 +578,40 @@ TEST_F(es, latch_holds_across_clients)
 	EXPECT_EQ(0, estop_op(self->fd2, HRSERVO_ESTOP_CLEAR, 0, NULL));
 }
 
+/*
+ * A channel given its first target in the frame of the trip has emitted
+ * nothing: it gets no pulse, rather than one that jumps to its target.
+ */
+TEST_F(es, trip_before_first_pulse)
+{
+	struct hrservo_event ev;
+	struct tl_pulse p[64];
+	char buf[32];
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1500 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	tl_capture_clear();
+	drain_events(self->fd2);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 2000 * US));
+	ASSERT_EQ(0, estop_op(self->c.fd, HRSERVO_ESTOP_TRIP,
+			      HRSERVO_FAILSAFE_HOLD, NULL));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	EXPECT_EQ(0, pulses(&self->c, 0, p, 64));
+	ASSERT_EQ(0, tl_attr(&self->c, "channel0/enable", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, tl_attr(&self->c, "channel1/enable", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	ASSERT_EQ(0, wait_event(self->fd2, HRSERVO_EVENT_ESTOP, 1000, &ev));
+	EXPECT_EQ(3, ev.mask);
+
+	/* A release trip of a latch that holds releases. */
+	ASSERT_EQ(0, estop_op(self->fd2, HRSERVO_ESTOP_TRIP,
+			      HRSERVO_FAILSAFE_RELEASE, NULL));
+	ASSERT_EQ(0, tl_attr(&self->c, "channel1/enable", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	EXPECT_EQ(0, estop_op(self->fd2, HRSERVO_ESTOP_CLEAR, 0, NULL));
+}
+
 TEST_F(es, bad_requests)
 {
 	struct hrservo_estop e = { .op = HRSERVO_ESTOP_GET };
@@ -546,14 +623,11 @@ TEST_F(es, bad_requests)
 				    HRSERVO_FAILSAFE_POSE, NULL));
 	EXPECT_EQ(-EINVAL, estop_op(self->c.fd, HRSERVO_ESTOP_CLEAR, 1, NULL));
 	EXPECT_EQ(-EINVAL, estop_op(self->c.fd, HRSERVO_ESTOP_GET, 1, NULL));
+	/* Outputs are ignored on input: a GET's result may be reused. */
 	e.flags = 1;
-	EXPECT_EQ(-1, ioctl(self->c.fd, HRSERVO_IOC_ESTOP, &e));
-	EXPECT_EQ(EINVAL, errno);
-	e.flags = 0;
 	e.tripped_ns = 1;
-	EXPECT_EQ(-1, ioctl(self->c.fd, HRSERVO_IOC_ESTOP, &e));
-	EXPECT_EQ(EINVAL, errno);
-	e.tripped_ns = 0;
+	EXPECT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_ESTOP, &e));
+	EXPECT_EQ(0, e.flags);
 	e.padding[0] = 1;
 	EXPECT_EQ(-1, ioctl(self->c.fd, HRSERVO_IOC_ESTOP, &e));
 	EXPECT_EQ(EINVAL, errno);

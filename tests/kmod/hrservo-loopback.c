@@ -495,7 +495,9 @@ static ssize_t lb_estop_write(struct file *file, const char __user *ubuf,
 	unsigned int off;
 	char *buf, *name;
 
-	buf = strndup_user(ubuf, min_t(size_t, count + 1, 64));
+	if (count >= 64)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	name = kzalloc(64, GFP_KERNEL);
@@ -603,12 +605,13 @@ module_init(lb_init);
 static void __exit lb_exit(void)
 {
 	debugfs_remove_recursive(lb_dir);
+	/* No edge fires once the input chip is gone. */
+	irq_work_sync(&lb_in.work);
 	mutex_lock(&lb_oe_lock);
 	lb_oe_remove();
 	lb_estop_remove();
 	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
-	irq_work_sync(&lb_in.work);
 	gpiochip_remove(&lb_sleepy);
 	gpiochip_remove(&lb->gc);
 	kvfree(lb->ring);

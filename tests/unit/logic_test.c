@@ -692,6 +692,36 @@ TEST(parse_label_too_long)
 	EXPECT_EQ(0, parse(s).ret);
 }
 
+TEST(brake_dist)
+{
+	static const s64 a_ns[] = { 1, 2, 3, 7, 100, 4000, 123457 };
+	static const s64 v_ns[] = { 0, 1, -1, 2, 5, -17, 999, 40000, -40000,
+				    1000000, -2500000 };
+
+	for (size_t i = 0; i < sizeof(a_ns) / sizeof(a_ns[0]); i++) {
+		struct hrservo_div r;
+
+		hrservo_brake_prepare(&r, a_ns[i] << HRSERVO_Q);
+		for (size_t k = 0; k < sizeof(v_ns) / sizeof(v_ns[0]); k++) {
+			s64 v = v_ns[k], m = v < 0 ? -v : v;
+			/* The formula, with plain division. */
+			s64 d = m * (m + a_ns[i]) / (2 * a_ns[i]);
+
+			EXPECT_EQ(v < 0 ? -d : d, hrservo_brake_dist(v, &r)) {
+				TH_LOG("v %lld a %lld", (long long)v,
+				       (long long)a_ns[i]);
+			}
+		}
+	}
+	/* Below 1 ns per frame squared: braking at 1 ns. */
+	{
+		struct hrservo_div r;
+
+		hrservo_brake_prepare(&r, 100);
+		EXPECT_EQ(10 * 11 / 2, hrservo_brake_dist(10, &r));
+	}
+}
+
 struct estop_opt {
 	int ret;
 	char line[128];
