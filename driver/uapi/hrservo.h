@@ -458,8 +458,9 @@ struct hrservo_watchdog {
  * holds instead, until the latch is cleared. Releases, limits, the frame
  * period and reads still work. Tripping a latched controller changes
  * nothing, but for a RELEASE trip of a latch that held, which releases;
- * clearing moves nothing. A CLEAR reads the input line itself. TRIP and CLEAR need a file opened for
- * writing; all three ops return the state after the op.
+ * clearing moves nothing. A CLEAR reads the input line itself. TRIP and
+ * CLEAR need a file opened for writing; all three ops return the state
+ * after the op.
  */
 struct hrservo_estop {
 	__u32 op;
