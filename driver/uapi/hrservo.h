@@ -408,8 +408,9 @@ struct hrservo_traj_stop {
  * through this file that succeeds (%HRSERVO_IOC_SET_TARGETS, _RELEASE,
  * _SET_LIMITS, _TRAJ_SUBMIT, _TRAJ_STOP) and %HRSERVO_IOC_KEEPALIVE restart
  * it; a keep-alive on a file that is not armed fails with -EINVAL. At most
- * %HRSERVO_WD_ARMED_MAX files of a controller are armed at once (-EBUSY). If @timeout_ms pass without one, the failsafe runs on the
- * whole controller, from the timer, and %HRSERVO_EVENT_WATCHDOG is raised;
+ * %HRSERVO_WD_ARMED_MAX files of a controller are armed at once (-EBUSY).
+ * If @timeout_ms pass without one, the failsafe runs on the whole
+ * controller, from the timer, and %HRSERVO_EVENT_WATCHDOG is raised;
  * the watchdog stays armed, so the next change or keep-alive starts the
  * timeout anew (and may move the servos again). Closing the file while it
  * is armed runs the failsafe too: closing is what happens when the process
