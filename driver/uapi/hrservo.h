@@ -25,9 +25,12 @@
  * Bumped when the ABI grows or changes; userspace may check it against its
  * own. 3 changed the meaning of an APPEND with flags 0: it must start where
  * its axes are and be continuous (else -EDOM); %HRSERVO_TRAJ_JUMP asks for
- * what version 2 did.
+ * what version 2 did. 4 added the watchdog, the e-stop latch and the frame
+ * record (%HRSERVO_IOC_WATCHDOG, %HRSERVO_IOC_KEEPALIVE, %HRSERVO_IOC_ESTOP,
+ * %HRSERVO_IOC_GET_FRAMES); a target or trajectory refused because the
+ * e-stop is latched gets -EPERM.
  */
-#define HRSERVO_ABI_VERSION	3
+#define HRSERVO_ABI_VERSION	4
 
 /* Maximum number of channels of one controller (bitmasks are __u64). */
 #define HRSERVO_CHANNELS_MAX	64
@@ -219,6 +222,23 @@ struct hrservo_event {
  */
 #define HRSERVO_EVENT_TRAJ_DROPPED	8
 
+/*
+ * A watchdog ran its failsafe: @value is %HRSERVO_WD_EXPIRED (no keep-alive
+ * in time) or %HRSERVO_WD_CLOSED (its arming file was closed); @mask is the
+ * channels that had a pulse then.
+ */
+#define HRSERVO_EVENT_WATCHDOG	9
+/*
+ * The e-stop latch was tripped (@value is the %HRSERVO_ESTOP_SRC_* that
+ * tripped it; @mask the channels that had a pulse then) or cleared
+ * (@value 0, @mask 0).
+ */
+#define HRSERVO_EVENT_ESTOP	10
+
+/* hrservo_event.value of %HRSERVO_EVENT_WATCHDOG */
+#define HRSERVO_WD_EXPIRED	1
+#define HRSERVO_WD_CLOSED	2
+
 /* Events queued per open file; more are dropped (see hrservo_event.seq). */
 #define HRSERVO_EVENT_QUEUE	64
 
@@ -353,6 +373,148 @@ struct hrservo_traj_stop {
 	__u32 padding[7];
 };
 
+/* Failsafe actions: struct hrservo_watchdog.action, hrservo_estop.action */
+/*
+ * Stop where it is: a trajectory stops as %HRSERVO_IOC_TRAJ_STOP stops it,
+ * and every channel with a pulse decelerates within its acceleration limit
+ * (at once if it has none) and holds where it stops.
+ */
+#define HRSERVO_FAILSAFE_HOLD		0
+/* Release every channel: no pulse after the one in progress. */
+#define HRSERVO_FAILSAFE_RELEASE	1
+/*
+ * Watchdog only: the trajectory is dropped, the channels of the pose go to
+ * it within their speed and acceleration limits (clamped to their pulse
+ * limits of the moment) and hold there; the other channels hold. A
+ * released channel stays released. With the e-stop latched: as HOLD.
+ */
+#define HRSERVO_FAILSAFE_POSE		2
+
+/**
+ * struct hrservo_watchdog - arm this file's watchdog, %HRSERVO_IOC_WATCHDOG
+ * @pose: user address of @npose struct hrservo_target, the safe pose of
+ *	%HRSERVO_FAILSAFE_POSE; 0 otherwise
+ * @timeout_ms: %HRSERVO_WD_TIMEOUT_MIN_MS .. %HRSERVO_WD_TIMEOUT_MAX_MS;
+ *	0 disarms, without running the failsafe
+ * @action: %HRSERVO_FAILSAFE_*
+ * @npose: POSE: 1..channels elements, each channel at most once, each
+ *	within its channel's pulse limits (-ERANGE); otherwise 0
+ * @flags: zero
+ * @padding: zero
+ *
+ * Arming (again) starts the timeout anew. From then on every change made
+ * through this file (%HRSERVO_IOC_SET_TARGETS, _RELEASE, _SET_LIMITS,
+ * _TRAJ_SUBMIT, _TRAJ_STOP, whatever its result) and %HRSERVO_IOC_KEEPALIVE
+ * restart it. If @timeout_ms pass without one, the failsafe runs on the
+ * whole controller, from the timer, and %HRSERVO_EVENT_WATCHDOG is raised;
+ * the watchdog stays armed, so the next change or keep-alive starts the
+ * timeout anew (and may move the servos again). Closing the file while it
+ * is armed runs the failsafe too: closing is what happens when the process
+ * dies. Needs a file opened for writing.
+ */
+struct hrservo_watchdog {
+	__u64 pose;
+	__u32 timeout_ms;
+	__u32 action;
+	__u32 npose;
+	__u32 flags;
+	__u32 padding[4];
+};
+
+#define HRSERVO_WD_TIMEOUT_MIN_MS	10
+#define HRSERVO_WD_TIMEOUT_MAX_MS	60000
+
+/* struct hrservo_estop.op */
+#define HRSERVO_ESTOP_GET	0	/* read the latch only */
+#define HRSERVO_ESTOP_TRIP	1	/* latch it, with @action */
+#define HRSERVO_ESTOP_CLEAR	2	/* clear it; -EBUSY while the input is active */
+
+/* struct hrservo_estop.flags, output */
+#define HRSERVO_ESTOP_LATCHED		_BITUL(0)
+#define HRSERVO_ESTOP_INPUT		_BITUL(1)	/* has an e-stop input line */
+#define HRSERVO_ESTOP_INPUT_ACTIVE	_BITUL(2)	/* ...and it is active now */
+
+/* struct hrservo_estop.source, and @value of %HRSERVO_EVENT_ESTOP */
+#define HRSERVO_ESTOP_SRC_USER	1	/* this ioctl or the estop sysfs file */
+#define HRSERVO_ESTOP_SRC_INPUT	2	/* the e-stop input line */
+
+/**
+ * struct hrservo_estop - the e-stop latch, %HRSERVO_IOC_ESTOP
+ * @op: %HRSERVO_ESTOP_GET, _TRIP or _CLEAR
+ * @action: TRIP: %HRSERVO_FAILSAFE_HOLD or _RELEASE; otherwise 0
+ * @flags: output, %HRSERVO_ESTOP_* bits (zero on input)
+ * @source: output, what tripped the latch last, 0 if never (zero on input)
+ * @tripped_ns: output, when (CLOCK_MONOTONIC; zero on input)
+ * @padding: zero
+ *
+ * Tripping runs the failsafe @action on every channel at once, drops the
+ * trajectory and latches: from then on every target and trajectory, from
+ * any client and sysfs, fails with -EPERM, and a watchdog's POSE failsafe
+ * holds instead, until the latch is cleared. Releases, limits, the frame
+ * period and reads still work. Tripping a latched controller changes
+ * nothing; clearing moves nothing. TRIP and CLEAR need a file opened for
+ * writing; all three ops return the state after the op.
+ */
+struct hrservo_estop {
+	__u32 op;
+	__u32 action;
+	__u32 flags;
+	__u32 source;
+	__u64 tripped_ns;
+	__u32 padding[4];
+};
+
+/**
+ * struct hrservo_frame - one frame as the controller played it
+ * @seq: the frame's number, counted from 1 since the controller was
+ *	registered (the frame_count sysfs attribute is the last one's)
+ * @start_ns: its scheduled start (CLOCK_MONOTONIC)
+ * @active: the channels with a pulse in it
+ * @period_ns: its period
+ * @reserved: zero
+ * @pulse_ns: the width of each channel's pulse in it (0: no pulse), as
+ *	the hardware emits it (hrservo_channel_state.pulse_ns); channels at
+ *	or above the controller's count are 0
+ */
+struct hrservo_frame {
+	__u64 seq;
+	__u64 start_ns;
+	__u64 active;
+	__u32 period_ns;
+	__u32 reserved;
+	__u32 pulse_ns[HRSERVO_CHANNELS_MAX];
+};
+
+/* The controller keeps its last frames, at most this many. */
+#define HRSERVO_FRAMES_KEPT	512
+/* Frames returned by one %HRSERVO_IOC_GET_FRAMES, at most. */
+#define HRSERVO_FRAMES_MAX	64
+
+/**
+ * struct hrservo_frames - read played frames, %HRSERVO_IOC_GET_FRAMES
+ * @frames: user address of room for @count struct hrservo_frame
+ * @seq: the first frame wanted; 0 for the oldest one kept. Frames older
+ *	than the oldest kept are gone: the copy starts at the oldest
+ * @count: input, 1..%HRSERVO_FRAMES_MAX; output, frames copied (0 when
+ *	none newer than @seq - 1 was played yet)
+ * @padding: zero
+ * @next_seq: output, the @seq to ask for next: one after the last copied,
+ *	or @seq when nothing was copied
+ * @oldest: output, the oldest frame kept (0: no frame was played yet)
+ *
+ * The copied frames are consecutive, in order, from max(@seq, @oldest); a
+ * reader that asks for next_seq and gets a first frame beyond it lost the
+ * frames between. Works on any open file.
+ */
+struct hrservo_frames {
+	__u64 frames;
+	__u64 seq;
+	__u32 count;
+	__u32 padding;
+	__u64 next_seq;
+	__u64 oldest;
+};
+
 /*
  * 0xC3: unassigned in Documentation/userspace-api/ioctl/ioctl-number.rst
  * (0xB7, used until ABI version 1, belongs to remoteproc and nsfs).
@@ -368,5 +530,9 @@ struct hrservo_traj_stop {
 #define HRSERVO_IOC_TRAJ_SUBMIT	_IOW(HRSERVO_IOC_MAGIC, 0x06, struct hrservo_traj)
 #define HRSERVO_IOC_TRAJ_STATUS	_IOR(HRSERVO_IOC_MAGIC, 0x07, struct hrservo_traj_status)
 #define HRSERVO_IOC_TRAJ_STOP	_IOW(HRSERVO_IOC_MAGIC, 0x08, struct hrservo_traj_stop)
+#define HRSERVO_IOC_WATCHDOG	_IOW(HRSERVO_IOC_MAGIC, 0x09, struct hrservo_watchdog)
+#define HRSERVO_IOC_KEEPALIVE	_IO(HRSERVO_IOC_MAGIC, 0x0A)
+#define HRSERVO_IOC_ESTOP	_IOWR(HRSERVO_IOC_MAGIC, 0x0B, struct hrservo_estop)
+#define HRSERVO_IOC_GET_FRAMES	_IOWR(HRSERVO_IOC_MAGIC, 0x0C, struct hrservo_frames)
 
 #endif /* _UAPI_LINUX_HRSERVO_H */
