@@ -54,7 +54,7 @@ QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 # libhrservo and servoctl
 LIB_VERSION := 0.2.0
 LIB_SONAME := libhrservo.so.0
-LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/calib.c \
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c lib/calib.c \
 	lib/leadin.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
 USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver

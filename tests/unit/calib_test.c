@@ -413,6 +413,15 @@ TEST(bad_files)
 		  "1: joint name '2a': letters, digits and _ only, at most 31 characters" },
 		{ "[joint a]\ncontroller = x\nthis is not ini\n",
 		  "3: 'this is not ini' is not 'key = value', a [section] or a comment" },
+		/* Sections are followed from their headers, keys or not. */
+		{ "channel = 0\n[joint a]\ncontroller = x\n",
+		  "1: key 'channel' before any [section]" },
+		{ "[joint a]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "[joint b]\n; all of it commented out\n",
+		  "5: joint b: controller missing or too long" },
+		{ "[joint a]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "[servo b]\n",
+		  "5: unknown section [servo b]: expected [joint NAME] or [controller NAME]" },
 	};
 	char err[512], want[512];
 
