@@ -688,7 +688,8 @@ static int parse_map(struct hrservo_ini *ld, const struct hrservo_ini_key *k,
 			return -1;
 		}
 		*colon = '\0';
-		if (hrservo_ini_pos(ld, k, tok, j->unit, &j->pos[j->npoints]) ||
+		if (hrservo_ini_pos(ld, k, tok, j->unit, "position",
+				    &j->pos[j->npoints]) ||
 		    parse_pulse(ld, k, colon + 1, false,
 				&j->pulse_ns[j->npoints]))
 			return -1;
@@ -773,22 +774,24 @@ static void finish_joint(struct hrservo_ini *ld, const char *name)
 	j.min = j.npoints ? j.pos[0] : 0;
 	j.max = j.npoints ? j.pos[j.npoints - 1] : 0;
 	k = hrservo_ini_key(ld, "min");
-	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, &j.min))
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position", &j.min))
 		return;
 	k = hrservo_ini_key(ld, "max");
-	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, &j.max))
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position", &j.max))
 		return;
 	k = hrservo_ini_key(ld, "home");
 	if (k) {
-		if (hrservo_ini_pos(ld, k, k->value, j.unit, &j.home))
+		if (hrservo_ini_pos(ld, k, k->value, j.unit, "position", &j.home))
 			return;
 		j.has_home = true;
 	}
 	k = hrservo_ini_key(ld, "max_speed");
-	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, &j.max_speed))
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position",
+				 &j.max_speed))
 		return;
 	k = hrservo_ini_key(ld, "max_accel");
-	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, &j.max_accel))
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position",
+				 &j.max_accel))
 		return;
 	{
 		const struct hrservo_joint *o;

@@ -406,6 +406,8 @@ int hrservo_ini_load(const char *path, const struct hrservo_ini_ops *ops,
 		ini->failed = true;
 	}
 	finish_section(ini);
+	if (!ini->failed && ops->end)
+		ops->end(ini);
 	fclose(ini->f);
 	free(ini->buf);
 	free(ini->keys);
@@ -454,7 +456,8 @@ static bool is_unit_name(const char *s)
 }
 
 int hrservo_ini_pos(struct hrservo_ini *ini, const struct hrservo_ini_key *k,
-		    const char *s, enum hrservo_unit unit, double *out)
+		    const char *s, enum hrservo_unit unit, const char *what,
+		    double *out)
 {
 	size_t n = hrservo_scan_decimal(s, true);
 
@@ -467,8 +470,8 @@ int hrservo_ini_pos(struct hrservo_ini *ini, const struct hrservo_ini_key *k,
 		n = 0;
 	}
 	if (!n || !hrservo_file_number(s, n, 0, out)) {
-		hrservo_ini_fail(ini, k->line, "%s: '%s' is not a position",
-				 k->name, s);
+		hrservo_ini_fail(ini, k->line, "%s: '%s' is not a %s", k->name, s,
+				 what);
 		return -1;
 	}
 	return 0;

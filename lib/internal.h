@@ -183,6 +183,8 @@ struct hrservo_ini_ops {
 	 * in @ini (hrservo_ini_key()). Errors through hrservo_ini_fail().
 	 */
 	void (*finish)(struct hrservo_ini *ini);
+	/* Optional: the whole file has been read, every section finished. */
+	void (*end)(struct hrservo_ini *ini);
 };
 
 /* A file being read: what a section's owner may look at. */
@@ -242,14 +244,14 @@ HRSERVO_HIDDEN const char *hrservo_ini_suggest(const char *name,
 HRSERVO_HIDDEN bool hrservo_file_number(const char *s, size_t n, int shift,
 					double *out);
 /*
- * A position @s of key @k: a decimal number (an exponent allowed), with
- * @unit as optional suffix; another unit is a "unit mismatch". -1 after
- * hrservo_ini_fail().
+ * A position (or a speed, ...: @what, for the error) @s of key @k: a
+ * decimal number (an exponent allowed), with @unit as optional suffix;
+ * another unit is a "unit mismatch". -1 after hrservo_ini_fail().
  */
 HRSERVO_HIDDEN int hrservo_ini_pos(struct hrservo_ini *ini,
 				   const struct hrservo_ini_key *k,
 				   const char *s, enum hrservo_unit unit,
-				   double *out);
+				   const char *what, double *out);
 /* @k's value, a plain decimal number (no unit, inf or nan); -1 after _fail. */
 HRSERVO_HIDDEN int hrservo_ini_number(struct hrservo_ini *ini,
 				      const struct hrservo_ini_key *k,
