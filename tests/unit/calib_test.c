@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tmpdir.h"
 #include "comma_locale.h"
 #include "hrservo.h"
 
@@ -106,38 +107,6 @@ static double ns_at(const struct hrservo_joint *j, double pos)
 	if (hrservo_joint_to_ns(j, pos, &ns))
 		return NAN;
 	return ns;
-}
-
-static char dir[64];
-
-static const char *write_tmp(const char *name, const char *text)
-{
-	static char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-	return path;
-}
-
-static void make_dir(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/calib_test.XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
-}
-
-static void remove_dir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 /* ---- maps ---- */
