@@ -27,10 +27,12 @@ TESTBIN := $(BUILD)/tests
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
+# libevdev's header (lib/teleop.c) is under a directory of its own.
+EVDEV_CFLAGS = $$(pkg-config --cflags libevdev)
 # The kselftest harness macros expand an unused parameter and mixed-sign
 # comparisons inside test bodies: silenced for harness programs only.
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
-	-I$(KSRC)/include -Itests/include -Idriver
+	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 	lib_test traj_test pca9685_test
@@ -52,14 +54,15 @@ I386_CC := i686-linux-gnu-gcc
 QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 
 # libhrservo and servoctl
-LIB_VERSION := 0.2.0
+LIB_VERSION := 0.3.0
 LIB_SONAME := libhrservo.so.0
-LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c lib/calib.c \
-	lib/leadin.c
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c \
+	lib/calib.c lib/leadin.c lib/teleop.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
-USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver
-# inih reads calibration files.
-LIB_LIBS := -linih -lm
+# inih reads calibration and teleop map files, libevdev names the evdev
+# codes of a teleop map.
+USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver $(EVDEV_CFLAGS)
+LIB_LIBS := -linih $$(pkg-config --libs libevdev) -lm
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
 	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \
@@ -253,7 +256,7 @@ $(TESTBIN)/pca9685_plan_test: tests/unit/pca9685_plan_test.c \
 
 # write, fsync and rename of the library wrapped: the test makes them fail.
 $(TESTBIN)/calib_test: tests/unit/calib_test.c tests/unit/comma_locale.h \
-		$(LIB_SRCS) $(LIB_HDRS) \
+		tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
