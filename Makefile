@@ -27,10 +27,12 @@ TESTBIN := $(BUILD)/tests
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
+# libevdev's header (lib/teleop.c) is under a directory of its own.
+EVDEV_CFLAGS = $$(pkg-config --cflags libevdev)
 # The kselftest harness macros expand an unused parameter and mixed-sign
 # comparisons inside test bodies: silenced for harness programs only.
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
-	-I$(KSRC)/include -Itests/include -Idriver
+	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 	lib_test traj_test pca9685_test
@@ -41,7 +43,7 @@ I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
-	leadin_test calib_apply_test judge_test cli_fake_test
+	leadin_test calib_apply_test judge_test cli_fake_test teleop_test
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -54,12 +56,13 @@ QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 # libhrservo and servoctl
 LIB_VERSION := 0.3.0
 LIB_SONAME := libhrservo.so.0
-LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/calib.c \
-	lib/leadin.c
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c \
+	lib/calib.c lib/leadin.c lib/teleop.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
-USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver
-# inih reads calibration files.
-LIB_LIBS := -linih -lm
+# inih reads calibration and teleop map files, libevdev names the evdev
+# codes of a teleop map.
+USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver $(EVDEV_CFLAGS)
+LIB_LIBS := -linih $$(pkg-config --libs libevdev) -lm
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
 	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \
@@ -253,7 +256,7 @@ $(TESTBIN)/pca9685_plan_test: tests/unit/pca9685_plan_test.c \
 
 # write, fsync and rename of the library wrapped: the test makes them fail.
 $(TESTBIN)/calib_test: tests/unit/calib_test.c tests/unit/comma_locale.h \
-		$(LIB_SRCS) $(LIB_HDRS) \
+		tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
@@ -267,9 +270,10 @@ $(TESTBIN)/judge_test: tests/unit/judge_test.c driver/hrservo-logic.c \
 		driver/hrservo-logic.c $(LIB_SRCS) $(LIB_LIBS)
 
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
-		$(TESTBIN)/calib_apply_test: \
+		$(TESTBIN)/calib_apply_test $(TESTBIN)/teleop_test: \
 		$(TESTBIN)/%: tests/unit/%.c \
-		tests/unit/comma_locale.h $(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
+		tests/unit/comma_locale.h tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
+		$(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
 
