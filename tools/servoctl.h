@@ -120,6 +120,8 @@ const char *fmt_joint_pos(const struct hrservo_joint *j, double pos,
 /* A JSON number printed with @decimals (trailing zeros cut if @trim). */
 json_object *json_fixed(double v, int decimals, bool trim);
 
+/* $XDG_CONFIG_HOME/hrservo/@name, else ~/.config/hrservo/@name, in @buf. */
+const char *config_path(const char *name, char *buf, size_t size);
 /* The calibration file: --calibration, $HRSERVO_CALIBRATION, or default. */
 const char *calib_path(void);
 /*
