@@ -27,8 +27,10 @@ TESTBIN := $(BUILD)/tests
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
-# libevdev's header (lib/teleop.c) is under a directory of its own.
+# libevdev (lib/teleop.c, servoctl teleop): its header is
+# under a directory of its own.
 EVDEV_CFLAGS = $$(pkg-config --cflags libevdev)
+EVDEV_LIBS = $$(pkg-config --libs libevdev)
 # The kselftest harness macros expand an unused parameter and mixed-sign
 # comparisons inside test bodies: silenced for harness programs only.
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
@@ -127,13 +129,14 @@ PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
 SERVOCTL_SRCS := tools/servoctl.c tools/common.c tools/cmd-list.c \
 	tools/cmd-set.c tools/cmd-limits.c tools/cmd-monitor.c tools/cmd-traj.c \
-	tools/calibrate.c tools/cmd-jog.c
+	tools/calibrate.c tools/cmd-jog.c tools/cmd-teleop.c
 
 $(BUILD)/bin/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $(SERVOCTL_SRCS) -L$(BUILD)/lib -lhrservo \
-		$$(pkg-config --libs json-c) -lm -Wl,-rpath,'$$ORIGIN/../lib'
+		$$(pkg-config --libs json-c) $(EVDEV_LIBS) -lm \
+		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # The drawing of 'servoctl traj plot', so that servoctl loads no cairo.
 $(BUILD)/bin/servoctl-plot: tools/servoctl-plot.c tools/plot.c tools/plot.h \

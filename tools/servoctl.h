@@ -14,6 +14,7 @@
  *   cmd-traj.c     traj, move
  *   calibrate.c    calibrate set, points, show, apply
  *   cmd-jog.c      calibrate jog
+ *   cmd-teleop.c   teleop
  */
 #ifndef SERVOCTL_H
 #define SERVOCTL_H
@@ -207,6 +208,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_traj(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_teleop(int argc, char **argv);
 /* What calibrate jog marked. */
 struct jog_marks {
 	double mark[3];		/* pulses at min, center, max; NAN if unset */
