@@ -27,7 +27,7 @@ TESTBIN := $(BUILD)/tests
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
-# libevdev (lib/teleop.c, servoctl teleop): its header is
+# libevdev (lib/teleop.c, servoctl teleop, gamepad_test): its header is
 # under a directory of its own.
 EVDEV_CFLAGS = $$(pkg-config --cflags libevdev)
 EVDEV_LIBS = $$(pkg-config --libs libevdev)
@@ -37,7 +37,7 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
-	lib_test traj_test pca9685_test
+	lib_test traj_test pca9685_test gamepad_test
 # Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
 # i386/TEST runs the 32-bit x86 build of TEST: a 32-bit userland on the 64-bit
 # kernel (compat ioctls).
@@ -210,6 +210,13 @@ $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
 		tests/driver/testlib.c -lm
+
+# servoctl teleop driven by a uinput gamepad, made with libevdev.
+$(TESTBIN)/gamepad_test: tests/driver/gamepad_test.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
+		tests/driver/testlib.c $(EVDEV_LIBS) -lm
 
 # The library test compiles the library in, under the sanitizers.
 $(TESTBIN)/lib_test: tests/driver/lib_test.c tests/driver/testlib.c \
