@@ -133,5 +133,7 @@ unsigned int hrservo_plan_falls(const u32 *pulse_ns, unsigned int nchannels,
 int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
 			u32 *offsets, unsigned int max_lines,
 			unsigned int *nlines);
+int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
+			u32 *offset, bool *active_low);
 
 #endif /* _HRSERVO_LOGIC_H */

@@ -680,6 +680,7 @@ static int hrservo_pca_probe(struct i2c_client *client)
 		.frame_period_ns = HRSERVO_PERIOD_DEFAULT_NS,
 	};
 	struct hrservo_ctrl *ctrl;
+	struct gpio_desc *estop;
 	struct hrservo_pca *p;
 	int ret;
 
@@ -748,6 +749,16 @@ static int hrservo_pca_probe(struct i2c_client *client)
 	ret = devm_hrservo_register(dev, ctrl, &desc);
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot register the controller\n");
+	/* After the controller: the interrupt is freed before it goes. */
+	estop = devm_gpiod_get_optional(dev, "estop", GPIOD_IN);
+	if (IS_ERR(estop))
+		return dev_err_probe(dev, PTR_ERR(estop),
+				     "cannot get the e-stop GPIO line\n");
+	if (estop) {
+		ret = devm_hrservo_estop_input(dev, ctrl, estop);
+		if (ret)
+			return ret;
+	}
 	dev_info(dev, "hrservo%d: 16 channels, PRE_SCALE %d, %u Hz %s\n",
 		 hrservo_id(ctrl), p->prescale, hrservo_pca_osc(p),
 		 p->extclk ? "external clock" : "oscillator");
