@@ -27,15 +27,17 @@ TESTBIN := $(BUILD)/tests
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
-# libevdev's header (lib/teleop.c) is under a directory of its own.
+# libevdev (lib/teleop.c, servoctl teleop, gamepad_test): its header is
+# under a directory of its own.
 EVDEV_CFLAGS = $$(pkg-config --cflags libevdev)
+EVDEV_LIBS = $$(pkg-config --libs libevdev)
 # The kselftest harness macros expand an unused parameter and mixed-sign
 # comparisons inside test bodies: silenced for harness programs only.
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
-	lib_test traj_test pca9685_test safety_test
+	lib_test traj_test pca9685_test safety_test gamepad_test
 # Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
 # i386/TEST runs the 32-bit x86 build of TEST: a 32-bit userland on the 64-bit
 # kernel (compat ioctls).
@@ -128,13 +130,14 @@ PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
 SERVOCTL_SRCS := tools/servoctl.c tools/common.c tools/cmd-list.c \
 	tools/cmd-set.c tools/cmd-limits.c tools/cmd-monitor.c tools/cmd-traj.c \
-	tools/calibrate.c tools/cmd-jog.c
+	tools/calibrate.c tools/cmd-jog.c tools/cmd-teleop.c
 
 $(BUILD)/bin/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $(SERVOCTL_SRCS) -L$(BUILD)/lib -lhrservo \
-		$$(pkg-config --libs json-c) -lm -Wl,-rpath,'$$ORIGIN/../lib'
+		$$(pkg-config --libs json-c) $(EVDEV_LIBS) -lm \
+		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # The drawing of 'servoctl traj plot', so that servoctl loads no cairo.
 $(BUILD)/bin/servoctl-plot: tools/servoctl-plot.c tools/plot.c tools/plot.h \
@@ -209,6 +212,13 @@ $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
 		tests/driver/testlib.c -lm
+
+# servoctl teleop driven by a uinput gamepad, made with libevdev.
+$(TESTBIN)/gamepad_test: tests/driver/gamepad_test.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
+		tests/driver/testlib.c $(EVDEV_LIBS) -lm
 
 # The library test compiles the library in, under the sanitizers.
 $(TESTBIN)/lib_test: tests/driver/lib_test.c tests/driver/testlib.c \

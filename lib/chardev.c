@@ -431,6 +431,123 @@ static int chardev_read_event(struct hrservo *h,
 	return 0;
 }
 
+/* ---- safety and the frame record: ABI version 4 ---- */
+
+/* The library's numbers are the ABI's, passed through as they are. */
+_Static_assert(HRSERVO_FS_HOLD == HRSERVO_FAILSAFE_HOLD &&
+	       HRSERVO_FS_RELEASE == HRSERVO_FAILSAFE_RELEASE &&
+	       HRSERVO_FS_POSE == HRSERVO_FAILSAFE_POSE,
+	       "failsafe actions");
+_Static_assert(HRSERVO_EV_WATCHDOG == HRSERVO_EVENT_WATCHDOG &&
+	       HRSERVO_EV_ESTOP == HRSERVO_EVENT_ESTOP &&
+	       HRSERVO_EV_WATCHDOG_EXPIRED == HRSERVO_WD_EXPIRED &&
+	       HRSERVO_EV_WATCHDOG_CLOSED == HRSERVO_WD_CLOSED &&
+	       HRSERVO_ESTOP_BY_USER == HRSERVO_ESTOP_SRC_USER &&
+	       HRSERVO_ESTOP_BY_INPUT == HRSERVO_ESTOP_SRC_INPUT,
+	       "event types and values");
+_Static_assert(HRSERVO_WATCHDOG_MIN_MS == HRSERVO_WD_TIMEOUT_MIN_MS &&
+	       HRSERVO_WATCHDOG_MAX_MS == HRSERVO_WD_TIMEOUT_MAX_MS,
+	       "watchdog timeouts");
+_Static_assert(HRSERVO_FRAMES_CALL == HRSERVO_FRAMES_MAX &&
+	       HRSERVO_MAX_CHANNELS == HRSERVO_CHANNELS_MAX,
+	       "frames per call, channels per frame");
+
+/* A driver before ABI version 4 has none of these ioctls. */
+static int chardev_safety(struct hrservo *h)
+{
+	if (cd(h)->abi < 4) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return 0;
+}
+
+static int chardev_watchdog(struct hrservo *h, unsigned int timeout_ms,
+			    int action, const struct hrservo_target_item *pose,
+			    size_t npose)
+{
+	struct hrservo_target kt[HRSERVO_CHANNELS_MAX];
+	struct hrservo_watchdog req = { 0 };
+
+	if (chardev_safety(h))
+		return -1;
+	if (npose > HRSERVO_CHANNELS_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < npose; i++) {
+		kt[i].channel = pose[i].channel;
+		kt[i].pulse_ns = pose[i].pulse_ns;
+	}
+	req.pose = npose ? (uintptr_t)kt : 0;
+	req.timeout_ms = timeout_ms;
+	req.action = (uint32_t)action;
+	req.npose = (uint32_t)npose;
+	return ioctl(cd(h)->fd, HRSERVO_IOC_WATCHDOG, &req) ? -1 : 0;
+}
+
+static int chardev_keepalive(struct hrservo *h)
+{
+	if (chardev_safety(h))
+		return -1;
+	return ioctl(cd(h)->fd, HRSERVO_IOC_KEEPALIVE, 0) ? -1 : 0;
+}
+
+static int chardev_estop(struct hrservo *h, int op, int action,
+			 struct hrservo_estop_info *info)
+{
+	struct hrservo_estop req = { 0 };
+
+	if (chardev_safety(h))
+		return -1;
+	req.op = op == HRSERVO_ESTOP_OP_TRIP ? HRSERVO_ESTOP_TRIP :
+		 op == HRSERVO_ESTOP_OP_CLEAR ? HRSERVO_ESTOP_CLEAR :
+		 HRSERVO_ESTOP_GET;
+	req.action = op == HRSERVO_ESTOP_OP_TRIP ? (uint32_t)action : 0;
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_ESTOP, &req))
+		return -1;
+	info->latched = req.flags & HRSERVO_ESTOP_LATCHED;
+	info->has_input = req.flags & HRSERVO_ESTOP_INPUT;
+	info->input_active = req.flags & HRSERVO_ESTOP_INPUT_ACTIVE;
+	info->source = (int)req.source;
+	info->tripped_ns = req.tripped_ns;
+	return 0;
+}
+
+static int chardev_read_frames(struct hrservo *h, uint64_t seq,
+			       struct hrservo_frame_data *out, size_t room,
+			       size_t *count, uint64_t *next_seq)
+{
+	struct hrservo_frame kf[HRSERVO_FRAMES_MAX];
+	struct hrservo_frames req = { 0 };
+
+	if (chardev_safety(h))
+		return -1;
+	if (room > HRSERVO_FRAMES_MAX)
+		room = HRSERVO_FRAMES_MAX;
+	/* Filled through a pointer in the struct: start from defined memory. */
+	memset(kf, 0, room * sizeof(kf[0]));
+	req.frames = (uintptr_t)kf;
+	req.seq = seq;
+	req.count = (uint32_t)room;
+	if (ioctl(cd(h)->fd, HRSERVO_IOC_GET_FRAMES, &req))
+		return -1;
+	if (req.count > room) {
+		errno = EIO;
+		return -1;
+	}
+	for (size_t i = 0; i < req.count; i++) {
+		out[i].seq = kf[i].seq;
+		out[i].start_ns = kf[i].start_ns;
+		out[i].active = kf[i].active;
+		out[i].period_ns = kf[i].period_ns;
+		memcpy(out[i].pulse_ns, kf[i].pulse_ns, sizeof(out[i].pulse_ns));
+	}
+	*count = req.count;
+	*next_seq = req.count ? req.next_seq : seq;
+	return 0;
+}
+
 const struct hrservo_backend hrservo_chardev_backend = {
 	.name = "chardev",
 	.claims = chardev_claims,
@@ -451,4 +568,8 @@ const struct hrservo_backend hrservo_chardev_backend = {
 	.traj_stop = chardev_traj_stop,
 	.event_fd = chardev_event_fd,
 	.read_event = chardev_read_event,
+	.watchdog = chardev_watchdog,
+	.keepalive = chardev_keepalive,
+	.estop = chardev_estop,
+	.read_frames = chardev_read_frames,
 };

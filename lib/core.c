@@ -484,3 +484,135 @@ HRSERVO_API int hrservo_read_event(struct hrservo *h,
 	}
 	return h->be->read_event(h, ev, timeout_ms);
 }
+
+/* ---- safety: the watchdog and the e-stop ---- */
+
+HRSERVO_API int hrservo_watchdog_arm(struct hrservo *h,
+				     unsigned int timeout_ms, int action,
+				     const struct hrservo_batch *pose)
+{
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->be->watchdog) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	if (!timeout_ms)
+		return h->be->watchdog(h, 0, HRSERVO_FS_HOLD, NULL, 0);
+	if (timeout_ms < HRSERVO_WATCHDOG_MIN_MS ||
+	    timeout_ms > HRSERVO_WATCHDOG_MAX_MS ||
+	    (action != HRSERVO_FS_HOLD && action != HRSERVO_FS_RELEASE &&
+	     action != HRSERVO_FS_POSE) ||
+	    (action == HRSERVO_FS_POSE) != (pose != NULL) ||
+	    (pose && (!pose->n || (h->nch < 64 && (pose->used >> h->nch))))) {
+		errno = EINVAL;
+		return -1;
+	}
+	return h->be->watchdog(h, timeout_ms, action, pose ? pose->t : NULL,
+			       pose ? pose->n : 0);
+}
+
+HRSERVO_API int hrservo_keepalive(struct hrservo *h)
+{
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->be->keepalive) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return h->be->keepalive(h);
+}
+
+static int estop_op(struct hrservo *h, int op, int action,
+		    struct hrservo_estop_info *info)
+{
+	struct hrservo_estop_info dummy;
+
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->be->estop) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	memset(info ? info : &dummy, 0, sizeof(dummy));
+	return h->be->estop(h, op, action, info ? info : &dummy);
+}
+
+HRSERVO_API int hrservo_estop_get(struct hrservo *h,
+				  struct hrservo_estop_info *info)
+{
+	if (!info) {
+		errno = EINVAL;
+		return -1;
+	}
+	return estop_op(h, HRSERVO_ESTOP_OP_GET, 0, info);
+}
+
+HRSERVO_API int hrservo_estop_trip(struct hrservo *h, int action)
+{
+	if (action != HRSERVO_FS_HOLD && action != HRSERVO_FS_RELEASE) {
+		errno = EINVAL;
+		return -1;
+	}
+	return estop_op(h, HRSERVO_ESTOP_OP_TRIP, action, NULL);
+}
+
+HRSERVO_API int hrservo_estop_clear(struct hrservo *h)
+{
+	return estop_op(h, HRSERVO_ESTOP_OP_CLEAR, 0, NULL);
+}
+
+/* ---- the frame record ---- */
+
+HRSERVO_API int hrservo_read_frames(struct hrservo *h, uint64_t seq,
+				    struct hrservo_frame_data *out,
+				    size_t room, size_t *count,
+				    uint64_t *next_seq, uint64_t *lost)
+{
+	uint64_t want = seq, gone = 0;
+	size_t n = 0;
+
+	if (!h || !out || !room || !count || !next_seq) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!h->be->read_frames) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	while (n < room) {
+		size_t chunk = room - n < HRSERVO_FRAMES_CALL ? room - n :
+			       HRSERVO_FRAMES_CALL;
+		size_t got = 0;
+		uint64_t next = want;
+
+		if (h->be->read_frames(h, want, out + n, chunk, &got, &next)) {
+			/* What was copied stays good; the error comes next time. */
+			if (n)
+				break;
+			return -1;
+		}
+		if (got > chunk) {	/* a backend bug */
+			errno = EIO;
+			return -1;
+		}
+		/* Asked for @want, given a later one: those between are gone. */
+		if (got && want && out[n].seq > want)
+			gone += out[n].seq - want;
+		n += got;
+		want = next;
+		if (got < chunk)
+			break;	/* caught up with the controller */
+	}
+	*count = n;
+	*next_seq = want;
+	if (lost)
+		*lost = gone;
+	return 0;
+}

@@ -45,7 +45,13 @@ extern "C" {
  * are (EDOM; HRSERVO_UPLOAD_JUMP), and can fail with EINTR and ECANCELED;
  * new: hrservo_traj_lead_in(), hrservo_traj_owned(), hrservo_calib_apply(),
  * hrservo_set_limits_all().
- * 5: teleoperation: stick shaping (hrservo_shape(), hrservo_axis_norm(),
+ * 5: the watchdog, the e-stop latch and the frame record
+ * (hrservo_watchdog_arm(), hrservo_keepalive(), hrservo_estop_get(),
+ * hrservo_estop_trip(), hrservo_estop_clear(), hrservo_read_frames(),
+ * HRSERVO_EV_WATCHDOG, HRSERVO_EV_ESTOP); targets and trajectories fail
+ * with EPERM while the e-stop is latched; a trajectory file may carry its
+ * interpolation ("# interp: linear"), read by hrservo_traj_interp();
+ * teleoperation: stick shaping (hrservo_shape(), hrservo_axis_norm(),
  * hrservo_rate_limit()), the mapping file (hrservo_teleop_map_load()) and
  * the teleop engine (hrservo_teleop_new()...).
  */
@@ -170,11 +176,13 @@ HRSERVO_API size_t hrservo_batch_count(const struct hrservo_batch *b);
  *
  * Every target takes effect at the same frame boundary, or none does.
  * errno: EINVAL (empty batch, or a channel the controller does not have),
- * ERANGE (a width outside its channel's limits), ENODEV (controller gone).
+ * ERANGE (a width outside its channel's limits), ENODEV (controller gone),
+ * EBUSY (a trajectory owns a channel), EPERM (the e-stop is latched: see
+ * hrservo_estop_trip()).
  */
 HRSERVO_API int hrservo_apply(struct hrservo *h,
 			      const struct hrservo_batch *b);
-/** hrservo_set_target() - apply a batch of one target */
+/** hrservo_set_target() - apply a batch of one target (errno as hrservo_apply()) */
 HRSERVO_API int hrservo_set_target(struct hrservo *h, unsigned int channel,
 				   uint32_t pulse_ns);
 /**
@@ -305,6 +313,17 @@ HRSERVO_API uint32_t hrservo_state_max_ns(const struct hrservo_state *st,
 					 * (bus error .value, an errno); retried */
 #define HRSERVO_EV_TRAJ_DROPPED	8	/* released channels .mask left the
 					 * trajectory; .value segments dropped */
+#define HRSERVO_EV_WATCHDOG	9	/* a watchdog ran its failsafe: .value
+					 * HRSERVO_EV_WATCHDOG_EXPIRED or _CLOSED;
+					 * .mask the channels with a pulse then */
+#define HRSERVO_EV_ESTOP	10	/* the e-stop latch was tripped (.value
+					 * HRSERVO_ESTOP_BY_USER or _BY_INPUT, .mask
+					 * the channels with a pulse then) or
+					 * cleared (.value 0, .mask 0) */
+
+/* .value of HRSERVO_EV_WATCHDOG */
+#define HRSERVO_EV_WATCHDOG_EXPIRED	1	/* no keep-alive in time */
+#define HRSERVO_EV_WATCHDOG_CLOSED	2	/* its file was closed armed */
 
 /**
  * struct hrservo_event_data - one event
@@ -342,6 +361,167 @@ HRSERVO_API int hrservo_event_fd(struct hrservo *h);
 HRSERVO_API int hrservo_read_event(struct hrservo *h,
 				   struct hrservo_event_data *ev,
 				   int timeout_ms);
+
+/* ---- Safety: the watchdog and the e-stop latch (API version 5) ---- */
+
+/* Failsafe actions of hrservo_watchdog_arm() and hrservo_estop_trip(). */
+#define HRSERVO_FS_HOLD		0	/* stop where it is and hold */
+#define HRSERVO_FS_RELEASE	1	/* no pulses */
+#define HRSERVO_FS_POSE		2	/* watchdog only: go to the pose, hold */
+
+/* The watchdog's timeout, ms. */
+#define HRSERVO_WATCHDOG_MIN_MS	10
+#define HRSERVO_WATCHDOG_MAX_MS	60000
+
+/**
+ * hrservo_watchdog_arm() - arm, re-arm or disarm this handle's watchdog
+ * @h: the controller
+ * @timeout_ms: HRSERVO_WATCHDOG_MIN_MS .. HRSERVO_WATCHDOG_MAX_MS; 0
+ *	disarms, without running the failsafe (@action and @pose are then
+ *	not looked at)
+ * @action: HRSERVO_FS_HOLD, HRSERVO_FS_RELEASE or HRSERVO_FS_POSE
+ * @pose: NULL, but for HRSERVO_FS_POSE: the safe pose, a batch of 1 to
+ *	hrservo_num_channels() targets within their channels' limits
+ *
+ * Arming starts the timeout anew. From then on every change made through
+ * @h (targets, releases, limits, trajectories, whatever their result) and
+ * hrservo_keepalive() restart it. If @timeout_ms pass without one, the
+ * controller runs the failsafe on every channel and raises
+ * HRSERVO_EV_WATCHDOG; the watchdog stays armed, so the next change or
+ * keep-alive starts the timeout again. Closing @h while armed (also when
+ * the process dies) runs the failsafe too. HRSERVO_FS_HOLD stops a
+ * trajectory as hrservo_traj_stop() does and brakes every channel within
+ * its acceleration limit; HRSERVO_FS_POSE drops the trajectory and moves
+ * the pose's channels there within their speed and acceleration limits
+ * (held instead while the e-stop is latched).
+ *
+ * errno: EINVAL (a timeout outside the range, an unknown @action, a @pose
+ * that is missing, not wanted, empty or names a channel @h does not
+ * have), ERANGE (a pose target outside its channel's limits),
+ * EBADF (@h could only be opened read-only), ENOTSUP (the backend, or a
+ * driver before ABI version 4, has no watchdog).
+ */
+HRSERVO_API int hrservo_watchdog_arm(struct hrservo *h,
+				     unsigned int timeout_ms, int action,
+				     const struct hrservo_batch *pose);
+/**
+ * hrservo_keepalive() - restart the armed watchdog's timeout
+ *
+ * errno: EINVAL if the watchdog of @h is not armed; ENOTSUP as
+ * hrservo_watchdog_arm().
+ */
+HRSERVO_API int hrservo_keepalive(struct hrservo *h);
+
+/* struct hrservo_estop_info.source, and .value of HRSERVO_EV_ESTOP */
+#define HRSERVO_ESTOP_BY_USER	1	/* hrservo_estop_trip() or sysfs */
+#define HRSERVO_ESTOP_BY_INPUT	2	/* the hardware e-stop input line */
+
+/**
+ * struct hrservo_estop_info - the e-stop latch of a controller
+ * @latched: the latch is set: nothing moves until it is cleared
+ * @has_input: the controller has a hardware e-stop input line
+ * @input_active: ...and it is active now (the button is pressed)
+ * @source: what tripped the latch last: HRSERVO_ESTOP_BY_USER,
+ *	HRSERVO_ESTOP_BY_INPUT, or 0 if it never was
+ * @tripped_ns: when (CLOCK_MONOTONIC), 0 if never
+ */
+struct hrservo_estop_info {
+	bool latched;
+	bool has_input;
+	bool input_active;
+	int source;
+	uint64_t tripped_ns;
+};
+
+/**
+ * hrservo_estop_get() - read the e-stop latch
+ * @h: the controller
+ * @info: output
+ *
+ * errno: ENOTSUP (the backend, or a driver before ABI version 4, has no
+ * e-stop), EINVAL (NULL @info).
+ */
+HRSERVO_API int hrservo_estop_get(struct hrservo *h,
+				  struct hrservo_estop_info *info);
+/**
+ * hrservo_estop_trip() - trip the e-stop latch
+ * @h: the controller
+ * @action: HRSERVO_FS_HOLD (every channel brakes within its acceleration
+ *	limit and holds) or HRSERVO_FS_RELEASE (no pulse after the one in
+ *	progress)
+ *
+ * Runs @action on every channel at once, drops the trajectory, latches,
+ * and raises HRSERVO_EV_ESTOP. From then on hrservo_apply(),
+ * hrservo_set_target() and hrservo_traj_upload() fail with EPERM for
+ * every client of the controller, until hrservo_estop_clear(); releases,
+ * limits, the frame period and reads still work. Tripping a latched
+ * controller changes nothing (its first @action stays: release the
+ * channels with hrservo_release() if they must go limp).
+ *
+ * errno: EINVAL (another @action), EBADF (@h is read-only), ENOTSUP as
+ * hrservo_estop_get().
+ */
+HRSERVO_API int hrservo_estop_trip(struct hrservo *h, int action);
+/**
+ * hrservo_estop_clear() - clear the e-stop latch
+ *
+ * Moves nothing: the channels stay as the failsafe left them. Clearing a
+ * latch that is not set is not an error.
+ * errno: EBUSY while the e-stop input line is active (the button is still
+ * pressed); EBADF, ENOTSUP as hrservo_estop_trip().
+ */
+HRSERVO_API int hrservo_estop_clear(struct hrservo *h);
+
+/* ---- Frame record: what the controller played (API version 5) ---- */
+
+/**
+ * struct hrservo_frame_data - one frame as the controller played it
+ * @seq: the frame's number, counted from 1 since the controller appeared
+ * @start_ns: its scheduled start (CLOCK_MONOTONIC): the frame in which its
+ *	widths took effect, from the controller's frame clock
+ * @active: the channels with a pulse in it
+ * @period_ns: its period
+ * @pulse_ns: each channel's pulse width in it as the hardware emits it
+ *	(within hrservo_resolution_ns()), 0 for no pulse
+ */
+struct hrservo_frame_data {
+	uint64_t seq;
+	uint64_t start_ns;
+	uint64_t active;
+	uint32_t period_ns;
+	uint32_t pulse_ns[HRSERVO_MAX_CHANNELS];
+};
+
+/**
+ * hrservo_read_frames() - copy frames the controller played
+ * @h: the controller
+ * @seq: the first frame wanted, 0 for the oldest one kept (the kernel
+ *	keeps its last 512)
+ * @out: room for @room frames
+ * @room: at least 1
+ * @count: output, frames copied, in order (0: none from @seq on was
+ *	played yet)
+ * @next_seq: output, the @seq to ask for next: one after the last frame
+ *	copied, or @seq if none was
+ * @lost: output (may be NULL), frames from @seq on that are gone, not
+ *	copied: the controller no longer kept them (0 when @seq is 0). The
+ *	frames of @out follow each other but where frames were lost: a
+ *	reader that asks for its @next_seq each time and gets no loss has
+ *	every frame
+ *
+ * Copies as many frames as @room holds or have been played, in several
+ * kernel calls when @room is larger than one takes (64 frames). If a later
+ * call fails, the frames copied before it are returned, and the error
+ * comes at the next call.
+ *
+ * errno: EINVAL (@room 0, or a NULL pointer but @lost), ENODEV (the
+ * controller was removed), ENOTSUP (the backend, or a driver before ABI
+ * version 4, keeps no frames).
+ */
+HRSERVO_API int hrservo_read_frames(struct hrservo *h, uint64_t seq,
+				    struct hrservo_frame_data *out,
+				    size_t room, size_t *count,
+				    uint64_t *next_seq, uint64_t *lost);
 
 /* ---- Trajectories: planned here, played by the kernel ---- */
 
@@ -389,6 +569,13 @@ HRSERVO_API int hrservo_traj_add(struct hrservo_traj *t, double time_s,
  */
 HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
 					 enum hrservo_interp interp);
+/**
+ * hrservo_traj_interp() - the interpolation of @t (minimum jerk for NULL)
+ *
+ * What hrservo_traj_set_interp() set last, or the file's "# interp:" line
+ * (hrservo_traj_load_csv()), else minimum jerk.
+ */
+HRSERVO_API enum hrservo_interp hrservo_traj_interp(const struct hrservo_traj *t);
 /** hrservo_traj_num_waypoints() - number of waypoints */
 HRSERVO_API size_t hrservo_traj_num_waypoints(const struct hrservo_traj *t);
 /** hrservo_traj_num_axes() - number of axes */
@@ -512,6 +699,8 @@ HRSERVO_API int hrservo_traj_fit_time(struct hrservo_traj *t,
  */
 #define HRSERVO_TRAJ_MIN_INTERVAL_NS	1000000ULL
 #define HRSERVO_TRAJ_MAX_INTERVAL_NS	60000000000ULL
+/* Most waypoints a trajectory holds (hrservo_traj_add(): EINVAL beyond). */
+#define HRSERVO_TRAJ_MAX_WAYPOINTS	100000
 
 /**
  * hrservo_traj_check_times() - can the trajectory's times be played?
@@ -578,9 +767,10 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * queue or the axes are or that moves an axis with no position, unless
  * HRSERVO_UPLOAD_JUMP; see hrservo_traj_lead_in()); ENOSPC also when a
  * later part waited too long; EINTR when a signal came while a later part
- * waited for room; ECANCELED when the player was stopped (by anyone)
- * between two parts: the rest is not sent. In all three cases what this
- * upload queued is stopped as described above.
+ * waited for room; ECANCELED when the player was stopped (by anyone, or
+ * by the e-stop) between two parts: the rest is not sent. In all three
+ * cases what this upload queued is stopped as described above. EPERM
+ * while the e-stop is latched (nothing is sent).
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
@@ -657,14 +847,18 @@ HRSERVO_API int hrservo_traj_stop(struct hrservo *h);
  *	and lines starting with # are skipped, and a UTF-8 byte order mark
  *	at the start of the file. A t_s trajectory longer than 1000 s whose
  *	times are all whole numbers is refused as probably in ms ("did you
- *	mean t_ms?"): write such seconds with a decimal point.
+ *	mean t_ms?"): write such seconds with a decimal point. A comment
+ *	line "# interp: linear" (or cubic, minjerk) before the header sets
+ *	the trajectory's interpolation (hrservo_traj_interp()), as servoctl
+ *	record writes for a recording; another word there, or a second such
+ *	line, is an error.
  * @err: output (may be NULL), a message "FILE:LINE: what is wrong", or
  *	"FILE:LINE:COLUMN: ..." for an empty field, naming the field
  * @errsize: size of @err
  *
  * Return: a new trajectory (hrservo_traj_free()), or NULL with errno
- * (EINVAL for bad content or a NULL @path, E2BIG for more than 100000
- * rows, or that of fopen()) and @err set.
+ * (EINVAL for bad content or a NULL @path, E2BIG for more than
+ * HRSERVO_TRAJ_MAX_WAYPOINTS rows, or that of fopen()) and @err set.
  */
 HRSERVO_API struct hrservo_traj *hrservo_traj_load_csv(const char *path,
 						       char *err,

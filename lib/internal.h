@@ -87,7 +87,40 @@ struct hrservo_backend {
 	int (*event_fd)(struct hrservo *h);
 	int (*read_event)(struct hrservo *h, struct hrservo_event_data *ev,
 			  int timeout_ms);
+	/*
+	 * Safety and the frame record (API version 5), optional: NULL, and
+	 * the API fails with ENOTSUP. The core has checked the arguments as
+	 * hrservo.h documents them.
+	 *
+	 * watchdog: arm with @timeout_ms (0: disarm; @action and @pose then
+	 * HRSERVO_FS_HOLD and none) and HRSERVO_FS_* @action, @npose targets
+	 * (only for HRSERVO_FS_POSE).
+	 */
+	int (*watchdog)(struct hrservo *h, unsigned int timeout_ms, int action,
+			const struct hrservo_target_item *pose, size_t npose);
+	int (*keepalive)(struct hrservo *h);
+	/* @op HRSERVO_ESTOP_OP_*; @info gets the state after it. */
+	int (*estop)(struct hrservo *h, int op, int action,
+		     struct hrservo_estop_info *info);
+	/*
+	 * At most @room (1..HRSERVO_FRAMES_CALL) consecutive frames from
+	 * max(@seq, the oldest kept) on; *@count of them, *@next_seq one
+	 * after the last (@seq if none), as HRSERVO_IOC_GET_FRAMES.
+	 */
+	int (*read_frames)(struct hrservo *h, uint64_t seq,
+			   struct hrservo_frame_data *out, size_t room,
+			   size_t *count, uint64_t *next_seq);
 };
+
+/* The op of hrservo_backend.estop. */
+enum {
+	HRSERVO_ESTOP_OP_GET,
+	HRSERVO_ESTOP_OP_TRIP,
+	HRSERVO_ESTOP_OP_CLEAR,
+};
+
+/* Frames a backend's read_frames copies at most (the kernel's per ioctl). */
+#define HRSERVO_FRAMES_CALL	64
 
 struct hrservo {
 	const struct hrservo_backend *be;

@@ -31,7 +31,7 @@
 
 #include "internal.h"
 
-#define MAX_WAYPOINTS	100000
+#define MAX_WAYPOINTS	HRSERVO_TRAJ_MAX_WAYPOINTS
 
 struct hrservo_traj {
 	unsigned int naxes;
@@ -118,6 +118,11 @@ HRSERVO_API void hrservo_traj_set_interp(struct hrservo_traj *t,
 		  interp == HRSERVO_INTERP_CUBIC ||
 		  interp == HRSERVO_INTERP_MIN_JERK))
 		t->interp = interp;
+}
+
+HRSERVO_API enum hrservo_interp hrservo_traj_interp(const struct hrservo_traj *t)
+{
+	return t ? t->interp : HRSERVO_INTERP_MIN_JERK;
 }
 
 HRSERVO_API size_t hrservo_traj_num_waypoints(const struct hrservo_traj *t)
@@ -1179,6 +1184,41 @@ static char *csv_field(char *line, char **p, size_t *col)
 	return s;
 }
 
+/*
+ * A comment line "# interp: WORD": 1 with *@interp set from WORD, 0 if the
+ * line is another comment, -1 if WORD is not an interpolation.
+ */
+static int csv_interp(const char *l, enum hrservo_interp *interp,
+		      const char **word)
+{
+	const char *e;
+
+	l++;	/* the '#' */
+	while (*l == ' ' || *l == '\t')
+		l++;
+	if (strncmp(l, "interp", 6))
+		return 0;
+	l += 6;
+	while (*l == ' ' || *l == '\t')
+		l++;
+	if (*l != ':')
+		return 0;
+	for (l++; *l == ' ' || *l == '\t'; l++)
+		;
+	for (e = l + strlen(l); e > l && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	*word = l;
+	if (e - l == 6 && !strncmp(l, "linear", 6))
+		*interp = HRSERVO_INTERP_LINEAR;
+	else if (e - l == 5 && !strncmp(l, "cubic", 5))
+		*interp = HRSERVO_INTERP_CUBIC;
+	else if (e - l == 7 && !strncmp(l, "minjerk", 7))
+		*interp = HRSERVO_INTERP_MIN_JERK;
+	else
+		return -1;
+	return 1;
+}
+
 /* Longer than this, a t_s trajectory with whole-number times looks like ms. */
 #define CSV_SUSPECT_S	1000.0
 
@@ -1271,7 +1311,8 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 	char names[HRSERVO_MAX_CHANNELS + 1][80];
 	const char *ctrl = controller;
 	struct hrservo_traj *t = NULL;
-	size_t cap = 0, lineno = 0, hline = 0, lastline = 0;
+	size_t cap = 0, lineno = 0, hline = 0, lastline = 0, iline = 0;
+	enum hrservo_interp interp = HRSERVO_INTERP_MIN_JERK;
 	bool whole_times = true;
 	char *line = NULL, q[300];
 	char dummy[1];
@@ -1308,6 +1349,26 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 		if (lineno == 1 && !strncmp(l, "\xef\xbb\xbf", 3)) {
 			l += 3;
 			len -= 3;
+		}
+		if (len && l[0] == '#' && !t) {
+			/* Before the header: "# interp: linear" is the file's. */
+			const char *w;
+			int r = csv_interp(l, &interp, &w);
+
+			if (r < 0) {
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"interp: '%s' is not an interpolation (linear, cubic or minjerk)",
+					csv_quote(w, q, sizeof(q)));
+				goto fail;
+			}
+			if (r && iline) {
+				csv_err(err, errsize, path, lineno, 0, EINVAL,
+					"a second '# interp:' line (the first is line %zu)",
+					iline);
+				goto fail;
+			}
+			if (r)
+				iline = lineno;
 		}
 		if (!len || l[0] == '#')
 			continue;
@@ -1376,6 +1437,7 @@ hrservo_traj_load_csv_calib(const char *path, const struct hrservo_calib *calib,
 					"no channel columns");
 				goto fail;
 			}
+			t->interp = interp;
 			continue;
 		}
 		for (; p; col++) {

@@ -14,6 +14,7 @@
  *   cmd-traj.c     traj, move
  *   calibrate.c    calibrate set, points, show, apply
  *   cmd-jog.c      calibrate jog
+ *   cmd-teleop.c   teleop
  */
 #ifndef SERVOCTL_H
 #define SERVOCTL_H
@@ -120,6 +121,8 @@ const char *fmt_joint_pos(const struct hrservo_joint *j, double pos,
 /* A JSON number printed with @decimals (trailing zeros cut if @trim). */
 json_object *json_fixed(double v, int decimals, bool trim);
 
+/* $XDG_CONFIG_HOME/hrservo/@name, else ~/.config/hrservo/@name, in @buf. */
+const char *config_path(const char *name, char *buf, size_t size);
 /* The calibration file: --calibration, $HRSERVO_CALIBRATION, or default. */
 const char *calib_path(void);
 /*
@@ -205,6 +208,7 @@ int cmd_monitor(int argc, char **argv);
 int cmd_traj(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
+int cmd_teleop(int argc, char **argv);
 /* What calibrate jog marked. */
 struct jog_marks {
 	double mark[3];		/* pulses at min, center, max; NAN if unset */

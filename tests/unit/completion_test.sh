@@ -32,7 +32,7 @@ check() {	# expected-words... -- command line (last word is completed)
 	fi
 }
 
-echo "1..15"
+echo "1..19"
 check set -- servoctl se
 check list limits -- servoctl li
 check list -- servoctl lis
@@ -48,4 +48,8 @@ check linear cubic minjerk -- servoctl traj --interp ""
 check set show -- servoctl calibrate s
 check hrservo0 hrservo1 -- servoctl calibrate apply hr
 check 0 1 2 -- servoctl calibrate jog hrservo0 ""
+check teleop -- servoctl tel
+check hold release home -- servoctl teleop --failsafe ""
+check --device -- servoctl teleop --d
+check hrservo0 hrservo1 -- servoctl teleop --map x.map --watchdog 100 hr
 exit $((fail > 0))
