@@ -37,13 +37,13 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
-	lib_test traj_test pca9685_test safety_test gamepad_test
+	lib_test traj_test pca9685_test safety_test record_test gamepad_test
 # Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
 # i386/TEST runs the 32-bit x86 build of TEST: a 32-bit userland on the 64-bit
 # kernel (compat ioctls).
 I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
-	safety_test@pca9685 \
+	safety_test@pca9685 record_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
 	leadin_test calib_apply_test judge_test cli_fake_test teleop_test
