@@ -27,21 +27,26 @@ TESTBIN := $(BUILD)/tests
 CC ?= gcc
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Werror
+# libevdev (lib/teleop.c, servoctl teleop, gamepad_test): its header is
+# under a directory of its own.
+EVDEV_CFLAGS = $$(pkg-config --cflags libevdev)
+EVDEV_LIBS = $$(pkg-config --libs libevdev)
 # The kselftest harness macros expand an unused parameter and mixed-sign
 # comparisons inside test bodies: silenced for harness programs only.
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
-	-I$(KSRC)/include -Itests/include -Idriver
+	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
-	lib_test traj_test pca9685_test
+	lib_test traj_test pca9685_test safety_test record_test gamepad_test
 # Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
 # i386/TEST runs the 32-bit x86 build of TEST: a 32-bit userland on the 64-bit
 # kernel (compat ioctls).
 I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
+	safety_test@pca9685 record_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
-	leadin_test calib_apply_test judge_test cli_fake_test
+	leadin_test calib_apply_test judge_test cli_fake_test teleop_test
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -54,12 +59,13 @@ QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 # libhrservo and servoctl
 LIB_VERSION := 0.3.0
 LIB_SONAME := libhrservo.so.0
-LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/calib.c \
-	lib/leadin.c
+LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c \
+	lib/calib.c lib/leadin.c lib/teleop.c
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
-USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver
-# inih reads calibration files.
-LIB_LIBS := -linih -lm
+# inih reads calibration and teleop map files, libevdev names the evdev
+# codes of a teleop map.
+USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver $(EVDEV_CFLAGS)
+LIB_LIBS := -linih $$(pkg-config --libs libevdev) -lm
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
 	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \
@@ -124,13 +130,15 @@ PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
 
 SERVOCTL_SRCS := tools/servoctl.c tools/common.c tools/cmd-list.c \
 	tools/cmd-set.c tools/cmd-limits.c tools/cmd-monitor.c tools/cmd-traj.c \
-	tools/calibrate.c tools/cmd-jog.c tools/cmd-estop.c tools/cmd-record.c
+	tools/calibrate.c tools/cmd-jog.c tools/cmd-estop.c tools/cmd-record.c \
+	tools/cmd-teleop.c
 
 $(BUILD)/bin/servoctl: $(SERVOCTL_SRCS) tools/servoctl.h lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -o $@ $(SERVOCTL_SRCS) -L$(BUILD)/lib -lhrservo \
-		$$(pkg-config --libs json-c) -lm -Wl,-rpath,'$$ORIGIN/../lib'
+		$$(pkg-config --libs json-c) $(EVDEV_LIBS) -lm \
+		-Wl,-rpath,'$$ORIGIN/../lib'
 
 # The drawing of 'servoctl traj plot', so that servoctl loads no cairo.
 $(BUILD)/bin/servoctl-plot: tools/servoctl-plot.c tools/plot.c tools/plot.h \
@@ -178,7 +186,8 @@ $(KSRC)/.stamp:
 	@scripts/kernel-tools $(KSRC)
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
-	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench) \
+	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
+	hrservo-safety-bench) \
 	tests-i386
 
 # Other ABIs reuse the host rules below with another compiler, statically
@@ -205,6 +214,13 @@ $(TESTBIN)/%_test: tests/driver/%_test.c tests/driver/testlib.c \
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
 		tests/driver/testlib.c -lm
 
+# servoctl teleop driven by a uinput gamepad, made with libevdev.
+$(TESTBIN)/gamepad_test: tests/driver/gamepad_test.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver -o $@ $< \
+		tests/driver/testlib.c $(EVDEV_LIBS) -lm
+
 # The library test compiles the library in, under the sanitizers.
 $(TESTBIN)/lib_test: tests/driver/lib_test.c tests/driver/testlib.c \
 		tests/driver/testlib.h $(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
@@ -224,6 +240,12 @@ $(TESTBIN)/hrservo-pca-bench: bench/pca-bench.c tests/driver/testlib.c \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
 		tests/driver/testlib.c -lm
+
+$(TESTBIN)/hrservo-safety-bench: bench/safety-bench.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
+		tests/driver/testlib.c
 
 $(TESTBIN)/hrservo-set-rate: bench/set-rate.c lib/hrservo.h \
 		$(BUILD)/lib/$(LIB_SONAME) $(BUILD)/lib/libhrservo.so
@@ -253,7 +275,7 @@ $(TESTBIN)/pca9685_plan_test: tests/unit/pca9685_plan_test.c \
 
 # write, fsync and rename of the library wrapped: the test makes them fail.
 $(TESTBIN)/calib_test: tests/unit/calib_test.c tests/unit/comma_locale.h \
-		$(LIB_SRCS) $(LIB_HDRS) \
+		tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) \
@@ -267,9 +289,10 @@ $(TESTBIN)/judge_test: tests/unit/judge_test.c driver/hrservo-logic.c \
 		driver/hrservo-logic.c $(LIB_SRCS) $(LIB_LIBS)
 
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
-		$(TESTBIN)/calib_apply_test: \
+		$(TESTBIN)/calib_apply_test $(TESTBIN)/teleop_test: \
 		$(TESTBIN)/%: tests/unit/%.c \
-		tests/unit/comma_locale.h $(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
+		tests/unit/comma_locale.h tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
+		$(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< $(LIB_SRCS) $(LIB_LIBS)
 

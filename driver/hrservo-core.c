@@ -208,6 +208,7 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	if (!keep)
 		ctrl->running = false;
 	seq = ++ctrl->frame_seq;
+	hrservo_record_locked(ctrl, seq, pulse_ns);
 	period = ctrl->period_ns;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
@@ -312,6 +313,20 @@ void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask,
 	wake_up_poll(&ctrl->ev_wait, EPOLLIN | EPOLLRDNORM);
 }
 
+/*
+ * Count @n events lost before they were queued in every open file's
+ * sequence number, so that readers see the gap. Process context only.
+ */
+void hrservo_events_lost(struct hrservo_ctrl *ctrl, u32 n)
+{
+	struct hrservo_file *f;
+
+	spin_lock(&ctrl->ev_lock);
+	list_for_each_entry(f, &ctrl->files, node)
+		f->seq += n;
+	spin_unlock(&ctrl->ev_lock);
+}
+
 /* ---- operations shared by the ioctls and sysfs ---- */
 
 static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
@@ -327,6 +342,10 @@ static int hrservo_set_targets(struct hrservo_ctrl *ctrl,
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (ctrl->dead) {
 		ret = -ENODEV;
+		goto out;
+	}
+	if (ctrl->estop) {
+		ret = -EPERM;
 		goto out;
 	}
 	ret = hrservo_check_batch(t, count, ctrl->nchannels, ctrl->lim, &bad);
@@ -369,6 +388,9 @@ out:
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "channel %u is moved by a trajectory\n",
 				    t[bad].channel);
+	else if (ret == -EPERM)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "targets refused: the e-stop is latched\n");
 	return ret;
 }
 
@@ -436,6 +458,7 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 			      struct hrservo_lim_req r, unsigned int which)
 {
 	struct hrservo_channel *ch = &ctrl->ch[c];
+	struct hrservo_div brake;
 	unsigned long flags;
 	s64 vmax, amax;
 	u32 period;
@@ -458,6 +481,7 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 	/* Divisions in process context, with interrupts on. */
 	vmax = hrservo_rate_per_frame(r.speed, period, 1);
 	amax = hrservo_rate_per_frame(r.accel, period, 2);
+	hrservo_brake_prepare(&brake, amax);
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (ctrl->dead)
@@ -476,6 +500,7 @@ static int hrservo_set_limits(struct hrservo_ctrl *ctrl, unsigned int c,
 		ch->max_accel = r.accel;
 		ch->vmax_frame = vmax;
 		ch->amax_frame = amax;
+		ch->brake = brake;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	mutex_unlock(&ctrl->cfg_lock);
@@ -499,12 +524,17 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 	unsigned long flags;
 	unsigned int bad = 0, c;
 	u32 max_ns = 0, lo, hi;
+	struct hrservo_div *brake;
 	s64 (*rates)[2];
 	int ret;
 
 	rates = kcalloc(ctrl->nchannels, sizeof(*rates), GFP_KERNEL);
-	if (!rates)
+	brake = kcalloc(ctrl->nchannels, sizeof(*brake), GFP_KERNEL);
+	if (!rates || !brake) {
+		kfree(rates);
+		kfree(brake);
 		return -ENOMEM;
+	}
 	/*
 	 * The per-frame rates at the new period, computed with interrupts
 	 * on: under cfg_lock the speed and acceleration limits cannot change.
@@ -515,6 +545,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 						     period_ns, 1);
 		rates[c][1] = hrservo_rate_per_frame(ctrl->ch[c].max_accel,
 						     period_ns, 2);
+		hrservo_brake_prepare(&brake[c], rates[c][1]);
 	}
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	lo = ctrl->period_min_ns;
@@ -529,6 +560,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 		for (c = 0; c < ctrl->nchannels; c++) {
 			ctrl->ch[c].vmax_frame = rates[c][0];
 			ctrl->ch[c].amax_frame = rates[c][1];
+			ctrl->ch[c].brake = brake[c];
 		}
 	} else if (ret == -EBUSY) {
 		max_ns = ctrl->lim[bad].max_ns;
@@ -536,6 +568,7 @@ static int hrservo_set_period(struct hrservo_ctrl *ctrl, u32 period_ns)
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	mutex_unlock(&ctrl->cfg_lock);
 	kfree(rates);
+	kfree(brake);
 
 	if (!ret)
 		hrservo_emit(ctrl, HRSERVO_EVENT_PERIOD, 0, period_ns);
@@ -565,6 +598,7 @@ static int hrservo_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	INIT_KFIFO(f->events);
 	f->ctrl = ctrl;
+	hrservo_wd_open(f);
 	if (hrservo_traj_open(f)) {
 		kfree(f);
 		return -ENOMEM;
@@ -591,6 +625,8 @@ static int hrservo_release(struct inode *inode, struct file *file)
 	struct hrservo_file *f = file->private_data;
 	struct hrservo_ctrl *ctrl = f->ctrl;
 
+	/* Closing an armed file is what a dying process does: failsafe. */
+	hrservo_wd_close(f);
 	spin_lock(&ctrl->ev_lock);
 	list_del(&f->node);
 	ctrl->nfiles--;
@@ -848,7 +884,27 @@ static const unsigned int hrservo_ioctls[] = {
 	HRSERVO_IOC_TRAJ_SUBMIT,
 	HRSERVO_IOC_TRAJ_STATUS,
 	HRSERVO_IOC_TRAJ_STOP,
+	HRSERVO_IOC_WATCHDOG,
+	HRSERVO_IOC_KEEPALIVE,
+	HRSERVO_IOC_ESTOP,
+	HRSERVO_IOC_GET_FRAMES,
 };
+
+/* Whether an ioctl changes something: it needs FMODE_WRITE, and pets. */
+static bool hrservo_ioctl_writes(unsigned int cmd)
+{
+	switch (cmd) {
+	case HRSERVO_IOC_SET_TARGETS:
+	case HRSERVO_IOC_RELEASE:
+	case HRSERVO_IOC_SET_LIMITS:
+	case HRSERVO_IOC_TRAJ_SUBMIT:
+	case HRSERVO_IOC_TRAJ_STOP:
+	case HRSERVO_IOC_WATCHDOG:
+	case HRSERVO_IOC_KEEPALIVE:
+		return true;
+	}
+	return false;
+}
 
 static long hrservo_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
@@ -857,6 +913,7 @@ static long hrservo_ioctl(struct file *file, unsigned int cmd,
 	struct hrservo_ctrl *ctrl = f->ctrl;
 	void __user *uarg = (void __user *)arg;
 	unsigned int nr = _IOC_NR(cmd);
+	long ret;
 
 	if (_IOC_TYPE(cmd) != HRSERVO_IOC_MAGIC ||
 	    nr >= ARRAY_SIZE(hrservo_ioctls))
@@ -872,30 +929,41 @@ static long hrservo_ioctl(struct file *file, unsigned int cmd,
 	if (hrservo_dead(ctrl))
 		return -ENODEV;
 	/* Changing anything needs a file opened for writing. */
-	if ((cmd == HRSERVO_IOC_SET_TARGETS || cmd == HRSERVO_IOC_RELEASE ||
-	     cmd == HRSERVO_IOC_SET_LIMITS || cmd == HRSERVO_IOC_TRAJ_SUBMIT ||
-	     cmd == HRSERVO_IOC_TRAJ_STOP) && !(file->f_mode & FMODE_WRITE))
+	if (hrservo_ioctl_writes(cmd) && !(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 
 	switch (cmd) {
 	case HRSERVO_IOC_GET_INFO:
 		return hrservo_ioc_get_info(ctrl, uarg);
 	case HRSERVO_IOC_SET_TARGETS:
-		return hrservo_ioc_set_targets(ctrl, uarg);
+		ret = hrservo_ioc_set_targets(ctrl, uarg);
+		break;
 	case HRSERVO_IOC_GET_STATE:
 		return hrservo_ioc_get_state(ctrl, uarg);
 	case HRSERVO_IOC_RELEASE:
-		return hrservo_ioc_release(ctrl, uarg);
+		ret = hrservo_ioc_release(ctrl, uarg);
+		break;
 	case HRSERVO_IOC_SET_LIMITS:
-		return hrservo_ioc_limits(ctrl, uarg, true);
+		ret = hrservo_ioc_limits(ctrl, uarg, true);
+		break;
 	case HRSERVO_IOC_GET_LIMITS:
 		return hrservo_ioc_limits(ctrl, uarg, false);
 	case HRSERVO_IOC_TRAJ_SUBMIT:
 	case HRSERVO_IOC_TRAJ_STATUS:
 	case HRSERVO_IOC_TRAJ_STOP:
-		return hrservo_traj_ioctl(f, cmd, uarg);
+		ret = hrservo_traj_ioctl(f, cmd, uarg);
+		break;
+	default:
+		ret = hrservo_safety_ioctl(f, file, cmd, uarg);
+		break;
 	}
-	return -ENOTTY;
+	/*
+	 * A change through the file that succeeded is a sign of life; a
+	 * client whose every request fails is not kept alive by them.
+	 */
+	if (!ret && hrservo_ioctl_writes(cmd))
+		hrservo_wd_pet(f);
+	return ret;
 }
 
 static const struct file_operations hrservo_fops = {
@@ -1112,14 +1180,15 @@ static ssize_t hrservo_ch_store(struct device *dev,
 }
 
 /*
- * Build ctrl->groups: the controller group, then one "channelN" group per
- * channel. Whatever was allocated is freed by hrservo_dev_release().
+ * Build ctrl->groups: the controller group, the safety group, then one
+ * "channelN" group per channel. Whatever was allocated is freed by
+ * hrservo_dev_release().
  */
 static int hrservo_build_groups(struct hrservo_ctrl *ctrl)
 {
 	unsigned int n = ctrl->nchannels, c, k;
 
-	ctrl->groups = kcalloc(n + 2, sizeof(*ctrl->groups), GFP_KERNEL);
+	ctrl->groups = kcalloc(n + 3, sizeof(*ctrl->groups), GFP_KERNEL);
 	ctrl->ch_groups = kcalloc(n, sizeof(*ctrl->ch_groups), GFP_KERNEL);
 	ctrl->ch_attr_ptrs = kcalloc(n * (HRSERVO_CH_ATTRS + 1),
 				     sizeof(*ctrl->ch_attr_ptrs), GFP_KERNEL);
@@ -1130,6 +1199,7 @@ static int hrservo_build_groups(struct hrservo_ctrl *ctrl)
 		return -ENOMEM;
 
 	ctrl->groups[0] = &hrservo_ctrl_group;
+	ctrl->groups[1] = &hrservo_safety_group;
 	for (c = 0; c < n; c++) {
 		struct attribute **ca =
 			&ctrl->ch_attr_ptrs[c * (HRSERVO_CH_ATTRS + 1)];
@@ -1155,7 +1225,7 @@ static int hrservo_build_groups(struct hrservo_ctrl *ctrl)
 			ca[k] = &a->attr.attr;
 		}
 		grp->attrs = ca;
-		ctrl->groups[c + 1] = grp;
+		ctrl->groups[c + 2] = grp;
 	}
 	return 0;
 }
@@ -1174,6 +1244,7 @@ static void hrservo_dev_release(struct device *dev)
 	kfree(ctrl->ch_attr_ptrs);
 	kfree(ctrl->ch_attrs);
 	kfree(ctrl->groups);
+	hrservo_safety_free(ctrl);
 	if (ctrl->id >= 0)
 		ida_free(&hrservo_ida, ctrl->id);
 	kfree(ctrl);
@@ -1242,6 +1313,8 @@ struct hrservo_ctrl *devm_hrservo_alloc(struct device *parent,
 	}
 	ctrl->dev.devt = MKDEV(MAJOR(hrservo_devt), ctrl->id);
 	ret = dev_set_name(&ctrl->dev, "hrservo%d", ctrl->id);
+	if (!ret)
+		ret = hrservo_safety_alloc(ctrl);
 	if (ret) {
 		put_device(&ctrl->dev);
 		return ERR_PTR(ret);
@@ -1294,6 +1367,7 @@ static void hrservo_unregister(void *data)
 	hrservo_traj_drop_locked(ctrl);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
+	hrservo_safety_shutdown(ctrl);
 	hrservo_wait_idle(ctrl);
 	ctrl->ops->stop(ctrl);
 	hrservo_traj_shutdown(ctrl);
@@ -1305,6 +1379,7 @@ static void hrservo_unregister(void *data)
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
 	/* Readers get the queued events, this one last, then EOF. */
+	hrservo_safety_flush(ctrl);
 	hrservo_emit(ctrl, HRSERVO_EVENT_REMOVED, 0, 0);
 	wake_up_poll(&ctrl->ev_wait, EPOLLHUP | EPOLLERR);
 }

@@ -85,4 +85,8 @@ void hrservo_frames_missed(struct hrservo_ctrl *ctrl, u64 n);
 int hrservo_set_period_range(struct hrservo_ctrl *ctrl, u32 min_ns, u32 max_ns);
 void hrservo_report_fault(struct hrservo_ctrl *ctrl, u64 mask, int err);
 
+struct gpio_desc;
+int devm_hrservo_estop_input(struct device *dev, struct hrservo_ctrl *ctrl,
+			     struct gpio_desc *gpiod);
+
 #endif /* _HRSERVO_CORE_H */

@@ -29,7 +29,10 @@
  *
  * Instantiation: from device tree ("servo-gpios"), or at run time by writing
  * "CHIP-LABEL OFFSET..." to /sys/bus/platform/drivers/hrservo-gpio/new_device
- * (and "hrservo-gpio.N" to delete_device), as gpio-aggregator does.
+ * (and "hrservo-gpio.N" to delete_device), as gpio-aggregator does. An
+ * e-stop input line ("estop-gpios", or "estop=CHIP-LABEL:OFFSET[:low]" in
+ * the new_device line) trips the controller's e-stop latch from its
+ * interrupt.
  */
 #include <linux/bitmap.h>
 #include <linux/gpio/consumer.h>
@@ -56,7 +59,9 @@
  * struct hrservo_gpio_inst - a controller created through new_device
  * @id: platform device id, N in hrservo-gpio.N
  * @pdev: the platform device
- * @lookup: GPIO lookup table that maps the device's "servo" GPIOs
+ * @lookup: GPIO lookup table that maps the device's "servo" GPIOs, and its
+ *	"estop" GPIO if it has one
+ * @estop_key: chip label of the "estop" entry of @lookup, or NULL
  * @probe_err: result of the last probe of @pdev
  *
  * Instances are created and destroyed under hrservo_gpio_lock.
@@ -65,7 +70,20 @@ struct hrservo_gpio_inst {
 	int id;
 	struct platform_device *pdev;
 	struct gpiod_lookup_table *lookup;
+	char *estop_key;
 	int probe_err;
+};
+
+/**
+ * struct hrservo_gpio_estop - the e-stop line of a new_device line
+ * @label: its chip's label; empty for none
+ * @offset: its offset
+ * @active_low: the button pulls it low
+ */
+struct hrservo_gpio_estop {
+	char label[HRSERVO_LABEL_MAX];
+	u32 offset;
+	bool active_low;
 };
 
 /**
@@ -401,6 +419,7 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 	};
 	struct hrservo_ctrl *ctrl;
 	struct gpio_descs *descs;
+	struct gpio_desc *estop;
 	struct hrservo_gpio *g;
 	u32 coalesce = HRSERVO_COALESCE_DEFAULT_NS;
 	unsigned int i;
@@ -462,6 +481,19 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 		goto out;
 	platform_set_drvdata(pdev, g);
 
+	/* Watched before any user can move a servo. */
+	estop = devm_gpiod_get_optional(dev, "estop", GPIOD_IN);
+	if (IS_ERR(estop)) {
+		ret = dev_err_probe(dev, PTR_ERR(estop),
+				    "cannot get the e-stop GPIO line\n");
+		goto out;
+	}
+	if (estop) {
+		ret = devm_hrservo_estop_input(dev, ctrl, estop);
+		if (ret)
+			goto out;
+	}
+
 	ret = devm_hrservo_register(dev, ctrl, &desc);
 	if (ret)
 		dev_err_probe(dev, ret, "cannot register the controller\n");
@@ -501,12 +533,14 @@ static void hrservo_gpio_inst_free(struct hrservo_gpio_inst *inst)
 		kfree(inst->lookup->dev_id);
 		kfree(inst->lookup);
 	}
+	kfree(inst->estop_key);
 	kfree(inst);
 }
 
 /* Called with hrservo_gpio_lock held. */
 static int hrservo_gpio_create(const char *label, const u32 *offsets,
-			       unsigned int n)
+			       unsigned int n,
+			       const struct hrservo_gpio_estop *estop)
 {
 	struct hrservo_gpio_inst *inst;
 	struct platform_device *pdev;
@@ -525,7 +559,12 @@ static int hrservo_gpio_create(const char *label, const u32 *offsets,
 	}
 
 	ret = -ENOMEM;
-	inst->lookup = kzalloc(struct_size(inst->lookup, table, n + 1),
+	if (estop->label[0]) {
+		inst->estop_key = kstrdup(estop->label, GFP_KERNEL);
+		if (!inst->estop_key)
+			goto err_idr;
+	}
+	inst->lookup = kzalloc(struct_size(inst->lookup, table, n + 2),
 			       GFP_KERNEL);
 	if (!inst->lookup)
 		goto err_idr;
@@ -543,6 +582,11 @@ static int hrservo_gpio_create(const char *label, const u32 *offsets,
 		inst->lookup->table[i] = GPIO_LOOKUP_IDX(key, offsets[i],
 							 "servo", i,
 							 GPIO_ACTIVE_HIGH);
+	if (inst->estop_key)
+		inst->lookup->table[n] =
+			GPIO_LOOKUP(inst->estop_key, estop->offset, "estop",
+				    estop->active_low ? GPIO_ACTIVE_LOW :
+				    GPIO_ACTIVE_HIGH);
 	gpiod_add_lookup_table(inst->lookup);
 
 	inst->probe_err = -ENODEV;
@@ -568,8 +612,10 @@ err_idr:
 	return ret;
 }
 
-static ssize_t new_device_store(struct device_driver *drv, const char *buf,
-				size_t count)
+/* new_device, with the e-stop option taken out of @buf. */
+static ssize_t hrservo_gpio_lines(const char *buf,
+				  const struct hrservo_gpio_estop *estop,
+				  size_t count)
 {
 	char label[HRSERVO_LABEL_MAX];
 	u32 offsets[HRSERVO_CHANNELS_MAX];
@@ -598,7 +644,7 @@ static ssize_t new_device_store(struct device_driver *drv, const char *buf,
 	}
 
 	mutex_lock(&hrservo_gpio_lock);
-	ret = hrservo_gpio_create(label, offsets, n);
+	ret = hrservo_gpio_create(label, offsets, n, estop);
 	mutex_unlock(&hrservo_gpio_lock);
 	if (ret) {
 		pr_err(DRV_NAME ": new_device: \"%s\": controller not created (%d)\n",
@@ -606,6 +652,43 @@ static ssize_t new_device_store(struct device_driver *drv, const char *buf,
 		return ret;
 	}
 	return count;
+}
+
+static ssize_t new_device_store(struct device_driver *drv, const char *buf,
+				size_t count)
+{
+	struct hrservo_gpio_estop *estop;
+	int ngpio, ret;
+	char *line;
+
+	line = kstrndup(buf, count, GFP_KERNEL);
+	estop = kzalloc(sizeof(*estop), GFP_KERNEL);
+	if (!line || !estop) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = hrservo_parse_estop(line, estop->label, sizeof(estop->label),
+				  &estop->offset, &estop->active_low);
+	if (ret < 0) {
+		pr_err(DRV_NAME ": new_device: expected \"estop=CHIP-LABEL:OFFSET\" or \"estop=CHIP-LABEL:OFFSET:low\", once (%d)\n",
+		       ret);
+		ret = -EINVAL;
+		goto out;
+	}
+	if (ret) {
+		ngpio = hrservo_compat_chip_ngpio(estop->label);
+		if (ngpio < 0 || estop->offset >= ngpio) {
+			pr_err(DRV_NAME ": new_device: e-stop line: no GPIO chip labelled \"%s\" with a line %u\n",
+			       estop->label, estop->offset);
+			ret = -ENODEV;
+			goto out;
+		}
+	}
+	ret = hrservo_gpio_lines(line, estop, count);
+out:
+	kfree(estop);
+	kfree(line);
+	return ret;
 }
 static DRIVER_ATTR_WO(new_device);
 

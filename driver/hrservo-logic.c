@@ -11,7 +11,9 @@
 #ifdef __KERNEL__
 #include <linux/export.h>
 #include <linux/math64.h>
+#include <linux/string.h>
 #else
+#include <string.h>
 #define EXPORT_SYMBOL_GPL(sym)
 
 /* The kernel's 32-bit-safe division helpers, for the host builds. */
@@ -305,6 +307,107 @@ int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
 	return *nlines ? 0 : -EINVAL;
 }
 EXPORT_SYMBOL_GPL(hrservo_parse_lines);
+
+/**
+ * hrservo_parse_estop() - take an "estop=" option out of a new_device line
+ * @buf: NUL-terminated line; the option, if any, is cut out of it in place
+ * @label: output, the e-stop line's chip label
+ * @label_size: size of @label, including the NUL
+ * @offset: output, the e-stop line's offset
+ * @active_low: output, true for ":low" (a button that pulls the line low)
+ *
+ * The option is one blank-separated word, anywhere after the first:
+ * "estop=CHIP-LABEL:OFFSET" or "estop=CHIP-LABEL:OFFSET:low". The label ends
+ * at the colon before the offset.
+ *
+ * Return: 1 if the option was there, 0 if not; -EINVAL for a malformed or
+ * repeated option; -ENAMETOOLONG for a label that does not fit; -ERANGE for
+ * an offset that does not fit in 32 bits.
+ */
+int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
+			u32 *offset, bool *active_low)
+{
+	static const char key[] = "estop=";
+	char *w, *end, *colon, *p, *v;
+	const char *q;
+	unsigned int len;
+	int ret;
+
+	for (w = buf; *w; w++)
+		if ((w == buf || hrservo_is_space(w[-1])) &&
+		    !strncmp(w, key, sizeof(key) - 1))
+			break;
+	if (!*w)
+		return 0;
+	if (w == buf)
+		return -EINVAL;	/* the chip label comes first */
+	for (end = w; *end && !hrservo_is_space(*end); end++)
+		;
+	v = w + sizeof(key) - 1;
+	*active_low = end - v > 4 && !strncmp(end - 4, ":low", 4);
+	colon = *active_low ? end - 4 : end;
+	/* The label is everything up to the last colon before the offset. */
+	for (p = colon; p > v && p[-1] != ':'; p--)
+		;
+	if (p == v || p == colon)
+		return -EINVAL;
+	len = p - 1 - v;
+	if (!len)
+		return -EINVAL;
+	if (len + 1 > label_size)
+		return -ENAMETOOLONG;
+	memcpy(label, v, len);
+	label[len] = '\0';
+	q = p;
+	ret = hrservo_parse_u32(&q, offset);
+	if (ret)
+		return ret;
+	if (q != colon)
+		return -EINVAL;
+	/* Cut the word out: the rest of the line moves over it. */
+	memmove(w, end, strlen(end) + 1);
+	for (p = buf; *p; p++)
+		if ((p == buf || hrservo_is_space(p[-1])) &&
+		    !strncmp(p, key, sizeof(key) - 1))
+			return -EINVAL;
+	return 1;
+}
+EXPORT_SYMBOL_GPL(hrservo_parse_estop);
+
+/**
+ * hrservo_brake_prepare() - the divisor of hrservo_brake_dist()
+ * @r: output
+ * @amax_frame: the acceleration limit per frame squared (1/65536 ns)
+ *
+ * Process context: it divides.
+ */
+void hrservo_brake_prepare(struct hrservo_div *r, s64 amax_frame)
+{
+	s64 a = amax_frame >> HRSERVO_Q;
+
+	hrservo_div_init(r, 2 * (u64)(a > 1 ? a : 1));
+}
+EXPORT_SYMBOL_GPL(hrservo_brake_prepare);
+
+/**
+ * hrservo_brake_dist() - how far a channel moves while it brakes
+ * @v: its speed, ns per frame
+ * @two_a: twice its deceleration per frame squared, from
+ *	hrservo_brake_prepare()
+ *
+ * Braking by a per frame from v covers v + (v - a) + ... = v (|v| + a) / 2a,
+ * with the sign of @v. Multiplications only: any context.
+ *
+ * Return: the distance in ns.
+ */
+s64 hrservo_brake_dist(s64 v, const struct hrservo_div *two_a)
+{
+	u64 m = v < 0 ? -(u64)v : (u64)v, rem;
+	u64 d = hrservo_div_u64(m * (m + two_a->d / 2), two_a, &rem);
+
+	return v < 0 ? -(s64)d : (s64)d;
+}
+EXPORT_SYMBOL_GPL(hrservo_brake_dist);
 
 #define HRSERVO_NSEC_PER_SEC	1000000000U
 

@@ -100,6 +100,8 @@ struct hrservo_div {
 
 void hrservo_div_init(struct hrservo_div *r, u64 d);
 u64 hrservo_div_u64(u64 n, const struct hrservo_div *r, u64 *rem);
+void hrservo_brake_prepare(struct hrservo_div *r, s64 amax_frame);
+s64 hrservo_brake_dist(s64 v, const struct hrservo_div *two_a);
 
 u32 hrservo_pulse_max_for_period(u32 period_ns);
 
@@ -133,5 +135,7 @@ unsigned int hrservo_plan_falls(const u32 *pulse_ns, unsigned int nchannels,
 int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
 			u32 *offsets, unsigned int max_lines,
 			unsigned int *nlines);
+int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
+			u32 *offset, bool *active_low);
 
 #endif /* _HRSERVO_LOGIC_H */

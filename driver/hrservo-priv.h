@@ -7,6 +7,7 @@
 #define _HRSERVO_PRIV_H
 
 #include <linux/cdev.h>
+#include <linux/hrtimer.h>
 #include <linux/kfifo.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -151,6 +152,9 @@ struct hrservo_player {
  * @vmax_frame: @max_speed per frame at the controller's next_period_ns
  *	(1/65536 ns); computed in process context, never by the frame clock
  * @amax_frame: @max_accel per frame squared at next_period_ns
+ * @brake: twice @amax_frame in ns, prepared for hrservo_brake_dist(), so
+ *	that a failsafe in hard interrupt context does not divide; computed
+ *	with @amax_frame
  *
  * All other fields are protected by the owning controller's lock.
  */
@@ -163,6 +167,7 @@ struct hrservo_channel {
 	struct hrservo_motion motion;
 	s64 vmax_frame;
 	s64 amax_frame;
+	struct hrservo_div brake;
 };
 
 /**
@@ -176,6 +181,21 @@ struct hrservo_ch_attr {
 };
 
 #define HRSERVO_CH_ATTRS	7
+
+/**
+ * struct hrservo_safety_ev - a watchdog or e-stop event not raised yet
+ * @type: %HRSERVO_EVENT_WATCHDOG or %HRSERVO_EVENT_ESTOP
+ * @value: its value
+ * @mask: its channels
+ */
+struct hrservo_safety_ev {
+	u32 type;
+	u32 value;
+	u64 mask;
+};
+
+/* Safety events waiting for process context; more are merged. */
+#define HRSERVO_SAFETY_EVQ	8
 
 /**
  * struct hrservo_ctrl - one servo controller
@@ -202,6 +222,13 @@ struct hrservo_ch_attr {
  * @ev_wait: readers and pollers of events
  * @cfg_lock: serialises changes of the limits and of the frame period, so
  *	that the per-frame rates can be computed outside @lock
+ * @sev_lock: serialises raising the safety events, so that they reach the
+ *	files in the order they happened
+ * @sev_work: raises the safety events queued in hard interrupt context
+ * @estop_lock: protects @estop_gpio against its release, for process
+ *	context reads of the line
+ * @estop_gpio: the e-stop input line, or NULL; set before registration,
+ *	cleared under @estop_lock before the line is given back
  * @lock: protects every field below it
  * @dead: the backend is gone; every user request fails with -ENODEV
  * @running: the backend's frame clock is armed
@@ -212,6 +239,24 @@ struct hrservo_ch_attr {
  * @frame_seq: number of frames begun since registration
  * @frames_missed: frames the backend could not emit on time
  * @frame_start_ns: scheduled start of the current frame
+ * @estop: the e-stop latch is set: targets and trajectories get -EPERM
+ * @estop_source: HRSERVO_ESTOP_SRC_* of the last trip, 0 if never
+ * @estop_ns: when the latch was last tripped
+ * @estop_applied: the failsafe the latch applied: a later RELEASE trip of a
+ *	latch that held releases
+ * @estop_action: failsafe of the e-stop input and of the estop sysfs file
+ * @estop_input: the controller has an e-stop input line
+ * @estop_input_active: that line is active (the button is pressed)
+ * @wd_armed: open files with an armed watchdog
+ * @wd_fired: failsafes run by watchdogs (expired or closed armed)
+ * @sev: safety events to raise, oldest first, @sev_n of them
+ * @sev_n: number of @sev
+ * @sev_lost: safety events lost to a full @sev, to count in the files'
+ *	sequence numbers
+ * @rec_start: per kept frame, its scheduled start (HRSERVO_FRAMES_KEPT)
+ * @rec_period: per kept frame, its period
+ * @rec_pulse: per kept frame, the channels' widths; frame seq is at
+ *	index seq % HRSERVO_FRAMES_KEPT of the three
  * @lim: pulse limits, one per channel
  * @ch: channel state, one per channel
  */
@@ -236,6 +281,10 @@ struct hrservo_ctrl {
 	unsigned int nfiles;
 	wait_queue_head_t ev_wait;
 	struct mutex cfg_lock;	/* serialises limit and period changes */
+	struct mutex sev_lock;	/* serialises raising safety events */
+	struct work_struct sev_work;
+	struct mutex estop_lock;	/* protects estop_gpio's lifetime */
+	struct gpio_desc *estop_gpio;
 
 	raw_spinlock_t lock;
 	bool dead;
@@ -247,8 +296,45 @@ struct hrservo_ctrl {
 	u64 frame_seq;
 	u64 frames_missed;
 	u64 frame_start_ns;
+	bool estop;
+	u32 estop_source;
+	u64 estop_ns;
+	u32 estop_applied;
+	u32 estop_action;
+	bool estop_input;
+	bool estop_input_active;
+	unsigned int wd_armed;
+	u64 wd_fired;
+	struct hrservo_safety_ev sev[HRSERVO_SAFETY_EVQ];
+	unsigned int sev_n;
+	u32 sev_lost;
+	u64 *rec_start;
+	u32 *rec_period;
+	u32 *rec_pulse;
 	struct hrservo_chan_limits *lim;
 	struct hrservo_channel *ch;
+};
+
+/**
+ * struct hrservo_wd - the watchdog of an open file
+ * @lock: makes changing the fields and starting or cancelling @timer one
+ *	step, for threads sharing the file
+ * @timer: expires when no keep-alive came in time; hard interrupt context
+ * @timeout_ms: 0 while disarmed
+ * @action: HRSERVO_FAILSAFE_*
+ * @pose_mask: the channels of the pose
+ * @pose_ns: the pose, per channel of @pose_mask
+ *
+ * The fields but @timer are under the controller's lock, which the timer
+ * takes; the timer is started and cancelled outside it.
+ */
+struct hrservo_wd {
+	struct mutex lock;	/* see the kernel-doc above */
+	struct hrtimer timer;
+	u32 timeout_ms;
+	u32 action;
+	u64 pose_mask;
+	u32 pose_ns[HRSERVO_CHANNELS_MAX];
 };
 
 /**
@@ -259,6 +345,7 @@ struct hrservo_ctrl {
  * @seq: number of events raised for this file, under ctrl->ev_lock
  * @quota: trajectory memory of this file; outlives the file while its
  *	segments are queued
+ * @wd: its watchdog
  */
 struct hrservo_file {
 	struct hrservo_ctrl *ctrl;
@@ -266,17 +353,39 @@ struct hrservo_file {
 	DECLARE_KFIFO(events, struct hrservo_event, HRSERVO_EVENT_QUEUE);
 	u32 seq;
 	struct hrservo_quota *quota;
+	struct hrservo_wd wd;
 };
 
 #define HRSERVO_MINORS		256
 /* Open files per controller: bounds the work of raising one event. */
 #define HRSERVO_FILES_MAX	1024
+/*
+ * Armed watchdogs per controller: bounds the failsafes that one timer
+ * interrupt can run when they all expire together.
+ */
+#define HRSERVO_WD_ARMED_MAX	16
 /* Head start given to the first frame after the clock was idle. */
 #define HRSERVO_START_LEAD_NS	(100 * NSEC_PER_USEC)
 
 void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask, u32 value);
+void hrservo_events_lost(struct hrservo_ctrl *ctrl, u32 n);
 void hrservo_kick_locked(struct hrservo_ctrl *ctrl);
 u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now);
+
+void hrservo_brake_locked(struct hrservo_ctrl *ctrl, u64 mask);
+
+int hrservo_safety_alloc(struct hrservo_ctrl *ctrl);
+void hrservo_safety_free(struct hrservo_ctrl *ctrl);
+void hrservo_safety_shutdown(struct hrservo_ctrl *ctrl);
+void hrservo_safety_flush(struct hrservo_ctrl *ctrl);
+void hrservo_record_locked(struct hrservo_ctrl *ctrl, u64 seq,
+			   const u32 *pulse_ns);
+void hrservo_wd_open(struct hrservo_file *f);
+void hrservo_wd_close(struct hrservo_file *f);
+void hrservo_wd_pet(struct hrservo_file *f);
+long hrservo_safety_ioctl(struct hrservo_file *f, struct file *file,
+			  unsigned int cmd, void __user *arg);
+extern const struct attribute_group hrservo_safety_group;
 
 void hrservo_traj_init(struct hrservo_ctrl *ctrl);
 void hrservo_traj_drop_locked(struct hrservo_ctrl *ctrl);

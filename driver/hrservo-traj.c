@@ -853,6 +853,8 @@ static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
 	*start = req->at_ns ? req->at_ns : hrservo_next_frame(ctrl, now);
 	if (ctrl->dead)
 		return -ENODEV;
+	if (ctrl->estop)
+		return -EPERM;
 	if (req->at_ns > now + HRSERVO_TRAJ_AT_MAX_NS)
 		return -EINVAL;
 	if (req->mode == HRSERVO_TRAJ_APPEND) {
@@ -884,6 +886,8 @@ static int hrservo_traj_place(struct hrservo_ctrl *ctrl,
 		now = ktime_get_ns();
 		if (ctrl->dead)
 			return -ENODEV;
+		if (ctrl->estop)
+			return -EPERM;
 		if (!*at || !p->head ||
 		    hrservo_seg_idx(*at) < hrservo_seg_idx(p->head))
 			return -EINVAL;	/* not found, or played meanwhile */
@@ -989,7 +993,10 @@ static long hrservo_traj_submit(struct hrservo_file *f, void __user *arg)
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	/* Printed here, with interrupts on. */
-	if (bad != U32_MAX && jump == S64_MAX)
+	if (ret == -EPERM)
+		dev_dbg_ratelimited(&ctrl->dev,
+				    "trajectory refused: the e-stop is latched\n");
+	else if (bad != U32_MAX && jump == S64_MAX)
 		dev_dbg_ratelimited(&ctrl->dev,
 				    "trajectory: channel %u has no position to start from\n",
 				    bad);
@@ -1055,8 +1062,7 @@ static long hrservo_traj_stop(struct hrservo_file *f, void __user *arg)
 	struct hrservo_player *p = &ctrl->traj;
 	struct hrservo_traj_stop req;
 	unsigned long flags;
-	unsigned int c;
-	u64 stopped, m;
+	u64 stopped;
 	int ret = 0;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
@@ -1070,23 +1076,7 @@ static long hrservo_traj_stop(struct hrservo_file *f, void __user *arg)
 		goto out;
 	}
 	stopped = p->axes;
-	for (m = stopped; m; m &= m - 1) {
-		struct hrservo_channel *ch;
-		s64 pos, v, a, d = 0;
-
-		c = __ffs64(m);
-		ch = &ctrl->ch[c];
-		if (c >= ctrl->nchannels || !ch->motion.valid)
-			continue;
-		pos = ch->motion.pos >> HRSERVO_Q;
-		v = ch->motion.vel >> HRSERVO_Q;
-		a = max_t(s64, ch->amax_frame >> HRSERVO_Q, 1);
-		/* Brake at a per frame: v + (v - a) + ... = v (|v| + a) / 2a */
-		if (ch->max_accel && v)
-			d = div64_s64(v * (abs(v) + a), 2 * a);
-		ch->target_ns = clamp_t(s64, pos + d, ctrl->lim[c].min_ns,
-					ctrl->lim[c].max_ns);
-	}
+	hrservo_brake_locked(ctrl, stopped);
 	hrservo_traj_drop_locked(ctrl);
 out:
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);

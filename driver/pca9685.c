@@ -680,6 +680,7 @@ static int hrservo_pca_probe(struct i2c_client *client)
 		.frame_period_ns = HRSERVO_PERIOD_DEFAULT_NS,
 	};
 	struct hrservo_ctrl *ctrl;
+	struct gpio_desc *estop;
 	struct hrservo_pca *p;
 	int ret;
 
@@ -744,6 +745,17 @@ static int hrservo_pca_probe(struct i2c_client *client)
 				     "no PCA9685 answers at 0x%02x on %s\n",
 				     client->addr, client->adapter->name);
 	i2c_set_clientdata(client, p);
+
+	/* Watched before any user can move a servo. */
+	estop = devm_gpiod_get_optional(dev, "estop", GPIOD_IN);
+	if (IS_ERR(estop))
+		return dev_err_probe(dev, PTR_ERR(estop),
+				     "cannot get the e-stop GPIO line\n");
+	if (estop) {
+		ret = devm_hrservo_estop_input(dev, ctrl, estop);
+		if (ret)
+			return ret;
+	}
 
 	ret = devm_hrservo_register(dev, ctrl, &desc);
 	if (ret)

@@ -3,16 +3,10 @@
  * libhrservo - calibration: per-joint maps from positions (deg, rad, %) to
  * pulse widths, stored one file per robot.
  *
- * The file is INI, read with inih (Debian's libinih). A robot file holds
+ * The file is INI, read with inih (Debian's libinih) through the library's
+ * reader (lib/ini.c), every error naming FILE:LINE. A robot file holds
  * [controller NAME] sections (an alias for a device, "device = hrservo0")
  * and [joint NAME] sections; see Documentation/libhrservo.rst for every key.
- * inih hands over (section, key, value) without line numbers, so the file is
- * fed to it through a reader that counts lines; each key's line is kept
- * until its section is complete, and every error names FILE:LINE. The
- * reader also refuses what inih would misread: a line longer than inih's
- * buffer (inih would cut it and read the rest as a line of its own), a NUL
- * byte, a [section line without its ']' and a line that is not
- * "key = value", so that the error names the line where the mistake is.
  *
  * Numbers are read and written in the C locale whatever the program's, and
  * a save writes each number so that it reads back to the same double.
@@ -24,7 +18,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ini.h>
 #include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
@@ -38,7 +31,6 @@
 
 #define CALIB_JOINTS_MAX	256
 #define CALIB_CTRLS_MAX		16
-#define CALIB_KEYS_MAX		16
 /* Pulse widths of a map: the kernel's absolute range. */
 #define CALIB_PULSE_MIN_NS	50000.0
 #define CALIB_PULSE_MAX_NS	50000000.0
@@ -61,24 +53,6 @@ struct hrservo_calib {
 	unsigned int nctrls;
 	struct calib_ctrl ctrl[CALIB_CTRLS_MAX];
 };
-
-static void seterr(char *err, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void seterr(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap, ap2;
-
-	if (!err || !size)
-		return;
-	va_start(ap, fmt);
-	va_copy(ap2, ap);
-	/* Numbers with a '.', as the file wants them, whatever the locale. */
-	if (hrservo_vsnprintf_c(err, size, fmt, ap) < 0)
-		vsnprintf(err, size, fmt, ap2);
-	va_end(ap2);
-	va_end(ap);
-}
 
 HRSERVO_API struct hrservo_calib *hrservo_calib_new(void)
 {
@@ -123,17 +97,6 @@ HRSERVO_API const char *hrservo_calib_device(const struct hrservo_calib *c,
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static bool is_alpha(char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-/* White space as inih sees it (isspace() in the C locale). */
-static bool is_space(char c)
-{
-	return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 /* "/dev/hrservo3", "hrservo3" and "3" are one controller: "hrservo3". */
@@ -187,18 +150,6 @@ static bool is_position_unit(enum hrservo_unit u)
 	       u == HRSERVO_UNIT_PERCENT;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n >= HRSERVO_JOINT_NAME_MAX || !(is_alpha(s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alpha(s[i]) && !is_digit(s[i]) && s[i] != '_')
-			return false;
-	return true;
-}
-
 /*
  * Why the value @s, written as "key = @s", would not read back as itself
  * (inih strips white space around a value, ends it at a ';' that follows
@@ -210,7 +161,7 @@ static const char *unsaveable(const char *s)
 
 	if (!n)
 		return "it is empty";
-	if (is_space(s[0]) || is_space(s[n - 1]))
+	if (hrservo_is_space(s[0]) || hrservo_is_space(s[n - 1]))
 		return "it begins or ends with white space";
 	if (s[0] == ';')
 		return "it begins with ';', which starts a comment";
@@ -361,73 +312,73 @@ static int check_map(const struct hrservo_joint *j, char *err, size_t errsize)
 
 	errno = EINVAL;
 	if (n < 2 || n > HRSERVO_MAP_POINTS_MAX) {
-		seterr(err, errsize, "joint %s: map has %u points, needs 2..%d",
-		       j->name, n, HRSERVO_MAP_POINTS_MAX);
+		hrservo_seterr(err, errsize, "joint %s: map has %u points, needs 2..%d",
+			       j->name, n, HRSERVO_MAP_POINTS_MAX);
 		return -1;
 	}
 	if (j->map != HRSERVO_MAP_LINEAR && j->map != HRSERVO_MAP_CUBIC) {
-		seterr(err, errsize, "joint %s: interpolation %d is neither linear nor cubic",
-		       j->name, (int)j->map);
+		hrservo_seterr(err, errsize, "joint %s: interpolation %d is neither linear nor cubic",
+			       j->name, (int)j->map);
 		return -1;
 	}
 	rising = j->pulse_ns[1] > j->pulse_ns[0];
 	for (unsigned int k = 0; k < n; k++) {
 		if (!(fabs(j->pos[k]) <= CALIB_POS_MAX)) {
-			seterr(err, errsize, "joint %s: point %u: position %g%s outside -%g..%g",
-			       j->name, k, j->pos[k], u, CALIB_POS_MAX,
-			       CALIB_POS_MAX);
+			hrservo_seterr(err, errsize, "joint %s: point %u: position %g%s outside -%g..%g",
+				       j->name, k, j->pos[k], u, CALIB_POS_MAX,
+				       CALIB_POS_MAX);
 			return -1;
 		}
 		if (!(j->pulse_ns[k] >= CALIB_PULSE_MIN_NS &&
 		      j->pulse_ns[k] <= CALIB_PULSE_MAX_NS)) {
-			seterr(err, errsize, "joint %s: point %g%s: pulse %.0fns outside %.0fns..%.0fns",
-			       j->name, j->pos[k], u, j->pulse_ns[k],
-			       CALIB_PULSE_MIN_NS, CALIB_PULSE_MAX_NS);
+			hrservo_seterr(err, errsize, "joint %s: point %g%s: pulse %.0fns outside %.0fns..%.0fns",
+				       j->name, j->pos[k], u, j->pulse_ns[k],
+				       CALIB_PULSE_MIN_NS, CALIB_PULSE_MAX_NS);
 			return -1;
 		}
 		if (k && !(j->pos[k] > j->pos[k - 1])) {
-			seterr(err, errsize, "joint %s: positions not increasing: %g%s after %g%s",
-			       j->name, j->pos[k], u, j->pos[k - 1], u);
+			hrservo_seterr(err, errsize, "joint %s: positions not increasing: %g%s after %g%s",
+				       j->name, j->pos[k], u, j->pos[k - 1], u);
 			return -1;
 		}
 		if (k && !(j->pos[k] - j->pos[k - 1] >= CALIB_POS_STEP_MIN)) {
-			seterr(err, errsize, "joint %s: points %g%s and %g%s less than %g%s apart",
-			       j->name, j->pos[k - 1], u, j->pos[k], u,
-			       CALIB_POS_STEP_MIN, u);
+			hrservo_seterr(err, errsize, "joint %s: points %g%s and %g%s less than %g%s apart",
+				       j->name, j->pos[k - 1], u, j->pos[k], u,
+				       CALIB_POS_STEP_MIN, u);
 			return -1;
 		}
 		if (k && (j->pulse_ns[k] > j->pulse_ns[k - 1]) != rising) {
-			seterr(err, errsize, "joint %s: pulses not monotonic at %g%s",
-			       j->name, j->pos[k], u);
+			hrservo_seterr(err, errsize, "joint %s: pulses not monotonic at %g%s",
+				       j->name, j->pos[k], u);
 			return -1;
 		}
 		if (k && j->pulse_ns[k] == j->pulse_ns[k - 1]) {
-			seterr(err, errsize, "joint %s: two points with one pulse at %g%s",
-			       j->name, j->pos[k], u);
+			hrservo_seterr(err, errsize, "joint %s: two points with one pulse at %g%s",
+				       j->name, j->pos[k], u);
 			return -1;
 		}
 	}
 	if (!(fabs(j->trim_ns) <= CALIB_TRIM_MAX_NS)) {
-		seterr(err, errsize, "joint %s: trim %.0fns outside -%.0fns..%.0fns",
-		       j->name, j->trim_ns, CALIB_TRIM_MAX_NS, CALIB_TRIM_MAX_NS);
+		hrservo_seterr(err, errsize, "joint %s: trim %.0fns outside -%.0fns..%.0fns",
+			       j->name, j->trim_ns, CALIB_TRIM_MAX_NS, CALIB_TRIM_MAX_NS);
 		return -1;
 	}
 	if (!(j->min >= j->pos[0] && j->max <= j->pos[n - 1] &&
 	      j->min < j->max)) {
-		seterr(err, errsize, "joint %s: soft limits %g%s..%g%s must lie within the map, %g%s..%g%s",
-		       j->name, j->min, u, j->max, u, j->pos[0], u,
-		       j->pos[n - 1], u);
+		hrservo_seterr(err, errsize, "joint %s: soft limits %g%s..%g%s must lie within the map, %g%s..%g%s",
+			       j->name, j->min, u, j->max, u, j->pos[0], u,
+			       j->pos[n - 1], u);
 		return -1;
 	}
 	if (j->has_home && !(j->home >= j->min && j->home <= j->max)) {
-		seterr(err, errsize, "joint %s: home %g%s outside the soft limits %g%s..%g%s",
-		       j->name, j->home, u, j->min, u, j->max, u);
+		hrservo_seterr(err, errsize, "joint %s: home %g%s outside the soft limits %g%s..%g%s",
+			       j->name, j->home, u, j->min, u, j->max, u);
 		return -1;
 	}
 	if (!(j->max_speed >= 0 && j->max_accel >= 0 &&
 	      isfinite(j->max_speed) && isfinite(j->max_accel))) {
-		seterr(err, errsize, "joint %s: max_speed and max_accel must be >= 0",
-		       j->name);
+		hrservo_seterr(err, errsize, "joint %s: max_speed and max_accel must be >= 0",
+			       j->name);
 		return -1;
 	}
 	/* Trim must not push a pulse out of range either. */
@@ -436,8 +387,8 @@ static int check_map(const struct hrservo_joint *j, char *err, size_t errsize)
 	b = pulse_at(j, mt, j->max);
 	if (!(fmin(a, b) >= CALIB_PULSE_MIN_NS &&
 	      fmax(a, b) <= CALIB_PULSE_MAX_NS)) {
-		seterr(err, errsize, "joint %s: trim takes pulses outside %.0fns..%.0fns",
-		       j->name, CALIB_PULSE_MIN_NS, CALIB_PULSE_MAX_NS);
+		hrservo_seterr(err, errsize, "joint %s: trim takes pulses outside %.0fns..%.0fns",
+			       j->name, CALIB_PULSE_MIN_NS, CALIB_PULSE_MAX_NS);
 		return -1;
 	}
 	errno = 0;
@@ -546,31 +497,31 @@ HRSERVO_API int hrservo_joint_check(const struct hrservo_joint *j, char *err,
 	const char *why;
 
 	errno = EINVAL;
-	if (!memchr(j->name, '\0', sizeof(j->name)) || !valid_name(j->name)) {
-		seterr(err, errsize, "joint name '%.*s': letters, digits and _ only, at most %d characters",
-		       (int)sizeof(j->name), j->name,
-		       HRSERVO_JOINT_NAME_MAX - 1);
+	if (!memchr(j->name, '\0', sizeof(j->name)) || !hrservo_valid_name(j->name)) {
+		hrservo_seterr(err, errsize, "joint name '%.*s': letters, digits and _ only, at most %d characters",
+			       (int)sizeof(j->name), j->name,
+			       HRSERVO_JOINT_NAME_MAX - 1);
 		return -1;
 	}
 	if (!memchr(j->controller, '\0', sizeof(j->controller)) ||
 	    !j->controller[0]) {
-		seterr(err, errsize, "joint %s: no controller", j->name);
+		hrservo_seterr(err, errsize, "joint %s: no controller", j->name);
 		return -1;
 	}
 	why = unsaveable(j->controller);
 	if (why) {
-		seterr(err, errsize, "joint %s: controller '%s' cannot be saved in a calibration file: %s",
-		       j->name, j->controller, why);
+		hrservo_seterr(err, errsize, "joint %s: controller '%s' cannot be saved in a calibration file: %s",
+			       j->name, j->controller, why);
 		return -1;
 	}
 	if (j->channel >= HRSERVO_MAX_CHANNELS) {
-		seterr(err, errsize, "joint %s: channel %u above %d", j->name,
-		       j->channel, HRSERVO_MAX_CHANNELS - 1);
+		hrservo_seterr(err, errsize, "joint %s: channel %u above %d", j->name,
+			       j->channel, HRSERVO_MAX_CHANNELS - 1);
 		return -1;
 	}
 	if (!is_position_unit(j->unit)) {
-		seterr(err, errsize, "joint %s: unit must be deg, rad or %%",
-		       j->name);
+		hrservo_seterr(err, errsize, "joint %s: unit must be deg, rad or %%",
+			       j->name);
 		return -1;
 	}
 	return check_map(j, err, errsize);
@@ -590,9 +541,9 @@ HRSERVO_API int hrservo_calib_put(struct hrservo_calib *c,
 		if (&c->joint[i] == same)
 			continue;
 		if (!strcmp(c->joint[i].name, j->name)) {
-			seterr(err, errsize, "joint %s: the name is taken by channel %u of %s",
-			       j->name, c->joint[i].channel,
-			       c->joint[i].controller);
+			hrservo_seterr(err, errsize, "joint %s: the name is taken by channel %u of %s",
+				       j->name, c->joint[i].channel,
+				       c->joint[i].controller);
 			errno = EEXIST;
 			return -1;
 		}
@@ -602,7 +553,7 @@ HRSERVO_API int hrservo_calib_put(struct hrservo_calib *c,
 		return 0;
 	}
 	if (c->njoints == CALIB_JOINTS_MAX) {
-		seterr(err, errsize, "more than %d joints", CALIB_JOINTS_MAX);
+		hrservo_seterr(err, errsize, "more than %d joints", CALIB_JOINTS_MAX);
 		errno = E2BIG;
 		return -1;
 	}
@@ -615,7 +566,7 @@ HRSERVO_API int hrservo_calib_set_device(struct hrservo_calib *c,
 {
 	unsigned int i;
 
-	if (!valid_name(name) || strlen(device) >= HRSERVO_DEVICE_MAX ||
+	if (!hrservo_valid_name(name) || strlen(device) >= HRSERVO_DEVICE_MAX ||
 	    unsaveable(device)) {
 		errno = EINVAL;
 		return -1;
@@ -635,32 +586,6 @@ HRSERVO_API int hrservo_calib_set_device(struct hrservo_calib *c,
 
 /* ---- Loading ---- */
 
-struct key {
-	char name[24];
-	char value[2048];	/* a map of 16 points of 20 digits each */
-	int line;
-};
-
-struct loader {
-	FILE *f;
-	const char *path;
-	int line;		/* of the last line read */
-	int section_line;	/* of the last [section] line */
-	bool continuation;	/* the last line read continues a value */
-	bool prev_key;		/* a key was read since the last [section] */
-	char rsection[64];	/* the last [section] the reader saw */
-	char *buf;		/* the line being read, whole */
-	size_t bufsize;
-	struct hrservo_calib *c;
-	char section[80];	/* the section being collected */
-	int sline;		/* its header's line */
-	unsigned int nkeys;
-	struct key keys[CALIB_KEYS_MAX];
-	char *err;
-	size_t errsize;
-	bool failed;
-};
-
 static const char *const joint_keys[] = {
 	"controller", "channel", "unit", "map", "interp", "invert", "trim",
 	"min", "max", "home", "max_speed", "max_accel", NULL
@@ -669,8 +594,10 @@ static const char *const joint_keys[] = {
 static const char *const ctrl_keys[] = { "device", NULL };
 
 /* The keys of a section, or NULL for a section that is neither. */
-static const char *const *section_keys(const char *section)
+static const char *const *section_keys(struct hrservo_ini *ini,
+				       const char *section)
 {
+	(void)ini;
 	if (!strncmp(section, "joint ", 6))
 		return joint_keys;
 	if (!strncmp(section, "controller ", 11))
@@ -678,48 +605,12 @@ static const char *const *section_keys(const char *section)
 	return NULL;
 }
 
-static bool is_key(const char *const *keys, const char *name)
-{
-	while (keys && *keys && strcmp(*keys, name))
-		keys++;
-	return keys && *keys;
-}
-
-/* Edit distance (with transpositions) of two short strings; 99 if long. */
-static unsigned int distance(const char *a, const char *b)
-{
-	size_t n = strlen(a), m = strlen(b);
-	unsigned int d[33][33];
-
-	if (n > 32 || m > 32)
-		return 99;
-	for (size_t i = 0; i <= n; i++)
-		d[i][0] = (unsigned int)i;
-	for (size_t k = 0; k <= m; k++)
-		d[0][k] = (unsigned int)k;
-	for (size_t i = 1; i <= n; i++) {
-		for (size_t k = 1; k <= m; k++) {
-			unsigned int v = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
-
-			if (d[i - 1][k] + 1 < v)
-				v = d[i - 1][k] + 1;
-			if (d[i][k - 1] + 1 < v)
-				v = d[i][k - 1] + 1;
-			if (i > 1 && k > 1 && a[i - 1] == b[k - 2] &&
-			    a[i - 2] == b[k - 1] && d[i - 2][k - 2] + 1 < v)
-				v = d[i - 2][k - 2] + 1;
-			d[i][k] = v;
-		}
-	}
-	return d[n][m];
-}
-
 /*
  * What an unknown key @name of a section with @keys is probably meant to
  * be: "; did you mean 'max_speed'?", or what the thing is called here; ""
  * if nothing is close.
  */
-static const char *key_hint(const char *name, const char *const *keys,
+static const char *key_hint(const struct hrservo_ini *ini, const char *name,
 			    char *buf, size_t size)
 {
 	static const char period[] =
@@ -741,257 +632,21 @@ static const char *key_hint(const char *name, const char *const *keys,
 		{ "interpolation", "; did you mean 'interp'?" },
 		{ "device", ": a joint names its 'controller'; 'device' belongs in [controller NAME]" },
 	};
-	unsigned int best = strlen(name) <= 4 ? 2 : 3;
-	const char *pick = NULL;
 
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (!strcmp(name, words[i].word) &&
-		    (words[i].hint[0] == ':' || is_key(keys, "max_speed")))
+		    (words[i].hint[0] == ':' ||
+		     hrservo_ini_is_key(ini->allowed, "max_speed")))
 			return words[i].hint;
-	for (; keys && *keys; keys++) {
-		unsigned int d = distance(name, *keys);
-
-		if (!strncmp(*keys, "max_", 4) && distance(name, *keys + 4) < d)
-			d = distance(name, *keys + 4);
-		if (d < best) {
-			best = d;
-			pick = *keys;
-		}
-	}
-	if (!pick)
-		return "";
-	snprintf(buf, size, "; did you mean '%s'?", pick);
-	return buf;
-}
-
-static int fail(struct loader *ld, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(struct loader *ld, int line, const char *fmt, ...)
-{
-	char msg[384];
-	va_list ap, ap2;
-
-	if (ld->failed)
-		return 0;
-	va_start(ap, fmt);
-	va_copy(ap2, ap);
-	if (hrservo_vsnprintf_c(msg, sizeof(msg), fmt, ap) < 0)
-		vsnprintf(msg, sizeof(msg), fmt, ap2);
-	va_end(ap2);
-	va_end(ap);
-	seterr(ld->err, ld->errsize, "%s:%d: %s", ld->path, line, msg);
-	ld->failed = true;
-	return 0;
-}
-
-/* inih's find_chars_or_comment(): the first of @chars, or a ';' after space. */
-static const char *chars_or_comment(const char *s, const char *chars)
-{
-	bool was_space = false;
-
-	while (*s && !(chars && strchr(chars, *s)) && !(was_space && *s == ';')) {
-		was_space = is_space(*s);
-		s++;
-	}
-	return s;
-}
-
-/* @s, without trailing white space, as an error message shows it. */
-static const char *shown(const char *s, char *buf, size_t size)
-{
-	size_t n = strlen(s);
-
-	while (n && is_space(s[n - 1]))
-		n--;
-	if (n > 60)
-		snprintf(buf, size, "%.57s...", s);
-	else
-		snprintf(buf, size, "%.*s", (int)n, s);
-	return buf;
-}
-
-/*
- * What inih is about to make of a line, to refuse here, with this line's
- * number, what it would misread or report later without one. It follows
- * inih's rules (a BOM, comments, continuation lines, inline comments), and
- * cuts the inline comment of a continuation line, which inih keeps.
- */
-static int check_line(struct loader *ld, char *line)
-{
-	char *s = line;
-	const char *e, *ke;
-	char text[72], hint[64], word[32];
-	size_t n;
-
-	if (ld->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3))
-		s += 3;		/* a UTF-8 BOM, which inih skips */
-	while (is_space(*s))
-		s++;
-	if (!*s || *s == ';' || *s == '#')
-		return 0;
-	if (ld->prev_key && s > line) {
-		/*
-		 * More of the last key's value. Debian's inih keeps an inline
-		 * comment there: cut it, as on a key's own line.
-		 */
-		line[chars_or_comment(s, NULL) - line] = '\0';
-		ld->continuation = true;
-		return 0;
-	}
-	if (*s == '[') {
-		e = chars_or_comment(s + 1, "]");
-		if (*e != ']')
-			return fail(ld, ld->line, "section header '%s' has no closing ']'",
-				    shown(s, text, sizeof(text))) - 1;
-		snprintf(ld->rsection, sizeof(ld->rsection), "%.*s",
-			 (int)(e - s - 1), s + 1);
-		ld->section_line = ld->line;
-		ld->prev_key = false;
-		return 0;
-	}
-	e = chars_or_comment(s, "=:");
-	ke = e;
-	while (ke > s && is_space(ke[-1]))
-		ke--;
-	for (n = 0; s + n < ke && !is_space(s[n]); n++)
-		;
-	snprintf(word, sizeof(word), "%.*s", (int)n, s);
-	if ((*e != '=' && *e != ':') || s + n < ke) {
-		/* No '=', or white space in the key: inih would misread it. */
-		const char *const *keys = section_keys(ld->rsection);
-
-		if (is_key(keys, word))
-			return fail(ld, ld->line, "'%s': no '=' after '%s'",
-				    shown(s, text, sizeof(text)), word) - 1;
-		return fail(ld, ld->line, "'%s' is not 'key = value', a [section] or a comment%s",
-			    shown(s, text, sizeof(text)),
-			    key_hint(word, keys, hint, sizeof(hint))) - 1;
-	}
-	ld->prev_key = true;
-	return 0;
-}
-
-/*
- * inih's reader. inih reads into a buffer of @num bytes and would take the
- * rest of a longer line for a line of its own (a comment's tail becoming
- * "max = 5"): the whole line is read here, and refused if it does not fit.
- */
-static char *calib_reader(char *str, int num, void *stream)
-{
-	struct loader *ld = stream;
-	size_t len, max = num > 3 ? (size_t)num - 3 : 0;
-	ssize_t n;
-
-	if (ld->failed)
-		return NULL;	/* the first error ends the parse */
-	errno = 0;
-	n = getline(&ld->buf, &ld->bufsize, ld->f);
-	if (n < 0) {
-		if (ferror(ld->f))
-			fail(ld, ld->line + 1, "%s", strerror(errno ? errno : EIO));
-		return NULL;
-	}
-	ld->line++;
-	ld->continuation = false;
-	len = (size_t)n;
-	if (len && ld->buf[len - 1] == '\n')
-		len--;
-	if (len && ld->buf[len - 1] == '\r')
-		len--;
-	if (memchr(ld->buf, '\0', (size_t)n)) {
-		fail(ld, ld->line, "a NUL byte in the line");
-		return NULL;
-	}
-	/* inih keeps room for "\r\n" and the NUL. */
-	if (len > max) {
-		fail(ld, ld->line, "line too long: %zu bytes, at most %zu", len, max);
-		return NULL;
-	}
-	memcpy(str, ld->buf, (size_t)n + 1);
-	if (check_line(ld, str))
-		return NULL;
-	return str;
-}
-
-static struct key *find_key(struct loader *ld, const char *name)
-{
-	for (unsigned int i = 0; i < ld->nkeys; i++)
-		if (!strcmp(ld->keys[i].name, name))
-			return &ld->keys[i];
-	return NULL;
-}
-
-/*
- * The decimal number @s[0..@n) (hrservo_scan_decimal()) times 10^@shift,
- * correctly rounded from its exact value: "1500.0003" us and "1500000.3"
- * ns are the same double.
- */
-static bool file_number(const char *s, size_t n, int shift, double *out)
-{
-	char buf[320], *end;
-	size_t m = 0, i;
-	long e = 0;
-
-	while (m < n && s[m] != 'e' && s[m] != 'E')
-		m++;
-	i = m + 1;
-	if (i < n && (s[i] == '+' || s[i] == '-'))
-		i++;
-	for (; i < n; i++)
-		if (e < 100000)
-			e = e * 10 + (s[i] - '0');
-	if (m + 1 < n && s[m + 1] == '-')
-		e = -e;
-	if (m > 256)
-		return false;
-	snprintf(buf, sizeof(buf), "%.*se%ld", (int)m, s, e + shift);
-	*out = hrservo_strtod_c(buf, &end);
-	return !*end && isfinite(*out);
-}
-
-static bool is_unit_name(const char *s)
-{
-	static const char *const names[] = {
-		"ns", "us", "\xc2\xb5s", "ms", "s", "%", "deg", "rad",
-	};
-
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(s, names[i]))
-			return true;
-	return false;
-}
-
-/*
- * A position: a decimal number (any number of digits, an exponent allowed),
- * with the joint's unit as optional suffix.
- */
-static int parse_pos(struct loader *ld, const struct key *k, const char *s,
-		     enum hrservo_unit unit, double *out)
-{
-	size_t n = hrservo_scan_decimal(s, true);
-
-	if (n && s[n] && strcmp(s + n, hrservo_unit_name(unit))) {
-		if (is_unit_name(s + n)) {
-			fail(ld, k->line, "%s: unit mismatch: '%s' in a joint measured in %s",
-			     k->name, s, hrservo_unit_name(unit));
-			return -1;
-		}
-		n = 0;
-	}
-	if (!n || !file_number(s, n, 0, out)) {
-		fail(ld, k->line, "%s: '%s' is not a position", k->name, s);
-		return -1;
-	}
-	return 0;
+	return hrservo_ini_suggest(name, ini->allowed, buf, size);
 }
 
 /*
  * A pulse width: "1500us", "1.5ms", "1500000ns", a decimal number with any
  * number of digits; signed for a trim.
  */
-static int parse_pulse(struct loader *ld, const struct key *k, const char *s,
-		       bool allow_sign, double *out)
+static int parse_pulse(struct hrservo_ini *ld, const struct hrservo_ini_key *k,
+		       const char *s, bool allow_sign, double *out)
 {
 	static const struct {
 		const char *name;
@@ -1005,33 +660,14 @@ static int parse_pulse(struct loader *ld, const struct key *k, const char *s,
 	if (n && (allow_sign || (*s != '+' && *s != '-')))
 		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 			if (!strcmp(s + n, units[i].name) &&
-			    file_number(s, n, units[i].shift, out))
+			    hrservo_file_number(s, n, units[i].shift, out))
 				return 0;
-	fail(ld, k->line, "%s: '%s' is not a pulse width (e.g. 1500us)",
-	     k->name, s);
+	hrservo_ini_fail(ld, k->line, "%s: '%s' is not a pulse width (e.g. 1500us)",
+			 k->name, s);
 	return -1;
 }
 
-static int parse_bool(struct loader *ld, const struct key *k, bool *out)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-
-	for (int i = 0; i < 4; i++) {
-		if (!strcasecmp(k->value, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(k->value, no[i])) {
-			*out = false;
-			return 0;
-		}
-	}
-	fail(ld, k->line, "%s: '%s' is not yes or no", k->name, k->value);
-	return -1;
-}
-
-static int parse_map(struct loader *ld, const struct key *k,
+static int parse_map(struct hrservo_ini *ld, const struct hrservo_ini_key *k,
 		     struct hrservo_joint *j)
 {
 	char buf[sizeof(k->value)], *save, *tok;
@@ -1043,16 +679,17 @@ static int parse_map(struct loader *ld, const struct key *k,
 		char *colon = strchr(tok, ':');
 
 		if (!colon) {
-			fail(ld, k->line, "map: '%s' is not POSITION:PULSE", tok);
+			hrservo_ini_fail(ld, k->line, "map: '%s' is not POSITION:PULSE", tok);
 			return -1;
 		}
 		if (j->npoints == HRSERVO_MAP_POINTS_MAX) {
-			fail(ld, k->line, "map: more than %d points",
-			     HRSERVO_MAP_POINTS_MAX);
+			hrservo_ini_fail(ld, k->line, "map: more than %d points",
+					 HRSERVO_MAP_POINTS_MAX);
 			return -1;
 		}
 		*colon = '\0';
-		if (parse_pos(ld, k, tok, j->unit, &j->pos[j->npoints]) ||
+		if (hrservo_ini_pos(ld, k, tok, j->unit, "position",
+				    &j->pos[j->npoints]) ||
 		    parse_pulse(ld, k, colon + 1, false,
 				&j->pulse_ns[j->npoints]))
 			return -1;
@@ -1062,45 +699,46 @@ static int parse_map(struct loader *ld, const struct key *k,
 }
 
 /* A whole [joint NAME] section. */
-static void finish_joint(struct loader *ld, const char *name)
+static void finish_joint(struct hrservo_ini *ld, const char *name)
 {
+	struct hrservo_calib *c = ld->user;
 	struct hrservo_joint j = { 0 };
-	struct key *k;
+	struct hrservo_ini_key *k;
 	char msg[256];
 	unsigned long ch;
 	char *end;
 
 	snprintf(j.name, sizeof(j.name), "%s", name);
-	if (!valid_name(name) || strlen(name) >= sizeof(j.name)) {
-		fail(ld, ld->sline, "joint name '%s': letters, digits and _ only, at most %d characters",
-		     name, HRSERVO_JOINT_NAME_MAX - 1);
+	if (!hrservo_valid_name(name) || strlen(name) >= sizeof(j.name)) {
+		hrservo_ini_fail(ld, ld->sline, "joint name '%s': letters, digits and _ only, at most %d characters",
+				 name, HRSERVO_JOINT_NAME_MAX - 1);
 		return;
 	}
-	if (hrservo_calib_find(ld->c, name)) {
-		fail(ld, ld->sline, "duplicate joint '%s'", name);
+	if (hrservo_calib_find(c, name)) {
+		hrservo_ini_fail(ld, ld->sline, "duplicate joint '%s'", name);
 		return;
 	}
-	k = find_key(ld, "controller");
+	k = hrservo_ini_key(ld, "controller");
 	if (!k || !*k->value || strlen(k->value) >= sizeof(j.controller)) {
-		fail(ld, k ? k->line : ld->sline, "joint %s: controller missing or too long",
-		     name);
+		hrservo_ini_fail(ld, k ? k->line : ld->sline, "joint %s: controller missing or too long",
+				 name);
 		return;
 	}
 	snprintf(j.controller, sizeof(j.controller), "%s", k->value);
-	k = find_key(ld, "channel");
+	k = hrservo_ini_key(ld, "channel");
 	if (!k) {
-		fail(ld, ld->sline, "joint %s: no channel", name);
+		hrservo_ini_fail(ld, ld->sline, "joint %s: no channel", name);
 		return;
 	}
 	errno = 0;
 	ch = strtoul(k->value, &end, 10);
 	if (!*k->value || *end || errno || ch >= HRSERVO_MAX_CHANNELS) {
-		fail(ld, k->line, "channel: '%s' is not a channel (0..%d)", k->value,
-		     HRSERVO_MAX_CHANNELS - 1);
+		hrservo_ini_fail(ld, k->line, "channel: '%s' is not a channel (0..%d)", k->value,
+				 HRSERVO_MAX_CHANNELS - 1);
 		return;
 	}
 	j.channel = (unsigned int)ch;
-	k = find_key(ld, "unit");
+	k = hrservo_ini_key(ld, "unit");
 	if (!k) {
 		j.unit = HRSERVO_UNIT_DEG;
 	} else if (!strcmp(k->value, "deg")) {
@@ -1110,184 +748,112 @@ static void finish_joint(struct loader *ld, const char *name)
 	} else if (!strcmp(k->value, "%")) {
 		j.unit = HRSERVO_UNIT_PERCENT;
 	} else {
-		fail(ld, k->line, "unit: '%s' is not deg, rad or %%", k->value);
+		hrservo_ini_fail(ld, k->line, "unit: '%s' is not deg, rad or %%", k->value);
 		return;
 	}
-	k = find_key(ld, "map");
+	k = hrservo_ini_key(ld, "map");
 	if (!k) {
-		fail(ld, ld->sline, "joint %s: no map", name);
+		hrservo_ini_fail(ld, ld->sline, "joint %s: no map", name);
 		return;
 	}
 	if (parse_map(ld, k, &j))
 		return;
-	k = find_key(ld, "interp");
+	k = hrservo_ini_key(ld, "interp");
 	if (k && !strcmp(k->value, "cubic")) {
 		j.map = HRSERVO_MAP_CUBIC;
 	} else if (k && strcmp(k->value, "linear")) {
-		fail(ld, k->line, "interp: '%s' is not linear or cubic", k->value);
+		hrservo_ini_fail(ld, k->line, "interp: '%s' is not linear or cubic", k->value);
 		return;
 	}
-	k = find_key(ld, "invert");
-	if (k && parse_bool(ld, k, &j.invert))
+	k = hrservo_ini_key(ld, "invert");
+	if (k && hrservo_ini_bool(ld, k, &j.invert))
 		return;
-	k = find_key(ld, "trim");
+	k = hrservo_ini_key(ld, "trim");
 	if (k && parse_pulse(ld, k, k->value, true, &j.trim_ns))
 		return;
 	j.min = j.npoints ? j.pos[0] : 0;
 	j.max = j.npoints ? j.pos[j.npoints - 1] : 0;
-	k = find_key(ld, "min");
-	if (k && parse_pos(ld, k, k->value, j.unit, &j.min))
+	k = hrservo_ini_key(ld, "min");
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position", &j.min))
 		return;
-	k = find_key(ld, "max");
-	if (k && parse_pos(ld, k, k->value, j.unit, &j.max))
+	k = hrservo_ini_key(ld, "max");
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position", &j.max))
 		return;
-	k = find_key(ld, "home");
+	k = hrservo_ini_key(ld, "home");
 	if (k) {
-		if (parse_pos(ld, k, k->value, j.unit, &j.home))
+		if (hrservo_ini_pos(ld, k, k->value, j.unit, "position", &j.home))
 			return;
 		j.has_home = true;
 	}
-	k = find_key(ld, "max_speed");
-	if (k && parse_pos(ld, k, k->value, j.unit, &j.max_speed))
+	k = hrservo_ini_key(ld, "max_speed");
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position",
+				 &j.max_speed))
 		return;
-	k = find_key(ld, "max_accel");
-	if (k && parse_pos(ld, k, k->value, j.unit, &j.max_accel))
+	k = hrservo_ini_key(ld, "max_accel");
+	if (k && hrservo_ini_pos(ld, k, k->value, j.unit, "position",
+				 &j.max_accel))
 		return;
 	{
 		const struct hrservo_joint *o;
 
-		o = hrservo_calib_find_channel(ld->c, j.controller, j.channel);
+		o = hrservo_calib_find_channel(c, j.controller, j.channel);
 		if (o) {
-			fail(ld, ld->sline, "joint %s: channel %u of %s already belongs to joint %s",
-			     name, j.channel, j.controller, o->name);
+			hrservo_ini_fail(ld, ld->sline, "joint %s: channel %u of %s already belongs to joint %s",
+					 name, j.channel, j.controller, o->name);
 			return;
 		}
 	}
-	if (hrservo_calib_put(ld->c, &j, msg, sizeof(msg)))
-		fail(ld, ld->sline, "%s", msg);
+	if (hrservo_calib_put(c, &j, msg, sizeof(msg)))
+		hrservo_ini_fail(ld, ld->sline, "%s", msg);
 }
 
-static void finish_section(struct loader *ld)
+static void finish_section(struct hrservo_ini *ld)
 {
-	if (!ld->section[0] || ld->failed)
-		goto out;
+	struct hrservo_calib *c = ld->user;
+
 	if (!strncmp(ld->section, "joint ", 6)) {
 		finish_joint(ld, ld->section + 6);
 	} else if (!strncmp(ld->section, "controller ", 11)) {
-		struct key *k = find_key(ld, "device");
+		struct hrservo_ini_key *k = hrservo_ini_key(ld, "device");
 		const char *name = ld->section + 11;
 
 		if (!k) {
-			fail(ld, ld->sline, "controller %s: no device", name);
-		} else if (hrservo_calib_device(ld->c, name) != name) {
-			fail(ld, ld->sline, "duplicate controller '%s'", name);
-		} else if (hrservo_calib_set_device(ld->c, name, k->value)) {
-			fail(ld, ld->sline, "controller '%s': bad name or device '%s'",
-			     name, k->value);
+			hrservo_ini_fail(ld, ld->sline, "controller %s: no device", name);
+		} else if (hrservo_calib_device(c, name) != name) {
+			hrservo_ini_fail(ld, ld->sline, "duplicate controller '%s'", name);
+		} else if (hrservo_calib_set_device(c, name, k->value)) {
+			hrservo_ini_fail(ld, ld->sline, "controller '%s': bad name or device '%s'",
+					 name, k->value);
 		}
 	}
-out:
-	ld->section[0] = '\0';
-	ld->nkeys = 0;
 }
 
-static int calib_handler(void *user, const char *section, const char *name,
-			 const char *value)
-{
-	struct loader *ld = user;
-	const char *const *allowed;
-	struct key *k;
-
-	/* A new [section], even one with the same name as the last. */
-	if (strcmp(section, ld->section) || ld->sline != ld->section_line) {
-		finish_section(ld);
-		snprintf(ld->section, sizeof(ld->section), "%s", section);
-		ld->sline = ld->section_line;
-	}
-	if (ld->failed)
-		return 0;
-	allowed = section_keys(section);
-	if (!allowed)
-		return fail(ld, ld->sline, "unknown section [%s]: expected [joint NAME] or [controller NAME]",
-			    section);
-	if (!is_key(allowed, name)) {
-		char hint[128];
-
-		return fail(ld, ld->line, "unknown key '%s' in [%s]%s", name,
-			    section, key_hint(name, allowed, hint, sizeof(hint)));
-	}
-	k = find_key(ld, name);
-	if (ld->continuation && (strcmp(name, "map") || strchr(value, '=')))
-		return fail(ld, ld->line, "'%s': an indented line continues the '%s' above (only a map takes more lines): unindent it",
-			    value, name);
-	if (k && ld->continuation) {
-		/* A continuation line of the map: more points. */
-		size_t len = strlen(k->value);
-
-		if (len + strlen(value) + 2 > sizeof(k->value))
-			return fail(ld, ld->line, "map: too long");
-		snprintf(k->value + len, sizeof(k->value) - len, " %s", value);
-		return 1;
-	}
-	if (k)
-		return fail(ld, ld->line, "key '%s' given twice in [%s]", name,
-			    section);
-	if (ld->nkeys == CALIB_KEYS_MAX)
-		return fail(ld, ld->line, "too many keys in [%s]", section);
-	k = &ld->keys[ld->nkeys++];
-	snprintf(k->name, sizeof(k->name), "%s", name);
-	if (strlen(value) >= sizeof(k->value))
-		return fail(ld, ld->line, "%s: value too long", name);
-	snprintf(k->value, sizeof(k->value), "%s", value);
-	k->line = ld->line;
-	return 1;
-}
+static const struct hrservo_ini_ops calib_ini = {
+	.section_keys = section_keys,
+	.sections = "[joint NAME] or [controller NAME]",
+	.multiline = "map",
+	.key_hint = key_hint,
+	.finish = finish_section,
+};
 
 HRSERVO_API struct hrservo_calib *hrservo_calib_load(const char *path,
 						     char *err,
 						     size_t errsize)
 {
-	struct loader *ld = calloc(1, sizeof(*ld));
 	struct hrservo_calib *c = hrservo_calib_new();
-	int ret, saved;
+	int saved;
 
-	if (!ld || !c) {
-		free(ld);
-		hrservo_calib_free(c);
-		seterr(err, errsize, "%s: out of memory", path);
+	if (!c) {
+		hrservo_seterr(err, errsize, "%s: out of memory", path);
 		errno = ENOMEM;
 		return NULL;
 	}
-	ld->f = fopen(path, "re");
-	if (!ld->f) {
+	if (hrservo_ini_load(path, &calib_ini, c, err, errsize)) {
 		saved = errno;
-		seterr(err, errsize, "%s: %s", path, strerror(saved));
-		free(ld);
 		hrservo_calib_free(c);
 		errno = saved;
 		return NULL;
 	}
-	ld->path = path;
-	ld->c = c;
-	ld->err = err;
-	ld->errsize = errsize;
-	ret = ini_parse_stream(calib_reader, ld, calib_handler, ld);
-	if (ret && !ld->failed) {
-		/* inih's own complaint: a line that is not INI. */
-		seterr(err, errsize, "%s:%d: not 'key = value' or '[section]'",
-		       path, ret);
-		ld->failed = true;
-	}
-	finish_section(ld);
-	fclose(ld->f);
-	free(ld->buf);
-	if (ld->failed) {
-		free(ld);
-		hrservo_calib_free(c);
-		errno = EINVAL;
-		return NULL;
-	}
-	free(ld);
 	return c;
 }
 
@@ -1416,7 +982,7 @@ static char *calib_text(const struct hrservo_calib *c, size_t *len)
 	*len = 0;
 	/* Every string is checked when it comes in; this is the last guard. */
 	for (unsigned int i = 0; i < c->nctrls; i++)
-		if (!valid_name(c->ctrl[i].name) ||
+		if (!hrservo_valid_name(c->ctrl[i].name) ||
 		    unsaveable(c->ctrl[i].device))
 			goto inval;
 	for (unsigned int i = 0; i < c->njoints; i++)
@@ -1560,7 +1126,7 @@ HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
 	int saved;
 
 	if (!c || !h) {
-		seterr(err, errsize, "no calibration or no controller");
+		hrservo_seterr(err, errsize, "no calibration or no controller");
 		errno = EINVAL;
 		return -1;
 	}
@@ -1575,15 +1141,15 @@ HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
 			continue;
 		/* One joint a channel: n stays below nch. */
 		if (j->channel >= nch) {
-			seterr(err, errsize, "joint %s: channel %u: %s has %u channels",
-			       j->name, j->channel, hrservo_name(h), nch);
+			hrservo_seterr(err, errsize, "joint %s: channel %u: %s has %u channels",
+				       j->name, j->channel, hrservo_name(h), nch);
 			errno = EINVAL;
 			return -1;
 		}
 		if (hrservo_joint_kernel_limits(j, &l)) {
 			saved = errno;
-			seterr(err, errsize, "joint %s: %s", j->name,
-			       strerror(saved));
+			hrservo_seterr(err, errsize, "joint %s: %s", j->name,
+				       strerror(saved));
 			errno = saved;
 			return -1;
 		}
@@ -1599,12 +1165,12 @@ HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
 		char a[24], b[24];
 
 		saved = errno;
-		seterr(err, errsize, "joint %s: limits %s..%s: %s",
-		       joint[bad]->name,
-		       hrservo_format_ns(set[bad].min_ns, a, sizeof(a)),
-		       hrservo_format_ns(set[bad].max_ns, b, sizeof(b)),
-		       saved == EBUSY ? "its target lies outside; move it inside first" :
-		       strerror(saved));
+		hrservo_seterr(err, errsize, "joint %s: limits %s..%s: %s",
+			       joint[bad]->name,
+			       hrservo_format_ns(set[bad].min_ns, a, sizeof(a)),
+			       hrservo_format_ns(set[bad].max_ns, b, sizeof(b)),
+			       saved == EBUSY ? "its target lies outside; move it inside first" :
+			       strerror(saved));
 		errno = saved;
 		return -1;
 	}

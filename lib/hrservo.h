@@ -50,7 +50,10 @@ extern "C" {
  * hrservo_estop_trip(), hrservo_estop_clear(), hrservo_read_frames(),
  * HRSERVO_EV_WATCHDOG, HRSERVO_EV_ESTOP); targets and trajectories fail
  * with EPERM while the e-stop is latched; a trajectory file may carry its
- * interpolation ("# interp: linear"), read by hrservo_traj_interp().
+ * interpolation ("# interp: linear"), read by hrservo_traj_interp();
+ * teleoperation: stick shaping (hrservo_shape(), hrservo_axis_norm(),
+ * hrservo_rate_limit()), the mapping file (hrservo_teleop_map_load()) and
+ * the teleop engine (hrservo_teleop_new()...).
  */
 #define HRSERVO_API_VERSION		5
 
@@ -1159,6 +1162,246 @@ HRSERVO_API int hrservo_calib_set_device(struct hrservo_calib *c,
 HRSERVO_API int hrservo_calib_apply(const struct hrservo_calib *c,
 				    struct hrservo *h, char *err,
 				    size_t errsize);
+
+/* ---- Teleoperation: stick shaping and the mapping file (API version 5) ---- */
+
+/**
+ * struct hrservo_shape - how a stick's deflection becomes a command
+ * @deadzone: 0 <= d < 1, of full deflection: no output within it
+ * @expo: 0..1: y = (1 - e) x + e x^3 (0 linear, 1 cubic: finer near centre)
+ * @scale: > 0, the output at full deflection
+ * @invert: flip the sign
+ */
+struct hrservo_shape {
+	double deadzone;
+	double expo;
+	double scale;
+	bool invert;
+};
+
+/**
+ * hrservo_shape() - shape a normalised deflection
+ * @s: the shaping
+ * @x: deflection -1..1 (clamped to it)
+ *
+ * 0 for |x| <= deadzone; beyond it the deflection is rescaled,
+ * r = (|x| - deadzone) / (1 - deadzone), so that just outside the
+ * deadzone the output is ~0 and full deflection gives 1 (no step at the
+ * deadzone's edge); then y = (1 - expo) r + expo r^3, times scale, with the
+ * sign of @x, flipped if @invert.
+ *
+ * Return: the shaped value, -scale..scale; 0 for a NaN @x or an @s with a
+ * field outside its range (or NaN, or an infinite scale).
+ */
+HRSERVO_API double hrservo_shape(const struct hrservo_shape *s, double x);
+/**
+ * hrservo_axis_norm() - a raw evdev axis value as a stick deflection
+ * @value: the value
+ * @min: the axis' minimum (struct input_absinfo, libevdev_get_abs_info())
+ * @max: its maximum
+ *
+ * Return: -1 at @min, +1 at @max, 0 midway, linear between, clamped to
+ * -1..1; 0 if @max <= @min.
+ */
+HRSERVO_API double hrservo_axis_norm(int value, int min, int max);
+/**
+ * hrservo_axis_norm_trigger() - a raw evdev axis value as a trigger's pull
+ * @value: the value
+ * @min: the axis' minimum: the trigger at rest
+ * @max: its maximum: pulled fully
+ *
+ * Return: 0 at @min, 1 at @max, linear between, clamped to 0..1; 0 if
+ * @max <= @min.
+ */
+HRSERVO_API double hrservo_axis_norm_trigger(int value, int min, int max);
+/**
+ * hrservo_rate_limit() - move towards a value at a limited rate
+ * @current: where it is
+ * @desired: where it should go
+ * @max_rate: at most this much per second; <= 0: no limit
+ * @dt_s: over this time, seconds
+ *
+ * Return: @desired if it is within @max_rate * @dt_s of @current (or
+ * there is no limit), else @current moved by @max_rate * @dt_s towards
+ * it. With a limit, a @dt_s <= 0 returns @current. NaN: a NaN @desired,
+ * @max_rate or @dt_s returns @current; a NaN @current returns @desired.
+ */
+HRSERVO_API double hrservo_rate_limit(double current, double desired,
+				      double max_rate, double dt_s);
+
+/* A mapping from gamepad axes and buttons to joints (a teleop map file). */
+struct hrservo_teleop_map;
+
+/**
+ * hrservo_teleop_map_load() - read a mapping file
+ * @path: the file: INI, read as calibration files are (inih, the same
+ *	line rules); see "Teleoperation" in Documentation/libhrservo.rst
+ * @calib: the robot's calibration: the map's joints are its joints, in
+ *	their units, within their soft limits
+ * @err: output on failure (may be NULL): "FILE:LINE: what is wrong" (or
+ *	"FILE: reason"), naming the bad value and the limit it breaks
+ * @errlen: size of @err
+ *
+ * Unknown sections, keys (with a suggestion) and evdev names, a key given
+ * twice, a button used twice, a joint mapped by two axes, values outside
+ * their ranges or the joints' soft limits, unknown poses, a missing
+ * deadman and a joint that would move to a target with no rate limit are
+ * errors: nothing is loaded.
+ *
+ * Return: the map (hrservo_teleop_map_free()), or NULL with errno (EINVAL
+ * for the content or a NULL @path or @calib, ENOMEM, or that of fopen()).
+ */
+HRSERVO_API struct hrservo_teleop_map *
+hrservo_teleop_map_load(const char *path, const struct hrservo_calib *calib,
+			char *err, size_t errlen);
+/** hrservo_teleop_map_free() - release a map */
+HRSERVO_API void hrservo_teleop_map_free(struct hrservo_teleop_map *m);
+
+/*
+ * The teleop engine: pure logic, no I/O, host-testable. Feed it the
+ * gamepad's events and the time; it keeps the desired position of every
+ * joint the map drives. The caller sends those to the servos.
+ */
+struct hrservo_teleop;
+
+/**
+ * hrservo_teleop_new() - an engine for a map
+ * @m: the map (copied: it may be freed afterwards)
+ * @calib: the calibration, with every joint @m names (by name; normally
+ *	the one @m was loaded with). The soft limits and max_speed are
+ *	copied from it.
+ *
+ * The engine starts with no input (as after hrservo_teleop_reset_input())
+ * and no joint position: seed each with hrservo_teleop_set_position().
+ *
+ * Return: the engine (hrservo_teleop_free()), or NULL with errno EINVAL
+ * (NULL arguments, a joint of @m not in @calib, or one that needs a rate
+ * limit and has none in @m or @calib), ENOMEM.
+ */
+HRSERVO_API struct hrservo_teleop *
+hrservo_teleop_new(const struct hrservo_teleop_map *m,
+		   const struct hrservo_calib *calib);
+/** hrservo_teleop_free() - release an engine */
+HRSERVO_API void hrservo_teleop_free(struct hrservo_teleop *t);
+/**
+ * hrservo_teleop_set_absinfo() - an absolute axis' range
+ * @t: the engine
+ * @code: the axis (ABS_X...)
+ * @min: its minimum (libevdev_get_abs_info())
+ * @max: its maximum
+ *
+ * An axis whose range is not known (or with @max <= @min) reads as
+ * centred (a trigger: at rest). Axes the map does not use are ignored.
+ * The ranges survive hrservo_teleop_reset_input().
+ */
+HRSERVO_API void hrservo_teleop_set_absinfo(struct hrservo_teleop *t,
+					    unsigned int code, int min,
+					    int max);
+/**
+ * hrservo_teleop_input() - feed one evdev event
+ * @t: the engine
+ * @type: EV_KEY or EV_ABS; others are ignored
+ * @code: the button or axis
+ * @value: a button's 1 (press), 0 (release), 2 (autorepeat: held, no new
+ *	press); an axis' raw value
+ *
+ * A press of a pose or step button sets where its joints go (they move
+ * in hrservo_teleop_step()); it is ignored while the engine may not move
+ * (hrservo_teleop_deadman() false). An e-stop press works always: it
+ * drops every pose and step in progress and disarms the deadman, which
+ * must then be released and pressed again. Feed events as they come, not
+ * a device's initial state: a deadman already held when a device comes
+ * back must not count as a press.
+ */
+HRSERVO_API void hrservo_teleop_input(struct hrservo_teleop *t,
+				      unsigned int type, unsigned int code,
+				      int value);
+/**
+ * hrservo_teleop_reset_input() - forget every input (the gamepad is lost)
+ * @t: the engine
+ *
+ * The deadman is released and disarmed (it must be pressed anew), sticks
+ * centred, triggers at rest, buttons up, turbo off, poses and steps in
+ * progress dropped. Joint positions and axis ranges are kept; an e-stop
+ * press not yet reported by hrservo_teleop_step() still is.
+ */
+HRSERVO_API void hrservo_teleop_reset_input(struct hrservo_teleop *t);
+/**
+ * hrservo_teleop_set_position() - seed (or re-seed) a joint's position
+ * @t: the engine
+ * @i: the joint, 0..hrservo_teleop_num_joints() - 1
+ * @pos: where it is, in the joint's unit (from the servo's current pulse,
+ *	hrservo_joint_from_ns())
+ *
+ * A joint without a position does not move. Setting one drops the pose or
+ * step the joint was going to. A @pos outside the soft limits by at most
+ * 1e-6 of their span (the rounding of a pulse at a limit) is taken as the
+ * limit.
+ *
+ * Return: 0, or -1 with errno EINVAL (@i out of range, @pos not finite) or
+ * ERANGE (@pos outside the soft limits): the joint's position is then
+ * unchanged.
+ */
+HRSERVO_API int hrservo_teleop_set_position(struct hrservo_teleop *t,
+					    size_t i, double pos);
+
+#define HRSERVO_TELEOP_MOVED	(1u << 0)	/* some joint's position changed */
+#define HRSERVO_TELEOP_ESTOP	(1u << 1)	/* the e-stop button was pressed */
+#define HRSERVO_TELEOP_DEADMAN	(1u << 2)	/* hrservo_teleop_deadman() changed */
+/* The longest time one step integrates: after a stall nothing catches up. */
+#define HRSERVO_TELEOP_MAX_DT_NS	100000000ull
+
+/**
+ * hrservo_teleop_step() - advance to @now_ns
+ * @t: the engine
+ * @now_ns: the time, CLOCK_MONOTONIC ns; the first call only sets the
+ *	clock. The time since the last call counts up to
+ *	HRSERVO_TELEOP_MAX_DT_NS; a time earlier than the last is 0 s.
+ *
+ * While the engine may move (hrservo_teleop_deadman()), every seeded joint
+ * moves: a rate-mode axis integrates its shaped value (unit/s, times the
+ * turbo scale while turbo is held); a position-mode axis makes its stick's
+ * place between from and to the target; a pose or step button makes its
+ * value the target, until the joint's axis moves. Targets are approached
+ * at most at the joint's rate limit (the smaller of the axis' max_rate
+ * and the calibration's max_speed, where set), rate-mode speeds are
+ * capped by it, and every position stays within the joint's soft limits.
+ * Without the deadman nothing moves: positions hold, and poses and steps
+ * in progress are dropped; pressed again, rate mode goes on from where
+ * the joint is and position mode approaches the stick's place within the
+ * rate limit: nothing jumps.
+ *
+ * Return: a mask of HRSERVO_TELEOP_* for what happened since the last call.
+ */
+HRSERVO_API unsigned int hrservo_teleop_step(struct hrservo_teleop *t,
+					     uint64_t now_ns);
+/** hrservo_teleop_num_joints() - the joints the map drives */
+HRSERVO_API size_t hrservo_teleop_num_joints(const struct hrservo_teleop *t);
+/**
+ * hrservo_teleop_joint() - the @i-th joint the map drives: its index in the
+ * calibration given to hrservo_teleop_new() (hrservo_calib_joint()); the
+ * joints come in the calibration's order. UINT_MAX if @i is out of range.
+ */
+HRSERVO_API unsigned int hrservo_teleop_joint(const struct hrservo_teleop *t,
+					      size_t i);
+/**
+ * hrservo_teleop_position() - the @i-th joint's desired position, in its
+ * unit; NaN if it has none yet (or @i is out of range)
+ */
+HRSERVO_API double hrservo_teleop_position(const struct hrservo_teleop *t,
+					   size_t i);
+/**
+ * hrservo_teleop_deadman() - may the engine move? The deadman is held
+ * (pressed since the last reset or e-stop), or the map says deadman = none
+ */
+HRSERVO_API bool hrservo_teleop_deadman(const struct hrservo_teleop *t);
+/** hrservo_teleop_turbo() - is a turbo button held? */
+HRSERVO_API bool hrservo_teleop_turbo(const struct hrservo_teleop *t);
+/**
+ * hrservo_teleop_mode() - "rate", "position" or "mixed": the modes of the
+ * map's axes, for a status line; "none" for a map without axes
+ */
+HRSERVO_API const char *hrservo_teleop_mode(const struct hrservo_teleop *t);
 
 #ifdef __cplusplus
 }

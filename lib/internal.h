@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "hrservo.h"
 
@@ -166,5 +167,130 @@ HRSERVO_HIDDEN int hrservo_snprintf_c(char *buf, size_t size,
 				      const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 HRSERVO_HIDDEN size_t hrservo_scan_decimal(const char *s, bool exponent);
+
+/* ---- The INI files of the library (lib/ini.c) ---- */
+
+/* White space as inih sees it (isspace() in the C locale). */
+static inline bool hrservo_is_space(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* snprintf() of a message into @err (may be NULL), numbers in the C locale. */
+HRSERVO_HIDDEN void hrservo_seterr(char *err, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A joint (or pose) name: letters, digits and _, not a digit first, < 32. */
+HRSERVO_HIDDEN bool hrservo_valid_name(const char *s);
+/* Edit distance (with transpositions) of two short strings; 99 if long. */
+HRSERVO_HIDDEN unsigned int hrservo_distance(const char *a, const char *b);
+
+struct hrservo_ini_key {
+	char name[32];
+	char value[2048];	/* a map of 16 points of 20 digits each */
+	int line;
+};
+
+struct hrservo_ini;
+
+/* What one kind of file is made of. */
+struct hrservo_ini_ops {
+	/*
+	 * The keys [@section] takes, NULL-terminated, or NULL for a section
+	 * the file does not have. Called at the section's header line.
+	 */
+	const char *const *(*section_keys)(struct hrservo_ini *ini,
+					   const char *section);
+	/* The sections there are, for the error: "[joint NAME] or ..." */
+	const char *sections;
+	/* The one key whose value continues on indented lines, or NULL. */
+	const char *multiline;
+	/*
+	 * What an unknown key is probably meant to be: "; did you mean
+	 * 'max_speed'?", ": ..." or "". NULL: hrservo_ini_suggest() over the
+	 * section's keys.
+	 */
+	const char *(*key_hint)(const struct hrservo_ini *ini, const char *name,
+				char *buf, size_t size);
+	/*
+	 * A whole section has been read (also one with no key): its keys are
+	 * in @ini (hrservo_ini_key()). Errors through hrservo_ini_fail().
+	 */
+	void (*finish)(struct hrservo_ini *ini);
+	/* Optional: the whole file has been read, every section finished. */
+	void (*end)(struct hrservo_ini *ini);
+};
+
+/* A file being read: what a section's owner may look at. */
+struct hrservo_ini {
+	const struct hrservo_ini_ops *ops;
+	void *user;			/* the caller's, for the ops */
+	const char *path;
+	char section[200];		/* the section being collected */
+	int sline;			/* its header's line, 0 before any */
+	const char *const *allowed;	/* its keys */
+	unsigned int nkeys;
+	struct hrservo_ini_key *keys;
+	/* The reader's own. */
+	FILE *f;
+	int line;			/* of the last line read */
+	bool continuation;		/* the last line read continues a value */
+	bool prev_key;			/* a key was read since the last header */
+	char *buf;			/* the line being read, whole */
+	size_t bufsize;
+	unsigned int keycap;
+	char *err;
+	size_t errsize;
+	bool failed;
+};
+
+/*
+ * Read the INI file @path with inih, section by section (@ops->finish),
+ * every error "FILE:LINE: what" into @err: unknown sections and keys, a
+ * key twice in a section, lines inih would misread. The first error ends
+ * the parse. Return: 0, or -1 with errno (EINVAL for the content, or that
+ * of fopen()).
+ */
+HRSERVO_HIDDEN int hrservo_ini_load(const char *path,
+				    const struct hrservo_ini_ops *ops,
+				    void *user, char *err, size_t errsize);
+/*
+ * Fail the parse at @line: "FILE:LINE: message" into the error (the first
+ * error wins). Return: 0, what inih's handler returns to stop.
+ */
+HRSERVO_HIDDEN int hrservo_ini_fail(struct hrservo_ini *ini, int line,
+				    const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The key @name of the section being finished, or NULL. */
+HRSERVO_HIDDEN struct hrservo_ini_key *hrservo_ini_key(struct hrservo_ini *ini,
+						       const char *name);
+HRSERVO_HIDDEN bool hrservo_ini_is_key(const char *const *keys,
+				       const char *name);
+/* "; did you mean 'KEY'?" for the closest of @keys, or "". */
+HRSERVO_HIDDEN const char *hrservo_ini_suggest(const char *name,
+					       const char *const *keys,
+					       char *buf, size_t size);
+/*
+ * The decimal number @s[0..@n) (hrservo_scan_decimal()) times 10^@shift,
+ * correctly rounded from its exact value: "1500.0003" us and "1500000.3"
+ * ns are the same double. False if it is not finite.
+ */
+HRSERVO_HIDDEN bool hrservo_file_number(const char *s, size_t n, int shift,
+					double *out);
+/*
+ * A position (or a speed, ...: @what, for the error) @s of key @k: a
+ * decimal number (an exponent allowed), with @unit as optional suffix;
+ * another unit is a "unit mismatch". -1 after hrservo_ini_fail().
+ */
+HRSERVO_HIDDEN int hrservo_ini_pos(struct hrservo_ini *ini,
+				   const struct hrservo_ini_key *k,
+				   const char *s, enum hrservo_unit unit,
+				   const char *what, double *out);
+/* @k's value, a plain decimal number (no unit, inf or nan); -1 after _fail. */
+HRSERVO_HIDDEN int hrservo_ini_number(struct hrservo_ini *ini,
+				      const struct hrservo_ini_key *k,
+				      double *out);
+/* @k's value: yes/true/on/1 or no/false/off/0; -1 after hrservo_ini_fail(). */
+HRSERVO_HIDDEN int hrservo_ini_bool(struct hrservo_ini *ini,
+				    const struct hrservo_ini_key *k, bool *out);
 
 #endif

@@ -469,22 +469,28 @@ void print_state_row(const struct hrservo_state *st, unsigned int c)
 
 /* ---- the robot's calibration ---- */
 
+const char *config_path(const char *name, char *buf, size_t size)
+{
+	const char *x = getenv("XDG_CONFIG_HOME");
+
+	if (x && *x)
+		snprintf(buf, size, "%s/hrservo/%s", x, name);
+	else
+		snprintf(buf, size, "%s/.config/hrservo/%s",
+			 getenv("HOME") ? getenv("HOME") : "", name);
+	return buf;
+}
+
 const char *calib_path(void)
 {
 	static char path[4096];
 	const char *e = getenv("HRSERVO_CALIBRATION");
-	const char *x = getenv("XDG_CONFIG_HOME");
 
 	if (opt_calibration)
 		return opt_calibration;
 	if (e && *e)
 		return e;
-	if (x && *x)
-		snprintf(path, sizeof(path), "%s/hrservo/robot.conf", x);
-	else
-		snprintf(path, sizeof(path), "%s/.config/hrservo/robot.conf",
-			 getenv("HOME") ? getenv("HOME") : "");
-	return path;
+	return config_path("robot.conf", path, sizeof(path));
 }
 
 static struct hrservo_calib *calib;

@@ -214,6 +214,36 @@ static const struct command commands[] = {
 	  "the recorder falls behind, the frames lost are said (the file then\n"
 	  "has a longer interval there) and the exit status is 1.\n",
 	  cmd_record },
+	{ "teleop", "[--json] [--device DEV] [--map FILE] [--watchdog MS] [--failsafe hold|release|home] CTRL",
+	  "Drive the calibrated joints of CTRL from a gamepad.",
+	  "\nReads a gamepad through evdev (--device /dev/input/eventN, or the\n"
+	  "first device with gamepad buttons and a stick) and moves CTRL's\n"
+	  "joints as the mapping file says: sticks and triggers to joints in\n"
+	  "rate or position mode, buttons to poses, steps, turbo and the e-stop.\n"
+	  "The map is --map FILE, else ~/.config/hrservo/gamepad.map, else\n"
+	  "/etc/hrservo/gamepad.map (examples/teleop/gamepad.map is a start).\n"
+	  "Joints start where the servos are; one that is off is not driven\n"
+	  "until it is set.\n\n"
+	  "  -d, --device DEV    the gamepad (a /dev/input/by-id/ path stays\n"
+	  "                      the same across reconnects)\n"
+	  "  -m, --map FILE      the mapping file\n"
+	  "      --watchdog MS   the kernel watchdog's timeout, 10..60000\n"
+	  "                      (default 200; at least two frame periods)\n"
+	  "      --failsafe hold|release|home\n"
+	  "                      what the kernel does when teleop stops\n"
+	  "                      commanding: hold where the servos are (default),\n"
+	  "                      release them, or go to the joints' home positions\n\n"
+	  "Safety: nothing moves without the deadman button, and releasing it\n"
+	  "holds. The watchdog is armed all along: if teleop is killed or hangs,\n"
+	  "the kernel runs the failsafe. If the gamepad goes away, the failsafe\n"
+	  "runs within 10 ms and a frame; the pad is looked for every 500 ms\n"
+	  "and used again when it is back, the deadman pressed anew. The e-stop\n"
+	  "button trips the kernel's latch ('servoctl estop --clear' clears it).\n"
+	  "SIGINT, SIGTERM and SIGHUP run the failsafe and exit 0.\n\n"
+	  "On a terminal, a status redrawn in place; otherwise one line per\n"
+	  "happening (JSON Lines with --json), joint values 10 times a second\n"
+	  "at most. See servoctl(1), TELEOP.\n",
+	  cmd_teleop },
 	{ NULL, NULL, NULL, NULL, NULL }
 };
 

@@ -16,6 +16,7 @@
  *   cmd-record.c   record
  *   calibrate.c    calibrate set, points, show, apply
  *   cmd-jog.c      calibrate jog
+ *   cmd-teleop.c   teleop
  */
 #ifndef SERVOCTL_H
 #define SERVOCTL_H
@@ -133,6 +134,8 @@ const char *fmt_joint_pos(const struct hrservo_joint *j, double pos,
 /* A JSON number printed with @decimals (trailing zeros cut if @trim). */
 json_object *json_fixed(double v, int decimals, bool trim);
 
+/* $XDG_CONFIG_HOME/hrservo/@name, else ~/.config/hrservo/@name, in @buf. */
+const char *config_path(const char *name, char *buf, size_t size);
 /* The calibration file: --calibration, $HRSERVO_CALIBRATION, or default. */
 const char *calib_path(void);
 /*
@@ -220,6 +223,7 @@ int cmd_move(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_estop(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_teleop(int argc, char **argv);
 
 /* ---- cmd-estop.c, shared with info ---- */
 

@@ -377,7 +377,9 @@ struct hrservo_traj_stop {
 /*
  * Stop where it is: a trajectory stops as %HRSERVO_IOC_TRAJ_STOP stops it,
  * and every channel with a pulse decelerates within its acceleration limit
- * (at once if it has none) and holds where it stops.
+ * (at once if it has none) and holds where it stops. Whatever the action,
+ * a channel given its first target since the last frame boundary, which
+ * has emitted nothing yet, is released: it has no position to hold.
  */
 #define HRSERVO_FAILSAFE_HOLD		0
 /* Release every channel: no pulse after the one in progress. */
@@ -403,10 +405,12 @@ struct hrservo_traj_stop {
  * @padding: zero
  *
  * Arming (again) starts the timeout anew. From then on every change made
- * through this file (%HRSERVO_IOC_SET_TARGETS, _RELEASE, _SET_LIMITS,
- * _TRAJ_SUBMIT, _TRAJ_STOP, whatever its result) and %HRSERVO_IOC_KEEPALIVE
- * restart it. If @timeout_ms pass without one, the failsafe runs on the
- * whole controller, from the timer, and %HRSERVO_EVENT_WATCHDOG is raised;
+ * through this file that succeeds (%HRSERVO_IOC_SET_TARGETS, _RELEASE,
+ * _SET_LIMITS, _TRAJ_SUBMIT, _TRAJ_STOP) and %HRSERVO_IOC_KEEPALIVE restart
+ * it; a keep-alive on a file that is not armed fails with -EINVAL. At most
+ * %HRSERVO_WD_ARMED_MAX files of a controller are armed at once (-EBUSY).
+ * If @timeout_ms pass without one, the failsafe runs on the whole
+ * controller, from the timer, and %HRSERVO_EVENT_WATCHDOG is raised;
  * the watchdog stays armed, so the next change or keep-alive starts the
  * timeout anew (and may move the servos again). Closing the file while it
  * is armed runs the failsafe too: closing is what happens when the process
@@ -423,6 +427,7 @@ struct hrservo_watchdog {
 
 #define HRSERVO_WD_TIMEOUT_MIN_MS	10
 #define HRSERVO_WD_TIMEOUT_MAX_MS	60000
+#define HRSERVO_WD_ARMED_MAX		16
 
 /* struct hrservo_estop.op */
 #define HRSERVO_ESTOP_GET	0	/* read the latch only */
@@ -442,9 +447,10 @@ struct hrservo_watchdog {
  * struct hrservo_estop - the e-stop latch, %HRSERVO_IOC_ESTOP
  * @op: %HRSERVO_ESTOP_GET, _TRIP or _CLEAR
  * @action: TRIP: %HRSERVO_FAILSAFE_HOLD or _RELEASE; otherwise 0
- * @flags: output, %HRSERVO_ESTOP_* bits (zero on input)
- * @source: output, what tripped the latch last, 0 if never (zero on input)
- * @tripped_ns: output, when (CLOCK_MONOTONIC; zero on input)
+ * @flags: output, %HRSERVO_ESTOP_* bits (ignored on input)
+ * @source: output, what tripped the latch last, 0 if never (ignored on
+ *	input)
+ * @tripped_ns: output, when (CLOCK_MONOTONIC; ignored on input)
  * @padding: zero
  *
  * Tripping runs the failsafe @action on every channel at once, drops the
@@ -452,8 +458,10 @@ struct hrservo_watchdog {
  * any client and sysfs, fails with -EPERM, and a watchdog's POSE failsafe
  * holds instead, until the latch is cleared. Releases, limits, the frame
  * period and reads still work. Tripping a latched controller changes
- * nothing; clearing moves nothing. TRIP and CLEAR need a file opened for
- * writing; all three ops return the state after the op.
+ * nothing, but for a RELEASE trip of a latch that held, which releases;
+ * clearing moves nothing. A CLEAR reads the input line itself. TRIP and
+ * CLEAR need a file opened for writing; all three ops return the state
+ * after the op.
  */
 struct hrservo_estop {
 	__u32 op;
@@ -501,6 +509,9 @@ struct hrservo_frame {
  * @next_seq: output, the @seq to ask for next: one after the last copied,
  *	or @seq when nothing was copied
  * @oldest: output, the oldest frame kept (0: no frame was played yet)
+ *
+ * @next_seq and @oldest are ignored on input. The frames are copied one
+ * at a time, so a frame overwritten during the copy ends it early.
  *
  * The copied frames are consecutive, in order, from max(@seq, @oldest); a
  * reader that asks for next_seq and gets a first frame beyond it lost the

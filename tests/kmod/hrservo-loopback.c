@@ -12,6 +12,9 @@
  * it can sleep (like an I2C expander), to test that hrservo-gpio refuses
  * such lines. It records nothing.
  *
+ * A third chip, "hrservo-loopback-in", has 4 input lines with interrupts
+ * on either edge: the e-stop button of the tests. The tests drive them.
+ *
  * debugfs, under hrservo-loopback/:
  *   events   read: one record per line, "TIME_NS LINE LEVEL\n", oldest first;
  *            records are consumed as they are read
@@ -21,9 +24,19 @@
  *            becomes the chip's last line, active low, through a GPIO
  *            lookup table (the OE line of the PCA9685 tests); one device at
  *            a time, replaced by the next write
+ *   estop_dev write "DEVICE OFFSET" (an I2C device, "0-0040"): its "estop"
+ *            GPIO becomes line OFFSET of the input chip, active high, as
+ *            oe_dev does for "oe"
+ *   input    write "OFFSET LEVEL": drive an input line of the input chip;
+ *            an enabled interrupt for that edge fires from an irq_work,
+ *            in hard interrupt context. Read: each line's last edge time,
+ *            "OFFSET LEVEL TIME_NS\n" per line (TIME_NS 0: no edge yet)
  */
 #include <linux/debugfs.h>
 #include <linux/gpio/driver.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irq_work.h>
 #include <linux/gpio/machine.h>
 #include <linux/mutex.h>
 #include <linux/kernel.h>
@@ -69,6 +82,34 @@ struct lb_chip {
 
 static struct lb_chip *lb;
 static struct dentry *lb_dir;
+
+#define LB_IN_LINES	4
+
+/**
+ * struct lb_in - the input chip
+ * @gc: the GPIO chip, with a gpiolib irqchip
+ * @work: fires the interrupts of the edges the tests made
+ * @lock: protects every field below it
+ * @levels: level of each line
+ * @enabled: lines whose interrupt is unmasked
+ * @rising: lines whose interrupt fires on a rising edge
+ * @falling: ...on a falling edge
+ * @pending: interrupts to fire
+ * @edge_ns: time of each line's last edge
+ */
+struct lb_in {
+	struct gpio_chip gc;
+	struct irq_work work;
+	raw_spinlock_t lock;
+	unsigned long levels;
+	unsigned long enabled;
+	unsigned long rising;
+	unsigned long falling;
+	unsigned long pending;
+	u64 edge_ns[LB_IN_LINES];
+};
+
+static struct lb_in lb_in;
 
 /* The "sleepy" chip; its levels are only touched by its own callbacks. */
 static struct gpio_chip lb_sleepy;
@@ -153,6 +194,159 @@ static int lb_sleepy_direction_output(struct gpio_chip *gc,
 {
 	lb_sleepy_set(gc, offset, value);
 	return 0;
+}
+
+static int lb_in_get(struct gpio_chip *gc, unsigned int offset)
+{
+	unsigned long flags;
+	int v;
+
+	raw_spin_lock_irqsave(&lb_in.lock, flags);
+	v = test_bit(offset, &lb_in.levels);
+	raw_spin_unlock_irqrestore(&lb_in.lock, flags);
+	return v;
+}
+
+static int lb_in_get_direction(struct gpio_chip *gc, unsigned int offset)
+{
+	return GPIO_LINE_DIRECTION_IN;
+}
+
+static int lb_in_direction_input(struct gpio_chip *gc, unsigned int offset)
+{
+	return 0;
+}
+
+static void lb_in_irq_mask(struct irq_data *d)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&lb_in.lock, flags);
+	clear_bit(irqd_to_hwirq(d), &lb_in.enabled);
+	raw_spin_unlock_irqrestore(&lb_in.lock, flags);
+	gpiochip_disable_irq(&lb_in.gc, irqd_to_hwirq(d));
+}
+
+static void lb_in_irq_unmask(struct irq_data *d)
+{
+	unsigned long flags;
+
+	gpiochip_enable_irq(&lb_in.gc, irqd_to_hwirq(d));
+	raw_spin_lock_irqsave(&lb_in.lock, flags);
+	set_bit(irqd_to_hwirq(d), &lb_in.enabled);
+	raw_spin_unlock_irqrestore(&lb_in.lock, flags);
+}
+
+static int lb_in_irq_set_type(struct irq_data *d, unsigned int type)
+{
+	unsigned long flags, hw = irqd_to_hwirq(d);
+
+	if (type & ~IRQ_TYPE_EDGE_BOTH)
+		return -EINVAL;
+	raw_spin_lock_irqsave(&lb_in.lock, flags);
+	assign_bit(hw, &lb_in.rising, type & IRQ_TYPE_EDGE_RISING);
+	assign_bit(hw, &lb_in.falling, type & IRQ_TYPE_EDGE_FALLING);
+	raw_spin_unlock_irqrestore(&lb_in.lock, flags);
+	return 0;
+}
+
+static const struct irq_chip lb_in_irqchip = {
+	.name = "hrservo-loopback-in",
+	.irq_mask = lb_in_irq_mask,
+	.irq_unmask = lb_in_irq_unmask,
+	.irq_set_type = lb_in_irq_set_type,
+	.flags = IRQCHIP_IMMUTABLE,
+	GPIOCHIP_IRQ_RESOURCE_HELPERS,
+};
+
+/* Hard interrupt context (IRQ_WORK_INIT_HARD), like a chip's own irq. */
+static void lb_in_fire(struct irq_work *work)
+{
+	unsigned long flags, pending;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&lb_in.lock, flags);
+	pending = lb_in.pending;
+	lb_in.pending = 0;
+	raw_spin_unlock_irqrestore(&lb_in.lock, flags);
+	for_each_set_bit(i, &pending, LB_IN_LINES)
+		generic_handle_domain_irq(lb_in.gc.irq.domain, i);
+}
+
+static ssize_t lb_in_write(struct file *file, const char __user *ubuf,
+			   size_t count, loff_t *ppos)
+{
+	unsigned int off, level;
+	unsigned long flags;
+	bool fire = false;
+	char buf[32];
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%u %u", &off, &level) != 2 || off >= LB_IN_LINES ||
+	    level > 1)
+		return -EINVAL;
+	raw_spin_lock_irqsave(&lb_in.lock, flags);
+	if (test_bit(off, &lb_in.levels) != level) {
+		assign_bit(off, &lb_in.levels, level);
+		lb_in.edge_ns[off] = ktime_get_ns();
+		if (test_bit(off, &lb_in.enabled) &&
+		    test_bit(off, level ? &lb_in.rising : &lb_in.falling)) {
+			set_bit(off, &lb_in.pending);
+			fire = true;
+		}
+	}
+	raw_spin_unlock_irqrestore(&lb_in.lock, flags);
+	if (fire)
+		irq_work_queue(&lb_in.work);
+	return count;
+}
+
+static ssize_t lb_in_read(struct file *file, char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	char buf[LB_IN_LINES * 40];
+	unsigned long flags;
+	unsigned int i;
+	int len = 0;
+
+	raw_spin_lock_irqsave(&lb_in.lock, flags);
+	for (i = 0; i < LB_IN_LINES; i++)
+		len += scnprintf(buf + len, sizeof(buf) - len, "%u %u %llu\n",
+				 i, test_bit(i, &lb_in.levels) ? 1 : 0,
+				 lb_in.edge_ns[i]);
+	raw_spin_unlock_irqrestore(&lb_in.lock, flags);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, len);
+}
+
+static const struct file_operations lb_in_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = lb_in_read,
+	.write = lb_in_write,
+};
+
+static int lb_in_add(void)
+{
+	struct gpio_irq_chip *girq = &lb_in.gc.irq;
+
+	raw_spin_lock_init(&lb_in.lock);
+	lb_in.work = IRQ_WORK_INIT_HARD(lb_in_fire);
+	lb_in.gc.label = "hrservo-loopback-in";
+	lb_in.gc.owner = THIS_MODULE;
+	lb_in.gc.base = -1;
+	lb_in.gc.ngpio = LB_IN_LINES;
+	lb_in.gc.can_sleep = false;
+	lb_in.gc.get = lb_in_get;
+	lb_in.gc.get_direction = lb_in_get_direction;
+	lb_in.gc.direction_input = lb_in_direction_input;
+	gpio_irq_chip_set_chip(girq, &lb_in_irqchip);
+	girq->handler = handle_simple_irq;
+	girq->default_type = IRQ_TYPE_NONE;
+	return gpiochip_add_data(&lb_in.gc, NULL);
 }
 
 static ssize_t lb_events_read(struct file *file, char __user *ubuf,
@@ -281,6 +475,58 @@ static ssize_t lb_oe_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+/* The lookup table made through estop_dev, under lb_oe_lock. */
+static struct gpiod_lookup_table *lb_estop;
+
+static void lb_estop_remove(void)
+{
+	if (!lb_estop)
+		return;
+	gpiod_remove_lookup_table(lb_estop);
+	kfree(lb_estop->dev_id);
+	kfree(lb_estop);
+	lb_estop = NULL;
+}
+
+static ssize_t lb_estop_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct gpiod_lookup_table *t;
+	unsigned int off;
+	char *buf, *name;
+
+	if (count >= 64)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	name = kzalloc(64, GFP_KERNEL);
+	t = kzalloc(struct_size(t, table, 2), GFP_KERNEL);
+	if (!name || !t || sscanf(buf, "%63s %u", name, &off) != 2 ||
+	    off >= LB_IN_LINES) {
+		kfree(buf);
+		kfree(name);
+		kfree(t);
+		return -EINVAL;
+	}
+	kfree(buf);
+	t->dev_id = name;
+	t->table[0] = GPIO_LOOKUP("hrservo-loopback-in", off, "estop",
+				  GPIO_ACTIVE_HIGH);
+	mutex_lock(&lb_oe_lock);
+	lb_estop_remove();
+	lb_estop = t;
+	gpiod_add_lookup_table(t);
+	mutex_unlock(&lb_oe_lock);
+	return count;
+}
+
+static const struct file_operations lb_estop_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = lb_estop_write,
+};
+
 static const struct file_operations lb_oe_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
@@ -330,6 +576,9 @@ static int __init lb_init(void)
 	ret = gpiochip_add_data(&lb_sleepy, NULL);
 	if (ret)
 		goto err_remove;
+	ret = lb_in_add();
+	if (ret)
+		goto err_remove_sleepy;
 
 	lb_dir = debugfs_create_dir("hrservo-loopback", NULL);
 	debugfs_create_file("events", 0400, lb_dir, NULL, &lb_events_fops);
@@ -337,8 +586,12 @@ static int __init lb_init(void)
 	debugfs_create_file_unsafe("dropped", 0400, lb_dir, NULL,
 				   &lb_dropped_fops);
 	debugfs_create_file("oe_dev", 0200, lb_dir, NULL, &lb_oe_fops);
+	debugfs_create_file("input", 0600, lb_dir, NULL, &lb_in_fops);
+	debugfs_create_file("estop_dev", 0200, lb_dir, NULL, &lb_estop_fops);
 	return 0;
 
+err_remove_sleepy:
+	gpiochip_remove(&lb_sleepy);
 err_remove:
 	gpiochip_remove(&lb->gc);
 err_free:
@@ -352,9 +605,13 @@ module_init(lb_init);
 static void __exit lb_exit(void)
 {
 	debugfs_remove_recursive(lb_dir);
+	/* No edge fires once the input chip is gone. */
+	irq_work_sync(&lb_in.work);
 	mutex_lock(&lb_oe_lock);
 	lb_oe_remove();
+	lb_estop_remove();
 	mutex_unlock(&lb_oe_lock);
+	gpiochip_remove(&lb_in.gc);
 	gpiochip_remove(&lb_sleepy);
 	gpiochip_remove(&lb->gc);
 	kvfree(lb->ring);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "tmpdir.h"
 #include "comma_locale.h"
 #include "hrservo.h"
 
@@ -106,38 +107,6 @@ static double ns_at(const struct hrservo_joint *j, double pos)
 	if (hrservo_joint_to_ns(j, pos, &ns))
 		return NAN;
 	return ns;
-}
-
-static char dir[64];
-
-static const char *write_tmp(const char *name, const char *text)
-{
-	static char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-	return path;
-}
-
-static void make_dir(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/calib_test.XXXXXX");
-	if (!mkdtemp(dir))
-		abort();
-}
-
-static void remove_dir(void)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
 /* ---- maps ---- */
@@ -413,6 +382,15 @@ TEST(bad_files)
 		  "1: joint name '2a': letters, digits and _ only, at most 31 characters" },
 		{ "[joint a]\ncontroller = x\nthis is not ini\n",
 		  "3: 'this is not ini' is not 'key = value', a [section] or a comment" },
+		/* Sections are followed from their headers, keys or not. */
+		{ "channel = 0\n[joint a]\ncontroller = x\n",
+		  "1: key 'channel' before any [section]" },
+		{ "[joint a]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "[joint b]\n; all of it commented out\n",
+		  "5: joint b: controller missing or too long" },
+		{ "[joint a]\ncontroller = x\nchannel = 0\nmap = 0:1ms 90:2ms\n"
+		  "[servo b]\n",
+		  "5: unknown section [servo b]: expected [joint NAME] or [controller NAME]" },
 	};
 	char err[512], want[512];
 

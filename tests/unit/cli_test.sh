@@ -25,7 +25,7 @@ t() {	# expected-status description command...
 	fi
 }
 
-for c in list info get set release period limits monitor move traj calibrate estop record; do
+for c in list info get set release period limits monitor move traj calibrate estop record teleop; do
 	t 0 "$c --help" "$bin" "$c" --help
 	grep -q "^Usage: servoctl $c " /tmp/cli_out.$$ ||
 		{ echo "not ok $n $c --help prints its usage"; fail=$((fail + 1)); }
@@ -290,6 +290,35 @@ t 1 "set CTRL home, no CTRL" "$bin" -c "$cal/two.conf" set hrservo9 home
 grep -qxF "servoctl: set: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
 	{ echo "not ok $n set home opens the controller"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
 unset HRSERVO_CALIBRATION
+# teleop: its options (2), then the calibration and the mapping file (1,
+# FILE:LINE), before any controller or gamepad is looked for.
+t 2 "teleop --watchdog 5" "$bin" teleop --watchdog 5 hrservo9
+grep -qxF "servoctl: teleop: --watchdog: '5' is not a timeout from 10 to 60000 (ms)" /tmp/cli_err.$$ ||
+	{ echo "not ok $n names the watchdog's range"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 2 "teleop --failsafe park" "$bin" teleop --failsafe park hrservo9
+grep -qxF "servoctl: teleop: --failsafe: 'park' is not hold, release or home" /tmp/cli_err.$$ ||
+	{ echo "not ok $n names the failsafes"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 2 "teleop without a controller" "$bin" teleop
+t 2 "teleop with two controllers" "$bin" teleop a b
+HRSERVO_CALIBRATION=$cal/none.conf t 1 "teleop without a calibration" "$bin" teleop hrservo9
+grep -qxF "servoctl: teleop: no calibration file $cal/none.conf (see 'servoctl calibrate'; --calibration FILE)" /tmp/cli_err.$$ ||
+	{ echo "not ok $n teleop needs the calibration"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+if [ ! -e /etc/hrservo/gamepad.map ]; then
+	XDG_CONFIG_HOME=$cal/xdg t 1 "teleop without a map" "$bin" -c "$cal/two.conf" teleop hrservo9
+	grep -qF "servoctl: teleop: no mapping file: neither $cal/xdg/hrservo/gamepad.map nor /etc/hrservo/gamepad.map exists; give --map FILE" /tmp/cli_err.$$ ||
+		{ echo "not ok $n says where the map is looked for"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+fi
+printf '[teleop]\ndeadman = BTN_TL\n\n[axis ABS_X]\njoint = knee\nmode = rate\nscale = 10\n' > "$cal/bad.map"
+t 1 "teleop with a bad map" "$bin" -c "$cal/two.conf" teleop --map "$cal/bad.map" hrservo9
+grep -qF "servoctl: teleop: $cal/bad.map:5: " /tmp/cli_err.$$ ||
+	{ echo "not ok $n names the map's file and line"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+printf '[teleop]\ndeadman = BTN_TL\n\n[axis ABS_X]\njoint = elbow\nmode = rate\nscale = 10\n' > "$cal/pad.map"
+t 1 "teleop, no CTRL" "$bin" -c "$cal/two.conf" teleop --map "$cal/pad.map" hrservo9
+grep -qxF "servoctl: teleop: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
+	{ echo "not ok $n teleop opens the controller"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+helps teleop "safety" "--device DEV" "--watchdog MS" "--failsafe hold|release|home" \
+	"deadman" "SIGTERM" "JSON Lines"
+man_has "teleop" "TELEOPERATION" "BTN_SOUTH" "--failsafe" "10 ms" "servoctl-teleop.service"
 if command -v valgrind > /dev/null; then
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
 	t 0 "valgrind: --help" $vg "$bin" --help
@@ -299,6 +328,8 @@ if command -v valgrind > /dev/null; then
 	t 0 "valgrind: calibrate show" $vg "$bin" --calibration "$cal/robot.conf" calibrate show
 	HRSERVO_SYSFS_CLASS=$empty/none t 0 "valgrind: list without the module" $vg "$bin" list
 	t 1 "valgrind: traj check of a bad file" $vg "$bin" traj check "$cal/short.csv" hrservo9
+	t 1 "valgrind: teleop with a bad map" $vg "$bin" -c "$cal/two.conf" teleop --map "$cal/bad.map" hrservo9
+	t 1 "valgrind: teleop, no CTRL" $vg "$bin" -c "$cal/two.conf" teleop --map "$cal/pad.map" hrservo9
 	t 0 "valgrind: traj plot --capture --print-series" $vg "$top/build/bin/servoctl-plot" \
 		--capture "$cal/capture.txt" --print-series "$cal/plan.csv"
 fi

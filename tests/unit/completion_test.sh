@@ -32,7 +32,7 @@ check() {	# expected-words... -- command line (last word is completed)
 	fi
 }
 
-echo "1..20"
+echo "1..24"
 check set -- servoctl se
 check list limits -- servoctl li
 check list -- servoctl lis
@@ -53,4 +53,8 @@ check hrservo0 hrservo1 -- servoctl estop hrservo0 hr
 check --release -- servoctl estop --rel
 check --duration -- servoctl record --du
 check 0 1 2 -- servoctl record -o x.csv --duration 5 hrservo0 ""
+check teleop -- servoctl tel
+check hold release home -- servoctl teleop --failsafe ""
+check --device -- servoctl teleop --d
+check hrservo0 hrservo1 -- servoctl teleop --map x.map --watchdog 100 hr
 exit $((fail > 0))

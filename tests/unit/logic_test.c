@@ -692,4 +692,105 @@ TEST(parse_label_too_long)
 	EXPECT_EQ(0, parse(s).ret);
 }
 
+TEST(brake_dist)
+{
+	static const s64 a_ns[] = { 1, 2, 3, 7, 100, 4000, 123457 };
+	static const s64 v_ns[] = { 0, 1, -1, 2, 5, -17, 999, 40000, -40000,
+				    1000000, -2500000 };
+
+	for (size_t i = 0; i < sizeof(a_ns) / sizeof(a_ns[0]); i++) {
+		struct hrservo_div r;
+
+		hrservo_brake_prepare(&r, a_ns[i] << HRSERVO_Q);
+		for (size_t k = 0; k < sizeof(v_ns) / sizeof(v_ns[0]); k++) {
+			s64 v = v_ns[k], m = v < 0 ? -v : v;
+			/* The formula, with plain division. */
+			s64 d = m * (m + a_ns[i]) / (2 * a_ns[i]);
+
+			EXPECT_EQ(v < 0 ? -d : d, hrservo_brake_dist(v, &r)) {
+				TH_LOG("v %lld a %lld", (long long)v,
+				       (long long)a_ns[i]);
+			}
+		}
+	}
+	/* Below 1 ns per frame squared: braking at 1 ns. */
+	{
+		struct hrservo_div r;
+
+		hrservo_brake_prepare(&r, 100);
+		EXPECT_EQ(10 * 11 / 2, hrservo_brake_dist(10, &r));
+	}
+}
+
+struct estop_opt {
+	int ret;
+	char line[128];
+	char label[HRSERVO_LABEL_MAX];
+	u32 off;
+	bool low;
+};
+
+static struct estop_opt estop(const char *s)
+{
+	struct estop_opt o;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.line, sizeof(o.line), "%s", s);
+	o.ret = hrservo_parse_estop(o.line, o.label, sizeof(o.label), &o.off,
+				    &o.low);
+	return o;
+}
+
+TEST(estop_option)
+{
+	struct estop_opt o = estop("chip 0-3 estop=hrservo-loopback-in:2");
+
+	ASSERT_EQ(1, o.ret);
+	EXPECT_STREQ("hrservo-loopback-in", o.label);
+	EXPECT_EQ(2, o.off);
+	EXPECT_FALSE(o.low);
+	/* The option is cut out; what is left parses as lines. */
+	EXPECT_STREQ("chip 0-3 ", o.line);
+	EXPECT_EQ(0, parse(o.line).ret);
+
+	o = estop("chip 1 estop=a:b:17:low 2\n");
+	ASSERT_EQ(1, o.ret);
+	EXPECT_STREQ("a:b", o.label);
+	EXPECT_EQ(17, o.off);
+	EXPECT_TRUE(o.low);
+	EXPECT_STREQ("chip 1  2\n", o.line);
+
+	o = estop("chip 1 2");
+	EXPECT_EQ(0, o.ret);
+	EXPECT_STREQ("chip 1 2", o.line);
+	/* Part of a word is not the option. */
+	EXPECT_EQ(0, estop("chip 1 xestop=a:1").ret);
+}
+
+TEST(estop_option_errors)
+{
+	EXPECT_EQ(-EINVAL, estop("estop=a:1 chip 1").ret);
+	EXPECT_EQ(-EINVAL, estop("chip 1 estop=").ret);
+	EXPECT_EQ(-EINVAL, estop("chip 1 estop=a").ret);
+	EXPECT_EQ(-EINVAL, estop("chip 1 estop=:1").ret);
+	EXPECT_EQ(-EINVAL, estop("chip 1 estop=a:").ret);
+	EXPECT_EQ(-EINVAL, estop("chip 1 estop=a:1x").ret);
+	EXPECT_EQ(-EINVAL, estop("chip 1 estop=a:low").ret);
+	EXPECT_EQ(-EINVAL, estop("chip 1 estop=a:1 estop=b:2").ret);
+	EXPECT_EQ(-ERANGE, estop("chip 1 estop=a:4294967296").ret);
+	EXPECT_EQ(1, estop("chip 1 estop=a:4294967295").ret);
+}
+
+TEST(estop_option_label_too_long)
+{
+	char s[HRSERVO_LABEL_MAX + 32];
+
+	strcpy(s, "chip 1 estop=");
+	memset(s + 13, 'a', HRSERVO_LABEL_MAX);
+	strcpy(s + 13 + HRSERVO_LABEL_MAX, ":1");
+	EXPECT_EQ(-ENAMETOOLONG, estop(s).ret);
+	strcpy(s + 13 + HRSERVO_LABEL_MAX - 1, ":1");
+	EXPECT_EQ(1, estop(s).ret);
+}
+
 TEST_HARNESS_MAIN
