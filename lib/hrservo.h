@@ -384,7 +384,7 @@ HRSERVO_API int hrservo_read_event(struct hrservo *h,
  *	hrservo_num_channels() targets within their channels' limits
  *
  * Arming starts the timeout anew. From then on every change made through
- * @h (targets, releases, limits, trajectories, whatever their result) and
+ * @h that succeeds (targets, releases, limits, trajectories) and
  * hrservo_keepalive() restart it. If @timeout_ms pass without one, the
  * controller runs the failsafe on every channel and raises
  * HRSERVO_EV_WATCHDOG; the watchdog stays armed, so the next change or
@@ -397,9 +397,11 @@ HRSERVO_API int hrservo_read_event(struct hrservo *h,
  *
  * errno: EINVAL (a timeout outside the range, an unknown @action, a @pose
  * that is missing, not wanted, empty or names a channel @h does not
- * have), ERANGE (a pose target outside its channel's limits),
- * EBADF (@h could only be opened read-only), ENOTSUP (the backend, or a
- * driver before ABI version 4, has no watchdog).
+ * have), ERANGE (a pose target outside its channel's limits), EBUSY (16
+ * handles of the controller are armed already: the kernel's
+ * HRSERVO_WD_ARMED_MAX), EBADF (@h could only be opened read-only),
+ * ENOTSUP (the backend, or a driver before ABI version 4, has no
+ * watchdog).
  */
 HRSERVO_API int hrservo_watchdog_arm(struct hrservo *h,
 				     unsigned int timeout_ms, int action,
@@ -455,8 +457,8 @@ HRSERVO_API int hrservo_estop_get(struct hrservo *h,
  * hrservo_set_target() and hrservo_traj_upload() fail with EPERM for
  * every client of the controller, until hrservo_estop_clear(); releases,
  * limits, the frame period and reads still work. Tripping a latched
- * controller changes nothing (its first @action stays: release the
- * channels with hrservo_release() if they must go limp).
+ * controller changes nothing, but that HRSERVO_FS_RELEASE on a latch that
+ * held releases every channel.
  *
  * errno: EINVAL (another @action), EBADF (@h is read-only), ENOTSUP as
  * hrservo_estop_get().

@@ -148,9 +148,10 @@ static int estop_trip(struct hrservo *h)
 		return EXIT_RUNTIME;
 	}
 	/*
-	 * A latched controller keeps its first failsafe: if that was hold,
-	 * --release must still make every channel go limp. Releases work
-	 * while latched, and releasing a released channel is no error.
+	 * --release makes every channel go limp, also on a latch that held:
+	 * the kernel's RELEASE trip does that already; releasing here too
+	 * costs one ioctl and does not depend on it (releases work while
+	 * latched, and releasing a released channel is no error).
 	 */
 	if (opt_release && hrservo_release(h, all)) {
 		err("%s: e-stop latched, but releasing the channels failed: %s",
