@@ -189,6 +189,10 @@ HRSERVO_API int hrservo_get_frame_period(struct hrservo *h,
 {
 	uint32_t mn, mx;
 
+	if (!h->be->get_period) {
+		errno = ENOTSUP;
+		return -1;
+	}
 	return h->be->get_period(h, period_ns, min_ns ? min_ns : &mn,
 				 max_ns ? max_ns : &mx);
 }

@@ -794,8 +794,11 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
  * Plays well before @t: a minimum-jerk move of every axis from its last
  * target to @t's first waypoint, as short as the axes' speed and
  * acceleration limits allow (on an axis without a speed limit, at most
- * HRSERVO_LEAD_IN_SPEED_NS), and at least @min_s. Upload it, then @t right
- * after it: @t then starts where the lead-in ends, with no jump.
+ * HRSERVO_LEAD_IN_SPEED_NS), and at least @min_s. It lasts a whole number
+ * of the controller's frame periods, so that @t's waypoints, uploaded right
+ * after it, fall where they would without it relative to the frame grid (a
+ * recording replays frame by frame). Upload it, then @t right after it: @t
+ * then starts where the lead-in ends, with no jump.
  *
  * Return: a new trajectory (hrservo_traj_free()), or NULL with errno EDOM
  * (an axis has no position: never set, or released; *@bad says which),

@@ -24,6 +24,7 @@ hrservo_traj_lead_in(const struct hrservo_traj *t, struct hrservo *h,
 	unsigned int naxes, ch[HRSERVO_MAX_CHANNELS];
 	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
 	double dur = min_s, t0, far = 0;
+	uint32_t period = 0;
 	struct hrservo_state *st;
 	struct hrservo_traj *lead;
 
@@ -79,6 +80,13 @@ hrservo_traj_lead_in(const struct hrservo_traj *t, struct hrservo *h,
 	dur = ceil(dur * 1.001 * 1e3) / 1e3;
 	if (dur < HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e9)
 		dur = HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e9;
+	/*
+	 * Whole frames: a trajectory that starts on a frame then has its
+	 * waypoints where they fall after the lead-in, on the frame grid (a
+	 * recording replays frame by frame).
+	 */
+	if (!hrservo_get_frame_period(h, &period, NULL, NULL) && period)
+		dur = ceil(dur * 1e9 / period - 1e-9) * (period / 1e9);
 	if (dur > HRSERVO_TRAJ_MAX_INTERVAL_NS / 1e9) {
 		errno = ERANGE;
 		return NULL;
