@@ -500,6 +500,27 @@ static int resync(struct teleop *tp)
 	return 0;
 }
 
+/*
+ * The pad's axes as they are now (a stick held off centre); buttons are
+ * not fed: one held now counts only when pressed anew.
+ */
+static void feed_axes(struct teleop *tp, bool absinfo)
+{
+	if (!tp->pad.dev)
+		return;
+	for (unsigned int code = 0; code <= ABS_MAX; code++) {
+		const struct input_absinfo *ai;
+
+		if (!libevdev_has_event_code(tp->pad.dev, EV_ABS, code))
+			continue;
+		ai = libevdev_get_abs_info(tp->pad.dev, code);
+		if (absinfo)
+			hrservo_teleop_set_absinfo(tp->t, code, ai->minimum,
+						   ai->maximum);
+		hrservo_teleop_input(tp->t, EV_ABS, code, ai->value);
+	}
+}
+
 /* The e-stop latch as the kernel has it; a happening if it changed. */
 static void estop_update(struct teleop *tp, bool latched, const char *by)
 {
@@ -508,8 +529,12 @@ static void estop_update(struct teleop *tp, bool latched, const char *by)
 	if (latched == tp->latched)
 		return;
 	tp->latched = latched;
-	/* Tripped or cleared: the deadman must be pressed anew. */
+	/*
+	 * Tripped or cleared: the deadman must be pressed anew; the sticks
+	 * are where they are.
+	 */
 	hrservo_teleop_reset_input(tp->t);
+	feed_axes(tp, false);
 	tp->resync = tp->resync_all = true;
 	hap_begin(&e, "estop");
 	hap_bool(&e, "latched", latched);
@@ -614,21 +639,7 @@ static void pad_found(struct teleop *tp)
 {
 	struct hap e;
 
-	/*
-	 * The axes as they are now (a stick held off centre in position
-	 * mode); buttons are not fed: one held as the pad comes counts only
-	 * when pressed anew.
-	 */
-	for (unsigned int code = 0; code <= ABS_MAX; code++) {
-		const struct input_absinfo *ai;
-
-		if (!libevdev_has_event_code(tp->pad.dev, EV_ABS, code))
-			continue;
-		ai = libevdev_get_abs_info(tp->pad.dev, code);
-		hrservo_teleop_set_absinfo(tp->t, code, ai->minimum,
-					   ai->maximum);
-		hrservo_teleop_input(tp->t, EV_ABS, code, ai->value);
-	}
+	feed_axes(tp, true);
 	hap_begin(&e, "gamepad");
 	hap_str(&e, "state", "found");
 	hap_str(&e, "device", tp->pad.path);

@@ -1068,7 +1068,8 @@ TEST_F(teleop, estop_button_latches_across_clients)
 	EXPECT_SAME_NS((uint64_t)CENTRE_NS, mn);
 	EXPECT_SAME_NS((uint64_t)CENTRE_NS, mx);
 	ASSERT_LT(10, press_anew(self, k, &mn, &mx));
-	EXPECT_LT(CENTRE_NS + 20000, mx);	/* moves again */
+	EXPECT_LT(CENTRE_NS + 20000, mx)	/* moves again */
+		TH_LOG("%s", self->tp.buf);
 	EXPECT_EQ(0, child_count(&self->tp, "\"event\":\"warning\""));
 	free(k);
 }
