@@ -252,7 +252,8 @@ int calibrate_jog(int argc, char **argv, const char *step_opt,
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 	struct hrservo_calib *c = NULL;
-	struct jog_state hist[256], s;
+	/* Zeroed, padding too: states are compared with memcmp(). */
+	struct jog_state hist[256], s = { 0 };
 	struct hrservo_joint j;
 	struct sigaction sa = { .sa_handler = jog_signal };
 	struct termios raw;
