@@ -23,7 +23,7 @@ hrservo_traj_lead_in(const struct hrservo_traj *t, struct hrservo *h,
 {
 	unsigned int naxes, ch[HRSERVO_MAX_CHANNELS];
 	double from[HRSERVO_MAX_CHANNELS], to[HRSERVO_MAX_CHANNELS];
-	double dur = min_s, t0, far = 0;
+	double dur = 0, t0, far = 0;
 	uint32_t period = 0;
 	struct hrservo_state *st;
 	struct hrservo_traj *lead;
@@ -78,6 +78,8 @@ hrservo_traj_lead_in(const struct hrservo_traj *t, struct hrservo *h,
 	 * at most the longest.
 	 */
 	dur = ceil(dur * 1.001 * 1e3) / 1e3;
+	if (dur < min_s)
+		dur = min_s;
 	if (dur < HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e9)
 		dur = HRSERVO_TRAJ_MIN_INTERVAL_NS / 1e9;
 	/*

@@ -1193,6 +1193,8 @@ HRSERVO_API void hrservo_teleop_reset_input(struct hrservo_teleop *t)
 	for (unsigned int b = 0; b < t->nbuttons; b++)
 		t->button[b].down = false;
 	t->armed = false;
+	/* No catch-up over the time without input: the next step is dt 0. */
+	t->clock = false;
 	for (unsigned int a = 0; a < t->naxes; a++) {
 		t->axis[a].have_value = false;
 		t->axis[a].parked = false;

@@ -37,6 +37,12 @@
 #define RECORD_ROOM		512
 /* How often the record is read. */
 #define RECORD_POLL_MS		50
+/*
+ * No frame for this long (wall clock) after recording started: the frame
+ * clock stopped, which it does when no channel has a pulse. Then the
+ * recording ends on a release, or on --duration.
+ */
+#define RECORD_IDLE_NS		200000000ULL
 /* How often the progress line is redrawn. */
 #define RECORD_PROGRESS_NS	200000000ULL
 
@@ -255,6 +261,36 @@ static enum rec_end rec_frame(struct rec *r, const struct hrservo_frame_data *f)
 }
 
 /*
+ * No new frame: if the frame clock has stopped, a recorded channel was
+ * released (the last frame of a release may never come: a clock with no
+ * pulse to make stops), or the duration ran out on the wall clock.
+ */
+static enum rec_end rec_idle(struct rec *r)
+{
+	uint64_t now = now_ns(), since = now > r->t0 ? now - r->t0 : 0;
+	struct hrservo_state *st;
+	char name[64], t[32];
+	enum rec_end end = REC_ON;
+
+	if (since < r->last + RECORD_IDLE_NS)
+		return REC_ON;
+	st = hrservo_read_state(r->h);
+	for (unsigned int k = 0; st && k < r->ncol && end == REC_ON; k++) {
+		if (hrservo_state_enabled(st, r->col[k].ch))
+			continue;
+		rec_err(r, "%s: %s lost its pulse (released) after t=%s s: the recording ends there",
+			hrservo_name(r->h),
+			col_name(&r->col[k], name, sizeof(name)),
+			fmt_t(r->last, t, sizeof(t)));
+		end = REC_DONE;
+	}
+	hrservo_state_free(st);
+	if (end == REC_ON && r->limit_ns != UINT64_MAX && since > r->limit_ns)
+		end = REC_DONE;
+	return end;
+}
+
+/*
  * The newest frame played (*@have false if none yet), and the seq to read
  * from next. 0, or -1 with errno.
  */
@@ -443,6 +479,8 @@ int cmd_record(int argc, char **argv)
 		}
 		for (size_t k = 0; k < n && end == REC_ON; k++)
 			end = rec_frame(&r, &buf[k]);
+		if (end == REC_ON && r.started && !n)
+			end = rec_idle(&r);
 		if (!r.started && !waiting) {
 			char list[1024];
 

@@ -212,6 +212,14 @@ struct pad {
 	struct libevdev *dev;
 	char path[PATH_MAX];
 	char name[128];
+	/*
+	 * Set once a pad was used: a pad looked for again must be that one
+	 * (name, vendor, product), not whichever gamepad comes first.
+	 */
+	bool known;
+	char id_name[128];
+	int vendor;
+	int product;
 };
 
 /* Why @dev is not a gamepad (buttons BTN_SOUTH, a stick ABS_X), or NULL. */
@@ -259,6 +267,11 @@ static int pad_open(struct pad *p, const char *path, char *why, size_t size,
 		return -1;
 	}
 	lack = pad_lacks(p->dev);
+	if (!lack && p->known &&
+	    (strcmp(p->id_name, libevdev_get_name(p->dev)) ||
+	     p->vendor != libevdev_get_id_vendor(p->dev) ||
+	     p->product != libevdev_get_id_product(p->dev)))
+		lack = "not the gamepad that was lost";
 	if (lack) {
 		snprintf(why, size, "%s: %s", libevdev_get_name(p->dev), lack);
 		pad_close(p);
@@ -266,6 +279,12 @@ static int pad_open(struct pad *p, const char *path, char *why, size_t size,
 	}
 	snprintf(p->path, sizeof(p->path), "%s", path);
 	snprintf(p->name, sizeof(p->name), "%s", libevdev_get_name(p->dev));
+	if (!p->known) {
+		p->known = true;
+		snprintf(p->id_name, sizeof(p->id_name), "%s", p->name);
+		p->vendor = libevdev_get_id_vendor(p->dev);
+		p->product = libevdev_get_id_product(p->dev);
+	}
 	return 0;
 }
 
@@ -547,10 +566,10 @@ static void estop_refresh(struct teleop *tp)
 {
 	struct hrservo_estop_info info;
 
-	/* EPERM is the latch: latched, whatever the read says. */
+	/* EPERM is the latch, unless the latch says it is clear. */
 	if (hrservo_estop_get(tp->h, &info))
 		info = (struct hrservo_estop_info){ .latched = true };
-	estop_update(tp, true,
+	estop_update(tp, info.latched,
 		     info.source == HRSERVO_ESTOP_BY_INPUT ? "input" : "user");
 }
 
@@ -751,6 +770,14 @@ static void failsafe_seen(struct teleop *tp,
 	tp->resync = tp->resync_all = true;
 }
 
+/* The tick of frames of @period_ns: a frame, or a third of the watchdog. */
+static uint32_t tick_period(uint32_t period_ns)
+{
+	uint64_t third = (uint64_t)opt_wd_ms * 1000000 / 3;
+
+	return period_ns < third ? period_ns : (uint32_t)third;
+}
+
 /* A tick every @period_ns: 0, or -1 (errno). */
 static int ticks_set(int fd, uint32_t period_ns)
 {
@@ -760,6 +787,31 @@ static int ticks_set(int fd, uint32_t period_ns)
 	};
 
 	return timerfd_settime(fd, 0, &(struct itimerspec){ p, p }, NULL);
+}
+
+/*
+ * Keep the watchdog alive: 0, or -1 if the controller is gone or the
+ * watchdog cannot be armed again. A watchdog that is not armed (EINVAL) is
+ * armed again; other failures are said once per errno.
+ */
+static int keepalive(struct teleop *tp)
+{
+	static int said;
+	char msg[256];
+
+	if (!hrservo_keepalive(tp->h))
+		return 0;
+	if (errno == ENODEV)
+		return -1;
+	if (errno == EINVAL)
+		return arm(tp, opt_wd_ms);
+	if (said != errno) {
+		said = errno;
+		snprintf(msg, sizeof(msg), "keep-alive of %s: %s",
+			 hrservo_name(tp->h), strerror(errno));
+		hap_say(tp, "warning", msg);
+	}
+	return 0;
 }
 
 /* The controller's events. 0, or -1 if it is gone. */
@@ -781,8 +833,12 @@ static int ctrl_events(struct teleop *tp)
 				     "input" : "user");
 			break;
 		case HRSERVO_EV_PERIOD:
-			/* The ticks follow the frames. */
-			ticks_set(tp->tfd, ev.value);
+			/*
+			 * The ticks follow the frames, but keep-alives come at
+			 * least three times per watchdog timeout.
+			 */
+			if (ticks_set(tp->tfd, tick_period(ev.value)))
+				return -1;
 			tp->resync = true;
 			break;
 		default:
@@ -806,12 +862,19 @@ static int stepped(struct teleop *tp, unsigned int what)
 	if ((what & HRSERVO_TELEOP_ESTOP) && !tp->latched) {
 		if (hrservo_estop_trip(tp->h, tp->estop_action)) {
 			char msg[256];
+			int err_no = errno;
 
-			if (errno == ENODEV)
+			if (err_no == ENODEV)
 				return -1;
-			snprintf(msg, sizeof(msg), "the e-stop button: cannot trip the e-stop of %s: %s",
-				 hrservo_name(tp->h), strerror(errno));
-			hap_say(tp, "warning", msg);
+			/*
+			 * The button asked for a stop: teleop stops, and
+			 * closing the armed controller runs the failsafe.
+			 */
+			snprintf(msg, sizeof(msg), "the e-stop button: cannot trip the e-stop of %s: %s; stopping (the watchdog's failsafe runs)",
+				 hrservo_name(tp->h), strerror(err_no));
+			hap_say(tp, "error", msg);
+			errno = err_no;
+			return -1;
 		} else {
 			estop_update(tp, true, "gamepad");
 		}
@@ -942,11 +1005,25 @@ static int teleop_loop(struct teleop *tp)
 			int n = pad_read(tp, &why);
 
 			if (n < 0 || (!n && (f[2].revents & (POLLHUP | POLLERR)))) {
+				/* An e-stop pressed as the pad went: now. */
+				unsigned int w = hrservo_teleop_step(tp->t,
+								     now_ns());
+
+				if ((w & HRSERVO_TELEOP_ESTOP) &&
+				    stepped(tp, HRSERVO_TELEOP_ESTOP))
+					goto gone;
 				if (pad_lost(tp, why ? why : "hung up"))
 					return EXIT_RUNTIME;
 			}
 			input = n > 0;
 		}
+		/*
+		 * The keep-alive, at every tick while the pad is there, before
+		 * anything that prints (a slow terminal or journal must not
+		 * starve the watchdog).
+		 */
+		if (tick && !tp->lost && keepalive(tp))
+			goto gone;
 		if (f[1].revents && ctrl_events(tp))
 			goto gone;
 		if (f[1].revents & (POLLHUP | POLLERR))
@@ -960,10 +1037,6 @@ static int teleop_loop(struct teleop *tp)
 		 */
 		if ((tick || input) && !tp->lost &&
 		    stepped(tp, hrservo_teleop_step(tp->t, now)))
-			goto gone;
-		/* The keep-alive, at every tick while the pad is there. */
-		if (tick && !tp->lost && hrservo_keepalive(tp->h) &&
-		    errno == ENODEV)
 			goto gone;
 		if (tp->lost && pad_rescan(tp, now))
 			return EXIT_RUNTIME;
@@ -1079,7 +1152,7 @@ int cmd_teleop(int argc, char **argv)
 		sigaction(sigs[k], &sa, NULL);
 	hrservo_get_frame_period(tp.h, &period, NULL, NULL);
 	tp.tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (tp.tfd < 0 || ticks_set(tp.tfd, period)) {
+	if (tp.tfd < 0 || ticks_set(tp.tfd, tick_period(period))) {
 		err("timerfd: %s", strerror(errno));
 		ret = EXIT_RUNTIME;
 		goto out;
