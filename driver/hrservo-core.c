@@ -1021,8 +1021,8 @@ static ssize_t frame_period_ns_store(struct device *dev,
 static DEVICE_ATTR_RW(frame_period_ns);
 
 /* Show a u64 counter of the controller, read under its lock. */
-static ssize_t hrservo_counter_show(struct hrservo_ctrl *ctrl, const u64 *v,
-				    char *buf)
+ssize_t hrservo_counter_show(struct hrservo_ctrl *ctrl, const u64 *v,
+			     char *buf)
 {
 	unsigned long flags;
 	u64 val;

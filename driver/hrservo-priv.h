@@ -369,6 +369,8 @@ struct hrservo_file {
 
 void hrservo_emit(struct hrservo_ctrl *ctrl, u32 type, u64 mask, u32 value);
 void hrservo_events_lost(struct hrservo_ctrl *ctrl, u32 n);
+ssize_t hrservo_counter_show(struct hrservo_ctrl *ctrl, const u64 *v,
+			     char *buf);
 void hrservo_kick_locked(struct hrservo_ctrl *ctrl);
 u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now);
 

@@ -778,13 +778,8 @@ static ssize_t watchdog_fired_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
 	struct hrservo_ctrl *ctrl = hrservo_dev_ctrl(dev);
-	unsigned long flags;
-	u64 n;
 
-	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	n = ctrl->wd_fired;
-	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
-	return sysfs_emit(buf, "%llu\n", n);
+	return hrservo_counter_show(ctrl, &ctrl->wd_fired, buf);
 }
 static DEVICE_ATTR_RO(watchdog_fired);
 
