@@ -54,20 +54,13 @@ static void stats(const char *name, double *v, size_t n)
 /* Start of the first recorded frame at or after @t without a pulse on @ch. */
 static uint64_t first_empty_frame(int fd, unsigned int ch, uint64_t t)
 {
-	static struct hrservo_frame fr[HRSERVO_FRAMES_MAX];
-	struct hrservo_frames req = { .frames = (uintptr_t)fr };
-	uint64_t seq = 0;
+	static struct hrservo_frame fr[HRSERVO_FRAMES_KEPT];
+	size_t n = tl_frames(fd, 0, fr, HRSERVO_FRAMES_KEPT);
 
-	for (;;) {
-		req.seq = seq;
-		req.count = HRSERVO_FRAMES_MAX;
-		if (ioctl(fd, HRSERVO_IOC_GET_FRAMES, &req) || !req.count)
-			return 0;
-		for (unsigned int k = 0; k < req.count; k++)
-			if (fr[k].start_ns >= t && !fr[k].pulse_ns[ch])
-				return fr[k].start_ns;
-		seq = req.next_seq;
-	}
+	for (size_t k = 0; k < n; k++)
+		if (fr[k].start_ns >= t && !fr[k].pulse_ns[ch])
+			return fr[k].start_ns;
+	return 0;
 }
 
 static int arm(int fd, uint32_t ms)

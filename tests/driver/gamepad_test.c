@@ -1117,22 +1117,14 @@ TEST_F(teleop, estop_from_another_client)
  */
 static uint64_t frame_with(int fd, unsigned int ch, uint64_t t, uint32_t ns)
 {
-	static struct hrservo_frame fr[HRSERVO_FRAMES_MAX];
-	struct hrservo_frames req = { .frames = (uintptr_t)fr };
-	uint64_t seq = 0;
+	static struct hrservo_frame fr[HRSERVO_FRAMES_KEPT];
+	size_t n = tl_frames(fd, 0, fr, HRSERVO_FRAMES_KEPT);
 
-	for (;;) {
-		req.seq = seq;
-		req.count = HRSERVO_FRAMES_MAX;
-		if (ioctl(fd, HRSERVO_IOC_GET_FRAMES, &req) || !req.count)
-			return 0;
-		for (unsigned int i = 0; i < req.count; i++)
-			if (fr[i].start_ns >= t &&
-			    fr[i].pulse_ns[ch] + 1000 >= ns &&
-			    fr[i].pulse_ns[ch] <= ns + 1000)
-				return fr[i].start_ns;
-		seq = req.next_seq;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (fr[i].start_ns >= t && fr[i].pulse_ns[ch] + 1000 >= ns &&
+		    fr[i].pulse_ns[ch] <= ns + 1000)
+			return fr[i].start_ns;
+	return 0;
 }
 
 /*

@@ -106,27 +106,6 @@ static int load(const char *path, struct rec *r)
 	return header && r->n ? 0 : -1;
 }
 
-/* Every frame kept since @from: up to @max of them into @fr. */
-static size_t frames(int fd, uint64_t from, struct hrservo_frame *fr,
-		     size_t max)
-{
-	struct hrservo_frames req;
-	size_t n = 0;
-
-	while (n < max) {
-		memset(&req, 0, sizeof(req));
-		req.frames = (uintptr_t)&fr[n];
-		req.seq = from;
-		req.count = max - n < HRSERVO_FRAMES_MAX ? max - n :
-			    HRSERVO_FRAMES_MAX;
-		if (ioctl(fd, HRSERVO_IOC_GET_FRAMES, &req) || !req.count)
-			break;
-		n += req.count;
-		from = req.next_seq;
-	}
-	return n;
-}
-
 static uint64_t diff(uint64_t a, uint64_t b)
 {
 	return a > b ? a - b : b - a;
@@ -209,7 +188,7 @@ TEST_F(rec, records_every_frame_and_replays_it)
 		EXPECT_EQ((long long)k * 20000000LL,
 			  (long long)(r->t[k] * 1e9 + 0.5));
 	/* They are the frames the controller played, as it played them. */
-	nf = frames(self->c.fd, 0, fr, 1024);
+	nf = tl_frames(self->c.fd, 0, fr, 1024);
 	ASSERT_LT(r->n, nf);
 	for (size_t j = 0; j + r->n <= nf && match == SIZE_MAX; j++) {
 		size_t k = 0;
@@ -238,7 +217,7 @@ TEST_F(rec, records_every_frame_and_replays_it)
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, wait_exit(pid))
 		show(_metadata, self->err);
-	nf = frames(self->c.fd, seq0, fr, 1024);
+	nf = tl_frames(self->c.fd, seq0, fr, 1024);
 	ASSERT_LT(r->n, nf);
 	match = SIZE_MAX;
 	for (size_t j = 0; j + r->n <= nf && match == SIZE_MAX; j++) {

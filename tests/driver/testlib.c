@@ -876,6 +876,25 @@ void tl_sleep_ns(uint64_t ns)
  * time, edges ~1 us late), or 100 us on PREEMPT_RT (below). Without -icount,
  * TCG delays timers by 0.1-4 ms.
  */
+size_t tl_frames(int fd, uint64_t from, struct hrservo_frame *fr, size_t max)
+{
+	struct hrservo_frames req;
+	size_t n = 0;
+
+	while (n < max) {
+		memset(&req, 0, sizeof(req));
+		req.frames = (uintptr_t)&fr[n];
+		req.seq = from;
+		req.count = max - n < HRSERVO_FRAMES_MAX ? max - n :
+			    HRSERVO_FRAMES_MAX;
+		if (ioctl(fd, HRSERVO_IOC_GET_FRAMES, &req) || !req.count)
+			break;
+		n += req.count;
+		from = req.next_seq;
+	}
+	return n;
+}
+
 uint64_t tl_tolerance_ns(void)
 {
 	const char *s = getenv("HRSERVO_TOL_NS");

@@ -85,6 +85,9 @@ size_t tl_capture(struct tl_edge **edges);
 size_t tl_pulses(const struct tl_edge *e, size_t n, unsigned int line,
 		 struct tl_pulse *out, size_t max);
 
+/* Frames of the frame record from @from (0: the oldest kept), up to @max. */
+size_t tl_frames(int fd, uint64_t from, struct hrservo_frame *fr, size_t max);
+
 uint64_t tl_now(void);
 void tl_sleep_ns(uint64_t ns);
 void tl_sleep_until(uint64_t t);
