@@ -37,7 +37,8 @@ HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
 	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
-	lib_test traj_test pca9685_test safety_test record_test gamepad_test
+	lib_test traj_test pca9685_test safety_test record_test gamepad_test \
+	fwnode_test
 # Guest runs: TEST@BACKEND runs a test on another backend (tests/vm/guest-suite).
 # i386/TEST runs the 32-bit x86 build of TEST: a 32-bit userland on the 64-bit
 # kernel (compat ioctls).

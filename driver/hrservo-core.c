@@ -23,6 +23,7 @@
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/property.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/string.h>
@@ -1072,6 +1073,7 @@ enum hrservo_ch_attr_kind {
 	HRSERVO_CH_ENABLE,
 	HRSERVO_CH_SPEED,
 	HRSERVO_CH_ACCEL,
+	HRSERVO_CH_LABEL,
 };
 
 static const char * const hrservo_ch_attr_names[HRSERVO_CH_ATTRS] = {
@@ -1082,6 +1084,7 @@ static const char * const hrservo_ch_attr_names[HRSERVO_CH_ATTRS] = {
 	[HRSERVO_CH_ENABLE] = "enable",
 	[HRSERVO_CH_SPEED] = "max_speed_ns_per_s",
 	[HRSERVO_CH_ACCEL] = "max_accel_ns_per_s2",
+	[HRSERVO_CH_LABEL] = "label",
 };
 
 static enum hrservo_ch_attr_kind hrservo_ch_kind(struct hrservo_ctrl *ctrl,
@@ -1099,6 +1102,11 @@ static ssize_t hrservo_ch_show(struct device *dev,
 	struct hrservo_channel *ch = &ctrl->ch[a->ch];
 	unsigned long flags;
 	u32 v = 0;
+
+	/* Constant after registration. */
+	if (hrservo_ch_kind(ctrl, a) == HRSERVO_CH_LABEL)
+		return sysfs_emit(buf, "%s\n",
+				  ctrl->labels ? ctrl->labels[a->ch] : "");
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	switch (hrservo_ch_kind(ctrl, a)) {
@@ -1122,6 +1130,8 @@ static ssize_t hrservo_ch_show(struct device *dev,
 		break;
 	case HRSERVO_CH_ACCEL:
 		v = ch->max_accel;
+		break;
+	case HRSERVO_CH_LABEL:
 		break;
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
@@ -1216,7 +1226,7 @@ static int hrservo_build_groups(struct hrservo_ctrl *ctrl)
 			a->ch = c;
 			a->attr.attr.name = hrservo_ch_attr_names[k];
 			a->attr.show = hrservo_ch_show;
-			if (k == HRSERVO_CH_PULSE) {
+			if (k == HRSERVO_CH_PULSE || k == HRSERVO_CH_LABEL) {
 				a->attr.attr.mode = 0444;
 			} else {
 				a->attr.attr.mode = 0644;
@@ -1244,6 +1254,7 @@ static void hrservo_dev_release(struct device *dev)
 	kfree(ctrl->ch_attr_ptrs);
 	kfree(ctrl->ch_attrs);
 	kfree(ctrl->groups);
+	kfree(ctrl->labels);
 	hrservo_safety_free(ctrl);
 	if (ctrl->id >= 0)
 		ida_free(&hrservo_ida, ctrl->id);
@@ -1384,12 +1395,176 @@ static void hrservo_unregister(void *data)
 	wake_up_poll(&ctrl->ev_wait, EPOLLHUP | EPOLLERR);
 }
 
+/* ---- the firmware's description: channel nodes ---- */
+
+/* A channel node's optional u32 property; -EINVAL if it is not a u32. */
+static int hrservo_fw_u32(struct device *dev, struct fwnode_handle *node,
+			  const char *name, u32 *val, unsigned int bit,
+			  unsigned int *which)
+{
+	int ret;
+
+	if (!fwnode_property_present(node, name))
+		return 0;
+	ret = fwnode_property_read_u32(node, name, val);
+	if (ret)
+		return dev_err_probe(dev, -EINVAL, "%pfwP: %s is not a u32 (%d)\n",
+				     node, name, ret);
+	*which |= bit;
+	return 0;
+}
+
+#define HRSERVO_FW_INITIAL	BIT(4)
+
+/*
+ * Apply one channel node: its label and limits now, its initial pulse (if
+ * any) into @init. @seen: the channels already described.
+ */
+static int hrservo_fw_channel(struct hrservo_ctrl *ctrl, struct device *dev,
+			      struct fwnode_handle *node, u64 *seen,
+			      struct hrservo_target *init, unsigned int *ninit)
+{
+	struct hrservo_lim_req r = { };
+	unsigned int which = 0;
+	const char *label;
+	u32 c, pulse = 0, period, max;
+	int ret;
+
+	ret = fwnode_property_read_u32(node, "reg", &c);
+	if (ret)
+		return dev_err_probe(dev, -EINVAL,
+				     "%pfwP: no reg (the channel number) (%d)\n",
+				     node, ret);
+	if (c >= ctrl->nchannels)
+		return dev_err_probe(dev, -EINVAL,
+				     "%pfwP: reg %u, but the controller has channels 0..%u\n",
+				     node, c, ctrl->nchannels - 1);
+	if (*seen & BIT_ULL(c))
+		return dev_err_probe(dev, -EINVAL,
+				     "%pfwP: channel %u described twice\n",
+				     node, c);
+	*seen |= BIT_ULL(c);
+
+	if (fwnode_property_present(node, "label")) {
+		ret = fwnode_property_read_string(node, "label", &label);
+		if (ret)
+			return dev_err_probe(dev, -EINVAL,
+					     "%pfwP: label is not a string (%d)\n",
+					     node, ret);
+		if (strlen(label) >= HRSERVO_LABEL_MAX)
+			return dev_err_probe(dev, -EINVAL,
+					     "%pfwP: label of %zu bytes, at most %u\n",
+					     node, strlen(label),
+					     HRSERVO_LABEL_MAX - 1);
+		if (!ctrl->labels) {
+			ctrl->labels = kcalloc(ctrl->nchannels,
+					       sizeof(*ctrl->labels),
+					       GFP_KERNEL);
+			if (!ctrl->labels)
+				return -ENOMEM;
+		}
+		strscpy(ctrl->labels[c], label, sizeof(ctrl->labels[c]));
+	}
+
+	ret = hrservo_fw_u32(dev, node, "min-pulse-ns", &r.min_ns,
+			     HRSERVO_SET_MIN, &which) ?:
+	      hrservo_fw_u32(dev, node, "max-pulse-ns", &r.max_ns,
+			     HRSERVO_SET_MAX, &which) ?:
+	      hrservo_fw_u32(dev, node, "max-speed-ns-per-s", &r.speed,
+			     HRSERVO_SET_SPEED, &which) ?:
+	      hrservo_fw_u32(dev, node, "max-accel-ns-per-s2", &r.accel,
+			     HRSERVO_SET_ACCEL, &which) ?:
+	      hrservo_fw_u32(dev, node, "initial-pulse-ns", &pulse,
+			     HRSERVO_FW_INITIAL, &which);
+	if (ret)
+		return ret;
+
+	/* Nobody else sees the controller yet: these are its own values. */
+	if (!(which & HRSERVO_SET_MIN))
+		r.min_ns = ctrl->lim[c].min_ns;
+	if (!(which & HRSERVO_SET_MAX))
+		r.max_ns = ctrl->lim[c].max_ns;
+	period = ctrl->next_period_ns;
+	max = hrservo_pulse_max_for_period(period);
+	if (hrservo_check_limits(r.min_ns, r.max_ns, period))
+		return dev_err_probe(dev, -ERANGE,
+				     "%pfwP: pulse limits %u..%u ns: need %u <= min-pulse-ns < max-pulse-ns <= %u (frame period %u ns)\n",
+				     node, r.min_ns, r.max_ns,
+				     HRSERVO_PULSE_MIN_NS, max, period);
+	if ((which & HRSERVO_FW_INITIAL) &&
+	    (pulse < r.min_ns || pulse > r.max_ns))
+		return dev_err_probe(dev, -ERANGE,
+				     "%pfwP: initial-pulse-ns %u outside the channel's limits %u..%u ns\n",
+				     node, pulse, r.min_ns, r.max_ns);
+	if (which & ~HRSERVO_FW_INITIAL) {
+		ret = hrservo_set_limits(ctrl, c, r, which & ~HRSERVO_FW_INITIAL);
+		if (ret)
+			return dev_err_probe(dev, ret,
+					     "%pfwP: cannot set the limits\n",
+					     node);
+	}
+	if (which & HRSERVO_FW_INITIAL) {
+		init[*ninit].channel = c;
+		init[*ninit].pulse_ns = pulse;
+		(*ninit)++;
+	}
+	return 0;
+}
+
+/*
+ * Apply the channel nodes of the backend device's firmware node (device
+ * tree, ACPI _DSD or software nodes alike): every child node describes the
+ * channel its "reg" names. Called before the controller is visible.
+ */
+static int hrservo_fw_channels(struct hrservo_ctrl *ctrl, struct device *dev,
+			       struct hrservo_target *init,
+			       unsigned int *ninit)
+{
+	struct fwnode_handle *node;
+	u64 seen = 0;
+	int ret;
+
+	*ninit = 0;
+	device_for_each_child_node(dev, node) {
+		ret = hrservo_fw_channel(ctrl, dev, node, &seen, init, ninit);
+		if (ret) {
+			fwnode_handle_put(node);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Start the channels whose node has an initial-pulse-ns, together. An e-stop
+ * already latched (its input active at probe) keeps them off.
+ */
+static void hrservo_fw_start(struct hrservo_ctrl *ctrl, struct device *dev,
+			     const struct hrservo_target *init,
+			     unsigned int ninit)
+{
+	int ret;
+
+	if (!ninit)
+		return;
+	ret = hrservo_set_targets(ctrl, init, ninit);
+	if (ret == -EPERM)
+		dev_warn(dev, "e-stop latched: the channels with an initial-pulse-ns stay off\n");
+	else if (ret)
+		dev_warn(dev, "cannot start the channels with an initial-pulse-ns (%d)\n",
+			 ret);
+}
+
 /**
  * devm_hrservo_register() - make a controller visible to users
  * @parent: the backend's device, as given to devm_hrservo_alloc()
  * @ctrl: the controller
  * @desc: backend name, operations and frame period range
  *
+ * Applies the channel nodes of @parent's firmware node (device tree, ACPI
+ * _DSD or software node): each child node with a "reg" sets that channel's
+ * label, pulse, speed and acceleration limits, and, with
+ * "initial-pulse-ns", starts it; without, every channel starts off.
  * Creates /dev/hrservoN and its sysfs attributes. On @parent's removal every
  * channel is released, the frame in flight finishes, and the backend's
  * ->stop() is called; open files then get -ENODEV.
@@ -1399,6 +1574,8 @@ static void hrservo_unregister(void *data)
 int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
 			  const struct hrservo_desc *desc)
 {
+	struct hrservo_target *init;
+	unsigned int ninit;
 	int ret;
 
 	if (!desc->ops || !desc->ops->start || !desc->ops->stop ||
@@ -1422,13 +1599,25 @@ int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
 		return ret;
 	ctrl->dev.groups = ctrl->groups;
 
+	init = kcalloc(ctrl->nchannels, sizeof(*init), GFP_KERNEL);
+	if (!init)
+		return -ENOMEM;
+	ret = hrservo_fw_channels(ctrl, parent, init, &ninit);
+	if (ret)
+		goto out;
+
 	cdev_init(&ctrl->cdev, &hrservo_fops);
 	ctrl->cdev.owner = THIS_MODULE;
 	ret = cdev_device_add(&ctrl->cdev, &ctrl->dev);
 	if (ret)
-		return ret;
+		goto out;
 
-	return devm_add_action_or_reset(parent, hrservo_unregister, ctrl);
+	ret = devm_add_action_or_reset(parent, hrservo_unregister, ctrl);
+	if (!ret)
+		hrservo_fw_start(ctrl, parent, init, ninit);
+out:
+	kfree(init);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(devm_hrservo_register);
 

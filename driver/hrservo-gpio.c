@@ -27,12 +27,19 @@
  * making milliseconds-long pulses that drive servos into their end stops:
  * probing then fails.
  *
- * Instantiation: from device tree ("servo-gpios"), or at run time by writing
- * "CHIP-LABEL OFFSET..." to /sys/bus/platform/drivers/hrservo-gpio/new_device
- * (and "hrservo-gpio.N" to delete_device), as gpio-aggregator does. An
- * e-stop input line ("estop-gpios", or "estop=CHIP-LABEL:OFFSET[:low]" in
- * the new_device line) trips the controller's e-stop latch from its
- * interrupt.
+ * Instantiation: from device tree or ACPI ("servo-gpios"), or at run time by
+ * writing "CHIP-LABEL OFFSET..." to
+ * /sys/bus/platform/drivers/hrservo-gpio/new_device (and "hrservo-gpio.N"
+ * to delete_device), as gpio-aggregator does. An e-stop input line
+ * ("estop-gpios", or "estop=CHIP-LABEL:OFFSET[:low]" in the new_device line)
+ * trips the controller's e-stop latch from its interrupt.
+ *
+ * Every property is read through the device property API, so one probe
+ * serves every firmware: a new_device line's "PROPERTY=VALUE" and
+ * "channel@N/PROPERTY=VALUE" words become a software node, with a child
+ * node per channel, holding the same properties as a device-tree node (the
+ * lines themselves go through a GPIO lookup table: 6.1's gpiolib cannot
+ * resolve GPIO references of software nodes).
  */
 #include <linux/bitmap.h>
 #include <linux/gpio/consumer.h>
@@ -63,6 +70,15 @@
  *	"estop" GPIO if it has one
  * @estop_key: chip label of the "estop" entry of @lookup, or NULL
  * @probe_err: result of the last probe of @pdev
+ * @props: the properties of the new_device line; the string properties
+ *	point into it
+ * @nodes: the software nodes: the controller's, then one per channel with
+ *	properties; their names are allocated
+ * @group: @nodes, NULL-terminated, as registered
+ * @entries: every node's property entries, each node's list ending in an
+ *	empty entry
+ * @nnodes: number of @nodes
+ * @registered: @group is registered
  *
  * Instances are created and destroyed under hrservo_gpio_lock.
  */
@@ -72,7 +88,16 @@ struct hrservo_gpio_inst {
 	struct gpiod_lookup_table *lookup;
 	char *estop_key;
 	int probe_err;
+	struct hrservo_prop *props;
+	struct software_node *nodes;
+	const struct software_node **group;
+	struct property_entry *entries;
+	unsigned int nnodes;
+	bool registered;
 };
+
+/* Most PROPERTY=VALUE words in one new_device line. */
+#define HRSERVO_GPIO_PROPS_MAX	256
 
 /**
  * struct hrservo_gpio_estop - the e-stop line of a new_device line
@@ -527,6 +552,16 @@ static const char *hrservo_gpio_parse_err(int err)
 
 static void hrservo_gpio_inst_free(struct hrservo_gpio_inst *inst)
 {
+	unsigned int i;
+
+	if (inst->registered)
+		software_node_unregister_node_group(inst->group);
+	for (i = 0; inst->nodes && i < inst->nnodes; i++)
+		kfree(inst->nodes[i].name);
+	kfree(inst->nodes);
+	kfree(inst->group);
+	kfree(inst->entries);
+	kfree(inst->props);
 	if (inst->lookup) {
 		gpiod_remove_lookup_table(inst->lookup);
 		kfree(inst->lookup->table[0].key);
@@ -537,11 +572,78 @@ static void hrservo_gpio_inst_free(struct hrservo_gpio_inst *inst)
 	kfree(inst);
 }
 
-/* Called with hrservo_gpio_lock held. */
+/*
+ * Build the software nodes of a new_device line: the controller's node with
+ * its properties, and a "channel@N" child with "reg" = N and the channel's
+ * properties for each channel named. Takes @props (checked by
+ * hrservo_gpio_check_props()) into @inst.
+ */
+static int hrservo_gpio_nodes(struct hrservo_gpio_inst *inst,
+			      struct hrservo_prop *props, unsigned int nprops)
+{
+	DECLARE_BITMAP(chans, HRSERVO_CHANNELS_MAX) = { };
+	struct property_entry *e;
+	unsigned int i, k, c = 0;
+	u32 val;
+
+	inst->props = props;
+	for (i = 0; i < nprops; i++)
+		if (props[i].channel >= 0)
+			__set_bit(props[i].channel, chans);
+	inst->nnodes = 1 + bitmap_weight(chans, HRSERVO_CHANNELS_MAX);
+	inst->nodes = kcalloc(inst->nnodes, sizeof(*inst->nodes), GFP_KERNEL);
+	inst->group = kcalloc(inst->nnodes + 1, sizeof(*inst->group),
+			      GFP_KERNEL);
+	/* Each property, a reg per channel node, an end per node. */
+	inst->entries = kcalloc(nprops + 2 * inst->nnodes,
+				sizeof(*inst->entries), GFP_KERNEL);
+	if (!inst->nodes || !inst->group || !inst->entries)
+		return -ENOMEM;
+
+	e = inst->entries;
+	for (k = 0; k < inst->nnodes; k++) {
+		struct software_node *node = &inst->nodes[k];
+		int ch = -1;
+
+		node->properties = e;
+		if (k) {
+			c = k == 1 ? find_first_bit(chans, HRSERVO_CHANNELS_MAX) :
+			    find_next_bit(chans, HRSERVO_CHANNELS_MAX, c + 1);
+			ch = c;
+			node->parent = &inst->nodes[0];
+			node->name = kasprintf(GFP_KERNEL, "channel@%x", c);
+			*e++ = PROPERTY_ENTRY_U32("reg", c);
+		} else {
+			node->name = kasprintf(GFP_KERNEL, "%s.%d", DRV_NAME,
+					       inst->id);
+		}
+		if (!node->name)
+			return -ENOMEM;
+		for (i = 0; i < nprops; i++) {
+			if (props[i].channel != ch)
+				continue;
+			if (hrservo_prop_check(&props[i], &val) ==
+			    HRSERVO_PROP_STRING)
+				*e++ = PROPERTY_ENTRY_STRING(props[i].name,
+							     props[i].value);
+			else
+				*e++ = PROPERTY_ENTRY_U32(props[i].name, val);
+		}
+		e++;	/* the end of this node's list */
+		inst->group[k] = node;
+	}
+	return 0;
+}
+
+/* Called with hrservo_gpio_lock held. Takes @props, even on error. */
 static int hrservo_gpio_create(const char *label, const u32 *offsets,
 			       unsigned int n,
-			       const struct hrservo_gpio_estop *estop)
+			       const struct hrservo_gpio_estop *estop,
+			       struct hrservo_prop *props, unsigned int nprops)
 {
+	struct platform_device_info info = {
+		.name = DRV_NAME,
+	};
 	struct hrservo_gpio_inst *inst;
 	struct platform_device *pdev;
 	char *key;
@@ -549,14 +651,25 @@ static int hrservo_gpio_create(const char *label, const u32 *offsets,
 	int ret;
 
 	inst = kzalloc(sizeof(*inst), GFP_KERNEL);
-	if (!inst)
+	if (!inst) {
+		kfree(props);
 		return -ENOMEM;
+	}
 	inst->id = idr_alloc(&hrservo_gpio_idr, inst, 0, 0, GFP_KERNEL);
 	if (inst->id < 0) {
 		ret = inst->id;
+		kfree(props);
 		kfree(inst);
 		return ret;
 	}
+
+	ret = hrservo_gpio_nodes(inst, props, nprops);
+	if (ret)
+		goto err_idr;
+	ret = software_node_register_node_group(inst->group);
+	if (ret)
+		goto err_idr;
+	inst->registered = true;
 
 	ret = -ENOMEM;
 	if (estop->label[0]) {
@@ -590,8 +703,11 @@ static int hrservo_gpio_create(const char *label, const u32 *offsets,
 	gpiod_add_lookup_table(inst->lookup);
 
 	inst->probe_err = -ENODEV;
-	pdev = platform_device_register_data(NULL, DRV_NAME, inst->id, &inst,
-					     sizeof(inst));
+	info.id = inst->id;
+	info.fwnode = software_node_fwnode(&inst->nodes[0]);
+	info.data = &inst;
+	info.size_data = sizeof(inst);
+	pdev = platform_device_register_full(&info);
 	if (IS_ERR(pdev)) {
 		ret = PTR_ERR(pdev);
 		goto err_idr;
@@ -612,39 +728,118 @@ err_idr:
 	return ret;
 }
 
+#define HRSERVO_GPIO_NO_PROP \
+	"no such property (the controller has frame-period-ns and coalesce-ns; channel@N/ names a channel's)"
+#define HRSERVO_GPIO_NO_CH_PROP \
+	"no such property of a channel (label, min-pulse-ns, max-pulse-ns, max-speed-ns-per-s, max-accel-ns-per-s2, initial-pulse-ns)"
+
+static void hrservo_gpio_prop_err(const struct hrservo_prop *p,
+				  const char *what)
+{
+	char node[16] = "";
+
+	if (p->channel >= 0)
+		snprintf(node, sizeof(node), "channel@%x/", p->channel);
+	pr_err(DRV_NAME ": new_device: %s%s=%s: %s\n", node, p->name, p->value,
+	       what);
+}
+
+/*
+ * Check the properties of a new_device line: known names, numbers that
+ * are numbers, channels that exist, nothing given twice. The values
+ * themselves are checked by the probe, as for device tree.
+ */
+static int hrservo_gpio_check_props(const struct hrservo_prop *p,
+				    unsigned int n, unsigned int nlines)
+{
+	char what[96];
+	unsigned int i, j;
+	u32 val;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		ret = hrservo_prop_check(&p[i], &val);
+		if (ret == -ENOENT) {
+			hrservo_gpio_prop_err(&p[i], p[i].channel < 0 ?
+					      HRSERVO_GPIO_NO_PROP :
+					      HRSERVO_GPIO_NO_CH_PROP);
+			return -EINVAL;
+		}
+		if (ret < 0) {
+			hrservo_gpio_prop_err(&p[i], "not a number of 0..4294967295");
+			return -EINVAL;
+		}
+		if (p[i].channel >= (int)nlines) {
+			snprintf(what, sizeof(what),
+				 "no such channel: %u lines make channels 0..%u (N of channel@N is hex)",
+				 nlines, nlines - 1);
+			hrservo_gpio_prop_err(&p[i], what);
+			return -EINVAL;
+		}
+		for (j = 0; j < i; j++) {
+			if (p[j].channel == p[i].channel &&
+			    !strcmp(p[j].name, p[i].name)) {
+				hrservo_gpio_prop_err(&p[i], "given twice");
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
 /* new_device, with the e-stop option taken out of @buf. */
-static ssize_t hrservo_gpio_lines(const char *buf,
+static ssize_t hrservo_gpio_lines(char *buf,
 				  const struct hrservo_gpio_estop *estop,
 				  size_t count)
 {
 	char label[HRSERVO_LABEL_MAX];
 	u32 offsets[HRSERVO_CHANNELS_MAX];
-	unsigned int n, i;
+	struct hrservo_prop *props;
+	unsigned int n, i, nprops;
 	int ngpio, ret;
+
+	props = kcalloc(HRSERVO_GPIO_PROPS_MAX, sizeof(*props), GFP_KERNEL);
+	if (!props)
+		return -ENOMEM;
+	ret = hrservo_parse_props(buf, props, HRSERVO_GPIO_PROPS_MAX, &nprops);
+	if (ret) {
+		pr_err(DRV_NAME ": new_device: expected PROPERTY=VALUE or channel@N/PROPERTY=VALUE (N in hex, below %u; a name of at most %u and a value of at most %u characters; at most %u of them) (%d)\n",
+		       HRSERVO_CHANNELS_MAX, HRSERVO_PROP_NAME_MAX - 1,
+		       HRSERVO_LABEL_MAX - 1, HRSERVO_GPIO_PROPS_MAX, ret);
+		ret = -EINVAL;
+		goto err;
+	}
 
 	ret = hrservo_parse_lines(buf, label, sizeof(label), offsets,
 				  ARRAY_SIZE(offsets), &n);
 	if (ret) {
 		pr_err(DRV_NAME ": new_device: %s (%d)\n",
 		       hrservo_gpio_parse_err(ret), ret);
-		return ret == -EEXIST || ret == -ENAMETOOLONG ? -EINVAL : ret;
+		if (ret == -EEXIST || ret == -ENAMETOOLONG)
+			ret = -EINVAL;
+		goto err;
 	}
 	ngpio = hrservo_compat_chip_ngpio(label);
 	if (ngpio < 0) {
 		pr_err(DRV_NAME ": new_device: no GPIO chip labelled \"%s\"\n",
 		       label);
-		return -ENODEV;
+		ret = -ENODEV;
+		goto err;
 	}
 	for (i = 0; i < n; i++) {
 		if (offsets[i] >= ngpio) {
 			pr_err(DRV_NAME ": new_device: offset %u out of range, chip \"%s\" has %d lines\n",
 			       offsets[i], label, ngpio);
-			return -EINVAL;
+			ret = -EINVAL;
+			goto err;
 		}
 	}
+	ret = hrservo_gpio_check_props(props, nprops, n);
+	if (ret)
+		goto err;
 
 	mutex_lock(&hrservo_gpio_lock);
-	ret = hrservo_gpio_create(label, offsets, n, estop);
+	ret = hrservo_gpio_create(label, offsets, n, estop, props, nprops);
 	mutex_unlock(&hrservo_gpio_lock);
 	if (ret) {
 		pr_err(DRV_NAME ": new_device: \"%s\": controller not created (%d)\n",
@@ -652,6 +847,10 @@ static ssize_t hrservo_gpio_lines(const char *buf,
 		return ret;
 	}
 	return count;
+
+err:
+	kfree(props);
+	return ret;
 }
 
 static ssize_t new_device_store(struct device_driver *drv, const char *buf,

@@ -10,11 +10,13 @@
 
 #ifdef __KERNEL__
 #include <linux/export.h>
+#include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/string.h>
 #else
 #include <string.h>
 #define EXPORT_SYMBOL_GPL(sym)
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The kernel's 32-bit-safe division helpers, for the host builds. */
 static u64 div_u64_rem(u64 a, u32 b, u32 *rem)
@@ -373,6 +375,153 @@ int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
 	return 1;
 }
 EXPORT_SYMBOL_GPL(hrservo_parse_estop);
+
+/* The properties of the device-tree binding that new_device takes too. */
+static const char * const hrservo_ctrl_u32_props[] = {
+	"frame-period-ns", "coalesce-ns",
+};
+
+static const char * const hrservo_chan_u32_props[] = {
+	"min-pulse-ns", "max-pulse-ns", "max-speed-ns-per-s",
+	"max-accel-ns-per-s2", "initial-pulse-ns",
+};
+
+static bool hrservo_is_hex(char c)
+{
+	return hrservo_is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+/* Parse "channel@HEX/" at @w; return the channel and move @w past it. */
+static int hrservo_parse_unit(const char **w, const char *eq)
+{
+	static const char node[] = "channel@";
+	const char *s = *w + sizeof(node) - 1;
+	u32 c = 0;
+
+	if (strncmp(*w, node, sizeof(node) - 1))
+		return -1;
+	if (!hrservo_is_hex(*s))
+		return -EINVAL;
+	for (; s < eq && hrservo_is_hex(*s); s++) {
+		c = c * 16 + (hrservo_is_digit(*s) ? *s - '0' : *s - 'a' + 10);
+		if (c >= HRSERVO_CHANNELS_MAX)
+			return -ERANGE;
+	}
+	if (*s != '/')
+		return -EINVAL;
+	*w = s + 1;
+	return c;
+}
+
+/**
+ * hrservo_parse_props() - take the PROPERTY=VALUE words out of a line
+ * @buf: a new_device line, NUL-terminated; the words are cut out of it
+ * @props: the properties found, in the order written
+ * @max: room in @props
+ * @n: number of properties found
+ *
+ * A word other than the first that holds a '=' is a property:
+ * "PROPERTY=VALUE" for the controller, "channel@N/PROPERTY=VALUE" for
+ * channel N (N in hex, as a device-tree unit address). Neither the name nor
+ * the value may be empty; the value runs to the next space. Names and
+ * values are not checked here (hrservo_prop_check() does), nor are
+ * properties given twice.
+ *
+ * Return: 0; -EINVAL for a malformed word, -ERANGE for a channel of
+ * %HRSERVO_CHANNELS_MAX or more, -ENAMETOOLONG for a name or value too
+ * long, -E2BIG for more than @max properties. On error the line is left
+ * partly cut.
+ */
+int hrservo_parse_props(char *buf, struct hrservo_prop *props,
+			unsigned int max, unsigned int *n)
+{
+	char *w = buf, *end, *eq;
+	const char *name;
+	int c;
+
+	*n = 0;
+	while (*w) {
+		if (hrservo_is_space(*w) || w == buf) {
+			w++;
+			continue;
+		}
+		if (!hrservo_is_space(w[-1])) {
+			w++;
+			continue;
+		}
+		for (end = w, eq = NULL; *end && !hrservo_is_space(*end); end++)
+			if (!eq && *end == '=')
+				eq = end;
+		if (!eq) {
+			w = end;
+			continue;
+		}
+		name = w;
+		c = hrservo_parse_unit(&name, eq);
+		if (c < -1)
+			return c;
+		if (name == eq || eq + 1 == end)
+			return -EINVAL;
+		if (eq - name + 1 > HRSERVO_PROP_NAME_MAX ||
+		    end - eq > HRSERVO_LABEL_MAX)
+			return -ENAMETOOLONG;
+		if (*n == max)
+			return -E2BIG;
+		props[*n].channel = c;
+		memcpy(props[*n].name, name, eq - name);
+		props[*n].name[eq - name] = '\0';
+		memcpy(props[*n].value, eq + 1, end - eq - 1);
+		props[*n].value[end - eq - 1] = '\0';
+		(*n)++;
+		memmove(w, end, strlen(end) + 1);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(hrservo_parse_props);
+
+static bool hrservo_prop_in(const char *name, const char * const *names,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(name, names[i]))
+			return true;
+	return false;
+}
+
+/**
+ * hrservo_prop_check() - check a property of a new_device line
+ * @p: the property
+ * @val: its value, for a number
+ *
+ * Return: %HRSERVO_PROP_U32 (@val set) or %HRSERVO_PROP_STRING (the
+ * channel's "label"); -ENOENT for a name that is not a property of the
+ * controller or of a channel (whichever @p is about), -EINVAL for a value
+ * that is not a decimal number, -ERANGE for one above 4294967295.
+ */
+int hrservo_prop_check(const struct hrservo_prop *p, u32 *val)
+{
+	const char *s = p->value;
+	bool known;
+	int ret;
+
+	if (p->channel >= 0 && !strcmp(p->name, "label"))
+		return HRSERVO_PROP_STRING;
+	if (p->channel < 0)
+		known = hrservo_prop_in(p->name, hrservo_ctrl_u32_props,
+					ARRAY_SIZE(hrservo_ctrl_u32_props));
+	else
+		known = hrservo_prop_in(p->name, hrservo_chan_u32_props,
+					ARRAY_SIZE(hrservo_chan_u32_props));
+	if (!known)
+		return -ENOENT;
+	ret = hrservo_parse_u32(&s, val);
+	if (ret)
+		return ret;
+	return *s ? -EINVAL : HRSERVO_PROP_U32;
+}
+EXPORT_SYMBOL_GPL(hrservo_prop_check);
 
 /**
  * hrservo_brake_prepare() - the divisor of hrservo_brake_dist()

@@ -138,4 +138,28 @@ int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
 int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
 			u32 *offset, bool *active_low);
 
+/* Longest property name of a new_device line, with its NUL. */
+#define HRSERVO_PROP_NAME_MAX		32
+
+/**
+ * struct hrservo_prop - a PROPERTY=VALUE word of a new_device line
+ * @channel: the channel it is about ("channel@N/PROPERTY=VALUE"), or -1 for
+ *	the controller ("PROPERTY=VALUE")
+ * @name: the property name
+ * @value: the value, as written
+ */
+struct hrservo_prop {
+	int channel;
+	char name[HRSERVO_PROP_NAME_MAX];
+	char value[HRSERVO_LABEL_MAX];
+};
+
+/* What hrservo_prop_check() found a property to be. */
+#define HRSERVO_PROP_U32		0
+#define HRSERVO_PROP_STRING		1
+
+int hrservo_parse_props(char *buf, struct hrservo_prop *props,
+			unsigned int max, unsigned int *n);
+int hrservo_prop_check(const struct hrservo_prop *p, u32 *val);
+
 #endif /* _HRSERVO_LOGIC_H */

@@ -180,7 +180,7 @@ struct hrservo_ch_attr {
 	unsigned int ch;
 };
 
-#define HRSERVO_CH_ATTRS	7
+#define HRSERVO_CH_ATTRS	8
 
 /**
  * struct hrservo_safety_ev - a watchdog or e-stop event not raised yet
@@ -257,6 +257,9 @@ struct hrservo_safety_ev {
  * @rec_period: per kept frame, its period
  * @rec_pulse: per kept frame, the channels' widths; frame seq is at
  *	index seq % HRSERVO_FRAMES_KEPT of the three
+ * @labels: per channel, the label of its firmware node ("" for none), or
+ *	NULL if no channel has one; written before registration, read-only
+ *	after
  * @lim: pulse limits, one per channel
  * @ch: channel state, one per channel
  */
@@ -311,6 +314,7 @@ struct hrservo_ctrl {
 	u64 *rec_start;
 	u32 *rec_period;
 	u32 *rec_pulse;
+	char (*labels)[HRSERVO_LABEL_MAX];
 	struct hrservo_chan_limits *lim;
 	struct hrservo_channel *ch;
 };

@@ -793,4 +793,119 @@ TEST(estop_option_label_too_long)
 	EXPECT_EQ(1, estop(s).ret);
 }
 
+struct props_opt {
+	char line[512];
+	struct hrservo_prop p[8];
+	unsigned int n;
+	int ret;
+};
+
+static struct props_opt props(const char *s)
+{
+	struct props_opt o;
+
+	memset(&o, 0, sizeof(o));
+	snprintf(o.line, sizeof(o.line), "%s", s);
+	o.ret = hrservo_parse_props(o.line, o.p, ARRAY_SIZE(o.p), &o.n);
+	return o;
+}
+
+TEST(props_are_cut_out_of_the_line)
+{
+	struct props_opt o = props("chip 0 1 frame-period-ns=10000000 2 "
+				   "channel@1/label=elbow channel@a/max-pulse-ns=2000000\n");
+	u32 v = 0;
+
+	ASSERT_EQ(0, o.ret);
+	ASSERT_EQ(3, o.n);
+	EXPECT_EQ(-1, o.p[0].channel);
+	EXPECT_STREQ("frame-period-ns", o.p[0].name);
+	EXPECT_STREQ("10000000", o.p[0].value);
+	EXPECT_EQ(1, o.p[1].channel);
+	EXPECT_STREQ("label", o.p[1].name);
+	EXPECT_STREQ("elbow", o.p[1].value);
+	/* Unit addresses are hex, as in device tree. */
+	EXPECT_EQ(10, o.p[2].channel);
+	EXPECT_STREQ("max-pulse-ns", o.p[2].name);
+	/* What is left parses as lines. */
+	EXPECT_STREQ("chip 0 1  2  \n", o.line);
+	EXPECT_EQ(0, parse(o.line).ret);
+
+	EXPECT_EQ(HRSERVO_PROP_U32, hrservo_prop_check(&o.p[0], &v));
+	EXPECT_EQ(10000000, v);
+	EXPECT_EQ(HRSERVO_PROP_STRING, hrservo_prop_check(&o.p[1], &v));
+	EXPECT_EQ(HRSERVO_PROP_U32, hrservo_prop_check(&o.p[2], &v));
+	EXPECT_EQ(2000000, v);
+
+	o = props("chip 1 2");
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0, o.n);
+	EXPECT_STREQ("chip 1 2", o.line);
+	/* The first word is the chip label, whatever it holds. */
+	o = props("a=b 1");
+	EXPECT_EQ(0, o.ret);
+	EXPECT_EQ(0, o.n);
+}
+
+TEST(props_errors)
+{
+	char s[HRSERVO_LABEL_MAX + 64];
+
+	EXPECT_EQ(-EINVAL, props("chip 1 =5").ret);
+	EXPECT_EQ(-EINVAL, props("chip 1 coalesce-ns=").ret);
+	EXPECT_EQ(-EINVAL, props("chip 1 channel@/label=x").ret);
+	EXPECT_EQ(-EINVAL, props("chip 1 channel@1label=x").ret);
+	EXPECT_EQ(-EINVAL, props("chip 1 channel@1/=x").ret);
+	EXPECT_EQ(-EINVAL, props("chip 1 channel@1x/label=x").ret);
+	EXPECT_EQ(-ERANGE, props("chip 1 channel@40/label=x").ret);
+	EXPECT_EQ(0, props("chip 1 channel@3f/label=x").ret);
+	EXPECT_EQ(-E2BIG, props("c 1 a=1 a=2 a=3 a=4 a=5 a=6 a=7 a=8 a=9").ret);
+	EXPECT_EQ(0, props("c 1 a=1 a=2 a=3 a=4 a=5 a=6 a=7 a=8").ret);
+
+	/* Values up to HRSERVO_LABEL_MAX - 1 characters. */
+	strcpy(s, "chip 1 channel@0/label=");
+	memset(s + 23, 'x', HRSERVO_LABEL_MAX);
+	s[23 + HRSERVO_LABEL_MAX] = '\0';
+	EXPECT_EQ(-ENAMETOOLONG, props(s).ret);
+	s[23 + HRSERVO_LABEL_MAX - 1] = '\0';
+	EXPECT_EQ(0, props(s).ret);
+}
+
+TEST(prop_check_names_and_values)
+{
+	struct hrservo_prop p = { .channel = -1 };
+	u32 v;
+
+	strcpy(p.name, "coalesce-ns");
+	strcpy(p.value, "0");
+	EXPECT_EQ(HRSERVO_PROP_U32, hrservo_prop_check(&p, &v));
+	EXPECT_EQ(0, v);
+	strcpy(p.value, "4294967296");
+	EXPECT_EQ(-ERANGE, hrservo_prop_check(&p, &v));
+	strcpy(p.value, "12us");
+	EXPECT_EQ(-EINVAL, hrservo_prop_check(&p, &v));
+	strcpy(p.value, "-1");
+	EXPECT_EQ(-EINVAL, hrservo_prop_check(&p, &v));
+	/* A channel's property is not the controller's, and back. */
+	strcpy(p.value, "1");
+	strcpy(p.name, "max-pulse-ns");
+	EXPECT_EQ(-ENOENT, hrservo_prop_check(&p, &v));
+	strcpy(p.name, "label");
+	EXPECT_EQ(-ENOENT, hrservo_prop_check(&p, &v));
+	p.channel = 0;
+	EXPECT_EQ(HRSERVO_PROP_STRING, hrservo_prop_check(&p, &v));
+	strcpy(p.name, "frame-period-ns");
+	EXPECT_EQ(-ENOENT, hrservo_prop_check(&p, &v));
+	strcpy(p.name, "max-speed");
+	EXPECT_EQ(-ENOENT, hrservo_prop_check(&p, &v));
+	static const char * const ok[] = {
+		"min-pulse-ns", "max-pulse-ns", "max-speed-ns-per-s",
+		"max-accel-ns-per-s2", "initial-pulse-ns",
+	};
+	for (unsigned int i = 0; i < ARRAY_SIZE(ok); i++) {
+		strcpy(p.name, ok[i]);
+		EXPECT_EQ(HRSERVO_PROP_U32, hrservo_prop_check(&p, &v));
+	}
+}
+
 TEST_HARNESS_MAIN
