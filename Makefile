@@ -48,6 +48,12 @@ GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
 	leadin_test calib_apply_test judge_test cli_fake_test teleop_test
+# The arm64 device-tree guest: dt_test and a subset of the core tests, as
+# static arm64 programs (tests/vm/run-guest-arm64), in this order (see
+# tests/vm/guest-suite-arm64).
+ARM64_TESTS := dt_test fwnode_test ioctl_test pulse_test event_test \
+	traj_test safety_test lifecycle_test
+ARM64_CC := aarch64-linux-gnu-gcc
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
 ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
 
@@ -79,7 +85,7 @@ ASAN_TOOLS := $(BUILD)/asan/servoctl $(BUILD)/asan/servoctl-plot
 .PHONY: all modules modules-test tests harness unit check demo bench lint \
 	deps clean help print-guest-tests print-unit-tests userspace \
 	modules-cross userspace-cross lib-servoctl tests-armhf unit-armhf \
-	tests-i386 print-armhf-unit-tests
+	tests-i386 print-armhf-unit-tests tests-arm64 print-arm64-tests
 
 all: modules userspace
 
@@ -200,6 +206,12 @@ CROSS_TEST_MAKE = $(MAKE) --no-print-directory SAN= CFLAGS='$(CFLAGS) -static'
 tests-i386:
 	@$(CROSS_TEST_MAKE) CC=$(I386_CC) TESTBIN=$(TESTBIN)/i386 \
 		$(addprefix $(TESTBIN)/i386/,$(I386_TESTS))
+
+# The arm64 guest's programs (tests/vm/run-guest-arm64; its root is busybox
+# alone): build/tests/arm64/.
+tests-arm64:
+	@$(CROSS_TEST_MAKE) CC=$(ARM64_CC) TESTBIN=$(TESTBIN)/arm64 \
+		$(addprefix $(TESTBIN)/arm64/,$(ARM64_TESTS))
 
 # The pure logic's unit tests as 32-bit ARM programs: build/tests/armhf/.
 tests-armhf:
@@ -326,6 +338,9 @@ print-guest-tests:
 
 print-unit-tests:
 	@echo $(UNIT_TESTS)
+
+print-arm64-tests:
+	@echo $(ARM64_TESTS)
 
 print-armhf-unit-tests:
 	@echo $(ARMHF_UNIT_TESTS)

@@ -15,6 +15,12 @@
  * A third chip, "hrservo-loopback-in", has 4 input lines with interrupts
  * on either edge: the e-stop button of the tests. The tests drive them.
  *
+ * Device tree (the arm64 guest): a node compatible with
+ * "hrservo,test-loopback" becomes the main chip's firmware node, so that a
+ * device-tree hrservo-gpio node reaches its lines ("servo-gpios =
+ * <&loopback 8 0>"). A driver that does nothing binds that node's platform
+ * device, so that fw_devlink sees the supplier of those lines ready.
+ *
  * debugfs, under hrservo-loopback/:
  *   events   read: one record per line, "TIME_NS LINE LEVEL\n", oldest first;
  *            records are consumed as they are read
@@ -42,6 +48,8 @@
 #include <linux/kernel.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/of.h>
+#include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -533,6 +541,27 @@ static const struct file_operations lb_oe_fops = {
 	.write = lb_oe_write,
 };
 
+static const struct of_device_id lb_of_match[] = {
+	{ .compatible = "hrservo,test-loopback" },
+	{ }
+};
+
+static int lb_pdev_probe(struct platform_device *pdev)
+{
+	return 0;
+}
+
+static struct platform_driver lb_pdrv = {
+	.probe = lb_pdev_probe,
+	.driver = {
+		.name = "hrservo-loopback",
+		.of_match_table = lb_of_match,
+	},
+};
+
+/* The device-tree node of the main chip, or NULL; a reference is held. */
+static struct device_node *lb_np;
+
 static int __init lb_init(void)
 {
 	int ret;
@@ -560,6 +589,8 @@ static int __init lb_init(void)
 	lb->gc.set_multiple = lb_set_multiple;
 	lb->gc.get_direction = lb_get_direction;
 	lb->gc.direction_output = lb_direction_output;
+	lb_np = of_find_matching_node(NULL, lb_of_match);
+	lb->gc.fwnode = of_fwnode_handle(lb_np);
 	ret = gpiochip_add_data(&lb->gc, lb);
 	if (ret)
 		goto err_free;
@@ -588,13 +619,22 @@ static int __init lb_init(void)
 	debugfs_create_file("oe_dev", 0200, lb_dir, NULL, &lb_oe_fops);
 	debugfs_create_file("input", 0600, lb_dir, NULL, &lb_in_fops);
 	debugfs_create_file("estop_dev", 0200, lb_dir, NULL, &lb_estop_fops);
+	/* Last: binding the node lets its consumers probe. */
+	ret = platform_driver_register(&lb_pdrv);
+	if (ret)
+		goto err_debugfs;
 	return 0;
 
+err_debugfs:
+	debugfs_remove_recursive(lb_dir);
+	irq_work_sync(&lb_in.work);
+	gpiochip_remove(&lb_in.gc);
 err_remove_sleepy:
 	gpiochip_remove(&lb_sleepy);
 err_remove:
 	gpiochip_remove(&lb->gc);
 err_free:
+	of_node_put(lb_np);
 	kvfree(lb->ring);
 	bitmap_free(lb->levels);
 	kfree(lb);
@@ -604,6 +644,7 @@ module_init(lb_init);
 
 static void __exit lb_exit(void)
 {
+	platform_driver_unregister(&lb_pdrv);
 	debugfs_remove_recursive(lb_dir);
 	/* No edge fires once the input chip is gone. */
 	irq_work_sync(&lb_in.work);
@@ -614,6 +655,7 @@ static void __exit lb_exit(void)
 	gpiochip_remove(&lb_in.gc);
 	gpiochip_remove(&lb_sleepy);
 	gpiochip_remove(&lb->gc);
+	of_node_put(lb_np);
 	kvfree(lb->ring);
 	bitmap_free(lb->levels);
 	kfree(lb);
