@@ -8,6 +8,8 @@
 #   make bench        timing figures (edges, trajectories, userspace)
 #   make tests        the test programs (make check builds them)
 #   make lint         checkpatch --strict and sparse on the kernel code
+#   make dtbs         overlays (dts/) to build/dts/*.dtbo; bindings linted,
+#                     their examples compiled and checked (warnings fail)
 #   make modules-cross    modules for arm64 and armhf (Debian's headers)
 #   make userspace-cross  libhrservo and servoctl for arm64 and armhf
 #   make unit-armhf   the pure-logic unit tests as armhf programs, under qemu-arm
@@ -82,7 +84,7 @@ TOOLS := $(BUILD)/bin/servoctl $(BUILD)/bin/servoctl-plot
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 ASAN_TOOLS := $(BUILD)/asan/servoctl $(BUILD)/asan/servoctl-plot
 
-.PHONY: all modules modules-test tests harness unit check demo bench lint \
+.PHONY: all modules modules-test tests harness unit check demo bench lint dtbs \
 	deps clean help print-guest-tests print-unit-tests userspace \
 	modules-cross userspace-cross lib-servoctl tests-armhf unit-armhf \
 	tests-i386 print-armhf-unit-tests tests-arm64 print-arm64-tests
@@ -332,6 +334,9 @@ bench: deps modules-test userspace tests
 
 lint: harness
 	@tests/lint
+
+dtbs:
+	@scripts/check-dts $(BUILD)/dts
 
 print-guest-tests:
 	@echo $(GUEST_RUNS)
