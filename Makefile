@@ -211,9 +211,14 @@ tests-i386:
 
 # The arm64 guest's programs (tests/vm/run-guest-arm64; its root is busybox
 # alone): build/tests/arm64/.
-tests-arm64:
+tests-arm64: $(BUILD)/dts/test/arm64-loopback.dtbo
 	@$(CROSS_TEST_MAKE) CC=$(ARM64_CC) TESTBIN=$(TESTBIN)/arm64 \
 		$(addprefix $(TESTBIN)/arm64/,$(ARM64_TESTS))
+
+# The arm64 guest's own overlay: the loopback chip as a device-tree node.
+$(BUILD)/dts/test/%.dtbo: tests/dt/%.dtso
+	@mkdir -p $(dir $@)
+	dtc -@ -q -I dts -O dtb -o $@ $<
 
 # The pure logic's unit tests as 32-bit ARM programs: build/tests/armhf/.
 tests-armhf:
