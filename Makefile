@@ -196,7 +196,7 @@ $(KSRC)/.stamp:
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
 	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
-	hrservo-safety-bench) \
+	hrservo-safety-bench acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
 	tests-i386
 
 # Other ABIs reuse the host rules below with another compiler, statically
@@ -214,6 +214,12 @@ tests-i386:
 tests-arm64: $(BUILD)/dts/test/arm64-loopback.dtbo
 	@$(CROSS_TEST_MAKE) CC=$(ARM64_CC) TESTBIN=$(TESTBIN)/arm64 \
 		$(addprefix $(TESTBIN)/arm64/,$(ARM64_TESTS))
+
+# The ACPI test's table (tests/vm/run-guest --acpi-table), warnings as errors.
+$(BUILD)/acpi/%.aml: tests/acpi/%.asl
+	@mkdir -p $(dir $@)
+	@iasl -we -p $(basename $@) $< > $(basename $@).log 2>&1 || \
+		{ cat $(basename $@).log; rm -f $@; exit 1; }
 
 # The arm64 guest's own overlay: the loopback chip as a device-tree node.
 $(BUILD)/dts/test/%.dtbo: tests/dt/%.dtso

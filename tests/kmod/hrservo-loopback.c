@@ -33,6 +33,10 @@
  *   estop_dev write "DEVICE OFFSET" (an I2C device, "0-0040"): its "estop"
  *            GPIO becomes line OFFSET of the input chip, active high, as
  *            oe_dev does for "oe"
+ *   servo_dev write "DEVICE FIRST N" (a platform device, "PRP0001:00"): its
+ *            "servo" GPIOs 0..N-1 become lines FIRST..FIRST+N-1 of the
+ *            main chip, through a GPIO lookup table (the ACPI test's
+ *            controller, whose lines ACPI cannot reach), as oe_dev does
  *   input    write "OFFSET LEVEL": drive an input line of the input chip;
  *            an enabled interrupt for that edge fires from an irq_work,
  *            in hard interrupt context. Read: each line's last edge time,
@@ -529,6 +533,62 @@ static ssize_t lb_estop_write(struct file *file, const char __user *ubuf,
 	return count;
 }
 
+/* The lookup table made through servo_dev, under lb_oe_lock. */
+static struct gpiod_lookup_table *lb_servo;
+
+static void lb_servo_remove(void)
+{
+	if (!lb_servo)
+		return;
+	gpiod_remove_lookup_table(lb_servo);
+	kfree(lb_servo->dev_id);
+	kfree(lb_servo);
+	lb_servo = NULL;
+}
+
+static ssize_t lb_servo_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct gpiod_lookup_table *t;
+	unsigned int first, n, i;
+	char *buf, *name;
+
+	if (count >= 64)
+		return -EINVAL;
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	name = kzalloc(64, GFP_KERNEL);
+	if (!name || sscanf(buf, "%63s %u %u", name, &first, &n) != 3 ||
+	    !n || n > 64 || first >= ngpio || n > ngpio - first) {
+		kfree(buf);
+		kfree(name);
+		return -EINVAL;
+	}
+	kfree(buf);
+	t = kzalloc(struct_size(t, table, n + 1), GFP_KERNEL);
+	if (!t) {
+		kfree(name);
+		return -ENOMEM;
+	}
+	t->dev_id = name;
+	for (i = 0; i < n; i++)
+		t->table[i] = GPIO_LOOKUP_IDX("hrservo-loopback", first + i,
+					      "servo", i, GPIO_ACTIVE_HIGH);
+	mutex_lock(&lb_oe_lock);
+	lb_servo_remove();
+	lb_servo = t;
+	gpiod_add_lookup_table(t);
+	mutex_unlock(&lb_oe_lock);
+	return count;
+}
+
+static const struct file_operations lb_servo_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = lb_servo_write,
+};
+
 static const struct file_operations lb_estop_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
@@ -619,6 +679,7 @@ static int __init lb_init(void)
 	debugfs_create_file("oe_dev", 0200, lb_dir, NULL, &lb_oe_fops);
 	debugfs_create_file("input", 0600, lb_dir, NULL, &lb_in_fops);
 	debugfs_create_file("estop_dev", 0200, lb_dir, NULL, &lb_estop_fops);
+	debugfs_create_file("servo_dev", 0200, lb_dir, NULL, &lb_servo_fops);
 	/* Last: binding the node lets its consumers probe. */
 	ret = platform_driver_register(&lb_pdrv);
 	if (ret)
@@ -651,6 +712,7 @@ static void __exit lb_exit(void)
 	mutex_lock(&lb_oe_lock);
 	lb_oe_remove();
 	lb_estop_remove();
+	lb_servo_remove();
 	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
 	gpiochip_remove(&lb_sleepy);
