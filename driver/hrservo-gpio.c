@@ -794,7 +794,7 @@ static ssize_t hrservo_gpio_lines(char *buf,
 {
 	char label[HRSERVO_LABEL_MAX];
 	u32 offsets[HRSERVO_CHANNELS_MAX];
-	struct hrservo_prop *props;
+	struct hrservo_prop *props, *p;
 	unsigned int n, i, nprops;
 	int ngpio, ret;
 
@@ -809,6 +809,14 @@ static ssize_t hrservo_gpio_lines(char *buf,
 		ret = -EINVAL;
 		goto err;
 	}
+
+	/* The controller keeps them: only what the line holds. */
+	p = krealloc_array(props, max(nprops, 1U), sizeof(*props), GFP_KERNEL);
+	if (!p) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	props = p;
 
 	ret = hrservo_parse_lines(buf, label, sizeof(label), offsets,
 				  ARRAY_SIZE(offsets), &n);
