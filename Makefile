@@ -18,7 +18,12 @@
 KVER ?= $(shell uname -r)
 PREFIX ?= /usr/local
 KDIR ?= $(or $(wildcard /lib/modules/$(KVER)/build),$(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V)))
-KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || basename $(KDIR))
+# The release the kernel reports (uname -r, /lib/modules/KREL): UTS_RELEASE.
+# Debian's 6.1 headers have the upstream version in kernel.release
+# (6.1.192 for 6.1.0-57-amd64), so that file comes second.
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null | grep . || \
+	cat $(KDIR)/include/config/kernel.release 2>/dev/null || basename $(KDIR))
 
 BUILD := build
 KSRC := $(BUILD)/ksrc
