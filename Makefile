@@ -15,6 +15,7 @@
 #                     udev rules, overlays; DESTDIR, PREFIX (/usr/local)
 #   make uninstall    removes what make install installs (same variables)
 #   make install-dkms the module sources and dkms.conf in /usr/src/hrservo-VER
+#   make deb          Debian packages (debian/) in build/deb/, from a copy
 #
 # KDIR defaults to the running kernel's build tree, else the newest
 # installed Debian linux-headers-*-amd64. Modules land in build/kmod/KVER/.
@@ -390,7 +391,7 @@ prune_staged = for d in $(1); do \
 	done
 
 .PHONY: install uninstall install-modules uninstall-modules install-userspace \
-	uninstall-userspace modules-install-build install-dkms uninstall-dkms
+	uninstall-userspace modules-install-build install-dkms uninstall-dkms deb
 
 install: install-modules install-userspace
 uninstall: uninstall-userspace uninstall-modules
@@ -486,6 +487,16 @@ install-dkms:
 		echo "$(INSTALL) -D -m 0644 $$f $(D)$(DKMS_SRCDIR)/$$f"; \
 		$(INSTALL) -D -m 0644 $$f $(D)$(DKMS_SRCDIR)/$$f || exit 1; \
 	done
+
+# dpkg-buildpackage writes its packages next to the source tree: build
+# from a copy in build/deb/ (needs debhelper and dh-dkms).
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/hrservo-$(LIB_VERSION)
+	tar -c --exclude=./$(BUILD) --exclude=./.git . | \
+		tar -x -C $(BUILD)/deb/hrservo-$(LIB_VERSION)
+	cd $(BUILD)/deb/hrservo-$(LIB_VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
 
 uninstall-dkms:
 	rm -f $(addprefix $(D)$(DKMS_SRCDIR)/,$(DKMS_SRCS))
