@@ -13,14 +13,38 @@
 #   make modules-cross    modules for arm64 and armhf (Debian's headers)
 #   make userspace-cross  libhrservo and servoctl for arm64 and armhf
 #   make unit-armhf   the pure-logic unit tests as armhf programs, under qemu-arm
+#   make install      modules (for KDIR), library, header, servoctl, man page,
+#                     udev rules, overlays; DESTDIR, PREFIX (/usr/local)
+#   make uninstall    removes what make install installs (same variables)
+#   make install-dkms the module sources and dkms.conf in /usr/src/hrservo-VER
+#   make deb          Debian packages (debian/) in build/deb/, from a copy
 #
 # KDIR defaults to the running kernel's build tree, else the newest
 # installed Debian linux-headers-*-amd64. Modules land in build/kmod/KVER/.
 
 KVER ?= $(shell uname -r)
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+DOCDIR ?= $(DATADIR)/doc/hrservo
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+OVERLAYDIR ?= $(DATADIR)/hrservo/overlays
+# udev's own directory for a /usr install (a package), else the admin's.
+UDEVRULESDIR ?= $(if $(filter /usr,$(PREFIX)),/lib/udev/rules.d,/etc/udev/rules.d)
+# Below /lib/modules/KREL/: extra/ is the kernel's default for out-of-tree
+# modules; DKMS (Debian) uses updates/dkms, which depmod prefers, so a DKMS
+# build for a kernel wins over a make install one.
+MODDIR ?= extra/hrservo
 KDIR ?= $(or $(wildcard /lib/modules/$(KVER)/build),$(lastword $(shell ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V)))
-KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null || basename $(KDIR))
+# The release the kernel reports (uname -r, /lib/modules/KREL): UTS_RELEASE.
+# Debian's 6.1 headers have the upstream version in kernel.release
+# (6.1.192 for 6.1.0-57-amd64), so that file comes second.
+KREL = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null | grep . || \
+	cat $(KDIR)/include/config/kernel.release 2>/dev/null || basename $(KDIR))
 
 BUILD := build
 KSRC := $(BUILD)/ksrc
@@ -129,10 +153,15 @@ $(BUILD)/lib/libhrservo.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# libdir and includedir relative to ${prefix} when under it, so that
+# pkg-config --define-prefix can relocate a staged (DESTDIR) tree.
+pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' \
+	-e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|' \
+	-e 's|@VERSION@|$(LIB_VERSION)|'
+
 $(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(PREFIX)/lib|' \
-		-e 's|@INCLUDEDIR@|$(PREFIX)/include|' \
-		-e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 PLOT_LIBS = $$(pkg-config --libs cairo fontconfig) -lm
 PLOT_CFLAGS = $$(pkg-config --cflags cairo fontconfig)
@@ -360,6 +389,151 @@ print-arm64-tests:
 
 print-armhf-unit-tests:
 	@echo $(ARMHF_UNIT_TESTS)
+
+# Install. DESTDIR stages into a directory; KVER or KDIR choose the kernel
+# the modules are built and installed for (one kernel per run).
+INSTALL ?= install
+D = $(abspath $(DESTDIR))
+MODULES := hrservo hrservo-gpio hrservo-pca9685
+KINST := $(BUILD)/kmod-install/$(KREL)
+MODLIB = $(D)/lib/modules/$(KREL)
+DEPMOD ?= $(firstword $(wildcard /sbin/depmod /usr/sbin/depmod) depmod)
+LDCONFIG ?= $(firstword $(wildcard /sbin/ldconfig /usr/sbin/ldconfig) ldconfig)
+# Debian's headers have no signing key (Debian signs its own modules
+# elsewhere): sign only with a kernel tree that has one. DKMS signs with
+# its MOK key.
+KSIGN = $(if $(wildcard $(KDIR)/certs/signing_key.x509),,CONFIG_MODULE_SIG_ALL=)
+DKMS_SRCDIR ?= /usr/src/hrservo-$(LIB_VERSION)
+DKMS_SRCS := dkms.conf Kbuild $(wildcard driver/*.c driver/*.h) driver/uapi/hrservo.h
+# Directories only hrservo uses: removed when empty by make uninstall. With
+# DESTDIR (a staging tree), every directory an install path passes through
+# that is left empty is removed too, up to DESTDIR.
+OWN_DIRS = $(INCLUDEDIR)/hrservo/uapi $(INCLUDEDIR)/hrservo $(OVERLAYDIR) \
+	$(DATADIR)/hrservo $(DOCDIR)/examples/modprobe.d \
+	$(DOCDIR)/examples/modules-load.d $(DOCDIR)/examples $(DOCDIR)
+SHARED_DIRS = $(BINDIR) $(LIBDIR)/pkgconfig $(MANDIR)/man1 $(BASHCOMPDIR) \
+	$(UDEVRULESDIR)
+prune = $(if $(D),$(prune_staged),$(prune_own))
+prune_own = for d in $(1); do [ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || true; done
+prune_staged = for d in $(1); do \
+		while case "$$d" in "$(D)"/?*) true ;; *) false ;; esac; do \
+			[ ! -d "$$d" ] || rmdir "$$d" 2>/dev/null || break; \
+			d=$${d%/*}; \
+		done; \
+	done
+
+.PHONY: install uninstall install-modules uninstall-modules install-userspace \
+	uninstall-userspace modules-install-build install-dkms uninstall-dkms deb
+
+install: install-modules install-userspace
+uninstall: uninstall-userspace uninstall-modules
+
+# The three modules alone (no test modules), in a build tree of their own.
+modules-install-build:
+	@scripts/build-modules $(KDIR) $(KINST) HRSERVO_TEST_MODULES=n
+
+install-modules: modules-install-build
+	$(MAKE) -C $(KDIR) M=$(abspath $(KINST)) INSTALL_MOD_PATH=$(D) \
+		INSTALL_MOD_DIR=$(MODDIR) HRSERVO_TEST_MODULES=n $(KSIGN) \
+		modules_install
+	$(if $(D),$(DEPMOD) -b $(D)/ $(KREL),$(DEPMOD) -a $(KREL))
+
+# depmod again; in a staging tree holding no other module, the index files
+# depmod made go instead (modules.order and modules.builtin* are the
+# kernel's, never depmod's, and stay).
+DEPMOD_FILES := alias alias.bin builtin.alias.bin builtin.bin dep dep.bin \
+	devname softdep symbols symbols.bin weakdep
+uninstall-modules:
+	for m in $(MODULES); do \
+		rm -f $(MODLIB)/$(MODDIR)/$$m.ko $(MODLIB)/$(MODDIR)/$$m.ko.xz \
+			$(MODLIB)/$(MODDIR)/$$m.ko.gz $(MODLIB)/$(MODDIR)/$$m.ko.zst; \
+	done
+	rmdir $(MODLIB)/$(MODDIR) 2>/dev/null || true
+	@if [ -z "$(D)" ]; then \
+		echo "$(DEPMOD) -a $(KREL)"; $(DEPMOD) -a $(KREL); \
+	elif [ -n "$$(find $(MODLIB) -name '*.ko*' 2>/dev/null)" ]; then \
+		echo "$(DEPMOD) -b $(D)/ $(KREL)"; $(DEPMOD) -b $(D)/ $(KREL); \
+	else \
+		for f in $(DEPMOD_FILES); do rm -f $(MODLIB)/modules.$$f; done; \
+		$(call prune,$(MODLIB)/$(MODDIR)); \
+	fi
+
+install-userspace: $(LIBS) $(TOOLS)
+	@mkdir -p $(BUILD)/install
+	$(INSTALL) -d -m 0755 $(D)$(BINDIR) $(D)$(LIBDIR)/pkgconfig \
+		$(D)$(INCLUDEDIR)/hrservo/uapi $(D)$(MANDIR)/man1 $(D)$(BASHCOMPDIR) \
+		$(D)$(UDEVRULESDIR) $(D)$(DOCDIR)/examples/modprobe.d \
+		$(D)$(DOCDIR)/examples/modules-load.d
+	$(INSTALL) -m 0755 $(TOOLS) $(D)$(BINDIR)/
+	$(INSTALL) -m 0644 $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) \
+		$(BUILD)/lib/libhrservo.a $(D)$(LIBDIR)/
+	ln -sfn libhrservo.so.$(LIB_VERSION) $(D)$(LIBDIR)/$(LIB_SONAME)
+	ln -sfn $(LIB_SONAME) $(D)$(LIBDIR)/libhrservo.so
+	$(PC_SED) lib/hrservo.pc.in > $(BUILD)/install/hrservo.pc
+	$(INSTALL) -m 0644 $(BUILD)/install/hrservo.pc $(D)$(LIBDIR)/pkgconfig/
+	$(INSTALL) -m 0644 lib/hrservo.h $(D)$(INCLUDEDIR)/
+	$(INSTALL) -m 0644 driver/uapi/hrservo.h $(D)$(INCLUDEDIR)/hrservo/uapi/
+	$(INSTALL) -m 0644 tools/servoctl.1 $(D)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 tools/servoctl.bash-completion $(D)$(BASHCOMPDIR)/servoctl
+	sed 's|/usr/local/bin/servoctl|$(BINDIR)/servoctl|' udev/60-hrservo.rules \
+		> $(BUILD)/install/60-hrservo.rules
+	$(INSTALL) -m 0644 $(BUILD)/install/60-hrservo.rules $(D)$(UDEVRULESDIR)/
+	$(INSTALL) -m 0644 examples/modprobe.d/hrservo.conf \
+		$(D)$(DOCDIR)/examples/modprobe.d/
+	$(INSTALL) -m 0644 examples/modules-load.d/hrservo.conf \
+		$(D)$(DOCDIR)/examples/modules-load.d/
+	@# Overlays: compiled ones if make dtbs made them, and the sources.
+	@for f in $(BUILD)/dts/*.dtbo dts/*.dtso; do \
+		[ -f "$$f" ] || continue; \
+		echo "$(INSTALL) -m 0644 $$f $(D)$(OVERLAYDIR)/"; \
+		$(INSTALL) -d -m 0755 $(D)$(OVERLAYDIR) && \
+		$(INSTALL) -m 0644 "$$f" $(D)$(OVERLAYDIR)/ || exit 1; \
+	done
+	$(if $(D),,$(LDCONFIG))
+
+uninstall-userspace:
+	rm -f $(addprefix $(D)$(BINDIR)/,servoctl servoctl-plot)
+	rm -f $(addprefix $(D)$(LIBDIR)/,libhrservo.so.$(LIB_VERSION) \
+		$(LIB_SONAME) libhrservo.so libhrservo.a pkgconfig/hrservo.pc)
+	rm -f $(D)$(INCLUDEDIR)/hrservo.h $(D)$(INCLUDEDIR)/hrservo/uapi/hrservo.h
+	rm -f $(D)$(MANDIR)/man1/servoctl.1 $(D)$(BASHCOMPDIR)/servoctl
+	rm -f $(D)$(UDEVRULESDIR)/60-hrservo.rules
+	rm -f $(D)$(DOCDIR)/examples/modprobe.d/hrservo.conf \
+		$(D)$(DOCDIR)/examples/modules-load.d/hrservo.conf
+	@for f in $(BUILD)/dts/*.dtbo dts/*.dtso; do \
+		[ -f "$$f" ] || continue; \
+		n=$${f##*/}; \
+		rm -f "$(D)$(OVERLAYDIR)/$$n" "$(D)$(OVERLAYDIR)/$${n%.dtso}.dtbo"; \
+	done
+	@$(call prune,$(addprefix $(D),$(OWN_DIRS)))
+	@$(if $(D),$(call prune,$(addprefix $(D),$(SHARED_DIRS))))
+	$(if $(D),,$(LDCONFIG))
+
+# The DKMS source tree: exactly what dkms.conf builds (then, as root:
+# dkms add hrservo/$(LIB_VERSION); dkms install hrservo/$(LIB_VERSION)).
+install-dkms:
+	@v=$$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf); \
+	[ "$$v" = "$(LIB_VERSION)" ] || { \
+		echo "dkms.conf: PACKAGE_VERSION $$v is not $(LIB_VERSION)" >&2; exit 1; }
+	@for f in $(DKMS_SRCS); do \
+		echo "$(INSTALL) -D -m 0644 $$f $(D)$(DKMS_SRCDIR)/$$f"; \
+		$(INSTALL) -D -m 0644 $$f $(D)$(DKMS_SRCDIR)/$$f || exit 1; \
+	done
+
+# dpkg-buildpackage writes its packages next to the source tree: build
+# from a copy in build/deb/ (needs debhelper and dh-dkms).
+deb:
+	rm -rf $(BUILD)/deb
+	mkdir -p $(BUILD)/deb/hrservo-$(LIB_VERSION)
+	tar -c --exclude=./$(BUILD) --exclude=./.git . | \
+		tar -x -C $(BUILD)/deb/hrservo-$(LIB_VERSION)
+	cd $(BUILD)/deb/hrservo-$(LIB_VERSION) && dpkg-buildpackage -us -uc -b
+	@ls $(BUILD)/deb/*.deb
+
+uninstall-dkms:
+	rm -f $(addprefix $(D)$(DKMS_SRCDIR)/,$(DKMS_SRCS))
+	@$(call prune,$(addprefix $(D)$(DKMS_SRCDIR)/,driver/uapi driver) \
+		$(D)$(DKMS_SRCDIR))
 
 clean:
 	rm -rf $(BUILD)
