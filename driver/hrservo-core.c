@@ -13,6 +13,7 @@
  */
 #include <linux/bitmap.h>
 #include <linux/cdev.h>
+#include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -440,6 +441,8 @@ static int hrservo_enable_channel(struct hrservo_ctrl *ctrl, unsigned int c)
 #define HRSERVO_SET_MAX		BIT(1)
 #define HRSERVO_SET_SPEED	BIT(2)
 #define HRSERVO_SET_ACCEL	BIT(3)
+/* Not a limit: the initial-pulse-ns of a channel node. */
+#define HRSERVO_FW_INITIAL	BIT(4)
 
 /**
  * struct hrservo_lim_req - new limits of a channel
@@ -1132,7 +1135,7 @@ static ssize_t hrservo_ch_show(struct device *dev,
 		v = ch->max_accel;
 		break;
 	case HRSERVO_CH_LABEL:
-		break;
+		break;	/* answered above, without the lock */
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return sysfs_emit(buf, "%u\n", v);
@@ -1414,20 +1417,52 @@ static int hrservo_fw_u32(struct device *dev, struct fwnode_handle *node,
 	return 0;
 }
 
-#define HRSERVO_FW_INITIAL	BIT(4)
+/* A channel node's label: printable, short enough. */
+static int hrservo_fw_label(struct hrservo_ctrl *ctrl, struct device *dev,
+			    struct fwnode_handle *node, unsigned int c)
+{
+	const char *label, *p;
+	int ret;
+
+	if (!fwnode_property_present(node, "label"))
+		return 0;
+	ret = fwnode_property_read_string(node, "label", &label);
+	if (ret)
+		return dev_err_probe(dev, -EINVAL,
+				     "%pfwP: label is not a string (%d)\n",
+				     node, ret);
+	if (strlen(label) >= HRSERVO_LABEL_MAX)
+		return dev_err_probe(dev, -EINVAL,
+				     "%pfwP: label of %zu bytes, at most %u\n",
+				     node, strlen(label), HRSERVO_LABEL_MAX - 1);
+	for (p = label; *p; p++)
+		if (!isprint(*p))
+			return dev_err_probe(dev, -EINVAL,
+					     "%pfwP: label has a control character at byte %td\n",
+					     node, p - label);
+	if (!ctrl->labels) {
+		ctrl->labels = kcalloc(ctrl->nchannels, sizeof(*ctrl->labels),
+				       GFP_KERNEL);
+		if (!ctrl->labels)
+			return -ENOMEM;
+	}
+	strscpy(ctrl->labels[c], label, sizeof(ctrl->labels[c]));
+	return 0;
+}
 
 /*
- * Apply one channel node: its label and limits now, its initial pulse (if
- * any) into @init. @seen: the channels already described.
+ * Apply one channel node: its label and limits, and its initial pulse as
+ * the channel's target, enabled but not started (see
+ * devm_hrservo_register()). @seen: the channels already described.
+ * Returns 1 if the channel got an initial pulse.
  */
 static int hrservo_fw_channel(struct hrservo_ctrl *ctrl, struct device *dev,
-			      struct fwnode_handle *node, u64 *seen,
-			      struct hrservo_target *init, unsigned int *ninit)
+			      struct fwnode_handle *node, u64 *seen)
 {
 	struct hrservo_lim_req r = { };
 	unsigned int which = 0;
-	const char *label;
 	u32 c, pulse = 0, period, max;
+	unsigned long flags;
 	int ret;
 
 	ret = fwnode_property_read_u32(node, "reg", &c);
@@ -1445,28 +1480,8 @@ static int hrservo_fw_channel(struct hrservo_ctrl *ctrl, struct device *dev,
 				     node, c);
 	*seen |= BIT_ULL(c);
 
-	if (fwnode_property_present(node, "label")) {
-		ret = fwnode_property_read_string(node, "label", &label);
-		if (ret)
-			return dev_err_probe(dev, -EINVAL,
-					     "%pfwP: label is not a string (%d)\n",
-					     node, ret);
-		if (strlen(label) >= HRSERVO_LABEL_MAX)
-			return dev_err_probe(dev, -EINVAL,
-					     "%pfwP: label of %zu bytes, at most %u\n",
-					     node, strlen(label),
-					     HRSERVO_LABEL_MAX - 1);
-		if (!ctrl->labels) {
-			ctrl->labels = kcalloc(ctrl->nchannels,
-					       sizeof(*ctrl->labels),
-					       GFP_KERNEL);
-			if (!ctrl->labels)
-				return -ENOMEM;
-		}
-		strscpy(ctrl->labels[c], label, sizeof(ctrl->labels[c]));
-	}
-
-	ret = hrservo_fw_u32(dev, node, "min-pulse-ns", &r.min_ns,
+	ret = hrservo_fw_label(ctrl, dev, node, c) ?:
+	      hrservo_fw_u32(dev, node, "min-pulse-ns", &r.min_ns,
 			     HRSERVO_SET_MIN, &which) ?:
 	      hrservo_fw_u32(dev, node, "max-pulse-ns", &r.max_ns,
 			     HRSERVO_SET_MAX, &which) ?:
@@ -1503,56 +1518,75 @@ static int hrservo_fw_channel(struct hrservo_ctrl *ctrl, struct device *dev,
 					     "%pfwP: cannot set the limits\n",
 					     node);
 	}
-	if (which & HRSERVO_FW_INITIAL) {
-		init[*ninit].channel = c;
-		init[*ninit].pulse_ns = pulse;
-		(*ninit)++;
-	}
-	return 0;
+	if (!(which & HRSERVO_FW_INITIAL))
+		return 0;
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	ctrl->ch[c].target_ns = pulse;
+	ctrl->ch[c].enabled = true;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return 1;
 }
 
 /*
  * Apply the channel nodes of the backend device's firmware node (device
- * tree, ACPI _DSD or software nodes alike): every child node describes the
- * channel its "reg" names. Called before the controller is visible.
+ * tree, ACPI _DSD or software nodes alike): each child node named
+ * "channel@N" (in device tree, each available one) describes the channel its "reg" names. Called before the
+ * controller is visible. Returns the number of initial pulses, or an errno.
  */
-static int hrservo_fw_channels(struct hrservo_ctrl *ctrl, struct device *dev,
-			       struct hrservo_target *init,
-			       unsigned int *ninit)
+static int hrservo_fw_channels(struct hrservo_ctrl *ctrl, struct device *dev)
 {
 	struct fwnode_handle *node;
+	int ret, ninit = 0;
 	u64 seen = 0;
-	int ret;
 
-	*ninit = 0;
+	/*
+	 * Not fwnode_for_each_available_child_node(): ACPI data nodes, the
+	 * channel nodes of a _DSD, are never "available". The name keeps out
+	 * other children (ACPI devices below ours, present or not).
+	 */
 	device_for_each_child_node(dev, node) {
-		ret = hrservo_fw_channel(ctrl, dev, node, &seen, init, ninit);
-		if (ret) {
+		if (strncmp(fwnode_get_name(node), "channel@", 8))
+			continue;
+		ret = hrservo_fw_channel(ctrl, dev, node, &seen);
+		if (ret < 0) {
 			fwnode_handle_put(node);
 			return ret;
 		}
+		ninit += ret;
 	}
-	return 0;
+	return ninit;
 }
 
 /*
- * Start the channels whose node has an initial-pulse-ns, together. An e-stop
- * already latched (its input active at probe) keeps them off.
+ * Start the frame clock for the channels that the firmware gave an initial
+ * pulse, once the controller is registered: they were enabled before any
+ * user could see them. An e-stop already latched (its input active at
+ * probe) keeps them off.
  */
-static void hrservo_fw_start(struct hrservo_ctrl *ctrl, struct device *dev,
-			     const struct hrservo_target *init,
-			     unsigned int ninit)
+static void hrservo_fw_start(struct hrservo_ctrl *ctrl, struct device *dev)
 {
-	int ret;
+	unsigned long flags;
+	u64 mask = 0;
+	unsigned int c;
+	bool latched;
 
-	if (!ninit)
-		return;
-	ret = hrservo_set_targets(ctrl, init, ninit);
-	if (ret == -EPERM)
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	latched = ctrl->estop;
+	for (c = 0; c < ctrl->nchannels; c++) {
+		if (!ctrl->ch[c].enabled)
+			continue;
+		if (latched)
+			ctrl->ch[c].enabled = false;
+		else
+			mask |= BIT_ULL(c);
+	}
+	if (!latched)
+		hrservo_kick_locked(ctrl);
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	if (latched)
 		dev_warn(dev, "e-stop latched: the channels with an initial-pulse-ns stay off\n");
-	else if (ret)
-		dev_warn(dev, "cannot start the channels with an initial-pulse-ns (%d)\n",
-			 ret);
+	else
+		hrservo_emit(ctrl, HRSERVO_EVENT_STATE, mask, 0);
 }
 
 /**
@@ -1562,21 +1596,22 @@ static void hrservo_fw_start(struct hrservo_ctrl *ctrl, struct device *dev,
  * @desc: backend name, operations and frame period range
  *
  * Applies the channel nodes of @parent's firmware node (device tree, ACPI
- * _DSD or software node): each child node with a "reg" sets that channel's
- * label, pulse, speed and acceleration limits, and, with
- * "initial-pulse-ns", starts it; without, every channel starts off.
+ * _DSD or software node): each child node named "channel@N" sets the label, pulse, speed and acceleration limits of the channel its
+ * "reg" names, and with "initial-pulse-ns" its first target, in place
+ * before the controller is visible; such channels start pulsing once it is
+ * registered, unless the e-stop is latched at probe (then they stay off,
+ * with a warning). Every other channel starts off.
  * Creates /dev/hrservoN and its sysfs attributes. On @parent's removal every
  * channel is released, the frame in flight finishes, and the backend's
  * ->stop() is called; open files then get -ENODEV.
  *
+ * Context: process context, may sleep.
  * Return: 0 or a negative errno.
  */
 int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
 			  const struct hrservo_desc *desc)
 {
-	struct hrservo_target *init;
-	unsigned int ninit;
-	int ret;
+	int ret, ninit;
 
 	if (!desc->ops || !desc->ops->start || !desc->ops->stop ||
 	    !desc->ops->quantize != !desc->ops->resolution ||
@@ -1599,24 +1634,19 @@ int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
 		return ret;
 	ctrl->dev.groups = ctrl->groups;
 
-	init = kcalloc(ctrl->nchannels, sizeof(*init), GFP_KERNEL);
-	if (!init)
-		return -ENOMEM;
-	ret = hrservo_fw_channels(ctrl, parent, init, &ninit);
-	if (ret)
-		goto out;
+	ninit = hrservo_fw_channels(ctrl, parent);
+	if (ninit < 0)
+		return ninit;
 
 	cdev_init(&ctrl->cdev, &hrservo_fops);
 	ctrl->cdev.owner = THIS_MODULE;
 	ret = cdev_device_add(&ctrl->cdev, &ctrl->dev);
 	if (ret)
-		goto out;
+		return ret;
 
 	ret = devm_add_action_or_reset(parent, hrservo_unregister, ctrl);
-	if (!ret)
-		hrservo_fw_start(ctrl, parent, init, ninit);
-out:
-	kfree(init);
+	if (!ret && ninit)
+		hrservo_fw_start(ctrl, parent);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(devm_hrservo_register);

@@ -70,8 +70,8 @@
  *	"estop" GPIO if it has one
  * @estop_key: chip label of the "estop" entry of @lookup, or NULL
  * @probe_err: result of the last probe of @pdev
- * @props: the properties of the new_device line; the string properties
- *	point into it
+ * @props: the properties of the new_device line; the property entries'
+ *	names and string values point into it
  * @nodes: the software nodes: the controller's, then one per channel with
  *	properties; their names are allocated
  * @group: @nodes, NULL-terminated, as registered
@@ -96,8 +96,8 @@ struct hrservo_gpio_inst {
 	bool registered;
 };
 
-/* Most PROPERTY=VALUE words in one new_device line. */
-#define HRSERVO_GPIO_PROPS_MAX	256
+/* Most PROPERTY=VALUE words in one new_device line (of one page at most). */
+#define HRSERVO_GPIO_PROPS_MAX	256U
 
 /**
  * struct hrservo_gpio_estop - the e-stop line of a new_device line
@@ -573,6 +573,32 @@ static void hrservo_gpio_inst_free(struct hrservo_gpio_inst *inst)
 }
 
 /*
+ * Append the properties of channel @ch (-1: the controller) to @node's list
+ * at @e, which the caller began; end the list. Returns where the next list
+ * begins.
+ */
+static struct property_entry *
+hrservo_gpio_node_props(struct software_node *node, struct property_entry *e,
+			const struct hrservo_prop *props, unsigned int nprops,
+			int ch)
+{
+	unsigned int i;
+
+	if (!node->properties)
+		node->properties = e;
+	for (i = 0; i < nprops; i++) {
+		if (props[i].channel != ch)
+			continue;
+		if (props[i].kind == HRSERVO_PROP_STRING)
+			*e++ = PROPERTY_ENTRY_STRING(props[i].name,
+						     props[i].value);
+		else
+			*e++ = PROPERTY_ENTRY_U32(props[i].name, props[i].num);
+	}
+	return e + 1;	/* past the empty entry that ends the list */
+}
+
+/*
  * Build the software nodes of a new_device line: the controller's node with
  * its properties, and a "channel@N" child with "reg" = N and the channel's
  * properties for each channel named. Takes @props (checked by
@@ -582,9 +608,9 @@ static int hrservo_gpio_nodes(struct hrservo_gpio_inst *inst,
 			      struct hrservo_prop *props, unsigned int nprops)
 {
 	DECLARE_BITMAP(chans, HRSERVO_CHANNELS_MAX) = { };
+	struct software_node *node;
 	struct property_entry *e;
-	unsigned int i, k, c = 0;
-	u32 val;
+	unsigned int i, k, c;
 
 	inst->props = props;
 	for (i = 0; i < nprops; i++)
@@ -601,36 +627,23 @@ static int hrservo_gpio_nodes(struct hrservo_gpio_inst *inst,
 		return -ENOMEM;
 
 	e = inst->entries;
-	for (k = 0; k < inst->nnodes; k++) {
-		struct software_node *node = &inst->nodes[k];
-		int ch = -1;
-
-		node->properties = e;
-		if (k) {
-			c = k == 1 ? find_first_bit(chans, HRSERVO_CHANNELS_MAX) :
-			    find_next_bit(chans, HRSERVO_CHANNELS_MAX, c + 1);
-			ch = c;
-			node->parent = &inst->nodes[0];
-			node->name = kasprintf(GFP_KERNEL, "channel@%x", c);
-			*e++ = PROPERTY_ENTRY_U32("reg", c);
-		} else {
-			node->name = kasprintf(GFP_KERNEL, "%s.%d", DRV_NAME,
-					       inst->id);
-		}
+	k = 0;
+	node = &inst->nodes[0];
+	node->name = kasprintf(GFP_KERNEL, "%s.%d", DRV_NAME, inst->id);
+	if (!node->name)
+		return -ENOMEM;
+	e = hrservo_gpio_node_props(node, e, props, nprops, -1);
+	inst->group[k++] = node;
+	for_each_set_bit(c, chans, HRSERVO_CHANNELS_MAX) {
+		node = &inst->nodes[k];
+		node->parent = &inst->nodes[0];
+		node->name = kasprintf(GFP_KERNEL, "channel@%x", c);
 		if (!node->name)
 			return -ENOMEM;
-		for (i = 0; i < nprops; i++) {
-			if (props[i].channel != ch)
-				continue;
-			if (hrservo_prop_check(&props[i], &val) ==
-			    HRSERVO_PROP_STRING)
-				*e++ = PROPERTY_ENTRY_STRING(props[i].name,
-							     props[i].value);
-			else
-				*e++ = PROPERTY_ENTRY_U32(props[i].name, val);
-		}
-		e++;	/* the end of this node's list */
-		inst->group[k] = node;
+		node->properties = e;
+		*e++ = PROPERTY_ENTRY_U32("reg", c);
+		e = hrservo_gpio_node_props(node, e, props, nprops, c);
+		inst->group[k++] = node;
 	}
 	return 0;
 }
@@ -749,8 +762,8 @@ static void hrservo_gpio_prop_err(const struct hrservo_prop *p,
  * are numbers, channels that exist, nothing given twice. The values
  * themselves are checked by the probe, as for device tree.
  */
-static int hrservo_gpio_check_props(const struct hrservo_prop *p,
-				    unsigned int n, unsigned int nlines)
+static int hrservo_gpio_check_props(struct hrservo_prop *p, unsigned int n,
+				    unsigned int nlines)
 {
 	char what[96];
 	unsigned int i, j;
@@ -769,9 +782,11 @@ static int hrservo_gpio_check_props(const struct hrservo_prop *p,
 			hrservo_gpio_prop_err(&p[i], "not a number of 0..4294967295");
 			return -EINVAL;
 		}
+		p[i].kind = ret;
+		p[i].num = val;
 		if (p[i].channel >= (int)nlines) {
 			snprintf(what, sizeof(what),
-				 "no such channel: %u lines make channels 0..%u (N of channel@N is hex)",
+				 "no such channel: %u lines make channels 0..%x (N of channel@N is hex)",
 				 nlines, nlines - 1);
 			hrservo_gpio_prop_err(&p[i], what);
 			return -EINVAL;
@@ -794,29 +809,25 @@ static ssize_t hrservo_gpio_lines(char *buf,
 {
 	char label[HRSERVO_LABEL_MAX];
 	u32 offsets[HRSERVO_CHANNELS_MAX];
-	struct hrservo_prop *props, *p;
-	unsigned int n, i, nprops;
+	struct hrservo_prop *props;
+	unsigned int n, i, nprops, max;
 	int ngpio, ret;
 
-	props = kcalloc(HRSERVO_GPIO_PROPS_MAX, sizeof(*props), GFP_KERNEL);
+	/* At most one property per '=': no more room than the line needs. */
+	for (i = 0, max = 0; buf[i]; i++)
+		max += buf[i] == '=';
+	max = min(max, HRSERVO_GPIO_PROPS_MAX);
+	props = kcalloc(max ?: 1, sizeof(*props), GFP_KERNEL);
 	if (!props)
 		return -ENOMEM;
-	ret = hrservo_parse_props(buf, props, HRSERVO_GPIO_PROPS_MAX, &nprops);
+	ret = hrservo_parse_props(buf, props, max, &nprops);
 	if (ret) {
-		pr_err(DRV_NAME ": new_device: expected PROPERTY=VALUE or channel@N/PROPERTY=VALUE (N in hex, below %u; a name of at most %u and a value of at most %u characters; at most %u of them) (%d)\n",
-		       HRSERVO_CHANNELS_MAX, HRSERVO_PROP_NAME_MAX - 1,
+		pr_err(DRV_NAME ": new_device: expected PROPERTY=VALUE or channel@N/PROPERTY=VALUE (N in lowercase hex, 0..%x; a name of at most %u and a value of at most %u characters; at most %u of them) (%d)\n",
+		       HRSERVO_CHANNELS_MAX - 1, HRSERVO_PROP_NAME_MAX - 1,
 		       HRSERVO_LABEL_MAX - 1, HRSERVO_GPIO_PROPS_MAX, ret);
 		ret = -EINVAL;
 		goto err;
 	}
-
-	/* The controller keeps them: only what the line holds. */
-	p = krealloc_array(props, max(nprops, 1U), sizeof(*props), GFP_KERNEL);
-	if (!p) {
-		ret = -ENOMEM;
-		goto err;
-	}
-	props = p;
 
 	ret = hrservo_parse_lines(buf, label, sizeof(label), offsets,
 				  ARRAY_SIZE(offsets), &n);
@@ -917,16 +928,22 @@ static ssize_t delete_device_store(struct device_driver *drv, const char *buf,
 		return -EINVAL;
 	}
 
+	/*
+	 * Held until the device and its software nodes are gone, so that a
+	 * new_device cannot reuse the id while their names are still taken.
+	 */
 	mutex_lock(&hrservo_gpio_lock);
 	inst = idr_remove(&hrservo_gpio_idr, id);
+	if (inst) {
+		platform_device_unregister(inst->pdev);
+		hrservo_gpio_inst_free(inst);
+	}
 	mutex_unlock(&hrservo_gpio_lock);
 	if (!inst) {
 		pr_err(DRV_NAME ": delete_device: no device %s.%u\n", DRV_NAME,
 		       id);
 		return -ENOENT;
 	}
-	platform_device_unregister(inst->pdev);
-	hrservo_gpio_inst_free(inst);
 	return count;
 }
 static DRIVER_ATTR_WO(delete_device);

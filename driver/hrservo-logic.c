@@ -310,6 +310,16 @@ int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
 }
 EXPORT_SYMBOL_GPL(hrservo_parse_lines);
 
+/* The end of the first word of @buf (the chip label), past leading blanks. */
+static char *hrservo_after_first_word(char *buf)
+{
+	while (hrservo_is_space(*buf))
+		buf++;
+	while (*buf && !hrservo_is_space(*buf))
+		buf++;
+	return buf;
+}
+
 /**
  * hrservo_parse_estop() - take an "estop=" option out of a new_device line
  * @buf: NUL-terminated line; the option, if any, is cut out of it in place
@@ -330,18 +340,19 @@ int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
 			u32 *offset, bool *active_low)
 {
 	static const char key[] = "estop=";
-	char *w, *end, *colon, *p, *v;
+	char *w, *end, *colon, *p, *v, *first;
 	const char *q;
 	unsigned int len;
 	int ret;
 
+	first = hrservo_after_first_word(buf);
 	for (w = buf; *w; w++)
 		if ((w == buf || hrservo_is_space(w[-1])) &&
 		    !strncmp(w, key, sizeof(key) - 1))
 			break;
 	if (!*w)
 		return 0;
-	if (w == buf)
+	if (w < first)
 		return -EINVAL;	/* the chip label comes first */
 	for (end = w; *end && !hrservo_is_space(*end); end++)
 		;
@@ -420,10 +431,12 @@ static int hrservo_parse_unit(const char **w, const char *eq)
  * @max: room in @props
  * @n: number of properties found
  *
- * A word other than the first that holds a '=' is a property:
+ * A word other than the first (the chip label, leading blanks skipped) that
+ * holds a '=' is a property:
  * "PROPERTY=VALUE" for the controller, "channel@N/PROPERTY=VALUE" for
- * channel N (N in hex, as a device-tree unit address). Neither the name nor
- * the value may be empty; the value runs to the next space. Names and
+ * channel N (N in lowercase hex, as a device-tree unit address). Neither the
+ * name nor the value may be empty; the name ends at the first '=', the value
+ * runs to the next blank. Names and
  * values are not checked here (hrservo_prop_check() does), nor are
  * properties given twice.
  *
@@ -435,17 +448,14 @@ static int hrservo_parse_unit(const char **w, const char *eq)
 int hrservo_parse_props(char *buf, struct hrservo_prop *props,
 			unsigned int max, unsigned int *n)
 {
-	char *w = buf, *end, *eq;
+	char *w, *end, *eq;
 	const char *name;
 	int c;
 
 	*n = 0;
+	w = hrservo_after_first_word(buf);
 	while (*w) {
-		if (hrservo_is_space(*w) || w == buf) {
-			w++;
-			continue;
-		}
-		if (!hrservo_is_space(w[-1])) {
+		if (hrservo_is_space(*w)) {
 			w++;
 			continue;
 		}
@@ -473,6 +483,7 @@ int hrservo_parse_props(char *buf, struct hrservo_prop *props,
 		memcpy(props[*n].value, eq + 1, end - eq - 1);
 		props[*n].value[end - eq - 1] = '\0';
 		(*n)++;
+		/* Cut the word out: w is then at what followed it. */
 		memmove(w, end, strlen(end) + 1);
 	}
 	return 0;

@@ -129,7 +129,10 @@ unsigned int hrservo_plan_falls(const u32 *pulse_ns, unsigned int nchannels,
 				u32 coalesce_ns,
 				struct hrservo_edge_group *groups);
 
-/* Maximum number of characters of a chip label in a new_device line. */
+/*
+ * Size, with its NUL, of a chip label in a new_device line, of a property
+ * value there, and of a channel's label.
+ */
 #define HRSERVO_LABEL_MAX		64
 
 int hrservo_parse_lines(const char *buf, char *label, unsigned int label_size,
@@ -147,11 +150,16 @@ int hrservo_parse_estop(char *buf, char *label, unsigned int label_size,
  *	the controller ("PROPERTY=VALUE")
  * @name: the property name
  * @value: the value, as written
+ * @kind: %HRSERVO_PROP_U32 or %HRSERVO_PROP_STRING, as hrservo_prop_check()
+ *	found it; set by its caller
+ * @num: the value of a %HRSERVO_PROP_U32; set by the caller too
  */
 struct hrservo_prop {
 	int channel;
 	char name[HRSERVO_PROP_NAME_MAX];
 	char value[HRSERVO_LABEL_MAX];
+	int kind;
+	u32 num;
 };
 
 /* What hrservo_prop_check() found a property to be. */

@@ -202,6 +202,8 @@ TEST(bad_properties_are_refused)
 		{ TL_LB_LABEL " 40 channel@0/initial-pulse-ns=3000000", -ERANGE,
 		  "channel@0: initial-pulse-ns 3000000 outside the channel's limits 500000..2500000 ns",
 		  true },
+		{ TL_LB_LABEL " 40 channel@0/label=a\001b", -EINVAL,
+		  "channel@0: label has a control character at byte 1", true },
 		{ TL_LB_LABEL " 40 frame-period-ns=1000", -EINVAL,
 		  "frame-period-ns 1000 (2500000..50000000) or coalesce-ns", true },
 		{ TL_LB_LABEL " 40 coalesce-ns=50001", -EINVAL,

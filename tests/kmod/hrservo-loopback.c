@@ -559,7 +559,11 @@ static ssize_t lb_servo_write(struct file *file, const char __user *ubuf,
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
 	name = kzalloc(64, GFP_KERNEL);
-	if (!name || sscanf(buf, "%63s %u %u", name, &first, &n) != 3 ||
+	if (!name) {
+		kfree(buf);
+		return -ENOMEM;
+	}
+	if (sscanf(buf, "%63s %u %u", name, &first, &n) != 3 ||
 	    !n || n > 64 || first >= ngpio || n > ngpio - first) {
 		kfree(buf);
 		kfree(name);
@@ -616,6 +620,8 @@ static struct platform_driver lb_pdrv = {
 	.driver = {
 		.name = "hrservo-loopback",
 		.of_match_table = lb_of_match,
+		/* Unbinding it would unbind its consumers: never by hand. */
+		.suppress_bind_attrs = true,
 	},
 };
 
@@ -689,6 +695,11 @@ static int __init lb_init(void)
 err_debugfs:
 	debugfs_remove_recursive(lb_dir);
 	irq_work_sync(&lb_in.work);
+	mutex_lock(&lb_oe_lock);
+	lb_oe_remove();
+	lb_estop_remove();
+	lb_servo_remove();
+	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
 err_remove_sleepy:
 	gpiochip_remove(&lb_sleepy);

@@ -760,6 +760,12 @@ TEST(estop_option)
 	EXPECT_TRUE(o.low);
 	EXPECT_STREQ("chip 1  2\n", o.line);
 
+	/* Leading blanks: the chip label is still the first word. */
+	EXPECT_EQ(-EINVAL, estop("  estop=a:1 chip 1").ret);
+	o = estop(" chip estop=a:1 1");
+	EXPECT_EQ(1, o.ret);
+	EXPECT_STREQ(" chip  1", o.line);
+
 	o = estop("chip 1 2");
 	EXPECT_EQ(0, o.ret);
 	EXPECT_STREQ("chip 1 2", o.line);
@@ -845,6 +851,26 @@ TEST(props_are_cut_out_of_the_line)
 	o = props("a=b 1");
 	EXPECT_EQ(0, o.ret);
 	EXPECT_EQ(0, o.n);
+	/* Also after leading blanks. */
+	o = props("  \ta=b 1 c=d");
+	EXPECT_EQ(0, o.ret);
+	ASSERT_EQ(1, o.n);
+	EXPECT_STREQ("c", o.p[0].name);
+	EXPECT_STREQ("  \ta=b 1 ", o.line);
+	/* Tabs separate words; the name ends at the first '='. */
+	o = props("chip 1\tchannel@0/label=a=b\tx=1\n");
+	ASSERT_EQ(0, o.ret);
+	ASSERT_EQ(2, o.n);
+	EXPECT_STREQ("label", o.p[0].name);
+	EXPECT_STREQ("a=b", o.p[0].value);
+	EXPECT_STREQ("x", o.p[1].name);
+	EXPECT_STREQ("1", o.p[1].value);
+	EXPECT_STREQ("chip 1\t\t\n", o.line);
+	/* Unit addresses are lowercase hex; leading zeros are fine. */
+	o = props("chip 1 channel@01/label=x");
+	ASSERT_EQ(0, o.ret);
+	EXPECT_EQ(1, o.p[0].channel);
+	EXPECT_EQ(-EINVAL, props("chip 1 channel@A/label=x").ret);
 }
 
 TEST(props_errors)
