@@ -1530,8 +1530,9 @@ static int hrservo_fw_channel(struct hrservo_ctrl *ctrl, struct device *dev,
 /*
  * Apply the channel nodes of the backend device's firmware node (device
  * tree, ACPI _DSD or software nodes alike): each child node named
- * "channel@N" (in device tree, each available one) describes the channel its "reg" names. Called before the
- * controller is visible. Returns the number of initial pulses, or an errno.
+ * "channel@N" (in device tree, each available one) describes the channel
+ * its "reg" names. Called before the controller is visible. Returns the
+ * number of initial pulses, or an errno.
  */
 static int hrservo_fw_channels(struct hrservo_ctrl *ctrl, struct device *dev)
 {
@@ -1596,8 +1597,9 @@ static void hrservo_fw_start(struct hrservo_ctrl *ctrl, struct device *dev)
  * @desc: backend name, operations and frame period range
  *
  * Applies the channel nodes of @parent's firmware node (device tree, ACPI
- * _DSD or software node): each child node named "channel@N" sets the label, pulse, speed and acceleration limits of the channel its
- * "reg" names, and with "initial-pulse-ns" its first target, in place
+ * _DSD or software node): each child node named "channel@N" sets the
+ * label, pulse, speed and acceleration limits of the channel its "reg"
+ * names, and with "initial-pulse-ns" its first target, in place
  * before the controller is visible; such channels start pulsing once it is
  * registered, unless the e-stop is latched at probe (then they stay off,
  * with a warning). Every other channel starts off.
