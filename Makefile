@@ -73,7 +73,8 @@ GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	safety_test@pca9685 record_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
-	leadin_test calib_apply_test judge_test cli_fake_test teleop_test
+	leadin_test calib_apply_test judge_test cli_fake_test teleop_test \
+	bench_stats_test
 # The arm64 device-tree guest: dt_test and a subset of the core tests, as
 # static arm64 programs (tests/vm/run-guest-arm64), in this order (see
 # tests/vm/guest-suite-arm64).
@@ -225,7 +226,7 @@ $(KSRC)/.stamp:
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
 	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
-	hrservo-safety-bench acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
+	hrservo-safety-bench hrservo-timer-probe acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
 	tests-i386
 
 # Other ABIs reuse the host rules below with another compiler, statically
@@ -284,11 +285,22 @@ $(TESTBIN)/lib_test: tests/driver/lib_test.c tests/driver/testlib.c \
 		tests/driver/testlib.c $(LIB_SRCS) $(LIB_LIBS)
 
 # Guest program of make demo and make bench.
-$(TESTBIN)/hrservo-measure: bench/measure.c tests/driver/testlib.c \
-		tests/driver/testlib.h driver/uapi/hrservo.h
+$(TESTBIN)/hrservo-measure: bench/measure.c bench/stats.c bench/stats.h \
+		tests/driver/testlib.c tests/driver/testlib.h driver/uapi/hrservo.h
 	@mkdir -p $(TESTBIN)
-	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Itests/driver -Idriver -o $@ $< \
-		tests/driver/testlib.c
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Ibench -Itests/driver -Idriver -o $@ $< \
+		bench/stats.c tests/driver/testlib.c
+
+# The bare hrtimer of make bench (bench/kmod/hrservo-timer-probe.c).
+$(TESTBIN)/hrservo-timer-probe: bench/probe.c bench/stats.c bench/stats.h
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Ibench -o $@ $< bench/stats.c
+
+# The benchmark's statistics and parsers, on known inputs.
+$(TESTBIN)/bench_stats_test: tests/unit/bench_stats_test.c bench/stats.c \
+		bench/stats.h $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) $(SAN) -o $@ $< bench/stats.c
 
 $(TESTBIN)/hrservo-pca-bench: bench/pca-bench.c tests/driver/testlib.c \
 		tests/driver/testlib.h driver/uapi/hrservo.h

@@ -22,42 +22,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "testlib.h"
 
 #define TRACE		"/sys/kernel/tracing"
 #define MAX_EDGES	(1 << 20)
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct stats {
-	int64_t p50, p99, max, min;
-	double mean;
-	size_t n;
-};
-
-static struct stats stats_of(int64_t *v, size_t n)
-{
-	struct stats s = { 0 };
-	double sum = 0;
-
-	if (!n)
-		return s;
-	qsort(v, n, sizeof(*v), cmp_i64);
-	for (size_t i = 0; i < n; i++)
-		sum += (double)v[i];
-	s.n = n;
-	s.min = v[0];
-	s.p50 = v[n / 2];
-	s.p99 = v[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1];
-	s.max = v[n - 1];
-	s.mean = sum / (double)n;
-	return s;
-}
 
 static void usage(FILE *f)
 {
@@ -210,26 +179,20 @@ int main(int argc, char **argv)
 
 	tr = fopen(TRACE "/trace", "r");
 	while (tr && fgets(line, sizeof(line), tr)) {
-		unsigned long long seq, mask;
-		long long sched, late;
-		unsigned int cid;
-		int level;
-		char *s = strstr(line, "hrservo_edge: ");
+		struct bench_edge ed;
 
-		if (!s || sscanf(s, "hrservo_edge: hrservo%u seq=%llu level=%d mask=0x%llx scheduled=%lld late=%lld",
-				 &cid, &seq, &level, &mask, &sched, &late) != 6 ||
-		    cid != id)
+		if (bench_parse_edge(line, &ed) || ed.id != id)
 			continue;
-		if (level && nr < MAX_EDGES)
-			rise_late[nr++] = late;
-		else if (!level && nf < MAX_EDGES)
-			fall_late[nf++] = late;
-		if (seq != last_seq) {
+		if (ed.level && nr < MAX_EDGES)
+			rise_late[nr++] = ed.late;
+		else if (!ed.level && nf < MAX_EDGES)
+			fall_late[nf++] = ed.late;
+		if (ed.seq != last_seq) {
 			if (cur > max_exp)
 				max_exp = cur;
 			cur = 0;
 			nseq++;
-			last_seq = seq;
+			last_seq = ed.seq;
 		}
 		cur++;
 		nexp++;
@@ -240,15 +203,15 @@ int main(int argc, char **argv)
 		fclose(tr);
 
 	{
-		struct stats w = stats_of(werr, nw);
-		struct stats r = stats_of(rise_late, nr);
-		struct stats f = stats_of(fall_late, nf);
+		struct bench_stats w = bench_stats_of(werr, nw);
+		struct bench_stats r = bench_stats_of(rise_late, nr);
+		struct bench_stats f = bench_stats_of(fall_late, nf);
 		int64_t *all = calloc(nr + nf + 1, sizeof(*all));
-		struct stats a;
+		struct bench_stats a;
 
 		memcpy(all, rise_late, nr * sizeof(*all));
 		memcpy(all + nr, fall_late, nf * sizeof(*all));
-		a = stats_of(all, nr + nf);
+		a = bench_stats_of(all, nr + nf);
 		printf("channels=%u frames=%llu pulses=%zu missed_frames=%s\n",
 		       nch, (unsigned long long)nseq, w.n, missed);
 		printf("width_error_us       p50=%.3f p99=%.3f max=%.3f\n",

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Statistics and trace-line parsing of the benchmark programs (bench/),
+ * host-tested by tests/unit/bench_stats_test.c.
+ */
+#ifndef _HRSERVO_BENCH_STATS_H
+#define _HRSERVO_BENCH_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * struct bench_stats - order statistics of a sample
+ * @p50: median (the upper one of an even sample)
+ * @p99: 99th percentile: the value at index floor(n * 99 / 100)
+ * @max: largest
+ * @min: smallest
+ * @mean: arithmetic mean
+ * @n: sample size; all zero when it is 0
+ */
+struct bench_stats {
+	int64_t p50, p99, max, min;
+	double mean;
+	size_t n;
+};
+
+/* Sorts @v in place. */
+struct bench_stats bench_stats_of(int64_t *v, size_t n);
+
+/**
+ * struct bench_edge - one hrservo_edge trace event
+ * @id: N of hrservoN
+ * @seq: frame number
+ * @level: 1 rising, 0 falling
+ * @mask: lines that changed
+ * @scheduled: scheduled time, ns
+ * @late: actual - scheduled, ns
+ */
+struct bench_edge {
+	unsigned int id;
+	unsigned long long seq;
+	int level;
+	unsigned long long mask;
+	long long scheduled;
+	long long late;
+};
+
+/* Parse a line of the trace file; 0, or -1 if it holds no hrservo_edge. */
+int bench_parse_edge(const char *line, struct bench_edge *e);
+
+/*
+ * Parse a line of the timer probe's "late" file, "R LATE_NS" or
+ * "F LATE_NS"; set *@rise and *@late. 0, or -1 for another line.
+ */
+int bench_parse_probe(const char *line, int *rise, long long *late);
+
+/* a / b, or 0 when b is 0: the ratios of the bench tables. */
+double bench_ratio(double a, double b);
+
+#endif /* _HRSERVO_BENCH_STATS_H */
