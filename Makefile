@@ -226,7 +226,7 @@ $(KSRC)/.stamp:
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
 	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
 	hrservo-safety-bench acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
-	tests-i386
+	$(BUILD)/bench/cost tests-i386
 
 # Other ABIs reuse the host rules below with another compiler, statically
 # linked (the guest's root, the host's, has no i386 or armhf libraries) and
@@ -314,6 +314,17 @@ $(TESTBIN)/hrservo-traj-bench: bench/traj-bench.c tests/driver/testlib.c \
 	$(CC) $(CFLAGS) $(USER_CFLAGS) -Itests/driver -o $@ $< \
 		tests/driver/testlib.c -L$(BUILD)/lib -lhrservo -lm \
 		-Wl,-rpath,'$$ORIGIN/../lib'
+
+# Instructions per frame of the kernel's pure logic (bench/cost-run, under
+# callgrind). The counts depend on the compiler and its flags: fixed ones,
+# not CFLAGS, and no sanitizers; the program reports them for the figures'
+# header.
+COST_CFLAGS := -O2 -g -std=c11 $(WARN) -Idriver
+$(BUILD)/bench/cost: bench/cost.c driver/hrservo-logic.c \
+		driver/hrservo-logic.h driver/uapi/hrservo.h
+	@mkdir -p $(dir $@)
+	$(CC) $(COST_CFLAGS) -DCOST_CFLAGS='"$(COST_CFLAGS)"' -o $@ bench/cost.c \
+		driver/hrservo-logic.c
 
 # Host unit tests run under ASan and UBSan.
 $(TESTBIN)/logic_test: tests/unit/logic_test.c driver/hrservo-logic.c \
