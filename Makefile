@@ -6,6 +6,8 @@
 #   make check        deps, build, host tests, guest tests on 6.1, 6.12, 6.1-rt
 #   make demo         boot a guest and show commanded vs measured pulses
 #   make bench        timing figures (edges, trajectories, userspace)
+#   make cost         instructions per frame of the kernel's pure logic
+#                     (callgrind, host): build/bench/cost.txt
 #   make tests        the test programs (make check builds them)
 #   make lint         checkpatch --strict and sparse on the kernel code
 #   make dtbs         overlays (dts/) to build/dts/*.dtbo; bindings linted,
@@ -109,7 +111,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 ASAN_TOOLS := $(BUILD)/asan/servoctl $(BUILD)/asan/servoctl-plot
 
 .PHONY: all modules modules-test tests harness unit check demo bench lint dtbs \
-	deps clean help print-guest-tests print-unit-tests userspace \
+	deps clean help cost print-guest-tests print-unit-tests userspace \
 	modules-cross userspace-cross lib-servoctl tests-armhf unit-armhf \
 	tests-i386 print-armhf-unit-tests tests-arm64 print-arm64-tests
 
@@ -382,6 +384,9 @@ demo: deps modules-test userspace tests
 
 bench: deps modules-test userspace tests
 	@bench/run
+
+cost: $(BUILD)/bench/cost
+	@bench/cost-run
 
 lint: harness
 	@tests/lint
