@@ -6,6 +6,8 @@
 #   make check        deps, build, host tests, guest tests on 6.1, 6.12, 6.1-rt
 #   make demo         boot a guest and show commanded vs measured pulses
 #   make bench        timing figures (edges, trajectories, userspace)
+#   make cost         instructions per frame of the kernel's pure logic
+#                     (callgrind, host): build/bench/cost.txt
 #   make tests        the test programs (make check builds them)
 #   make lint         checkpatch --strict and sparse on the kernel code
 #   make dtbs         overlays (dts/) to build/dts/*.dtbo; bindings linted,
@@ -110,7 +112,7 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all
 ASAN_TOOLS := $(BUILD)/asan/servoctl $(BUILD)/asan/servoctl-plot
 
 .PHONY: all modules modules-test tests harness unit check demo bench lint dtbs \
-	deps clean help print-guest-tests print-unit-tests userspace \
+	deps clean help cost print-guest-tests print-unit-tests userspace \
 	modules-cross userspace-cross lib-servoctl tests-armhf unit-armhf \
 	tests-i386 print-armhf-unit-tests tests-arm64 print-arm64-tests
 
@@ -226,8 +228,13 @@ $(KSRC)/.stamp:
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
 	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
+<<<<<<< HEAD
 	hrservo-safety-bench hrservo-timer-probe acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
 	tests-i386
+=======
+	hrservo-safety-bench acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
+	$(BUILD)/bench/cost tests-i386
+>>>>>>> cost
 
 # Other ABIs reuse the host rules below with another compiler, statically
 # linked (the guest's root, the host's, has no i386 or armhf libraries) and
@@ -327,6 +334,17 @@ $(TESTBIN)/hrservo-traj-bench: bench/traj-bench.c tests/driver/testlib.c \
 		tests/driver/testlib.c -L$(BUILD)/lib -lhrservo -lm \
 		-Wl,-rpath,'$$ORIGIN/../lib'
 
+# Instructions per frame of the kernel's pure logic (bench/cost-run, under
+# callgrind). The counts depend on the compiler and its flags: fixed ones,
+# not CFLAGS, and no sanitizers; the program reports them for the figures'
+# header.
+COST_CFLAGS := -O2 -g -std=c11 $(WARN) -Idriver
+$(BUILD)/bench/cost: bench/cost.c driver/hrservo-logic.c \
+		driver/hrservo-logic.h driver/uapi/hrservo.h
+	@mkdir -p $(dir $@)
+	$(CC) $(COST_CFLAGS) -DCOST_CFLAGS='"$(COST_CFLAGS)"' -o $@ bench/cost.c \
+		driver/hrservo-logic.c
+
 # Host unit tests run under ASan and UBSan.
 $(TESTBIN)/logic_test: tests/unit/logic_test.c driver/hrservo-logic.c \
 		driver/hrservo-logic.h driver/uapi/hrservo.h $(KSRC)/.stamp
@@ -383,6 +401,9 @@ demo: deps modules-test userspace tests
 
 bench: deps modules-test userspace tests
 	@bench/run
+
+cost: $(BUILD)/bench/cost
+	@bench/cost-run
 
 lint: harness
 	@tests/lint
