@@ -228,13 +228,8 @@ $(KSRC)/.stamp:
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
 	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
-<<<<<<< HEAD
 	hrservo-safety-bench hrservo-timer-probe acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
-	tests-i386
-=======
-	hrservo-safety-bench acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
 	$(BUILD)/bench/cost tests-i386
->>>>>>> cost
 
 # Other ABIs reuse the host rules below with another compiler, statically
 # linked (the guest's root, the host's, has no i386 or armhf libraries) and
