@@ -15,6 +15,8 @@
 #   make modules-cross    modules for arm64 and armhf (Debian's headers)
 #   make userspace-cross  libhrservo and servoctl for arm64 and armhf
 #   make unit-armhf   the pure-logic unit tests as armhf programs, under qemu-arm
+#   make tests-arm64  the arm64 device-tree guest's programs (static) and its
+#                     test overlay (tests/vm/run-guest-arm64)
 #   make install      modules (for KDIR), library, header, servoctl, man page,
 #                     udev rules, overlays; DESTDIR, PREFIX (/usr/local)
 #   make uninstall    removes what make install installs (same variables)
