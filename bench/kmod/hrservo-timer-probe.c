@@ -84,8 +84,9 @@ static void probe_plan(unsigned int n)
 {
 	unsigned int i;
 
+	/* u32: at most 2 ms, and no 64-bit division on 32-bit ARM. */
 	for (i = 0; i < n; i++) {
-		s64 w = 1000000 + (n > 1 ? i * (1000000 / (n - 1)) : 500000);
+		u32 w = 1000000 + (n > 1 ? i * (1000000 / (n - 1)) : 500000);
 
 		pr.offset[i] = w - w % 1000;
 	}
