@@ -91,7 +91,7 @@ I386_CC := i686-linux-gnu-gcc
 QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 
 # libhrservo and servoctl
-LIB_VERSION := 0.3.0
+LIB_VERSION := 0.4.0
 LIB_SONAME := libhrservo.so.0
 LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c \
 	lib/calib.c lib/leadin.c lib/teleop.c
