@@ -82,8 +82,9 @@ struct hrservo_list;
 /**
  * hrservo_list_new() - list the controllers present on the system
  *
- * Reads /sys/class/hrservo (or $HRSERVO_SYSFS_CLASS, for tests). No
- * controller present is not an error: the list is then empty.
+ * Every backend lists its own: the kernel driver's from /sys/class/hrservo
+ * (or $HRSERVO_SYSFS_CLASS, for tests). No controller present is not an
+ * error: the list is then empty.
  *
  * Return: a new list, sorted by name, owned by the caller
  * (hrservo_list_free()), or NULL.
@@ -187,7 +188,8 @@ HRSERVO_API int hrservo_get_frame_period(struct hrservo *h,
  * hrservo_set_frame_period() - change the frame period from the next frame
  *
  * errno: ERANGE outside the allowed range; EBUSY if a channel's max limit
- * does not fit in the new frame; EACCES without permission.
+ * does not fit in the new frame; EACCES without permission; ENOTSUP
+ * without HRSERVO_CAP_FRAME_PERIOD.
  */
 HRSERVO_API int hrservo_set_frame_period(struct hrservo *h,
 					 uint32_t period_ns);
@@ -224,7 +226,8 @@ HRSERVO_API size_t hrservo_batch_count(const struct hrservo_batch *b);
  * errno: EINVAL (empty batch, or a channel the controller does not have),
  * ERANGE (a width outside its channel's limits), ENODEV (controller gone),
  * EBUSY (a trajectory owns a channel), EPERM (the e-stop is latched: see
- * hrservo_estop_trip()).
+ * hrservo_estop_trip()), ENOTSUP (several targets without
+ * HRSERVO_CAP_ATOMIC_BATCH).
  */
 HRSERVO_API int hrservo_apply(struct hrservo *h,
 			      const struct hrservo_batch *b);
@@ -259,6 +262,8 @@ HRSERVO_API int hrservo_set_limits(struct hrservo *h, unsigned int channel,
  * @channel: the channel
  * @speed_ns_per_s: output, 0 for none
  * @accel_ns_per_s2: output, 0 for none
+ *
+ * errno: ENOTSUP without HRSERVO_CAP_MOTION_LIMITS (as for the setter).
  */
 HRSERVO_API int hrservo_get_motion_limits(struct hrservo *h,
 					  unsigned int channel,
@@ -818,7 +823,8 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * waited for room; ECANCELED when the player was stopped (by anyone, or
  * by the e-stop) between two parts: the rest is not sent. In all three
  * cases what this upload queued is stopped as described above. EPERM
- * while the e-stop is latched (nothing is sent).
+ * while the e-stop is latched (nothing is sent). ENOTSUP without
+ * HRSERVO_CAP_TRAJ (as hrservo_traj_stop(), _status() and _owned()).
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
