@@ -1175,7 +1175,8 @@ HRSERVO_API const struct hrservo_joint *
 hrservo_calib_find(const struct hrservo_calib *c, const char *name);
 /**
  * hrservo_calib_find_channel() - the joint on @channel of @controller
- * (an alias or any spelling of a controller: "hrservo0", "/dev/hrservo0"),
+ * (an alias or any spelling of a controller: "hrservo0", "/dev/hrservo0",
+ * "chardev:0"),
  * or NULL
  */
 HRSERVO_API const struct hrservo_joint *
