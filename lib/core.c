@@ -429,12 +429,12 @@ HRSERVO_API int hrservo_get_motion_limits(struct hrservo *h,
 					  uint32_t *speed_ns_per_s,
 					  uint32_t *accel_ns_per_s2)
 {
+	if (need(h, HRSERVO_CAP_MOTION_LIMITS))
+		return -1;
 	if (channel >= h->nch) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (need(h, HRSERVO_CAP_MOTION_LIMITS))
-		return -1;
 	return h->be->get_motion(h, channel, speed_ns_per_s, accel_ns_per_s2);
 }
 
@@ -443,12 +443,12 @@ HRSERVO_API int hrservo_set_motion_limits(struct hrservo *h,
 					  uint32_t speed_ns_per_s,
 					  uint32_t accel_ns_per_s2)
 {
+	if (need(h, HRSERVO_CAP_MOTION_LIMITS))
+		return -1;
 	if (channel >= h->nch) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (need(h, HRSERVO_CAP_MOTION_LIMITS))
-		return -1;
 	return h->be->set_motion(h, channel, speed_ns_per_s, accel_ns_per_s2);
 }
 

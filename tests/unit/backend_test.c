@@ -404,7 +404,8 @@ static void every_optional_call(struct __test_metadata *_metadata,
 		caps = 0;
 		CHECK(0, hrservo_traj_upload(t, h, 0, ~0u));
 		CHECK(0, hrservo_watchdog_arm(h, 1, 99, two));
-		CHECK(0, hrservo_set_motion_limits(h, 0, 0, 0));
+		CHECK(0, hrservo_set_motion_limits(h, 99, 0, 0));
+		CHECK(0, hrservo_get_motion_limits(h, 99, &a, &b));
 	}
 #undef CHECK
 	hrservo_batch_free(two);
