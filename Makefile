@@ -78,7 +78,7 @@ GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
 	leadin_test calib_apply_test judge_test cli_fake_test teleop_test \
-	bench_stats_test
+	bench_stats_test backend_test
 # The arm64 device-tree guest: dt_test and a subset of the core tests, as
 # static arm64 programs (tests/vm/run-guest-arm64), in this order (see
 # tests/vm/guest-suite-arm64).
@@ -95,7 +95,7 @@ I386_CC := i686-linux-gnu-gcc
 QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 
 # libhrservo and servoctl
-LIB_VERSION := 0.3.0
+LIB_VERSION := 0.4.0
 LIB_SONAME := libhrservo.so.0
 LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c \
 	lib/calib.c lib/leadin.c lib/teleop.c
@@ -371,7 +371,8 @@ $(TESTBIN)/judge_test: tests/unit/judge_test.c driver/hrservo-logic.c \
 		driver/hrservo-logic.c $(LIB_SRCS) $(LIB_LIBS)
 
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
-		$(TESTBIN)/calib_apply_test $(TESTBIN)/teleop_test: \
+		$(TESTBIN)/calib_apply_test $(TESTBIN)/teleop_test \
+		$(TESTBIN)/backend_test: \
 		$(TESTBIN)/%: tests/unit/%.c \
 		tests/unit/comma_locale.h tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp

@@ -99,11 +99,16 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-/* "/dev/hrservo3", "hrservo3" and "3" are one controller: "hrservo3". */
+/*
+ * "/dev/hrservo3", "hrservo3", "3" and each of them after "chardev:" are
+ * one controller: "hrservo3".
+ */
 static void canonical(const char *spec, char *out, size_t size)
 {
 	const char *s = spec;
 
+	if (!strncmp(s, "chardev:", 8))
+		s += 8;
 	if (!strncmp(s, "/dev/", 5))
 		s += 5;
 	if (is_digit(*s))

@@ -5,7 +5,9 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -29,21 +33,81 @@ static struct chardev *cd(struct hrservo *h)
 	return h->priv;
 }
 
-static bool all_digits(const char *s)
+/* A decimal controller number: 1 to 6 digits. */
+static bool is_number(const char *s)
 {
-	if (!*s)
+	size_t n = 0;
+
+	while (isdigit((unsigned char)s[n]))
+		n++;
+	return n && n <= 6 && !s[n];
+}
+
+/* "hrservoN" */
+static bool is_devname(const char *s)
+{
+	return !strncmp(s, "hrservo", 7) && is_number(s + 7);
+}
+
+bool hrservo_chardev_spec_path(const char *spec, char *path, size_t size)
+{
+	const char *name;
+
+	if (is_number(spec))
+		name = NULL;
+	else if (is_devname(spec))
+		name = spec;
+	else if (!strncmp(spec, "/dev/", 5) && is_devname(spec + 5))
+		name = spec + 5;
+	else
 		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
+	if (name)
+		snprintf(path, size, "/dev/%s", name);
+	else
+		snprintf(path, size, "/dev/hrservo%s", spec);
 	return true;
 }
 
-/* "N", "hrservoN" or a path containing '/'. */
+/*
+ * Another path: one that resolves (a udev symlink such as /dev/servo/arm)
+ * to a character device named hrservoN whose device number is that of
+ * the class device hrservoN ($HRSERVO_SYSFS_CLASS/hrservoN/dev). Nothing
+ * is opened: another backend's device (/dev/gpiochip0, /dev/ttyACM0) is
+ * left alone.
+ */
+static bool chardev_claims_path(const char *spec)
+{
+	char real[PATH_MAX], attr[PATH_MAX + 64], dev[32];
+	unsigned int maj, min;
+	const char *base;
+	struct stat st;
+	FILE *f;
+	int n = 0;
+
+	if (!strchr(spec, '/') || !realpath(spec, real))
+		return false;
+	base = strrchr(real, '/') + 1;
+	if (!is_devname(base) || stat(real, &st) || !S_ISCHR(st.st_mode))
+		return false;
+	snprintf(attr, sizeof(attr), "%s/%s/dev", hrservo_sysfs_class(), base);
+	f = fopen(attr, "re");
+	if (!f)
+		return false;
+	if (!fgets(dev, sizeof(dev), f))
+		dev[0] = '\0';
+	fclose(f);
+	return sscanf(dev, "%u:%u%n", &maj, &min, &n) == 2 &&
+	       (dev[n] == '\n' || !dev[n]) &&
+	       maj == major(st.st_rdev) && min == minor(st.st_rdev);
+}
+
+/* "N", "hrservoN", "/dev/hrservoN", or a path to an hrservo device. */
 static bool chardev_claims(const char *spec)
 {
-	return all_digits(spec) || strchr(spec, '/') ||
-	       (!strncmp(spec, "hrservo", 7) && all_digits(spec + 7));
+	char path[32];
+
+	return hrservo_chardev_spec_path(spec, path, sizeof(path)) ||
+	       chardev_claims_path(spec);
 }
 
 static int chardev_get_info(struct hrservo *h, struct hrservo_info *info)
@@ -59,12 +123,18 @@ static int chardev_open(struct hrservo *h, const char *spec)
 	char path[256];
 	int err;
 
-	if (strchr(spec, '/'))
-		snprintf(path, sizeof(path), "%s", spec);
-	else if (all_digits(spec))
-		snprintf(path, sizeof(path), "/dev/hrservo%s", spec);
-	else
-		snprintf(path, sizeof(path), "/dev/%s", spec);
+	/* Claimed, or after "chardev:": any path, opened and asked. */
+	if (!hrservo_chardev_spec_path(spec, path, sizeof(path))) {
+		if (!strchr(spec, '/')) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (snprintf(path, sizeof(path), "%s", spec) >=
+		    (int)sizeof(path)) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+	}
 
 	c = calloc(1, sizeof(*c));
 	if (!c)
@@ -548,11 +618,46 @@ static int chardev_read_frames(struct hrservo *h, uint64_t seq,
 	return 0;
 }
 
+/* The class directory's entries: every hrservo device present. */
+static int chardev_list(struct hrservo_list *list)
+{
+	struct dirent *d;
+	DIR *dir;
+
+	dir = opendir(hrservo_sysfs_class());
+	if (!dir)
+		return errno == ENOENT ? 0 : -1;
+	while ((d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (hrservo_list_add(list, d->d_name)) {
+			closedir(dir);
+			return -1;
+		}
+	}
+	closedir(dir);
+	return 0;
+}
+
+/* A driver before ABI version 4 has no watchdog, e-stop or frame record. */
+static uint32_t chardev_caps(struct hrservo *h)
+{
+	uint32_t all = ~0u;
+
+	if (cd(h)->abi < 4)
+		all &= ~(HRSERVO_CAP_WATCHDOG | HRSERVO_CAP_ESTOP |
+			 HRSERVO_CAP_FRAME_RECORD);
+	return all;
+}
+
 const struct hrservo_backend hrservo_chardev_backend = {
 	.name = "chardev",
+	.scheme = "chardev",
 	.claims = chardev_claims,
 	.open = chardev_open,
 	.close = chardev_close,
+	.list = chardev_list,
+	.caps = chardev_caps,
 	.apply = chardev_apply,
 	.release = chardev_release,
 	.read_state = chardev_read_state,

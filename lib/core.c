@@ -3,7 +3,6 @@
  * libhrservo: the backend-independent part of the API.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,7 @@ const char *hrservo_sysfs_class(void)
 /* ---- list ---- */
 
 struct hrservo_list {
-	size_t n;
+	size_t n, cap;
 	char **names;
 };
 
@@ -42,45 +41,50 @@ static int cmp_names(const void *a, const void *b)
 	return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
+#define NBACKENDS (sizeof(hrservo_backends) / sizeof(*hrservo_backends))
+
+int hrservo_list_add(struct hrservo_list *list, const char *name)
+{
+	if (list->n == list->cap) {
+		size_t cap = list->cap ? 2 * list->cap : 8;
+		char **n = realloc(list->names, cap * sizeof(*n));
+
+		if (!n)
+			goto nomem;
+		list->names = n;
+		list->cap = cap;
+	}
+	list->names[list->n] = strdup(name);
+	if (!list->names[list->n])
+		goto nomem;
+	list->n++;
+	return 0;
+
+nomem:
+	errno = ENOMEM;
+	return -1;
+}
+
+/* Every backend's controllers: each backend enumerates its own. */
 HRSERVO_API struct hrservo_list *hrservo_list_new(void)
 {
 	struct hrservo_list *list = calloc(1, sizeof(*list));
-	struct dirent *d;
-	size_t cap = 0;
-	DIR *dir;
 
 	if (!list)
 		return NULL;
-	dir = opendir(hrservo_sysfs_class());
-	if (!dir)
-		return errno == ENOENT ? list : (free(list), NULL);
-	while ((d = readdir(dir))) {
-		if (d->d_name[0] == '.')
-			continue;
-		if (list->n == cap) {
-			char **n;
+	for (size_t i = 0; i < NBACKENDS; i++) {
+		if (hrservo_backends[i]->list &&
+		    hrservo_backends[i]->list(list)) {
+			int e = errno;
 
-			cap = cap ? 2 * cap : 8;
-			n = realloc(list->names, cap * sizeof(*n));
-			if (!n)
-				goto err;
-			list->names = n;
+			hrservo_list_free(list);
+			errno = e;
+			return NULL;
 		}
-		list->names[list->n] = strdup(d->d_name);
-		if (!list->names[list->n])
-			goto err;
-		list->n++;
 	}
-	closedir(dir);
 	if (list->n)
 		qsort(list->names, list->n, sizeof(*list->names), cmp_names);
 	return list;
-
-err:
-	closedir(dir);
-	hrservo_list_free(list);
-	errno = ENOMEM;
-	return NULL;
 }
 
 HRSERVO_API void hrservo_list_free(struct hrservo_list *list)
@@ -110,32 +114,79 @@ HRSERVO_API const char *hrservo_list_name(const struct hrservo_list *list,
 
 /* ---- controllers ---- */
 
+size_t hrservo_spec_scheme(const char *spec, const char **rest)
+{
+	size_t n = 0;
+
+	if (!spec || spec[0] < 'a' || spec[0] > 'z')
+		return 0;
+	while ((spec[n] >= 'a' && spec[n] <= 'z') ||
+	       (spec[n] >= '0' && spec[n] <= '9'))
+		n++;
+	if (spec[n] != ':' || n > 15)
+		return 0;
+	*rest = spec + n + 1;
+	return n;
+}
+
+bool hrservo_scheme_reserved(const char *scheme, size_t len)
+{
+	static const char *const reserved[] = { "gpiod", "usb" };
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++)
+		if (strlen(reserved[i]) == len &&
+		    !strncmp(reserved[i], scheme, len))
+			return true;
+	return false;
+}
+
+/*
+ * The backend for @spec, *@rest what its open gets; NULL with errno EINVAL
+ * (nobody's) or ENOTSUP (a reserved scheme, not built in).
+ */
+static const struct hrservo_backend *spec_backend(const char *spec,
+						  const char **rest)
+{
+	size_t len = hrservo_spec_scheme(spec, rest);
+
+	if (len) {
+		for (size_t i = 0; i < NBACKENDS; i++) {
+			const char *sc = hrservo_backends[i]->scheme;
+
+			if (sc && strlen(sc) == len && !strncmp(sc, spec, len))
+				return **rest ? hrservo_backends[i] :
+					(errno = EINVAL, NULL);
+		}
+		errno = hrservo_scheme_reserved(spec, len) ? ENOTSUP : EINVAL;
+		return NULL;
+	}
+	*rest = spec;
+	for (size_t i = 0; i < NBACKENDS; i++)
+		if (hrservo_backends[i]->claims &&
+		    hrservo_backends[i]->claims(spec))
+			return hrservo_backends[i];
+	errno = EINVAL;
+	return NULL;
+}
+
 HRSERVO_API struct hrservo *hrservo_open(const char *spec)
 {
-	const struct hrservo_backend *be = NULL;
+	const struct hrservo_backend *be;
+	const char *rest;
 	struct hrservo *h;
-	size_t i;
 
 	if (!spec || !*spec) {
 		errno = EINVAL;
 		return NULL;
 	}
-	for (i = 0; i < sizeof(hrservo_backends) / sizeof(*hrservo_backends);
-	     i++) {
-		if (hrservo_backends[i]->claims(spec)) {
-			be = hrservo_backends[i];
-			break;
-		}
-	}
-	if (!be) {
-		errno = EINVAL;
+	be = spec_backend(spec, &rest);
+	if (!be)
 		return NULL;
-	}
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
 	h->be = be;
-	if (be->open(h, spec)) {
+	if (be->open(h, rest)) {
 		int err = errno;
 
 		free(h);
@@ -183,6 +234,67 @@ HRSERVO_API uint32_t hrservo_resolution_ns(const struct hrservo *h)
 	return h->resolution_ns;
 }
 
+/* What the ops of @be can do at most. */
+static uint32_t ops_caps(const struct hrservo_backend *be)
+{
+	uint32_t c = 0;
+
+	if (be->event_fd && be->read_event)
+		c |= HRSERVO_CAP_EVENTS;
+	if (be->traj_submit && be->traj_stop)
+		c |= HRSERVO_CAP_TRAJ;
+	if (be->get_motion && be->set_motion)
+		c |= HRSERVO_CAP_MOTION_LIMITS;
+	if (be->apply)
+		c |= HRSERVO_CAP_ATOMIC_BATCH;
+	/* HRSERVO_CAP_FEEDBACK: no backend operation reads positions yet. */
+	if (be->watchdog && be->keepalive)
+		c |= HRSERVO_CAP_WATCHDOG;
+	if (be->estop)
+		c |= HRSERVO_CAP_ESTOP;
+	if (be->read_frames)
+		c |= HRSERVO_CAP_FRAME_RECORD;
+	if (be->set_period)
+		c |= HRSERVO_CAP_FRAME_PERIOD;
+	return c;
+}
+
+HRSERVO_API uint32_t hrservo_caps(const struct hrservo *h)
+{
+	uint32_t c;
+
+	if (!h)
+		return 0;
+	c = ops_caps(h->be);
+	/* The backend can only take away (the cast: its ops take no const). */
+	if (h->be->caps)
+		c &= h->be->caps((struct hrservo *)h);
+	return c;
+}
+
+/* 0 if @h has all of @caps, else -1 with errno ENOTSUP (EINVAL: NULL @h). */
+static int need(const struct hrservo *h, uint32_t caps)
+{
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((hrservo_caps(h) & caps) != caps) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return 0;
+}
+
+/* A mandatory op the backend lacks all the same: ENOTSUP, never a crash. */
+#define NEED_OP(h, op)						\
+	do {							\
+		if (!(h)->be->op) {				\
+			errno = ENOTSUP;			\
+			return -1;				\
+		}						\
+	} while (0)
+
 HRSERVO_API int hrservo_get_frame_period(struct hrservo *h,
 					 uint32_t *period_ns,
 					 uint32_t *min_ns, uint32_t *max_ns)
@@ -200,6 +312,8 @@ HRSERVO_API int hrservo_get_frame_period(struct hrservo *h,
 HRSERVO_API int hrservo_set_frame_period(struct hrservo *h,
 					 uint32_t period_ns)
 {
+	if (need(h, HRSERVO_CAP_FRAME_PERIOD))
+		return -1;
 	return h->be->set_period(h, period_ns);
 }
 
@@ -251,6 +365,12 @@ HRSERVO_API int hrservo_apply(struct hrservo *h,
 		errno = EINVAL;
 		return -1;
 	}
+	if (!h->be->apply) {
+		if (b->n == 1 && h->be->apply_one)
+			return h->be->apply_one(h, &b->t[0]);
+		errno = ENOTSUP;	/* no HRSERVO_CAP_ATOMIC_BATCH */
+		return -1;
+	}
 	return h->be->apply(h, b->t, b->n);
 }
 
@@ -263,6 +383,10 @@ HRSERVO_API int hrservo_set_target(struct hrservo *h, unsigned int channel,
 		errno = EINVAL;
 		return -1;
 	}
+	if (!h->be->apply) {
+		NEED_OP(h, apply_one);
+		return h->be->apply_one(h, &t);
+	}
 	return h->be->apply(h, &t, 1);
 }
 
@@ -272,6 +396,7 @@ HRSERVO_API int hrservo_release(struct hrservo *h, uint64_t mask)
 		errno = EINVAL;
 		return -1;
 	}
+	NEED_OP(h, release);
 	return h->be->release(h, mask);
 }
 
@@ -284,6 +409,7 @@ HRSERVO_API int hrservo_get_limits(struct hrservo *h, unsigned int channel,
 		errno = EINVAL;
 		return -1;
 	}
+	NEED_OP(h, get_limits);
 	return h->be->get_limits(h, channel, min_ns, max_ns);
 }
 
@@ -294,6 +420,7 @@ HRSERVO_API int hrservo_set_limits(struct hrservo *h, unsigned int channel,
 		errno = EINVAL;
 		return -1;
 	}
+	NEED_OP(h, set_limits);
 	return h->be->set_limits(h, channel, min_ns, max_ns);
 }
 
@@ -302,13 +429,11 @@ HRSERVO_API int hrservo_get_motion_limits(struct hrservo *h,
 					  uint32_t *speed_ns_per_s,
 					  uint32_t *accel_ns_per_s2)
 {
+	if (need(h, HRSERVO_CAP_MOTION_LIMITS))
+		return -1;
 	if (channel >= h->nch) {
 		errno = EINVAL;
 		return -1;
-	}
-	if (!h->be->get_motion) {
-		*speed_ns_per_s = *accel_ns_per_s2 = 0;
-		return 0;
 	}
 	return h->be->get_motion(h, channel, speed_ns_per_s, accel_ns_per_s2);
 }
@@ -318,15 +443,23 @@ HRSERVO_API int hrservo_set_motion_limits(struct hrservo *h,
 					  uint32_t speed_ns_per_s,
 					  uint32_t accel_ns_per_s2)
 {
+	if (need(h, HRSERVO_CAP_MOTION_LIMITS))
+		return -1;
 	if (channel >= h->nch) {
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->set_motion) {
-		errno = ENOTSUP;
-		return -1;
-	}
 	return h->be->set_motion(h, channel, speed_ns_per_s, accel_ns_per_s2);
+}
+
+int hrservo_motion_or_none(struct hrservo *h, unsigned int ch,
+			   uint32_t *speed, uint32_t *accel)
+{
+	if (!(hrservo_caps(h) & HRSERVO_CAP_MOTION_LIMITS)) {
+		*speed = *accel = 0;
+		return 0;
+	}
+	return hrservo_get_motion_limits(h, ch, speed, accel);
 }
 
 /* Put back the limits of @c[0, @n) from @old. */
@@ -401,6 +534,11 @@ HRSERVO_API struct hrservo_state *hrservo_read_state(struct hrservo *h)
 	if (!st)
 		return NULL;
 	st->n = h->nch;
+	if (!h->be->read_state) {
+		free(st);
+		errno = ENOTSUP;
+		return NULL;
+	}
 	if (h->be->read_state(h, st)) {
 		int err = errno;
 
@@ -471,10 +609,8 @@ HRSERVO_API uint32_t hrservo_state_max_ns(const struct hrservo_state *st,
 
 HRSERVO_API int hrservo_event_fd(struct hrservo *h)
 {
-	if (!h->be->event_fd) {
-		errno = ENOTSUP;
+	if (need(h, HRSERVO_CAP_EVENTS))
 		return -1;
-	}
 	return h->be->event_fd(h);
 }
 
@@ -482,10 +618,8 @@ HRSERVO_API int hrservo_read_event(struct hrservo *h,
 				   struct hrservo_event_data *ev,
 				   int timeout_ms)
 {
-	if (!h->be->read_event) {
-		errno = ENOTSUP;
+	if (need(h, HRSERVO_CAP_EVENTS))
 		return -1;
-	}
 	return h->be->read_event(h, ev, timeout_ms);
 }
 
@@ -499,10 +633,8 @@ HRSERVO_API int hrservo_watchdog_arm(struct hrservo *h,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->watchdog) {
-		errno = ENOTSUP;
+	if (need(h, HRSERVO_CAP_WATCHDOG))
 		return -1;
-	}
 	if (!timeout_ms)
 		return h->be->watchdog(h, 0, HRSERVO_FS_HOLD, NULL, 0);
 	if (timeout_ms < HRSERVO_WATCHDOG_MIN_MS ||
@@ -524,10 +656,8 @@ HRSERVO_API int hrservo_keepalive(struct hrservo *h)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->keepalive) {
-		errno = ENOTSUP;
+	if (need(h, HRSERVO_CAP_WATCHDOG))
 		return -1;
-	}
 	return h->be->keepalive(h);
 }
 
@@ -540,10 +670,8 @@ static int estop_op(struct hrservo *h, int op, int action,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->estop) {
-		errno = ENOTSUP;
+	if (need(h, HRSERVO_CAP_ESTOP))
 		return -1;
-	}
 	memset(info ? info : &dummy, 0, sizeof(dummy));
 	return h->be->estop(h, op, action, info ? info : &dummy);
 }
@@ -586,10 +714,8 @@ HRSERVO_API int hrservo_read_frames(struct hrservo *h, uint64_t seq,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->read_frames) {
-		errno = ENOTSUP;
+	if (need(h, HRSERVO_CAP_FRAME_RECORD))
 		return -1;
-	}
 	while (n < room) {
 		size_t chunk = room - n < HRSERVO_FRAMES_CALL ? room - n :
 			       HRSERVO_FRAMES_CALL;

@@ -54,8 +54,15 @@ extern "C" {
  * teleoperation: stick shaping (hrservo_shape(), hrservo_axis_norm(),
  * hrservo_rate_limit()), the mapping file (hrservo_teleop_map_load()) and
  * the teleop engine (hrservo_teleop_new()...).
+ * 6: the backend interface made ready for more backends: hrservo_caps()
+ * and HRSERVO_CAP_*; every call needing a capability the controller lacks
+ * fails with ENOTSUP (hrservo_get_motion_limits() no longer reads zeros,
+ * hrservo_set_frame_period(), hrservo_traj_upload() and the others no
+ * longer reach a missing operation); specs are claimed by their form only
+ * (a scheme "chardev:", reserved "gpiod:" and "usb:", ENOTSUP), another
+ * path is EINVAL. First symbols of node HRSERVO_0.4.
  */
-#define HRSERVO_API_VERSION		5
+#define HRSERVO_API_VERSION		6
 
 /* Most channels a controller can have. */
 #define HRSERVO_MAX_CHANNELS		64
@@ -75,8 +82,9 @@ struct hrservo_list;
 /**
  * hrservo_list_new() - list the controllers present on the system
  *
- * Reads /sys/class/hrservo (or $HRSERVO_SYSFS_CLASS, for tests). No
- * controller present is not an error: the list is then empty.
+ * Every backend lists its own: the kernel driver's from /sys/class/hrservo
+ * (or $HRSERVO_SYSFS_CLASS, for tests). No controller present is not an
+ * error: the list is then empty.
  *
  * Return: a new list, sorted by name, owned by the caller
  * (hrservo_list_free()), or NULL.
@@ -101,11 +109,23 @@ struct hrservo;
 
 /**
  * hrservo_open() - open a controller
- * @spec: "/dev/hrservo0", "hrservo0" or "0"
+ * @spec: which one, and through which backend:
+ *	"N", "hrservoN", "/dev/hrservoN": the kernel driver's controller N;
+ *	a symlink to /dev/hrservoN (a udev rule's /dev/servo/arm): a path
+ *	whose real path is a character device named hrservoN with the
+ *	device number of the hrservo class' hrservoN;
+ *	"chardev:SPEC": the kernel driver's, SPEC one of the above or any
+ *	path (opened and asked, as an hrservo device, for its info);
+ *	"gpiod:...", "usb:...": reserved for backends to come.
+ *
+ * Any other spec (another path such as /dev/gpiochip0 or /dev/ttyACM0, an
+ * unknown "scheme:") is claimed by no backend.
  *
  * Return: a new handle owned by the caller (hrservo_close()), or NULL with
- * errno: ENOENT (no such controller), EACCES, EINVAL (@spec malformed), or
- * EPROTO (the driver speaks an ABI this library does not know).
+ * errno: ENOENT (no such controller), EACCES, EINVAL (no backend claims
+ * @spec, or it is malformed), ENOTSUP (a reserved scheme whose backend is
+ * not built into this library yet), or EPROTO (the driver speaks an ABI
+ * this library does not know).
  */
 HRSERVO_API struct hrservo *hrservo_open(const char *spec);
 /** hrservo_close() - close a handle made by hrservo_open() */
@@ -127,6 +147,33 @@ HRSERVO_API uint32_t hrservo_pulse_max_ns(const struct hrservo *h);
 /** hrservo_resolution_ns() - pulse width quantisation, 1 for exact */
 HRSERVO_API uint32_t hrservo_resolution_ns(const struct hrservo *h);
 
+/*
+ * Capabilities (API version 6): what a controller can do beyond targets,
+ * releases, pulse limits and state. Each follows from the operations its
+ * backend has (and, for the kernel driver, the driver's ABI version): a
+ * call that needs one the controller lacks fails with ENOTSUP, before it
+ * looks at its other arguments but a NULL handle. See "Capabilities" in
+ * Documentation/libhrservo.rst for the calls of each.
+ */
+#define HRSERVO_CAP_EVENTS		(1u << 0)	/* hrservo_event_fd(), _read_event() */
+#define HRSERVO_CAP_TRAJ		(1u << 1)	/* the trajectory player */
+#define HRSERVO_CAP_MOTION_LIMITS	(1u << 2)	/* speed and acceleration limits */
+#define HRSERVO_CAP_ATOMIC_BATCH	(1u << 3)	/* hrservo_apply() of several targets */
+#define HRSERVO_CAP_FEEDBACK		(1u << 4)	/* measured positions (none yet) */
+#define HRSERVO_CAP_WATCHDOG		(1u << 5)	/* hrservo_watchdog_arm(), _keepalive() */
+#define HRSERVO_CAP_ESTOP		(1u << 6)	/* hrservo_estop_*() */
+#define HRSERVO_CAP_FRAME_RECORD	(1u << 7)	/* hrservo_read_frames() */
+#define HRSERVO_CAP_FRAME_PERIOD	(1u << 8)	/* hrservo_set_frame_period() */
+
+/**
+ * hrservo_caps() - the controller's capabilities
+ * @h: the controller
+ *
+ * Return: a mask of HRSERVO_CAP_*; 0 for a NULL @h. Bits not defined here
+ * may be set by a later library: ignore them.
+ */
+HRSERVO_API uint32_t hrservo_caps(const struct hrservo *h);
+
 /**
  * hrservo_get_frame_period() - the frame period and its allowed range
  * @h: the controller
@@ -141,7 +188,8 @@ HRSERVO_API int hrservo_get_frame_period(struct hrservo *h,
  * hrservo_set_frame_period() - change the frame period from the next frame
  *
  * errno: ERANGE outside the allowed range; EBUSY if a channel's max limit
- * does not fit in the new frame; EACCES without permission.
+ * does not fit in the new frame; EACCES without permission; ENOTSUP
+ * without HRSERVO_CAP_FRAME_PERIOD.
  */
 HRSERVO_API int hrservo_set_frame_period(struct hrservo *h,
 					 uint32_t period_ns);
@@ -178,7 +226,8 @@ HRSERVO_API size_t hrservo_batch_count(const struct hrservo_batch *b);
  * errno: EINVAL (empty batch, or a channel the controller does not have),
  * ERANGE (a width outside its channel's limits), ENODEV (controller gone),
  * EBUSY (a trajectory owns a channel), EPERM (the e-stop is latched: see
- * hrservo_estop_trip()).
+ * hrservo_estop_trip()), ENOTSUP (several targets without
+ * HRSERVO_CAP_ATOMIC_BATCH).
  */
 HRSERVO_API int hrservo_apply(struct hrservo *h,
 			      const struct hrservo_batch *b);
@@ -213,6 +262,8 @@ HRSERVO_API int hrservo_set_limits(struct hrservo *h, unsigned int channel,
  * @channel: the channel
  * @speed_ns_per_s: output, 0 for none
  * @accel_ns_per_s2: output, 0 for none
+ *
+ * errno: ENOTSUP without HRSERVO_CAP_MOTION_LIMITS (as for the setter).
  */
 HRSERVO_API int hrservo_get_motion_limits(struct hrservo *h,
 					  unsigned int channel,
@@ -772,7 +823,8 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * waited for room; ECANCELED when the player was stopped (by anyone, or
  * by the e-stop) between two parts: the rest is not sent. In all three
  * cases what this upload queued is stopped as described above. EPERM
- * while the e-stop is latched (nothing is sent).
+ * while the e-stop is latched (nothing is sent). ENOTSUP without
+ * HRSERVO_CAP_TRAJ (as hrservo_traj_stop(), _status() and _owned()).
  */
 HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 				    struct hrservo *h, uint64_t start_ns,
@@ -1123,7 +1175,8 @@ HRSERVO_API const struct hrservo_joint *
 hrservo_calib_find(const struct hrservo_calib *c, const char *name);
 /**
  * hrservo_calib_find_channel() - the joint on @channel of @controller
- * (an alias or any spelling of a controller: "hrservo0", "/dev/hrservo0"),
+ * (an alias or any spelling of a controller: "hrservo0", "/dev/hrservo0",
+ * "chardev:0"),
  * or NULL
  */
 HRSERVO_API const struct hrservo_joint *

@@ -49,20 +49,47 @@ struct hrservo_seg_item {
 	bool last;
 };
 
+struct hrservo_list;
+
 /*
- * A backend. hrservo_open() asks each backend in turn whether it claims a
- * spec, then opens it with that backend. Every operation follows the API's
- * error convention (0, or -1 with errno). The core has already checked
- * channel numbers against hrservo.nch where the API takes one.
+ * A backend. hrservo_open() gives a spec "SCHEME:REST" to the backend whose
+ * scheme is SCHEME (REST to its open), and asks each backend in turn
+ * whether it claims any other spec, then opens it with that backend. A
+ * backend claims only its own forms: never "any path".
+ *
+ * Every operation follows the API's error convention (0, or -1 with
+ * errno). The core has already checked channel numbers against
+ * hrservo.nch where the API takes one. Operations marked optional may be
+ * NULL: the calls that need them fail with ENOTSUP, and hrservo_caps()
+ * derives the capabilities from which are there (see core.c's
+ * ops_caps()), so that a backend cannot claim what it cannot do.
  */
 struct hrservo_backend {
 	const char *name;
+	/* The scheme of "SCHEME:SPEC" (optional: no such form). */
+	const char *scheme;
+	/* Claims a spec without a scheme (optional: none). No side effect. */
 	bool (*claims)(const char *spec);
 	/* Fill in name, backend, nch, pulse bounds, resolution and priv. */
 	int (*open)(struct hrservo *h, const char *spec);
 	void (*close)(struct hrservo *h);
+	/*
+	 * Optional: add the controllers of this backend present on the system
+	 * to @list (hrservo_list_add()). None present is not an error.
+	 */
+	int (*list)(struct hrservo_list *list);
+	/*
+	 * Optional: the capabilities of this controller among those its ops
+	 * give (a driver too old for some): the core keeps only those.
+	 */
+	uint32_t (*caps)(struct hrservo *h);
+	/*
+	 * apply: @n targets at one frame boundary (HRSERVO_CAP_ATOMIC_BATCH).
+	 * apply_one: one target, for a backend without apply. One of the two.
+	 */
 	int (*apply)(struct hrservo *h, const struct hrservo_target_item *t,
 		     size_t n);
+	int (*apply_one)(struct hrservo *h, const struct hrservo_target_item *t);
 	int (*release)(struct hrservo *h, uint64_t mask);
 	int (*read_state)(struct hrservo *h, struct hrservo_state *st);
 	int (*get_limits)(struct hrservo *h, unsigned int ch, uint32_t *min_ns,
@@ -134,6 +161,31 @@ struct hrservo {
 };
 
 HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_chardev_backend;
+
+/* Add controller @name to @list (a backend's list op). 0, or -1 ENOMEM. */
+HRSERVO_HIDDEN int hrservo_list_add(struct hrservo_list *list,
+				    const char *name);
+/*
+ * The scheme of "SCHEME:REST" (SCHEME: a lower-case letter, then lower-case
+ * letters and digits, at most 15, before any '/'): its length, *@rest set
+ * to REST; 0 if @spec has none.
+ */
+HRSERVO_HIDDEN size_t hrservo_spec_scheme(const char *spec, const char **rest);
+/* Schemes reserved for backends to come: "gpiod", "usb". */
+HRSERVO_HIDDEN bool hrservo_scheme_reserved(const char *scheme, size_t len);
+/*
+ * The chardev backend's spec forms that need no file system: "N",
+ * "hrservoN", "/dev/hrservoN" (N decimal, < 1000000). True, with the
+ * device's path "/dev/hrservoN" into @path of @size, for one of them.
+ */
+HRSERVO_HIDDEN bool hrservo_chardev_spec_path(const char *spec, char *path,
+					      size_t size);
+/*
+ * The motion limits of @ch, or 0 and 0 (no limit) if the controller has
+ * none (no HRSERVO_CAP_MOTION_LIMITS): for the library's readers of limits.
+ */
+HRSERVO_HIDDEN int hrservo_motion_or_none(struct hrservo *h, unsigned int ch,
+					  uint32_t *speed, uint32_t *accel);
 
 /* Default sysfs class directory, overridden by $HRSERVO_SYSFS_CLASS. */
 HRSERVO_HIDDEN const char *hrservo_sysfs_class(void);

@@ -57,7 +57,7 @@ hrservo_traj_lead_in(const struct hrservo_traj *t, struct hrservo *h,
 		d = fabs(to[a] - from[a]);
 		if (d > far)
 			far = d;
-		if (hrservo_get_motion_limits(h, ch[a], &speed, &accel)) {
+		if (hrservo_motion_or_none(h, ch[a], &speed, &accel)) {
 			hrservo_state_free(st);
 			return NULL;
 		}

@@ -511,7 +511,7 @@ static int axis_limits_get(const struct hrservo_traj *t, struct hrservo *h,
 
 		if (t->ch[a] >= hrservo_num_channels(h) ||
 		    hrservo_get_limits(h, t->ch[a], &mn, &mx) ||
-		    hrservo_get_motion_limits(h, t->ch[a], &vmax, &amax)) {
+		    hrservo_motion_or_none(h, t->ch[a], &vmax, &amax)) {
 			errno = EINVAL;
 			return -1;
 		}
@@ -976,7 +976,15 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 	uint64_t mask = 0;
 	int ret = 0;
 
-	if (!h || (flags & ~(HRSERVO_UPLOAD_REPLACE | HRSERVO_UPLOAD_JUMP))) {
+	if (!h) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!(hrservo_caps(h) & HRSERVO_CAP_TRAJ)) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	if (flags & ~(HRSERVO_UPLOAD_REPLACE | HRSERVO_UPLOAD_JUMP)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -1058,7 +1066,7 @@ HRSERVO_API int hrservo_traj_status(struct hrservo *h,
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->traj_status) {
+	if (!(hrservo_caps(h) & HRSERVO_CAP_TRAJ) || !h->be->traj_status) {
 		errno = ENOTSUP;
 		return -1;
 	}
@@ -1071,7 +1079,7 @@ HRSERVO_API int hrservo_traj_owned(struct hrservo *h, uint64_t *axes)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->traj_owned) {
+	if (!(hrservo_caps(h) & HRSERVO_CAP_TRAJ) || !h->be->traj_owned) {
 		errno = ENOTSUP;
 		return -1;
 	}
@@ -1084,7 +1092,7 @@ HRSERVO_API int hrservo_traj_stop(struct hrservo *h)
 		errno = EINVAL;
 		return -1;
 	}
-	if (!h->be->traj_stop) {
+	if (!(hrservo_caps(h) & HRSERVO_CAP_TRAJ) || !h->be->traj_stop) {
 		errno = ENOTSUP;
 		return -1;
 	}

@@ -244,6 +244,48 @@ static void ctrl_hw_print(const struct ctrl_hw *hw)
 	}
 }
 
+/* The names servoctl info gives the capabilities, in this order. */
+static const struct {
+	uint32_t cap;
+	const char *name;
+} cap_names[] = {
+	{ HRSERVO_CAP_EVENTS, "events" },
+	{ HRSERVO_CAP_TRAJ, "traj" },
+	{ HRSERVO_CAP_MOTION_LIMITS, "motion-limits" },
+	{ HRSERVO_CAP_ATOMIC_BATCH, "atomic-batch" },
+	{ HRSERVO_CAP_FEEDBACK, "feedback" },
+	{ HRSERVO_CAP_WATCHDOG, "watchdog" },
+	{ HRSERVO_CAP_ESTOP, "estop" },
+	{ HRSERVO_CAP_FRAME_RECORD, "frame-record" },
+	{ HRSERVO_CAP_FRAME_PERIOD, "frame-period" },
+};
+
+static json_object *caps_json(uint32_t caps)
+{
+	json_object *arr = json_object_new_array();
+
+	for (size_t k = 0; k < sizeof(cap_names) / sizeof(*cap_names); k++)
+		if (caps & cap_names[k].cap)
+			json_object_array_add(arr, json_object_new_string(
+							   cap_names[k].name));
+	return arr;
+}
+
+/* "capabilities: events traj ...", or "none" */
+static void caps_print(uint32_t caps)
+{
+	bool any = false;
+
+	printf("capabilities:");
+	for (size_t k = 0; k < sizeof(cap_names) / sizeof(*cap_names); k++) {
+		if (caps & cap_names[k].cap) {
+			printf(" %s", cap_names[k].name);
+			any = true;
+		}
+	}
+	printf("%s\n", any ? "" : " none");
+}
+
 int cmd_info(int argc, char **argv)
 {
 	uint32_t period, pmin, pmax;
@@ -279,6 +321,8 @@ int cmd_info(int argc, char **argv)
 		json_add_int64(o, "pulse_min_ns", hrservo_pulse_min_ns(h));
 		json_add_int64(o, "pulse_max_ns", hrservo_pulse_max_ns(h));
 		json_add_int64(o, "resolution_ns", hrservo_resolution_ns(h));
+		json_object_object_add(o, "capabilities",
+				       caps_json(hrservo_caps(h)));
 		json_object_object_add(o, "estop",
 				       have_estop ? estop_json(&estop) : NULL);
 		if (have_hw)
@@ -296,6 +340,7 @@ int cmd_info(int argc, char **argv)
 		       fmt_ns(hrservo_pulse_min_ns(h), a),
 		       fmt_ns(hrservo_pulse_max_ns(h), b));
 		printf("resolution:    %uns\n", hrservo_resolution_ns(h));
+		caps_print(hrservo_caps(h));
 		if (have_estop)
 			estop_print(&estop);
 		else

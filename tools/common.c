@@ -187,8 +187,11 @@ struct hrservo *open_ctrl(const char *spec)
 			err("%s: no such controller (see 'servoctl list')",
 			    spec);
 		else if (e == EINVAL)
-			err("%s: not a controller; use hrservoN, N, /dev/hrservoN or a calibration's controller name",
+			err("%s: not a controller; use hrservoN, N, /dev/hrservoN (or a link to it), chardev:PATH or a calibration's controller name",
 			    spec);
+		else if (e == ENOTSUP && strchr(spec, ':'))
+			err("%s: the %.*s backend is not built into this libhrservo yet",
+			    spec, (int)(strchr(spec, ':') - spec), spec);
 		else
 			err("%s: %s", spec, strerror(e));
 		errno = e;
@@ -598,8 +601,12 @@ int joint_limits_check(struct hrservo *h, uint64_t channels)
 		    hrservo_calib_find_channel(c, hrservo_name(h), j->channel) != j ||
 		    hrservo_joint_kernel_limits(j, &want))
 			continue;
+		/* A controller without motion limits has none to compare. */
+		speed = accel = 0;
 		if (hrservo_get_limits(h, j->channel, &mn, &mx) ||
-		    hrservo_get_motion_limits(h, j->channel, &speed, &accel)) {
+		    ((hrservo_caps(h) & HRSERVO_CAP_MOTION_LIMITS) &&
+		     hrservo_get_motion_limits(h, j->channel, &speed,
+					       &accel))) {
 			err("joint %s: cannot read the limits of %s channel %u: %s",
 			    j->name, hrservo_name(h), j->channel,
 			    strerror(errno));

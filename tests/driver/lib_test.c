@@ -66,9 +66,18 @@ TEST_F(lib, open_by_every_spec)
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(NULL, hrservo_open(""));
 	EXPECT_EQ(EINVAL, errno);
-	/* A character device that is not an hrservo. */
+	/* A character device that is not an hrservo: claimed by nobody... */
 	EXPECT_EQ(NULL, hrservo_open("/dev/null"));
+	EXPECT_EQ(EINVAL, errno);
+	/* ...but chardev: opens it, and asks. */
+	EXPECT_EQ(NULL, hrservo_open("chardev:/dev/null"));
 	EXPECT_EQ(ENOENT, errno);
+	snprintf(spec, sizeof(spec), "chardev:/dev/%s", self->c.name);
+	h = hrservo_open(spec);
+	ASSERT_NE(NULL, h);
+	hrservo_close(h);
+	EXPECT_EQ(NULL, hrservo_open("gpiod:gpiochip0"));
+	EXPECT_EQ(ENOTSUP, errno);
 }
 
 TEST_F(lib, list_finds_it)

@@ -286,6 +286,10 @@ TEST(round_trip)
 		  hrservo_calib_find_channel(r, "/dev/hrservo0", 3));
 	EXPECT_EQ(hrservo_calib_find(r, "wrist"),
 		  hrservo_calib_find_channel(r, "2", 7));
+	EXPECT_EQ(hrservo_calib_find(r, "elbow"),
+		  hrservo_calib_find_channel(r, "chardev:/dev/hrservo0", 3));
+	EXPECT_EQ(hrservo_calib_find(r, "elbow"),
+		  hrservo_calib_find_channel(r, "chardev:hrservo0", 3));
 	EXPECT_EQ(NULL, hrservo_calib_find_channel(r, "hrservo1", 3));
 	hrservo_calib_free(r);
 	hrservo_calib_free(c);

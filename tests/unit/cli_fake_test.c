@@ -14,7 +14,8 @@
  * releases the servo on SIGHUP and refuses to start from nowhere; the
  * kernel limits check warns (or refuses under --strict-limits); get and
  * monitor show joints, monitor follows motion without events, with times
- * to the microsecond; info shows the I2C bus and address from sysfs.
+ * to the microsecond; info shows the I2C bus and address from sysfs, and
+ * the capabilities the fake's ops give.
  *
  * The safety part of issue 12, against the fake's e-stop latch, watchdog
  * and frame record: estop trips, clears and shows the latch, and every
@@ -1334,10 +1335,15 @@ TEST(info_shows_the_i2c_bus_and_address)
 	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
 	EXPECT_NE(NULL, strstr(r.out, "device:        3-0040 (i2c, driver hrservo-pca9685)\n"))
 		TH_LOG("%s", r.out);
+	/* The fake's ops: no frame period to set, no feedback. */
+	EXPECT_NE(NULL, strstr(r.out, "resolution:    1ns\ncapabilities: events traj motion-limits atomic-batch watchdog estop frame-record\n"))
+		TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "i2c:           bus 3 (SMBus stub driver), address 0x40, client hrservo-pca9685\n"))
 		TH_LOG("%s", r.out);
 	SERVOCTL(&r, "--json", "info", "hrservo0");
 	ASSERT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.out, "\"capabilities\": [\n    \"events\",\n    \"traj\","))
+		TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "\"i2c\": {\n      \"bus\": 3,\n      \"address\": 64,\n      \"adapter\": \"SMBus stub driver\",\n      \"client\": \"hrservo-pca9685\"\n"))
 		TH_LOG("%s", r.out);
 

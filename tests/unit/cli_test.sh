@@ -61,6 +61,13 @@ t 0 "list --json on a system without controllers" "$bin" --json list
 t 1 "info of a missing controller" "$bin" info hrservo9
 grep -qx "servoctl: info: hrservo9: no such controller (see 'servoctl list')" /tmp/cli_err.$$ ||
 	{ echo "not ok $n names the missing controller"; fail=$((fail + 1)); }
+# Another backend's device, and a scheme not built in: named, with the forms.
+t 1 "info of a GPIO chip" "$bin" info /dev/gpiochip0
+grep -qxF "servoctl: info: /dev/gpiochip0: not a controller; use hrservoN, N, /dev/hrservoN (or a link to it), chardev:PATH or a calibration's controller name" /tmp/cli_err.$$ ||
+	{ echo "not ok $n says which specs are controllers"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 1 "info of a gpiod: spec" "$bin" info gpiod:gpiochip0
+grep -qxF "servoctl: info: gpiod:gpiochip0: the gpiod backend is not built into this libhrservo yet" /tmp/cli_err.$$ ||
+	{ echo "not ok $n says gpiod is not built in"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
 # The module not loaded: no class directory. list says why, on stderr.
 nomod="$empty/none: the hrservo kernel module is not loaded (load it with 'sudo modprobe hrservo', or 'sudo insmod hrservo.ko' from a build)"
 nomod="$empty/none does not exist${nomod#$empty/none}"

@@ -47,11 +47,20 @@ static int fake_get_period(struct hrservo *h, uint32_t *period_ns,
 	return 0;
 }
 
+/* Motion limits are a pair (HRSERVO_CAP_MOTION_LIMITS): never set here. */
+static int fake_set_motion(struct hrservo *h, unsigned int ch, uint32_t speed,
+			   uint32_t accel)
+{
+	errno = EPERM;
+	return -1;
+}
+
 static const struct hrservo_backend fake = {
 	.name = "fake",
 	.get_limits = fake_get_limits,
 	.get_period = fake_get_period,
 	.get_motion = fake_get_motion,
+	.set_motion = fake_set_motion,
 };
 
 static double rnd(double lo, double hi)

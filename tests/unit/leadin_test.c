@@ -31,10 +31,19 @@ static int fake_get_motion(struct hrservo *h, unsigned int ch,
 	return 0;
 }
 
+/* Motion limits are a pair (HRSERVO_CAP_MOTION_LIMITS): never set here. */
+static int fake_set_motion(struct hrservo *h, unsigned int ch, uint32_t speed,
+			   uint32_t accel)
+{
+	errno = EPERM;
+	return -1;
+}
+
 static const struct hrservo_backend fake = {
 	.name = "fake",
 	.read_state = fake_read_state,
 	.get_motion = fake_get_motion,
+	.set_motion = fake_set_motion,
 };
 
 static void at(unsigned int ch, uint32_t ns)

@@ -443,6 +443,14 @@ static void fake_no_limits(void)
 	fake_period = 20000000;
 }
 
+/* Motion limits are a pair (HRSERVO_CAP_MOTION_LIMITS): never set here. */
+static int fake_set_motion(struct hrservo *h, unsigned int ch, uint32_t speed,
+			   uint32_t accel)
+{
+	errno = EPERM;
+	return -1;
+}
+
 static const struct hrservo_backend fake_backend = {
 	.name = "fake",
 	.traj_submit = fake_traj_submit,
@@ -450,6 +458,7 @@ static const struct hrservo_backend fake_backend = {
 	.traj_stop = fake_traj_stop,
 	.get_limits = fake_get_limits,
 	.get_motion = fake_get_motion,
+	.set_motion = fake_set_motion,
 	.get_period = fake_get_period,
 };
 
