@@ -447,18 +447,33 @@ static int lb_dropped_get(void *data, u64 *val)
 }
 DEFINE_DEBUGFS_ATTRIBUTE(lb_dropped_fops, lb_dropped_get, NULL, "%llu\n");
 
-/* The lookup table made through oe_dev, under lb_oe_lock. */
+/*
+ * The lookup tables made through oe_dev, estop_dev and servo_dev, one each,
+ * under lb_oe_lock.
+ */
 static DEFINE_MUTEX(lb_oe_lock);
-static struct gpiod_lookup_table *lb_oe;
+static struct gpiod_lookup_table *lb_oe, *lb_estop, *lb_servo;
 
-static void lb_oe_remove(void)
+/* Drop the table in @slot, if any. Called with lb_oe_lock held. */
+static void lb_table_remove(struct gpiod_lookup_table **slot)
 {
-	if (!lb_oe)
+	if (!*slot)
 		return;
-	gpiod_remove_lookup_table(lb_oe);
-	kfree(lb_oe->dev_id);
-	kfree(lb_oe);
-	lb_oe = NULL;
+	gpiod_remove_lookup_table(*slot);
+	kfree((*slot)->dev_id);
+	kfree(*slot);
+	*slot = NULL;
+}
+
+/* Put @t in @slot in place of the table there, and add it. */
+static void lb_table_install(struct gpiod_lookup_table **slot,
+			     struct gpiod_lookup_table *t)
+{
+	mutex_lock(&lb_oe_lock);
+	lb_table_remove(slot);
+	*slot = t;
+	gpiod_add_lookup_table(t);
+	mutex_unlock(&lb_oe_lock);
 }
 
 static ssize_t lb_oe_write(struct file *file, const char __user *ubuf,
@@ -479,25 +494,8 @@ static ssize_t lb_oe_write(struct file *file, const char __user *ubuf,
 	t->dev_id = name;
 	t->table[0] = GPIO_LOOKUP("hrservo-loopback", ngpio - 1, "oe",
 				  GPIO_ACTIVE_LOW);
-	mutex_lock(&lb_oe_lock);
-	lb_oe_remove();
-	lb_oe = t;
-	gpiod_add_lookup_table(t);
-	mutex_unlock(&lb_oe_lock);
+	lb_table_install(&lb_oe, t);
 	return count;
-}
-
-/* The lookup table made through estop_dev, under lb_oe_lock. */
-static struct gpiod_lookup_table *lb_estop;
-
-static void lb_estop_remove(void)
-{
-	if (!lb_estop)
-		return;
-	gpiod_remove_lookup_table(lb_estop);
-	kfree(lb_estop->dev_id);
-	kfree(lb_estop);
-	lb_estop = NULL;
 }
 
 static ssize_t lb_estop_write(struct file *file, const char __user *ubuf,
@@ -525,25 +523,8 @@ static ssize_t lb_estop_write(struct file *file, const char __user *ubuf,
 	t->dev_id = name;
 	t->table[0] = GPIO_LOOKUP("hrservo-loopback-in", off, "estop",
 				  GPIO_ACTIVE_HIGH);
-	mutex_lock(&lb_oe_lock);
-	lb_estop_remove();
-	lb_estop = t;
-	gpiod_add_lookup_table(t);
-	mutex_unlock(&lb_oe_lock);
+	lb_table_install(&lb_estop, t);
 	return count;
-}
-
-/* The lookup table made through servo_dev, under lb_oe_lock. */
-static struct gpiod_lookup_table *lb_servo;
-
-static void lb_servo_remove(void)
-{
-	if (!lb_servo)
-		return;
-	gpiod_remove_lookup_table(lb_servo);
-	kfree(lb_servo->dev_id);
-	kfree(lb_servo);
-	lb_servo = NULL;
 }
 
 static ssize_t lb_servo_write(struct file *file, const char __user *ubuf,
@@ -579,11 +560,7 @@ static ssize_t lb_servo_write(struct file *file, const char __user *ubuf,
 	for (i = 0; i < n; i++)
 		t->table[i] = GPIO_LOOKUP_IDX("hrservo-loopback", first + i,
 					      "servo", i, GPIO_ACTIVE_HIGH);
-	mutex_lock(&lb_oe_lock);
-	lb_servo_remove();
-	lb_servo = t;
-	gpiod_add_lookup_table(t);
-	mutex_unlock(&lb_oe_lock);
+	lb_table_install(&lb_servo, t);
 	return count;
 }
 
@@ -696,9 +673,9 @@ err_debugfs:
 	debugfs_remove_recursive(lb_dir);
 	irq_work_sync(&lb_in.work);
 	mutex_lock(&lb_oe_lock);
-	lb_oe_remove();
-	lb_estop_remove();
-	lb_servo_remove();
+	lb_table_remove(&lb_oe);
+	lb_table_remove(&lb_estop);
+	lb_table_remove(&lb_servo);
 	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
 err_remove_sleepy:
@@ -721,9 +698,9 @@ static void __exit lb_exit(void)
 	/* No edge fires once the input chip is gone. */
 	irq_work_sync(&lb_in.work);
 	mutex_lock(&lb_oe_lock);
-	lb_oe_remove();
-	lb_estop_remove();
-	lb_servo_remove();
+	lb_table_remove(&lb_oe);
+	lb_table_remove(&lb_estop);
+	lb_table_remove(&lb_servo);
 	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
 	gpiochip_remove(&lb_sleepy);
