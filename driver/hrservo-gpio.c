@@ -573,19 +573,17 @@ static void hrservo_gpio_inst_free(struct hrservo_gpio_inst *inst)
 }
 
 /*
- * Append the properties of channel @ch (-1: the controller) to @node's list
- * at @e, which the caller began; end the list. Returns where the next list
- * begins.
+ * Append the properties of channel @ch (-1: the controller) at @e, to the
+ * list its node begins earlier or there; end the list. Returns where the
+ * next list begins.
  */
 static struct property_entry *
-hrservo_gpio_node_props(struct software_node *node, struct property_entry *e,
+hrservo_gpio_node_props(struct property_entry *e,
 			const struct hrservo_prop *props, unsigned int nprops,
 			int ch)
 {
 	unsigned int i;
 
-	if (!node->properties)
-		node->properties = e;
 	for (i = 0; i < nprops; i++) {
 		if (props[i].channel != ch)
 			continue;
@@ -626,13 +624,13 @@ static int hrservo_gpio_nodes(struct hrservo_gpio_inst *inst,
 	if (!inst->nodes || !inst->group || !inst->entries)
 		return -ENOMEM;
 
-	e = inst->entries;
 	k = 0;
 	node = &inst->nodes[0];
 	node->name = kasprintf(GFP_KERNEL, "%s.%d", DRV_NAME, inst->id);
 	if (!node->name)
 		return -ENOMEM;
-	e = hrservo_gpio_node_props(node, e, props, nprops, -1);
+	node->properties = inst->entries;
+	e = hrservo_gpio_node_props(inst->entries, props, nprops, -1);
 	inst->group[k++] = node;
 	for_each_set_bit(c, chans, HRSERVO_CHANNELS_MAX) {
 		node = &inst->nodes[k];
@@ -642,7 +640,7 @@ static int hrservo_gpio_nodes(struct hrservo_gpio_inst *inst,
 			return -ENOMEM;
 		node->properties = e;
 		*e++ = PROPERTY_ENTRY_U32("reg", c);
-		e = hrservo_gpio_node_props(node, e, props, nprops, c);
+		e = hrservo_gpio_node_props(e, props, nprops, c);
 		inst->group[k++] = node;
 	}
 	return 0;
