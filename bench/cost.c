@@ -13,7 +13,7 @@
  *           hrservo_plan_falls() and the write-back of each group's width)
  *           over AXES widths that change at every frame, some of them equal
  *           or within the coalescing window of another;
- *   motion  the channel loop of hrservo_frame_begin(): hrservo_channel_step()
+ *   motion  the channel loop of hrservo_frame_begin(): hrservo_chan_step()
  *           (hrservo_motion_step() with speed and acceleration limits, the
  *           rounding and the clamp to the pulse limits) for AXES channels
  *           whose targets jump between two positions;
@@ -32,7 +32,7 @@
  *
  * The pure functions are the kernel's own, driver/hrservo-logic.c compiled
  * in. The loops around them live in kernel-only code (hrservo-core.c,
- * hrservo-traj.c, hrservo-gpio.c): cost_channel_step(), cost_frame_begin(),
+ * hrservo-traj.c, hrservo-gpio.c): cost_frame_begin(),
  * cost_traj_frame(), cost_traj_set() and cost_quantize() reproduce their
  * structure, without locking, events, tracing and the frame record (a
  * memcpy), which are not pure logic. Keep them in step with the driver.
@@ -123,27 +123,6 @@ static unsigned int cost_ffs64(u64 m)
 static bool cost_traj_owns(const struct cost *c, unsigned int i)
 {
 	return c->traj_axes & ((u64)1 << i);
-}
-
-/* hrservo-core.c: hrservo_channel_step(). */
-static u32 cost_channel_step(struct cost *c, struct cost_chan *ch,
-			     unsigned int i, u32 desired_ns, bool *held)
-{
-	const struct hrservo_chan_limits *l = &c->lim[i];
-	s64 pos;
-
-	*held = hrservo_motion_step(&ch->motion, (s64)desired_ns << HRSERVO_Q,
-				    ch->vmax_frame, ch->amax_frame,
-				    cost_traj_owns(c, i));
-	pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
-	if (pos < l->min_ns) {
-		pos = l->min_ns;
-		*held = true;
-	} else if (pos > l->max_ns) {
-		pos = l->max_ns;
-		*held = true;
-	}
-	return (u32)pos;
 }
 
 /* hrservo-gpio.c: hrservo_gpio_quantize(). */
@@ -243,8 +222,12 @@ static u64 cost_channels(struct cost *c, u64 *held)
 			ch->pulse_ns = 0;
 			ch->motion.valid = false;
 		} else {
-			ch->pulse_ns = cost_channel_step(c, ch, i,
-							 ch->target_ns, &h);
+			ch->pulse_ns = hrservo_chan_step(&ch->motion, &c->lim[i],
+							 ch->target_ns,
+							 ch->vmax_frame,
+							 ch->amax_frame,
+							 cost_traj_owns(c, i),
+							 &h);
 			if (h)
 				*held |= (u64)1 << i;
 		}

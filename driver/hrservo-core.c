@@ -122,33 +122,6 @@ u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
 	return next > now ? next : now;
 }
 
-/*
- * The pulse width of an enabled channel for this frame: @desired_ns,
- * approached within the channel's speed and acceleration limits, and never
- * outside its min/max limits. Call with ctrl->lock held.
- */
-static u32 hrservo_channel_step(struct hrservo_ctrl *ctrl,
-				struct hrservo_channel *ch, unsigned int c,
-				u32 desired_ns, bool *held)
-{
-	const struct hrservo_chan_limits *l = &ctrl->lim[c];
-	s64 pos;
-
-	/* A trajectory's point moves; a direct target or a stop point rests. */
-	*held = hrservo_motion_step(&ch->motion, (s64)desired_ns << HRSERVO_Q,
-				    ch->vmax_frame, ch->amax_frame,
-				    hrservo_traj_owns(ctrl, c));
-	pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
-	if (pos < l->min_ns) {
-		pos = l->min_ns;
-		*held = true;
-	} else if (pos > l->max_ns) {
-		pos = l->max_ns;
-		*held = true;
-	}
-	return (u32)pos;
-}
-
 /**
  * hrservo_frame_begin() - latch the pulses of the frame that begins now
  * @ctrl: the controller
@@ -189,8 +162,14 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 			ch->pulse_ns = 0;
 			ch->motion.valid = false;
 		} else {
-			ch->pulse_ns = hrservo_channel_step(ctrl, ch, i,
-							    ch->target_ns, &h);
+			/* A trajectory's point moves; a target rests. */
+			ch->pulse_ns = hrservo_chan_step(&ch->motion,
+							 &ctrl->lim[i],
+							 ch->target_ns,
+							 ch->vmax_frame,
+							 ch->amax_frame,
+							 hrservo_traj_owns(ctrl, i),
+							 &h);
 			if (h)
 				held |= BIT_ULL(i);
 		}

@@ -1,10 +1,13 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later
 /*
  * hrservo - pure logic: batch and limit validation, falling-edge planning,
  * new_device line parsing.
  *
  * Built into hrservo.ko and, unchanged, into the host unit tests
- * (tests/unit/). See hrservo-logic.h for the rules this file follows.
+ * (tests/unit/) and libhrservo (lib/logic.c: its userspace player steps
+ * channels, plans edges and plays trajectories with these very functions),
+ * hence the dual licence: the library is LGPL. See hrservo-logic.h for the
+ * rules this file follows.
  */
 #include "hrservo-logic.h"
 
@@ -653,6 +656,44 @@ u64 hrservo_rate_per_frame(u32 rate, u32 period_ns, unsigned int power)
 	return v ? v : 1;
 }
 EXPORT_SYMBOL_GPL(hrservo_rate_per_frame);
+
+/**
+ * hrservo_chan_step() - the pulse width of an enabled channel for one frame
+ * @m: the channel's motion state
+ * @lim: the channel's pulse limits
+ * @desired_ns: where the channel should be this frame
+ * @vmax: speed limit in 1/65536 ns per frame, 0 for none
+ * @amax: acceleration limit in 1/65536 ns per frame squared, 0 for none
+ * @moving: @desired_ns is a trajectory's point (see hrservo_motion_step())
+ * @held: set if the limits (motion or pulse) held the channel away from
+ *	@desired_ns
+ *
+ * @desired_ns approached within the speed and acceleration limits
+ * (hrservo_motion_step()), rounded to the ns and never outside @lim. The
+ * kernel's frame and the library's userspace player both step channels
+ * with it.
+ *
+ * Return: the pulse width, in ns.
+ */
+u32 hrservo_chan_step(struct hrservo_motion *m,
+		      const struct hrservo_chan_limits *lim, u32 desired_ns,
+		      s64 vmax, s64 amax, bool moving, bool *held)
+{
+	s64 pos;
+
+	*held = hrservo_motion_step(m, (s64)desired_ns << HRSERVO_Q, vmax,
+				    amax, moving);
+	pos = (m->pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
+	if (pos < lim->min_ns) {
+		pos = lim->min_ns;
+		*held = true;
+	} else if (pos > lim->max_ns) {
+		pos = lim->max_ns;
+		*held = true;
+	}
+	return (u32)pos;
+}
+EXPORT_SYMBOL_GPL(hrservo_chan_step);
 
 /**
  * hrservo_isqrt() - integer square root, rounded down

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later */
 /*
  * hrservo - pure logic shared by the kernel modules and the host unit tests
  *
@@ -108,6 +108,9 @@ u32 hrservo_pulse_max_for_period(u32 period_ns);
 u64 hrservo_rate_per_frame(u32 rate, u32 period_ns, unsigned int power);
 bool hrservo_motion_step(struct hrservo_motion *m, s64 desired, s64 vmax,
 			 s64 amax, bool moving);
+u32 hrservo_chan_step(struct hrservo_motion *m,
+		      const struct hrservo_chan_limits *lim, u32 desired_ns,
+		      s64 vmax, s64 amax, bool moving, bool *held);
 u64 hrservo_isqrt(u64 x);
 
 u32 hrservo_poly_u(u64 elapsed_ns, const struct hrservo_div *dur);
