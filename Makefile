@@ -61,10 +61,21 @@ WARN := -Wall -Wextra -Werror
 # under a directory of its own.
 EVDEV_CFLAGS = $$(pkg-config --cflags libevdev)
 EVDEV_LIBS = $$(pkg-config --libs libevdev)
+# The gpiod backend (lib/gpiod.c), where pkg-config finds libgpiod v2
+# (bookworm-backports' libgpiod-dev, installed by make deps; for
+# userspace-cross, that of the target architecture): without it, "gpiod:"
+# specs fail with ENOTSUP. HRSERVO_GPIOD=n leaves it out.
+HRSERVO_GPIOD ?= $(shell pkg-config --atleast-version=2 libgpiod 2>/dev/null && echo y)
+ifeq ($(HRSERVO_GPIOD),y)
+GPIOD_SRCS := lib/gpiod.c
+GPIOD_CFLAGS := -DHRSERVO_HAVE_GPIOD
+GPIOD_LIBS := $$(pkg-config --libs libgpiod) -pthread
+endif
+
 # The kselftest harness macros expand an unused parameter and mixed-sign
 # comparisons inside test bodies: silenced for harness programs only.
 HARNESS_CFLAGS := -std=gnu11 $(WARN) -Wno-unused-parameter -Wno-sign-compare \
-	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS)
+	-I$(KSRC)/include -Itests/include -Idriver $(EVDEV_CFLAGS) $(GPIOD_CFLAGS)
 
 GUEST_TESTS := ioctl_test pulse_test lifecycle_test event_test servoctl_test \
 	lib_test traj_test pca9685_test safety_test record_test gamepad_test \
@@ -76,6 +87,10 @@ I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	safety_test@pca9685 record_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
+# lib_test@gpiod: the library's tests through the gpiod backend.
+ifeq ($(HRSERVO_GPIOD),y)
+GUEST_RUNS += lib_test@gpiod
+endif
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
 	leadin_test calib_apply_test judge_test cli_fake_test teleop_test \
 	bench_stats_test backend_test
@@ -95,15 +110,17 @@ I386_CC := i686-linux-gnu-gcc
 QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 
 # libhrservo and servoctl
-LIB_VERSION := 0.4.0
+LIB_VERSION := 0.5.0
 LIB_SONAME := libhrservo.so.0
 LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c \
-	lib/calib.c lib/leadin.c lib/teleop.c
-LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h
+	lib/calib.c lib/leadin.c lib/teleop.c lib/logic.c $(GPIOD_SRCS)
+LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h \
+	driver/hrservo-logic.h driver/hrservo-logic.c
 # inih reads calibration and teleop map files, libevdev names the evdev
 # codes of a teleop map.
-USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver $(EVDEV_CFLAGS)
-LIB_LIBS := -linih $$(pkg-config --libs libevdev) -lm
+USER_CFLAGS := -std=c11 $(WARN) -Wshadow -Ilib -Idriver $(EVDEV_CFLAGS) \
+	$(GPIOD_CFLAGS)
+LIB_LIBS := -linih $$(pkg-config --libs libevdev) -lm $(GPIOD_LIBS)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 LIBS := $(BUILD)/lib/libhrservo.so.$(LIB_VERSION) $(BUILD)/lib/$(LIB_SONAME) \
 	$(BUILD)/lib/libhrservo.so $(BUILD)/lib/libhrservo.a \
@@ -364,11 +381,11 @@ $(TESTBIN)/calib_test: tests/unit/calib_test.c tests/unit/comma_locale.h \
 		-Wl,--wrap=write,--wrap=fsync,--wrap=rename $(LIB_LIBS)
 
 # The library's trajectory check against the kernel's limiter.
-$(TESTBIN)/judge_test: tests/unit/judge_test.c driver/hrservo-logic.c \
-		$(LIB_SRCS) $(LIB_HDRS) $(KSRC)/.stamp
+$(TESTBIN)/judge_test: tests/unit/judge_test.c $(LIB_SRCS) $(LIB_HDRS) \
+		$(KSRC)/.stamp
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< \
-		driver/hrservo-logic.c $(LIB_SRCS) $(LIB_LIBS)
+		$(LIB_SRCS) $(LIB_LIBS)
 
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
 		$(TESTBIN)/calib_apply_test $(TESTBIN)/teleop_test \

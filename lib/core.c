@@ -4,6 +4,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,30 @@
 
 static const struct hrservo_backend *const hrservo_backends[] = {
 	&hrservo_chardev_backend,
+#ifdef HRSERVO_HAVE_GPIOD
+	&hrservo_gpiod_backend,
+#endif
 };
+
+/* hrservo_last_error(): per thread, cleared by every hrservo_open(). */
+static _Thread_local char last_error[512];
+
+HRSERVO_API const char *hrservo_last_error(void)
+{
+	return last_error;
+}
+
+void hrservo_set_error(const char *fmt, ...)
+{
+	va_list ap;
+	int err = errno;
+
+	va_start(ap, fmt);
+	if (hrservo_vsnprintf_c(last_error, sizeof(last_error), fmt, ap) < 0)
+		last_error[0] = 0;
+	va_end(ap);
+	errno = err;
+}
 
 HRSERVO_API unsigned int hrservo_api_version(void)
 {
@@ -175,6 +199,7 @@ HRSERVO_API struct hrservo *hrservo_open(const char *spec)
 	const char *rest;
 	struct hrservo *h;
 
+	last_error[0] = 0;
 	if (!spec || !*spec) {
 		errno = EINVAL;
 		return NULL;
@@ -256,6 +281,8 @@ static uint32_t ops_caps(const struct hrservo_backend *be)
 		c |= HRSERVO_CAP_FRAME_RECORD;
 	if (be->set_period)
 		c |= HRSERVO_CAP_FRAME_PERIOD;
+	/* Real-time timing unless the backend says otherwise. */
+	c |= HRSERVO_CAP_RT_TIMING;
 	return c;
 }
 

@@ -61,8 +61,12 @@ extern "C" {
  * longer reach a missing operation); specs are claimed by their form only
  * (a scheme "chardev:", reserved "gpiod:" and "usb:", ENOTSUP), another
  * path is EINVAL. First symbols of node HRSERVO_0.4.
+ * 7: the gpiod backend ("gpiod:CHIP:LINES[:OPTIONS]", software PWM from a
+ * real-time thread of the library, where libhrservo is built with
+ * libgpiod v2), HRSERVO_CAP_RT_TIMING, and hrservo_last_error(): what went
+ * wrong, in words, after a failed hrservo_open(). Node HRSERVO_0.5.
  */
-#define HRSERVO_API_VERSION		6
+#define HRSERVO_API_VERSION		7
 
 /* Most channels a controller can have. */
 #define HRSERVO_MAX_CHANNELS		64
@@ -116,7 +120,15 @@ struct hrservo;
  *	device number of the hrservo class' hrservoN;
  *	"chardev:SPEC": the kernel driver's, SPEC one of the above or any
  *	path (opened and asked, as an hrservo device, for its info);
- *	"gpiod:...", "usb:...": reserved for backends to come.
+ *	"gpiod:CHIP:LINES[:OPTIONS]": software PWM on GPIO lines from a
+ *	thread of this library (libgpiod v2; see "The gpiod backend" in
+ *	Documentation/libhrservo.rst): CHIP a path ("/dev/gpiochip0"), a
+ *	name ("gpiochip0") or a label ("pinctrl-bcm2835"); LINES the
+ *	offsets of channel 0, 1, ... ("4,17,27", ranges "0-7"); OPTIONS
+ *	comma-separated "prio=N" (SCHED_FIFO priority, 1..99, default
+ *	HRSERVO_GPIOD_PRIO) and "no-rt" (no real-time priority, no locked
+ *	memory: timing suffers);
+ *	"usb:...": reserved for a backend to come.
  *
  * Any other spec (another path such as /dev/gpiochip0 or /dev/ttyACM0, an
  * unknown "scheme:") is claimed by no backend.
@@ -124,10 +136,27 @@ struct hrservo;
  * Return: a new handle owned by the caller (hrservo_close()), or NULL with
  * errno: ENOENT (no such controller), EACCES, EINVAL (no backend claims
  * @spec, or it is malformed), ENOTSUP (a reserved scheme whose backend is
- * not built into this library yet), or EPROTO (the driver speaks an ABI
- * this library does not know).
+ * not built into this library: "usb:", and "gpiod:" in a library built
+ * without libgpiod v2), EPROTO (the driver speaks an ABI this library does
+ * not know), EBUSY (a GPIO line is held by another user), EPERM or ENOMEM
+ * (gpiod: real-time priority or memory locking refused; the words of
+ * hrservo_last_error() name the capability and the rlimit).
  */
 HRSERVO_API struct hrservo *hrservo_open(const char *spec);
+/* The SCHED_FIFO priority of the gpiod backend's thread, by default. */
+#define HRSERVO_GPIOD_PRIO		50
+/**
+ * hrservo_last_error() - what went wrong, in words (API version 7)
+ *
+ * After hrservo_open() failed in this thread: a message naming the bad
+ * value and the limit where the backend has one ("gpiod: real-time
+ * priority (SCHED_FIFO 50) refused: needs CAP_SYS_NICE or RLIMIT_RTPRIO
+ * ..."), or "" where errno says it all. Every hrservo_open() clears it.
+ *
+ * Return: the message, owned by the library and valid in this thread until
+ * its next hrservo_open(); never NULL.
+ */
+HRSERVO_API const char *hrservo_last_error(void);
 /** hrservo_close() - close a handle made by hrservo_open() */
 HRSERVO_API void hrservo_close(struct hrservo *h);
 
@@ -164,6 +193,11 @@ HRSERVO_API uint32_t hrservo_resolution_ns(const struct hrservo *h);
 #define HRSERVO_CAP_ESTOP		(1u << 6)	/* hrservo_estop_*() */
 #define HRSERVO_CAP_FRAME_RECORD	(1u << 7)	/* hrservo_read_frames() */
 #define HRSERVO_CAP_FRAME_PERIOD	(1u << 8)	/* hrservo_set_frame_period() */
+/*
+ * Edges timed in real time: by the kernel, or by a SCHED_FIFO thread with
+ * its memory locked (the gpiod backend but with "no-rt"). API version 7.
+ */
+#define HRSERVO_CAP_RT_TIMING		(1u << 9)
 
 /**
  * hrservo_caps() - the controller's capabilities

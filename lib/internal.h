@@ -151,7 +151,7 @@ enum {
 
 struct hrservo {
 	const struct hrservo_backend *be;
-	char name[64];
+	char name[128];
 	char backend[32];
 	unsigned int nch;
 	uint32_t pulse_min_ns;
@@ -161,6 +161,12 @@ struct hrservo {
 };
 
 HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_chardev_backend;
+/* Built where libgpiod v2 is (HRSERVO_HAVE_GPIOD): lib/gpiod.c. */
+HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_gpiod_backend;
+
+/* Set the words of hrservo_last_error() (numbers in the C locale); errno kept. */
+HRSERVO_HIDDEN void hrservo_set_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 /* Add controller @name to @list (a backend's list op). 0, or -1 ENOMEM. */
 HRSERVO_HIDDEN int hrservo_list_add(struct hrservo_list *list,

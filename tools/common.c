@@ -156,6 +156,7 @@ struct hrservo *open_ctrl(const char *spec)
 {
 	struct hrservo *h;
 	struct hrservo_calib *c;
+	char words[512];
 
 	/*
 	 * A calibration that does not load fails the command before any
@@ -165,6 +166,8 @@ struct hrservo *open_ctrl(const char *spec)
 	if (strcmp(cmd_name, "release") && !calib_optional && calib_broken())
 		return NULL;
 	h = hrservo_open(spec);
+	/* The backend's own words, before another open clears them. */
+	snprintf(words, sizeof(words), "%s", hrservo_last_error());
 
 	/* A [controller NAME] of the calibration stands for its device. */
 	if (!h && (errno == ENOENT || errno == EINVAL)) {
@@ -181,13 +184,15 @@ struct hrservo *open_ctrl(const char *spec)
 		int e = errno;
 		const char *why = e == ENOENT ? no_driver() : NULL;
 
-		if (why)
+		if (*words)
+			err("%s: %s", spec, words);
+		else if (why)
 			err("%s: no such controller: %s", spec, why);
 		else if (e == ENOENT)
 			err("%s: no such controller (see 'servoctl list')",
 			    spec);
 		else if (e == EINVAL)
-			err("%s: not a controller; use hrservoN, N, /dev/hrservoN (or a link to it), chardev:PATH or a calibration's controller name",
+			err("%s: not a controller; use hrservoN, N, /dev/hrservoN (or a link to it), chardev:PATH, gpiod:CHIP:LINES or a calibration's controller name",
 			    spec);
 		else if (e == ENOTSUP && strchr(spec, ':'))
 			err("%s: the %.*s backend is not built into this libhrservo yet",
@@ -197,6 +202,9 @@ struct hrservo *open_ctrl(const char *spec)
 		errno = e;
 	} else {
 		snprintf(table_ctrl, sizeof(table_ctrl), "%s", hrservo_name(h));
+		if (!(hrservo_caps(h) & HRSERVO_CAP_RT_TIMING))
+			fprintf(stderr, "servoctl: warning: %s: no real-time priority or locked memory: pulse timing suffers\n",
+				hrservo_name(h));
 	}
 	return h;
 }

@@ -3,6 +3,12 @@
  * libhrservo against the driver, in the guest: opening by every spec,
  * batches, state snapshots, limits, period, events, read-only access and
  * removal. Built with ASan and UBSan, the library compiled in.
+ *
+ * Run as lib_test@gpiod (HRSERVO_TEST_BACKEND=gpiod), the same tests drive
+ * the library's gpiod backend on the same loopback lines (tests that are
+ * about the kernel's controller, sysfs or /dev skip there), and the gpiod_*
+ * tests run: spec errors, real-time refusals, close and release that finish
+ * the pulse.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,7 +16,9 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -18,6 +26,18 @@
 #include "testlib.h"
 
 #define US	1000U
+
+/* Skip a test about the kernel's controller when the backend is gpiod. */
+#define KERNEL_ONLY()							\
+	do {								\
+		if (tl_backend() == TL_GPIOD)				\
+			SKIP(return, "about the kernel's controller");	\
+	} while (0)
+#define GPIOD_ONLY()							\
+	do {								\
+		if (tl_backend() != TL_GPIOD)				\
+			SKIP(return, "gpiod backend (lib_test@gpiod)");	\
+	} while (0)
 
 FIXTURE(lib) {
 	struct tl_ctrl c;
@@ -42,6 +62,7 @@ TEST_F(lib, open_by_every_spec)
 	char spec[64];
 	struct hrservo *h;
 
+	KERNEL_ONLY();
 	EXPECT_EQ(HRSERVO_API_VERSION, hrservo_api_version());
 	EXPECT_STREQ(self->c.name, hrservo_name(self->h));
 	EXPECT_STREQ("hrservo-gpio", hrservo_backend(self->h));
@@ -76,7 +97,10 @@ TEST_F(lib, open_by_every_spec)
 	h = hrservo_open(spec);
 	ASSERT_NE(NULL, h);
 	hrservo_close(h);
+	/* A malformed gpiod spec (no lines); usb: is not built in. */
 	EXPECT_EQ(NULL, hrservo_open("gpiod:gpiochip0"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, hrservo_open("usb:1"));
 	EXPECT_EQ(ENOTSUP, errno);
 }
 
@@ -85,6 +109,7 @@ TEST_F(lib, list_finds_it)
 	struct hrservo_list *l = hrservo_list_new();
 	bool found = false;
 
+	KERNEL_ONLY();
 	ASSERT_NE(NULL, l);
 	for (size_t i = 0; i < hrservo_list_count(l); i++)
 		found |= !strcmp(hrservo_list_name(l, i), self->c.name);
@@ -204,6 +229,15 @@ TEST_F(lib, events)
 }
 
 /*
+ * What a userspace wake-up may add to a pulse (gpiod), beyond the kernel's:
+ * under -icount, as make check runs the guest, measured within 1.5 us.
+ */
+static double wake_tol_ns(void)
+{
+	return 5.0 * tl_tolerance_ns();
+}
+
+/*
  * A six-joint wave, the way a robot builder plays one: three joints with
  * speed and acceleration limits just above what the wave needs, three
  * without. hrservo_traj_check() passes it, and every joint follows the plan
@@ -297,9 +331,13 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 	free(e);
 	TH_LOG("largest deviation from the plan (ns): limited %.0f %.0f %.0f, unlimited %.0f %.0f %.0f",
 	       worst[0], worst[1], worst[2], worst[3], worst[4], worst[5]);
+	/*
+	 * The gpiod backend's widths carry its wake-up latency, different at
+	 * each edge: the limited joints may be worse by that much.
+	 */
 	for (int a = 0; a < 3; a++)
 		EXPECT_LE(worst[a], fmax(fmax(worst[3], worst[4]), worst[5]) +
-			  1000);
+			  (tl_backend() == TL_GPIOD ? wake_tol_ns() : 1000));
 	hrservo_traj_free(t);
 }
 
@@ -310,6 +348,7 @@ TEST(read_only_access)
 	struct hrservo *h;
 	char path[64];
 
+	KERNEL_ONLY();
 	ASSERT_EQ(0, tl_create(&c, 20, 2));
 	snprintf(path, sizeof(path), "/dev/%s", c.name);
 	ASSERT_EQ(0, chmod(path, 0444));
@@ -334,6 +373,7 @@ TEST(removal)
 	struct tl_ctrl c;
 	struct hrservo *h;
 
+	KERNEL_ONLY();
 	ASSERT_EQ(0, tl_create(&c, 24, 2));
 	h = hrservo_open(c.name);
 	ASSERT_NE(NULL, h);
@@ -347,6 +387,365 @@ TEST(removal)
 	EXPECT_EQ(-1, hrservo_read_event(h, &ev, 1000));
 	EXPECT_EQ(ENODEV, errno);
 	hrservo_close(h);
+}
+
+
+/* ---- the gpiod backend (lib_test@gpiod) ---- */
+
+#define LB	"gpiod:" TL_LB_LABEL
+
+/* Open @spec expecting failure with @err and @words in hrservo_last_error(). */
+static void open_fails(struct __test_metadata *_metadata, const char *spec,
+		       int err, const char *words)
+{
+	struct hrservo *h;
+
+	errno = 0;
+	h = hrservo_open(spec);
+	EXPECT_EQ(NULL, h);
+	EXPECT_EQ(err, errno);
+	EXPECT_NE(NULL, strstr(hrservo_last_error(), words))
+		TH_LOG("%s: last error \"%s\", wanted \"%s\"", spec,
+		       hrservo_last_error(), words);
+	if (h)
+		hrservo_close(h);
+}
+
+/* The chip's name in a gpiod handle's name "gpiod:CHIP:LINES". */
+static void chip_of(const struct hrservo *h, char *chip, size_t size)
+{
+	const char *n = hrservo_name(h) + strlen("gpiod:");
+
+	snprintf(chip, size, "%.*s", (int)strcspn(n, ":"), n);
+}
+
+TEST_F(lib, gpiod_specs)
+{
+	uint32_t caps = hrservo_caps(self->h);
+	char chip[64], spec[128];
+	struct hrservo *h;
+
+	GPIOD_ONLY();
+	EXPECT_STREQ("gpiod", hrservo_backend(self->h));
+	EXPECT_EQ(8, hrservo_num_channels(self->h));
+	EXPECT_EQ(0, strncmp(hrservo_name(self->h), "gpiod:gpiochip", 14));
+	EXPECT_NE(NULL, strstr(hrservo_name(self->h), ":0-7"));
+	EXPECT_EQ(HRSERVO_CAP_EVENTS | HRSERVO_CAP_TRAJ |
+		  HRSERVO_CAP_MOTION_LIMITS | HRSERVO_CAP_ATOMIC_BATCH |
+		  HRSERVO_CAP_FRAME_PERIOD | HRSERVO_CAP_RT_TIMING |
+		  HRSERVO_CAP_WATCHDOG, caps & 0x3ff);
+	EXPECT_EQ(-1, hrservo_estop_trip(self->h, HRSERVO_FS_HOLD));
+	EXPECT_EQ(ENOTSUP, errno);
+
+	/* The same chip by name and by path; lines held are busy. */
+	chip_of(self->h, chip, sizeof(chip));
+	snprintf(spec, sizeof(spec), "gpiod:%s:10,12", chip);
+	h = hrservo_open(spec);
+	ASSERT_NE(NULL, h);
+	EXPECT_EQ(2, hrservo_num_channels(h));
+	EXPECT_STREQ("", hrservo_last_error());
+	hrservo_close(h);
+	snprintf(spec, sizeof(spec), "gpiod:/dev/%s:10-12:prio=10", chip);
+	h = hrservo_open(spec);
+	ASSERT_NE(NULL, h);
+	EXPECT_EQ(3, hrservo_num_channels(h));
+	hrservo_close(h);
+	open_fails(_metadata, LB ":7,8", EBUSY, "requesting the lines");
+
+	open_fails(_metadata, "gpiod:no-such-chip:0", ENODEV,
+		   "no GPIO chip 'no-such-chip'");
+	open_fails(_metadata, LB ":", EINVAL, "bad line list");
+	open_fails(_metadata, LB ":9,x", EINVAL, "bad line list");
+	open_fails(_metadata, LB ":9,", EINVAL, "bad line list");
+	open_fails(_metadata, LB ":12-10", EINVAL, "bad line list");
+	open_fails(_metadata, LB ":9,10,9", EINVAL, "line 9 given twice");
+	open_fails(_metadata, LB ":63,64", EINVAL, "has lines 0..63: no line 64");
+	open_fails(_metadata, LB ":0-64", EINVAL, "more than 64 lines");
+	open_fails(_metadata, LB ":9:fast", EINVAL, "unknown option 'fast'");
+	open_fails(_metadata, LB ":9:prio=100", EINVAL,
+		   "the priority must be 1..99");
+	open_fails(_metadata, "gpiod:" TL_LB_LABEL, EINVAL,
+		   "want gpiod:CHIP:LINES[:OPTIONS]");
+	/* A later open clears the words. */
+	h = hrservo_open("nothing");
+	EXPECT_EQ(NULL, h);
+	EXPECT_STREQ("", hrservo_last_error());
+}
+
+/*
+ * The library's watchdog: kept alive by changes and keep-alives, it runs
+ * its failsafe (here: release) when they stop, raises HRSERVO_EV_WATCHDOG
+ * once, and the pulses end.
+ */
+TEST_F(lib, gpiod_watchdog)
+{
+	struct hrservo_event_data ev;
+	struct tl_pulse p[64];
+	struct tl_edge *e;
+	size_t n, np;
+
+	GPIOD_ONLY();
+	EXPECT_EQ(-1, hrservo_keepalive(self->h));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, hrservo_watchdog_arm(self->h, 100, HRSERVO_FS_RELEASE,
+					  NULL));
+	ASSERT_EQ(0, hrservo_set_target(self->h, 2, 1200 * US));
+	/* Fed every 40 ms for 400 ms: it does not fire. */
+	for (int i = 0; i < 10; i++) {
+		tl_sleep_ns(40000000);
+		ASSERT_EQ(0, hrservo_keepalive(self->h));
+	}
+	while (!hrservo_read_event(self->h, &ev, 0))
+		EXPECT_NE(HRSERVO_EV_WATCHDOG, ev.type);
+	tl_capture_clear();
+	/* Starved: within the timeout and a frame, the pulses stop. */
+	tl_sleep_ns(400000000);
+	ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 0));
+	EXPECT_EQ(HRSERVO_EV_WATCHDOG, ev.type);
+	EXPECT_EQ(HRSERVO_EV_WATCHDOG_EXPIRED, ev.value);
+	EXPECT_EQ(1ULL << 2, ev.mask);
+	EXPECT_EQ(-1, hrservo_read_event(self->h, &ev, 0));
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 2, p, 64);
+	EXPECT_GE(np, 4);
+	EXPECT_LE(np, 7);
+	EXPECT_EQ(0, e[n - 1].level);
+	free(e);
+	EXPECT_EQ(0, hrservo_watchdog_arm(self->h, 0, HRSERVO_FS_HOLD, NULL));
+}
+
+/* Pulses of @width_ns on line @line, each within @tol_ns; their count. */
+static size_t pulses_of(struct __test_metadata *_metadata,
+			const struct tl_edge *e, size_t n, unsigned int line,
+			uint64_t width_ns, double tol_ns, uint64_t period_ns)
+{
+	struct tl_pulse p[256];
+	size_t np = tl_pulses(e, n, line, p, 256);
+	double worst = 0;
+
+	for (size_t i = 0; i < np; i++) {
+		worst = fmax(worst, fabs((double)p[i].width - (double)width_ns));
+		EXPECT_NE(0, p[i].width)
+			TH_LOG("line %u: pulse %zu of %zu never fell", line,
+			       i, np);
+		EXPECT_LE(fabs((double)p[i].width - (double)width_ns), tol_ns)
+			TH_LOG("line %u: pulse %zu is %llu ns, want %llu", line,
+			       i, (unsigned long long)p[i].width,
+			       (unsigned long long)width_ns);
+		if (i && period_ns)
+			EXPECT_LE(fabs((double)(p[i].rise - p[i - 1].rise) -
+				       (double)period_ns), 2 * tol_ns);
+	}
+	TH_LOG("line %u: %zu pulses of %llu ns, worst error %.0f ns", line, np,
+	       (unsigned long long)width_ns, worst);
+	return np;
+}
+
+TEST_F(lib, gpiod_pulses_and_period)
+{
+	struct tl_pulse none[4];
+	struct tl_edge *e;
+	size_t n;
+
+	GPIOD_ONLY();
+	ASSERT_EQ(0, hrservo_set_target(self->h, 0, 1500 * US));
+	ASSERT_EQ(0, hrservo_set_target(self->h, 5, 1000 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	tl_capture_clear();
+	tl_sleep_ns(10 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	EXPECT_GE(pulses_of(_metadata, e, n, 0, 1500 * US, wake_tol_ns(),
+			    TL_FRAME_NS), 8);
+	EXPECT_GE(pulses_of(_metadata, e, n, 5, 1000 * US, wake_tol_ns(),
+			    TL_FRAME_NS), 8);
+	EXPECT_EQ(0, tl_pulses(e, n, 1, none, 4));
+	free(e);
+}
+
+/*
+ * Close with a pulse on: the player ends the frame it plays (no pulse is
+ * cut short), raises none after, and leaves the lines low. A 2.5 ms frame
+ * whose pulses fill most of it, so that close and release land in a pulse
+ * most of the time; six tries.
+ */
+TEST_F(lib, gpiod_close_and_release_finish_the_pulse)
+{
+	struct tl_edge *e;
+	size_t n;
+
+	GPIOD_ONLY();
+	for (unsigned int k = 0; k < 6; k++) {
+		struct hrservo *h;
+		uint64_t closed;
+
+		h = hrservo_open(LB ":20,21");
+		ASSERT_NE(NULL, h);
+		ASSERT_EQ(0, hrservo_set_limits(h, 0, 500 * US, 2300 * US));
+		ASSERT_EQ(0, hrservo_set_limits(h, 1, 500 * US, 2300 * US));
+		ASSERT_EQ(0, hrservo_set_frame_period(h, 2500 * US));
+		ASSERT_EQ(0, hrservo_set_target(h, 0, 2000 * US));
+		ASSERT_EQ(0, hrservo_set_target(h, 1, 2300 * US));
+		tl_sleep_ns(2 * TL_FRAME_NS);
+		tl_capture_clear();
+		tl_sleep_ns(TL_FRAME_NS + k * 700 * US);
+		if (k % 2) {
+			/* Release: the pulse in progress ends at its width. */
+			ASSERT_EQ(0, hrservo_release(h, 3));
+			tl_sleep_ns(TL_FRAME_NS);
+		}
+		hrservo_close(h);
+		closed = tl_now();
+		tl_sleep_ns(2 * TL_FRAME_NS);
+		n = tl_capture(&e);
+		ASSERT_GE(n, 4);
+		/* Widths within a wake-up; the period not looked at. */
+		EXPECT_GE(pulses_of(_metadata, e, n, 20, 2000 * US,
+				    wake_tol_ns(), 0), 2);
+		EXPECT_GE(pulses_of(_metadata, e, n, 21, 2300 * US,
+				    wake_tol_ns(), 0), 2);
+		EXPECT_EQ(0, e[n - 1].level);
+		EXPECT_LE(e[n - 1].ts, closed);
+		free(e);
+	}
+}
+
+/*
+ * Real-time priority and memory locking refused (an unprivileged user with
+ * no RLIMIT_RTPRIO, then a small RLIMIT_MEMLOCK): a clear error naming the
+ * capability and the rlimit; with "no-rt" it runs, without
+ * HRSERVO_CAP_RT_TIMING.
+ */
+static int unprivileged_open(const char *spec, rlim_t memlock, char *words,
+			     size_t size, uint32_t *caps)
+{
+	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
+	struct rlimit no_rt = { 0, 0 };
+	int fd[2], st;
+	pid_t pid;
+
+	if (pipe(fd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		struct { int err; uint32_t caps; char w[500]; } r = { 0 };
+		struct hrservo *h;
+
+		close(fd[0]);
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
+		    setrlimit(RLIMIT_RTPRIO, &no_rt) || setgid(65534) ||
+		    setuid(65534))
+			_exit(2);
+		h = hrservo_open(spec);
+		r.err = h ? 0 : errno;
+		r.caps = hrservo_caps(h);
+		snprintf(r.w, sizeof(r.w), "%s", hrservo_last_error());
+		if (h && hrservo_set_target(h, 0, 1500 * US))
+			r.err = -errno;
+		if (h)
+			usleep(100000);
+		hrservo_close(h);
+		_exit(write(fd[1], &r, sizeof(r)) == sizeof(r) ? 0 : 3);
+	}
+	close(fd[1]);
+	{
+		struct { int err; uint32_t caps; char w[500]; } r = { 0 };
+		ssize_t got = read(fd[0], &r, sizeof(r));
+
+		close(fd[0]);
+		waitpid(pid, &st, 0);
+		if (got != sizeof(r) || !WIFEXITED(st) || WEXITSTATUS(st))
+			return -1;
+		snprintf(words, size, "%s", r.w);
+		*caps = r.caps;
+		return r.err;
+	}
+}
+
+/*
+ * The shared servoctl's "info" of @spec as an unprivileged user with
+ * RLIMIT_MEMLOCK @memlock: what it printed (stdout and stderr) into @out.
+ * 0, or -1 if it could not be run.
+ */
+static int servoctl_unprivileged(const char *spec, rlim_t memlock, char *out,
+				 size_t size)
+{
+	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
+	const char *servoctl = getenv("HRSERVO_SERVOCTL_SHARED");
+	size_t len = 0;
+	ssize_t r;
+	int fd[2], st;
+	pid_t pid;
+
+	if (!servoctl || pipe(fd))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(fd[1], 1);
+		dup2(fd[1], 2);
+		close(fd[0]);
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) ||
+		    setuid(65534))
+			_exit(2);
+		execl(servoctl, "servoctl", "--no-calibration", "info", spec,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	while (len + 1 < size && (r = read(fd[0], out + len, size - 1 - len)) > 0)
+		len += (size_t)r;
+	out[len] = 0;
+	close(fd[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) && WEXITSTATUS(st) != 127 &&
+	       WEXITSTATUS(st) != 2 ? 0 : -1;
+}
+
+TEST_F(lib, gpiod_rt_refused)
+{
+	char chip[64], path[80], w[500];
+	struct tl_pulse p[16];
+	struct tl_edge *e;
+	uint32_t caps;
+	size_t n;
+
+	GPIOD_ONLY();
+	chip_of(self->h, chip, sizeof(chip));
+	snprintf(path, sizeof(path), "/dev/%s", chip);
+	ASSERT_EQ(0, chmod(path, 0666));
+
+	EXPECT_EQ(EPERM, unprivileged_open(LB ":30", 64 << 20, w, sizeof(w),
+					   &caps));
+	EXPECT_NE(NULL, strstr(w, "SCHED_FIFO 50"));
+	EXPECT_NE(NULL, strstr(w, "CAP_SYS_NICE"));
+	EXPECT_NE(NULL, strstr(w, "RLIMIT_RTPRIO of at least 50 (now 0"));
+	EXPECT_NE(NULL, strstr(w, "no-rt")) TH_LOG("%s", w);
+
+	/*
+	 * ASan makes mlock() a no-op: the refusal of memory locking is seen
+	 * through the shared servoctl, a program without sanitizers, which
+	 * also shows that servoctl prints the library's words.
+	 */
+	ASSERT_EQ(0, servoctl_unprivileged(LB ":30:prio=5", 64 << 10, w,
+					   sizeof(w)));
+	EXPECT_NE(NULL, strstr(w, "servoctl: info: " LB ":30:prio=5: gpiod: locking"));
+	EXPECT_NE(NULL, strstr(w, "CAP_IPC_LOCK"));
+	EXPECT_NE(NULL, strstr(w, "RLIMIT_MEMLOCK"));
+	EXPECT_NE(NULL, strstr(w, "(now 64 KiB")) TH_LOG("%s", w);
+	ASSERT_EQ(0, servoctl_unprivileged(LB ":30:no-rt", 64 << 10, w,
+					   sizeof(w)));
+	EXPECT_NE(NULL, strstr(w, "warning: gpiod:gpiochip")) TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, "pulse timing suffers")) TH_LOG("%s", w);
+
+	tl_capture_clear();
+	EXPECT_EQ(0, unprivileged_open(LB ":30:no-rt", 64 << 10, w, sizeof(w),
+				       &caps));
+	EXPECT_FALSE(caps & HRSERVO_CAP_RT_TIMING);
+	EXPECT_TRUE(caps & HRSERVO_CAP_TRAJ);
+	/* It played: pulses while it was open. */
+	n = tl_capture(&e);
+	EXPECT_GE(tl_pulses(e, n, 30, p, 16), 2);
+	free(e);
+	chmod(path, 0600);
 }
 
 TEST_HARNESS_MAIN

@@ -207,12 +207,20 @@ enum tl_backend tl_backend(void)
 {
 	const char *s = getenv("HRSERVO_TEST_BACKEND");
 
-	return s && !strcmp(s, "pca9685") ? TL_PCA9685 : TL_GPIO;
+	if (s && !strcmp(s, "pca9685"))
+		return TL_PCA9685;
+	return s && !strcmp(s, "gpiod") ? TL_GPIOD : TL_GPIO;
 }
 
 const char *tl_backend_name(void)
 {
-	return tl_backend() == TL_PCA9685 ? "hrservo-pca9685" : "hrservo-gpio";
+	static const char *const names[] = {
+		[TL_GPIO] = "hrservo-gpio",
+		[TL_PCA9685] = "hrservo-pca9685",
+		[TL_GPIOD] = "gpiod",
+	};
+
+	return names[tl_backend()];
 }
 
 /* The register model of a PCA9685 made by tl_create(), for the capture. */
@@ -249,6 +257,16 @@ int tl_create(struct tl_ctrl *c, unsigned int first_line, unsigned int n)
 			tl_pcas[k].id = atoi(c->name + 7);
 		}
 		return ret;
+	}
+	if (tl_backend() == TL_GPIOD) {
+		/* The library's controller: hrservo_open(c->name) makes it. */
+		memset(c, 0, sizeof(*c));
+		snprintf(c->name, sizeof(c->name), "gpiod:" TL_LB_LABEL ":%u-%u",
+			 first_line, first_line + n - 1);
+		c->first_line = first_line;
+		c->nchannels = n;
+		c->fd = -1;
+		return 0;
 	}
 	snprintf(spec, sizeof(spec), TL_LB_LABEL " %u-%u", first_line,
 		 first_line + n - 1);

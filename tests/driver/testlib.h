@@ -28,9 +28,11 @@
  * whose debugfs capture records every edge) or "pca9685" (a PCA9685 on
  * i2c-stub; its "capture" is rebuilt from the frame and SMBus trace events:
  * at each frame start, every channel whose registers hold a pulse makes one
- * of the width those registers give).
+ * of the width those registers give), or "gpiod" (no kernel controller:
+ * the library's gpiod backend on the same loopback lines, name
+ * "gpiod:hrservo-loopback:FIRST-LAST", no fd, no sysfs).
  */
-enum tl_backend { TL_GPIO, TL_PCA9685 };
+enum tl_backend { TL_GPIO, TL_PCA9685, TL_GPIOD };
 enum tl_backend tl_backend(void);
 const char *tl_backend_name(void);
 

@@ -109,7 +109,13 @@ TEST(open_claims_only_its_forms)
 	open_fails(_metadata, "", EINVAL);
 	open_fails(_metadata, NULL, EINVAL);
 	/* Reserved schemes; unknown ones; an empty rest. */
+#ifdef HRSERVO_HAVE_GPIOD
+	/* gpiod: built in; no GPIO chip by that name here. */
+	open_fails(_metadata, "gpiod:no-such-chip:4", ENODEV);
+	open_fails(_metadata, "gpiod:gpiochip0", EINVAL);
+#else
 	open_fails(_metadata, "gpiod:gpiochip0:4", ENOTSUP);
+#endif
 	open_fails(_metadata, "usb:00012345", ENOTSUP);
 	open_fails(_metadata, "usb:", ENOTSUP);
 	open_fails(_metadata, "serial:/dev/ttyUSB0", EINVAL);
@@ -289,6 +295,12 @@ static uint32_t no_safety(struct hrservo *h)
 	return ~(HRSERVO_CAP_WATCHDOG | HRSERVO_CAP_ESTOP);
 }
 
+static uint32_t no_rt(struct hrservo *h)
+{
+	(void)h;
+	return ~HRSERVO_CAP_RT_TIMING;
+}
+
 /* Only what every backend has: open, close, targets one by one, limits. */
 static const struct hrservo_backend bare = {
 	.name = "bare",
@@ -327,7 +339,8 @@ static const struct hrservo_backend full = {
 	(HRSERVO_CAP_EVENTS | HRSERVO_CAP_TRAJ |			\
 	 HRSERVO_CAP_MOTION_LIMITS | HRSERVO_CAP_ATOMIC_BATCH |		\
 	 HRSERVO_CAP_WATCHDOG | HRSERVO_CAP_ESTOP |			\
-	 HRSERVO_CAP_FRAME_RECORD | HRSERVO_CAP_FRAME_PERIOD)
+	 HRSERVO_CAP_FRAME_RECORD | HRSERVO_CAP_FRAME_PERIOD |		\
+	 HRSERVO_CAP_RT_TIMING)
 
 /* A 2-waypoint trajectory on channel 0. */
 static struct hrservo_traj *small_traj(void)
@@ -417,7 +430,8 @@ TEST(bare_backend_has_no_optional_caps)
 	struct hrservo h = { .be = &bare, .nch = 8 };
 	struct hrservo_state *st;
 
-	EXPECT_EQ(0, hrservo_caps(&h));
+	/* Real-time timing is not an op: every backend has it by default. */
+	EXPECT_EQ(HRSERVO_CAP_RT_TIMING, hrservo_caps(&h));
 	EXPECT_EQ(0, hrservo_caps(NULL));
 	every_optional_call(_metadata, &h, 0, ENOTSUP, false);
 	every_optional_call(_metadata, &h, 0, ENOTSUP, true);
@@ -464,6 +478,11 @@ TEST(caps_follow_the_ops)
 	calls = 0;
 	every_optional_call(_metadata, &h, hrservo_caps(&h), ENOTSUP, false);
 	EXPECT_LT(0, calls);
+
+	/* A backend without real-time timing (gpiod's "no-rt") says so. */
+	be = full;
+	be.caps = no_rt;
+	EXPECT_EQ(ALL_BUT_FEEDBACK & ~HRSERVO_CAP_RT_TIMING, hrservo_caps(&h));
 }
 
 TEST_HARNESS_MAIN

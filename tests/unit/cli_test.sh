@@ -63,11 +63,18 @@ grep -qx "servoctl: info: hrservo9: no such controller (see 'servoctl list')" /t
 	{ echo "not ok $n names the missing controller"; fail=$((fail + 1)); }
 # Another backend's device, and a scheme not built in: named, with the forms.
 t 1 "info of a GPIO chip" "$bin" info /dev/gpiochip0
-grep -qxF "servoctl: info: /dev/gpiochip0: not a controller; use hrservoN, N, /dev/hrservoN (or a link to it), chardev:PATH or a calibration's controller name" /tmp/cli_err.$$ ||
+grep -qxF "servoctl: info: /dev/gpiochip0: not a controller; use hrservoN, N, /dev/hrservoN (or a link to it), chardev:PATH, gpiod:CHIP:LINES or a calibration's controller name" /tmp/cli_err.$$ ||
 	{ echo "not ok $n says which specs are controllers"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
-t 1 "info of a gpiod: spec" "$bin" info gpiod:gpiochip0
-grep -qxF "servoctl: info: gpiod:gpiochip0: the gpiod backend is not built into this libhrservo yet" /tmp/cli_err.$$ ||
-	{ echo "not ok $n says gpiod is not built in"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 1 "info of a usb: spec" "$bin" info usb:1
+grep -qxF "servoctl: info: usb:1: the usb backend is not built into this libhrservo yet" /tmp/cli_err.$$ ||
+	{ echo "not ok $n says usb is not built in"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+# The gpiod backend's own words: the spec's form, a chip that is not there.
+t 1 "info of a gpiod: spec without lines" "$bin" info gpiod:gpiochip0
+grep -qxF "servoctl: info: gpiod:gpiochip0: gpiod: 'gpiochip0': want gpiod:CHIP:LINES[:OPTIONS]" /tmp/cli_err.$$ ||
+	{ echo "not ok $n says what a gpiod spec is"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
+t 1 "info of a missing GPIO chip" "$bin" info gpiod:no-chip:4,17
+grep -qxF "servoctl: info: gpiod:no-chip:4,17: gpiod: no GPIO chip 'no-chip' (by path, name or label; gpiodetect lists them)" /tmp/cli_err.$$ ||
+	{ echo "not ok $n names the missing GPIO chip"; sed 's/^/# /' /tmp/cli_err.$$; fail=$((fail + 1)); }
 # The module not loaded: no class directory. list says why, on stderr.
 nomod="$empty/none: the hrservo kernel module is not loaded (load it with 'sudo modprobe hrservo', or 'sudo insmod hrservo.ko' from a build)"
 nomod="$empty/none does not exist${nomod#$empty/none}"
