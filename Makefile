@@ -247,7 +247,8 @@ $(KSRC)/.stamp:
 
 tests: $(ASAN_TOOLS) $(addprefix $(TESTBIN)/,$(GUEST_TESTS) $(UNIT_TESTS) \
 	hrservo-measure hrservo-set-rate hrservo-traj-bench hrservo-pca-bench \
-	hrservo-safety-bench hrservo-timer-probe acpi_test) $(BUILD)/acpi/hrservo-ssdt.aml \
+	hrservo-safety-bench hrservo-timer-probe acpi_test \
+	$(if $(GPIOD_SRCS),hrservo-gpiod-bench)) $(BUILD)/acpi/hrservo-ssdt.aml \
 	$(BUILD)/bench/cost tests-i386
 
 # Other ABIs reuse the host rules below with another compiler, statically
@@ -311,6 +312,14 @@ $(TESTBIN)/hrservo-measure: bench/measure.c bench/stats.c bench/stats.h \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) -std=gnu11 $(WARN) -Ibench -Itests/driver -Idriver -o $@ $< \
 		bench/stats.c tests/driver/testlib.c
+
+# The gpiod backend measured as hrservo-measure measures the driver.
+$(TESTBIN)/hrservo-gpiod-bench: bench/gpiod-bench.c bench/stats.c bench/stats.h \
+		tests/driver/testlib.c tests/driver/testlib.h $(LIB_SRCS) \
+		$(LIB_HDRS) $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib -Ibench -Itests/driver -o $@ $< \
+		bench/stats.c tests/driver/testlib.c $(LIB_SRCS) $(LIB_LIBS)
 
 # The bare hrtimer of make bench (bench/kmod/hrservo-timer-probe.c).
 $(TESTBIN)/hrservo-timer-probe: bench/probe.c bench/stats.c bench/stats.h
