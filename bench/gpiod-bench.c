@@ -9,13 +9,13 @@
  * The same widths as hrservo-measure (spread over 1000..2000 us in whole
  * us), the same 20 ms frame. Sources:
  *  - pulse widths: the loopback capture (fall - rise);
- *  - edge lateness: the backend's schedule is not visible outside the
- *    library, so the frame grid is inferred from the capture: frame k of a
- *    rise is its distance from the first rise in periods, rounded, and the
- *    grid's origin is where the earliest rise puts it. A rise is late by
- *    its distance from the grid, a fall by its distance from the grid plus
- *    the commanded width. Lateness is thus measured from the least late
- *    rise, an underestimate by that rise's own lateness;
+ *  - edge lateness: against the backend's own schedule, its frame record
+ *    (hrservo_read_frames(): each frame's scheduled start and widths, read
+ *    every half second): a rise is late by its distance from the start of
+ *    the last frame that began before it, a fall by its distance from the
+ *    rise plus the frame's width for the channel (the backend times falls
+ *    from the rise, as the driver does), as hrservo-measure takes the
+ *    driver's from its trace events;
  *  - line writes per frame: distinct widths + 1 (a rise and a write per
  *    group of falls), the same bound as the driver's expiries;
  *  - CPU time per second of output: the process' CPU time while only the
@@ -52,7 +52,9 @@ int main(int argc, char **argv)
 	struct hrservo *h;
 	char spec[96];
 	double c0, c1;
-	int64_t origin = INT64_MAX, first_rise = -1;
+	struct hrservo_frame_data *rec;
+	size_t nrec = 0, got;
+	uint64_t next, lost, nlost = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: hrservo-gpiod-bench CHANNELS FRAMES [FIRST_LINE]\n");
@@ -90,8 +92,31 @@ int main(int argc, char **argv)
 	}
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	tl_capture_clear();
+	rec = calloc(frames + 256, sizeof(*rec));
+	if (!rec)
+		return 1;
+	/* From the frame after the capture was cleared on. */
+	if (hrservo_read_frames(h, 0, rec, 1, &got, &next, NULL) || !got)
+		next = 1;
+	{
+		struct hrservo_frame_data last[128];
+
+		while (!hrservo_read_frames(h, next, last, 128, &got, &next,
+					    NULL) && got)
+			;
+	}
 	c0 = cpu_s();
-	tl_sleep_ns((uint64_t)frames * TL_FRAME_NS);
+	for (uint64_t end = tl_now() + (uint64_t)frames * TL_FRAME_NS;
+	     tl_now() < end;) {
+		tl_sleep_ns(500000000ULL);
+		while (nrec < frames + 256 &&
+		       !hrservo_read_frames(h, next, rec + nrec,
+					    frames + 256 - nrec, &got, &next,
+					    &lost) && got) {
+			nrec += got;
+			nlost += lost;
+		}
+	}
 	c1 = cpu_s();
 	hrservo_close(h);
 	hrservo_batch_free(b);
@@ -104,41 +129,27 @@ int main(int argc, char **argv)
 	fall = calloc((size_t)nch * maxp, sizeof(*fall));
 	if (!p || !werr || !rise || !fall)
 		return 1;
-	/* The grid: from the first rise, in periods; its origin the earliest. */
-	for (unsigned int pass = 0; pass < 2; pass++) {
-		for (unsigned int i = 0; i < nch; i++) {
-			size_t np = tl_pulses(e, n, first + i, p, maxp);
-
-			for (size_t j = 0; j < np; j++) {
-				int64_t r = (int64_t)p[j].rise, k;
-
-				if (!pass) {
-					if (first_rise < 0 || r < first_rise)
-						first_rise = r;
-					continue;
-				}
-				k = (r - first_rise + (int64_t)TL_FRAME_NS / 2) /
-				    (int64_t)TL_FRAME_NS;
-				if (r - k * (int64_t)TL_FRAME_NS < origin)
-					origin = r - k * (int64_t)TL_FRAME_NS;
-			}
-		}
-	}
 	for (unsigned int i = 0; i < nch; i++) {
-		size_t np = tl_pulses(e, n, first + i, p, maxp);
+		size_t np = tl_pulses(e, n, first + i, p, maxp), f = 0;
 
 		for (size_t j = 0; j < np; j++) {
-			int64_t r = (int64_t)p[j].rise, k, d;
+			uint64_t r = p[j].rise;
+			int64_t d;
 
 			if (!p[j].width)
 				continue;
-			k = (r - origin + (int64_t)TL_FRAME_NS / 2) /
-			    (int64_t)TL_FRAME_NS;
+			/* The last frame that started before the rise. */
+			while (f + 1 < nrec && rec[f + 1].start_ns <= r)
+				f++;
+			if (!nrec || rec[f].start_ns > r ||
+			    r - rec[f].start_ns >= rec[f].period_ns)
+				continue;	/* before or after the record */
 			d = (int64_t)p[j].width - (int64_t)width[i];
 			werr[nw++] = d < 0 ? -d : d;
-			rise[nr++] = r - origin - k * (int64_t)TL_FRAME_NS;
-			fall[nf++] = r + (int64_t)p[j].width - origin -
-				     k * (int64_t)TL_FRAME_NS - (int64_t)width[i];
+			rise[nr++] = (int64_t)(r - rec[f].start_ns);
+			/* Falls count from the rise, as the driver's do. */
+			fall[nf++] = (int64_t)p[j].width -
+				     (int64_t)rec[f].pulse_ns[i];
 		}
 	}
 	{
@@ -147,13 +158,13 @@ int main(int argc, char **argv)
 		struct bench_stats f = bench_stats_of(fall, nf);
 		double out_s = (double)frames * TL_FRAME_NS / 1e9;
 
-		printf("channels=%u frames=%u pulses=%zu (gpiod backend, userspace)\n",
-		       nch, frames, w.n);
+		printf("channels=%u frames=%zu pulses=%zu frames_lost=%llu (gpiod backend, userspace)\n",
+		       nch, nrec, w.n, (unsigned long long)nlost);
 		printf("width_error_us       p50=%.3f p99=%.3f max=%.3f\n",
 		       w.p50 / 1e3, w.p99 / 1e3, w.max / 1e3);
-		printf("rise_late_us         p50=%.3f p99=%.3f max=%.3f (from the earliest rise)\n",
+		printf("rise_late_us         p50=%.3f p99=%.3f max=%.3f\n",
 		       r.p50 / 1e3, r.p99 / 1e3, r.max / 1e3);
-		printf("fall_late_us         p50=%.3f p99=%.3f max=%.3f (from the earliest rise)\n",
+		printf("fall_late_us         p50=%.3f p99=%.3f max=%.3f\n",
 		       f.p50 / 1e3, f.p99 / 1e3, f.max / 1e3);
 		printf("writes_per_frame     bound=%u (distinct widths + 1), wake-ups %u (+1 for the frame's work)\n",
 		       nch + 1, nch + 2);
@@ -164,5 +175,6 @@ int main(int argc, char **argv)
 	free(werr);
 	free(rise);
 	free(fall);
+	free(rec);
 	return 0;
 }

@@ -160,8 +160,8 @@ static int chardev_open(struct hrservo *h, const char *spec)
 		 info.name);
 	snprintf(h->backend, sizeof(h->backend), "%.*s", HRSERVO_NAME_SIZE,
 		 info.backend);
-	snprintf(c->sysfs, sizeof(c->sysfs), "%s/%s", hrservo_sysfs_class(),
-		 h->name);
+	snprintf(c->sysfs, sizeof(c->sysfs), "%s/%.*s", hrservo_sysfs_class(),
+		 HRSERVO_NAME_SIZE, h->name);
 	h->nch = info.channels;
 	h->pulse_min_ns = info.pulse_min_ns;
 	h->pulse_max_ns = info.pulse_max_ns;

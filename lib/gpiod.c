@@ -36,11 +36,13 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,6 +62,8 @@
 /* Segments queued at most (the kernel's HRSERVO_TRAJ_SUBMIT_MAX, x4). */
 #define TRAJ_QUEUE_MAX		4096
 #define CONSUMER		"hrservo"
+/* Frames the frame record keeps (the kernel keeps 512). */
+#define FRAMES_KEPT		128
 
 enum { TRAJ_IDLE, TRAJ_WAITING, TRAJ_RUNNING, TRAJ_UNDERRUN };
 
@@ -118,6 +122,8 @@ struct gpiod_servo {
 	uint64_t seg_idx;		/* index of seg[head] since the start */
 	uint64_t axes;			/* channels it owns */
 	unsigned int tstate;
+	/* the frame record: frames seq - FRAMES_KEPT + 1 .. seq, lock */
+	struct hrservo_frame_data rec[FRAMES_KEPT];
 	/* the watchdog, lock */
 	unsigned int wd_ms;		/* 0: disarmed */
 	int wd_action;
@@ -271,13 +277,27 @@ static void seg_set(struct gpiod_servo *g, const struct gseg *s, uint64_t t)
 	}
 }
 
+/*
+ * Free what the player retired, seg[0..head), and move the queue to the
+ * front. The player never frees (no allocator on its path): API calls
+ * collect, with the lock held.
+ */
+static void traj_collect(struct gpiod_servo *g)
+{
+	for (size_t i = 0; i < g->head; i++)
+		free(g->seg[i].coef);
+	if (g->head && g->nseg)
+		memmove(g->seg, g->seg + g->head, g->nseg * sizeof(*g->seg));
+	g->head = 0;
+}
+
+/* Drop the queued segments from @from on. Lock held; API calls only. */
 static void traj_free_segs(struct gpiod_servo *g, size_t from)
 {
+	traj_collect(g);
 	for (size_t i = from; i < g->nseg; i++)
 		free(seg_at(g, i)->coef);
 	g->nseg = from;
-	if (!g->nseg)
-		g->head = 0;
 }
 
 /* Drop the queue; the axes keep their targets. Lock held. */
@@ -305,7 +325,7 @@ static void traj_frame(struct gpiod_servo *g, uint64_t t)
 		if (s->live)
 			seg_set(g, s, s->end_ns);
 		done |= s->last;
-		free(s->coef);
+		/* Retired: an API call frees it (traj_collect()). */
 		g->head++;
 		g->nseg--;
 		g->seg_idx++;
@@ -315,7 +335,6 @@ static void traj_frame(struct gpiod_servo *g, uint64_t t)
 	if (done)
 		ev_push_locked(g, HRSERVO_EV_TRAJ_DONE, g->axes, 0);
 	if (!g->nseg) {
-		g->head = 0;
 		if (done) {
 			g->tstate = TRAJ_IDLE;
 			g->axes = 0;
@@ -358,11 +377,18 @@ static void wd_check_locked(struct gpiod_servo *g, uint64_t now)
 	} else if (g->wd_action == HRSERVO_FS_HOLD) {
 		brake_locked(g, all);
 	} else {
+		/* The pose's channels that are on go there; the rest hold. */
+		uint64_t posed = 0;
+
 		for (size_t i = 0; i < g->wd_npose; i++) {
-			g->ch[g->wd_pose[i].channel].target_ns =
-				g->wd_pose[i].pulse_ns;
-			g->ch[g->wd_pose[i].channel].enabled = true;
+			struct gchan *ch = &g->ch[g->wd_pose[i].channel];
+
+			if (!ch->enabled)
+				continue;
+			ch->target_ns = g->wd_pose[i].pulse_ns;
+			posed |= 1ULL << g->wd_pose[i].channel;
 		}
+		brake_locked(g, all & ~posed);
 	}
 	traj_drop(g);
 	ev_push_locked(g, HRSERVO_EV_WATCHDOG, on, HRSERVO_EV_WATCHDOG_EXPIRED);
@@ -429,6 +455,17 @@ static uint64_t frame_work(struct gpiod_servo *g, uint64_t t)
 		for (uint64_t m = g->groups[i].mask; m; m &= m - 1)
 			g->ch[ffs64(m)].pulse_ns = g->groups[i].offset_ns;
 	g->frames++;
+	{
+		struct hrservo_frame_data *f = &g->rec[g->frames % FRAMES_KEPT];
+
+		memset(f, 0, sizeof(*f));
+		f->seq = g->frames;
+		f->start_ns = t;
+		f->active = active;
+		f->period_ns = g->period_ns;
+		for (unsigned int c = 0; c < g->nch; c++)
+			f->pulse_ns[c] = g->ch[c].pulse_ns;
+	}
 	return active;
 }
 
@@ -441,8 +478,10 @@ static void lines_write(struct gpiod_servo *g)
 static void *player(void *arg)
 {
 	struct gpiod_servo *g = arg;
-	uint64_t t, active, now;
+	uint64_t t, active, now, rise;
 
+	/* No timer slack: 50 us would be 5% of a servo's travel. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	pthread_mutex_lock(&g->lock);
 	for (;;) {
 		while (!g->stop && !g->running) {
@@ -471,8 +510,9 @@ static void *player(void *arg)
 		} else {
 			t = g->frame_start_ns + g->period_ns;
 			if (now + PREP_LEAD_NS / 2 > t) {
-				/* Late by a frame or more: skip to the next. */
-				uint64_t n = (now - t) / g->period_ns + 1;
+				/* Too late for this frame's work: skip frames. */
+				uint64_t n = (now + PREP_LEAD_NS / 2 - t) /
+					     g->period_ns + 1;
 
 				g->missed += n;
 				t += n * g->period_ns;
@@ -495,12 +535,17 @@ static void *player(void *arg)
 			g->val[c] = (active >> c) & 1 ? GPIOD_LINE_VALUE_ACTIVE :
 						       GPIOD_LINE_VALUE_INACTIVE;
 		sleep_until(t);
+		/*
+		 * The falls count from when the lines rose, as the kernel's do:
+		 * a late wake-up delays a pulse, never shortens it.
+		 */
+		rise = now_ns();
 		if (active)
 			lines_write(g);
 		for (unsigned int i = 0; i < g->ngroups; i++) {
 			for (uint64_t m = g->groups[i].mask; m; m &= m - 1)
 				g->val[ffs64(m)] = GPIOD_LINE_VALUE_INACTIVE;
-			sleep_until(t + g->groups[i].offset_ns);
+			sleep_until(rise + g->groups[i].offset_ns);
 			lines_write(g);
 		}
 		pthread_mutex_lock(&g->lock);
@@ -566,15 +611,17 @@ static int gpiod_release(struct hrservo *h, uint64_t mask)
 		if (mask & (1ULL << c))
 			g->ch[c].enabled = false;
 	if (g->axes & mask) {
-		for (size_t i = 0; i < g->nseg; i++) {
-			if (seg_at(g, i)->live & mask)
-				dropped++;
+		uint64_t left = g->axes & ~mask;
+
+		for (size_t i = 0; i < g->nseg; i++)
 			seg_at(g, i)->live &= ~mask;
-		}
+		/* No axis left: the queue goes, and the event counts it. */
+		if (!left)
+			dropped = g->nseg;
 		ev_push_locked(g, HRSERVO_EV_TRAJ_DROPPED, g->axes & mask,
 			       (uint32_t)dropped);
-		g->axes &= ~mask;
-		if (!g->axes)
+		g->axes = left;
+		if (!left)
 			traj_drop(g);
 	}
 	if (mask)
@@ -680,7 +727,6 @@ static int gpiod_set_period(struct hrservo *h, uint32_t period_ns)
 		g->next_period_ns = period_ns;
 		for (unsigned int c = 0; c < g->nch; c++)
 			chan_rates(&g->ch[c], period_ns);
-		h->pulse_max_ns = hrservo_pulse_max_for_period(period_ns);
 		ev_push_locked(g, HRSERVO_EV_PERIOD, 0, period_ns);
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -721,11 +767,13 @@ static int gpiod_set_motion(struct hrservo *h, unsigned int c,
 /* ---- trajectories ---- */
 
 /*
- * Where axis @c is, for a submission that starts at @t: where the queue
- * leaves it (queued), or the channel's position. False if it has none.
+ * Where axis @c is at @t, for a submission that starts there: where the
+ * kept queue, seg[0..keep), has it then (a splice cuts its last segment at
+ * @t), or else its target, as the kernel's hrservo_traj_ref(). False if it
+ * has neither.
  */
 static bool axis_ref(struct gpiod_servo *g, unsigned int c, size_t keep,
-		     s64 *pos)
+		     uint64_t t, s64 *pos)
 {
 	for (size_t i = keep; i-- > 0;) {
 		const struct gseg *s = seg_at(g, i);
@@ -735,19 +783,18 @@ static bool axis_ref(struct gpiod_servo *g, unsigned int c, size_t keep,
 			continue;
 		for (uint64_t m = s->mask & ((1ULL << c) - 1); m; m &= m - 1)
 			k++;
-		*pos = seg_eval(s, k, seg_u(s, s->end_ns));
+		*pos = seg_eval(s, k, seg_u(s, t < s->end_ns ? t : s->end_ns));
 		return true;
 	}
-	if (g->ch[c].motion.valid) {
-		*pos = g->ch[c].motion.pos;
-		return true;
-	}
-	if (g->ch[c].enabled) {
+	if (g->ch[c].enabled && g->ch[c].target_ns) {
 		*pos = (s64)g->ch[c].target_ns << HRSERVO_Q;
 		return true;
 	}
 	return false;
 }
+
+/* How far ahead a trajectory may be scheduled, as the kernel: one day. */
+#define TRAJ_AT_MAX_NS		(86400ULL * NS_PER_S)
 
 static int gpiod_traj_submit(struct hrservo *h,
 			     const struct hrservo_seg_item *segs, size_t n,
@@ -756,8 +803,8 @@ static int gpiod_traj_submit(struct hrservo *h,
 {
 	struct gpiod_servo *g = gs(h);
 	bool replace = flags & HRSERVO_UPLOAD_REPLACE;
-	uint64_t axes = 0, seen = 0, t, now;
-	size_t need = 0, keep;
+	uint64_t axes = 0, seen = 0, t = 0, now, next;
+	size_t need = 0, keep = 0;
 	struct gseg *ns;
 	int err = 0;
 
@@ -798,43 +845,45 @@ static int gpiod_traj_submit(struct hrservo *h,
 	}
 
 	pthread_mutex_lock(&g->lock);
+	traj_collect(g);
 	now = now_ns();
-	t = next_frame_locked(g, now);
-	if (replace) {
-		/* Splice at @at_ns (or the next frame): the rest is dropped. */
-		if (at_ns > t)
-			t = at_ns;
-		keep = 0;
-		while (keep < g->nseg && seg_at(g, keep)->start_ns < t)
-			keep++;
-		/* A queue that ends before @t: the new part follows it. */
-		if (keep == g->nseg && keep && seg_at(g, keep - 1)->end_ns < t)
-			t = seg_at(g, keep - 1)->end_ns;
-	} else {
+	next = next_frame_locked(g, now);
+	/* Where it goes: as the kernel's hrservo_traj_place(). */
+	if (at_ns > now + TRAJ_AT_MAX_NS) {
+		err = EINVAL;
+	} else if (!replace) {
 		keep = g->nseg;
-		if (g->nseg)
+		if (g->nseg) {
 			t = seg_at(g, g->nseg - 1)->end_ns;
-		else if (at_ns > t)
-			t = at_ns;
-	}
-	if (g->head + keep + n > g->segcap || keep + n > TRAJ_QUEUE_MAX) {
-		if (keep + n > TRAJ_QUEUE_MAX) {
-			err = ENOSPC;
+			if (at_ns)
+				err = EINVAL;	/* it follows the queue */
 		} else {
-			size_t cap = keep + n + 64;
-			struct gseg *q = malloc(cap * sizeof(*q));
+			t = at_ns ? at_ns : next;
+			if (t < now)
+				err = EINVAL;
+		}
+	} else {
+		/* Splice into the segment playing at @t; the rest goes. */
+		t = at_ns ? at_ns : next;
+		keep = 0;
+		while (keep < g->nseg && seg_at(g, keep)->end_ns <= t)
+			keep++;
+		if (!g->nseg || t < next || keep == g->nseg)
+			err = EINVAL;	/* nothing to splice into at @t */
+		else if (seg_at(g, keep)->start_ns < t)
+			keep++;		/* cut short at @t */
+	}
+	if (!err && keep + n > TRAJ_QUEUE_MAX) {
+		err = ENOSPC;
+	} else if (!err && keep + n > g->segcap) {
+		size_t cap = keep + n > 2 * g->segcap ? keep + n : 2 * g->segcap;
+		struct gseg *q = realloc(g->seg, cap * sizeof(*q));
 
-			if (!q) {
-				err = ENOMEM;
-			} else {
-				if (g->nseg)
-					memcpy(q, seg_at(g, 0),
-					       g->nseg * sizeof(*q));
-				free(g->seg);
-				g->seg = q;
-				g->segcap = cap;
-				g->head = 0;
-			}
+		if (!q) {
+			err = ENOMEM;
+		} else {
+			g->seg = q;
+			g->segcap = cap;
 		}
 	}
 	/* Each axis starts where the queue (or the channel) leaves it. */
@@ -848,9 +897,10 @@ static int gpiod_traj_submit(struct hrservo *h,
 			if (seen & (1ULL << c))
 				continue;
 			seen |= 1ULL << c;
-			if (flags & HRSERVO_UPLOAD_JUMP)
+			/* A splice is always continuous; an append may jump. */
+			if (!replace && (flags & HRSERVO_UPLOAD_JUMP))
 				continue;
-			if (!axis_ref(g, c, keep, &ref) ||
+			if (!axis_ref(g, c, keep, t, &ref) ||
 			    start < ref - ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q) ||
 			    start > ref + ((s64)HRSERVO_SPLICE_TOL_NS << HRSERVO_Q))
 				err = replace ? EINVAL : EDOM;
@@ -1010,6 +1060,25 @@ static int gpiod_keepalive(struct hrservo *h)
 	return 0;
 }
 
+static int gpiod_read_frames(struct hrservo *h, uint64_t seq,
+			     struct hrservo_frame_data *out, size_t room,
+			     size_t *count, uint64_t *next_seq)
+{
+	struct gpiod_servo *g = gs(h);
+	uint64_t oldest, s;
+	size_t n = 0;
+
+	pthread_mutex_lock(&g->lock);
+	oldest = g->frames > FRAMES_KEPT ? g->frames - FRAMES_KEPT + 1 : 1;
+	s = seq > oldest ? seq : oldest;
+	for (; s <= g->frames && n < room; s++)
+		out[n++] = g->rec[s % FRAMES_KEPT];
+	pthread_mutex_unlock(&g->lock);
+	*count = n;
+	*next_seq = n ? s : seq;
+	return 0;
+}
+
 static uint32_t gpiod_caps(struct hrservo *h)
 {
 	return gs(h)->rt ? ~0u : ~HRSERVO_CAP_RT_TIMING;
@@ -1061,11 +1130,16 @@ static int parse_lines(const char *s, const char *end, unsigned int *off,
 
 static int parse_options(struct gpiod_servo *g, const char *s)
 {
+	bool no_rt = false, prio = false;
+
+	if (!*s)
+		return -1;
 	while (*s) {
 		size_t len = strcspn(s, ",");
 		char *e;
 
 		if (len == 5 && !strncmp(s, "no-rt", 5)) {
+			no_rt = true;
 			g->prio = 0;
 		} else if (!strncmp(s, "prio=", 5) && isdigit((unsigned char)s[5])) {
 			unsigned long p = strtoul(s + 5, &e, 10);
@@ -1075,6 +1149,11 @@ static int parse_options(struct gpiod_servo *g, const char *s)
 						  (int)len, s);
 				return -1;
 			}
+			if (prio) {
+				hrservo_set_error("gpiod: option prio given twice");
+				return -1;
+			}
+			prio = true;
 			g->prio = (int)p;
 		} else {
 			hrservo_set_error("gpiod: unknown option '%.*s' (options: prio=N, no-rt)",
@@ -1084,6 +1163,10 @@ static int parse_options(struct gpiod_servo *g, const char *s)
 		s += len;
 		if (*s == ',' && !*++s)
 			return -1;
+	}
+	if (no_rt && prio) {
+		hrservo_set_error("gpiod: options no-rt and prio=N contradict each other");
+		return -1;
 	}
 	return 0;
 }
@@ -1197,6 +1280,7 @@ static int start_player(struct gpiod_servo *g)
 {
 	pthread_attr_t attr;
 	struct sched_param sp = { .sched_priority = g->prio };
+	sigset_t all, old;
 	char lim[32];
 	int ret;
 
@@ -1229,7 +1313,11 @@ static int start_player(struct gpiod_servo *g)
 		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
 		pthread_attr_setschedparam(&attr, &sp);
 	}
+	/* No signal handler of the program may run on the player (sigmask inherited). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	ret = pthread_create(&g->thread, &attr, player, g);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_attr_destroy(&attr);
 	if (ret == EPERM && g->prio) {
 		rlimit_text(RLIMIT_RTPRIO, lim, sizeof(lim), 1);
@@ -1255,15 +1343,18 @@ static void gpiod_free(struct gpiod_servo *g, bool child)
 		munmap(g->stack, STACK_BYTES);
 	if (g->efd >= 0)
 		close(g->efd);
-	traj_free_segs(g, 0);
-	free(g->seg);
+	/* A child may have forked mid-retire: leave the queue to the parent. */
+	if (!child) {
+		traj_free_segs(g, 0);
+		free(g->seg);
+	}
 	if (!child) {
 		/* In a child they may look held or waited on: leave them. */
 		pthread_cond_destroy(&g->kick);
 		pthread_mutex_destroy(&g->lock);
-		munlock(g, sizeof(*g));
 	}
-	free(g);
+	/* Unmapping unlocks its pages: no munlock of anyone else's. */
+	munmap(g, sizeof(*g));
 }
 
 /* The lines of @g as a spec's list, ranges folded: "0-7,9". */
@@ -1295,7 +1386,7 @@ static int gpiod_open(struct hrservo *h, const char *spec)
 	pthread_mutexattr_t ma;
 	struct gpiod_chip_info *info;
 	struct gpiod_servo *g;
-	char chipname[128], lines[96];
+	char chipname[128], lines[384];
 	size_t nl;
 	int err;
 
@@ -1305,9 +1396,11 @@ static int gpiod_open(struct hrservo *h, const char *spec)
 		errno = EINVAL;
 		return -1;
 	}
-	if (posix_memalign((void **)&g, 4096, sizeof(*g)))
+	/* Whole pages of its own: locking them locks nothing of the program's. */
+	g = mmap(NULL, sizeof(*g), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (g == MAP_FAILED)
 		return -1;
-	memset(g, 0, sizeof(*g));
 	g->efd = -1;
 	g->prio = HRSERVO_GPIOD_PRIO;
 	pthread_mutexattr_init(&ma);
@@ -1435,4 +1528,5 @@ const struct hrservo_backend hrservo_gpiod_backend = {
 	.read_event = gpiod_read_event,
 	.watchdog = gpiod_watchdog,
 	.keepalive = gpiod_keepalive,
+	.read_frames = gpiod_read_frames,
 };

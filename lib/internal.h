@@ -151,7 +151,7 @@ enum {
 
 struct hrservo {
 	const struct hrservo_backend *be;
-	char name[128];
+	char name[400];		/* a gpiod spec lists up to 64 lines */
 	char backend[32];
 	unsigned int nch;
 	uint32_t pulse_min_ns;

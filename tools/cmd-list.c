@@ -258,6 +258,7 @@ static const struct {
 	{ HRSERVO_CAP_ESTOP, "estop" },
 	{ HRSERVO_CAP_FRAME_RECORD, "frame-record" },
 	{ HRSERVO_CAP_FRAME_PERIOD, "frame-period" },
+	{ HRSERVO_CAP_RT_TIMING, "rt-timing" },
 };
 
 static json_object *caps_json(uint32_t caps)

@@ -433,7 +433,8 @@ TEST_F(lib, gpiod_specs)
 	EXPECT_EQ(HRSERVO_CAP_EVENTS | HRSERVO_CAP_TRAJ |
 		  HRSERVO_CAP_MOTION_LIMITS | HRSERVO_CAP_ATOMIC_BATCH |
 		  HRSERVO_CAP_FRAME_PERIOD | HRSERVO_CAP_RT_TIMING |
-		  HRSERVO_CAP_WATCHDOG, caps & 0x3ff);
+		  HRSERVO_CAP_WATCHDOG | HRSERVO_CAP_FRAME_RECORD,
+		  caps & 0x3ff);
 	EXPECT_EQ(-1, hrservo_estop_trip(self->h, HRSERVO_FS_HOLD));
 	EXPECT_EQ(ENOTSUP, errno);
 
@@ -464,6 +465,11 @@ TEST_F(lib, gpiod_specs)
 	open_fails(_metadata, LB ":9:fast", EINVAL, "unknown option 'fast'");
 	open_fails(_metadata, LB ":9:prio=100", EINVAL,
 		   "the priority must be 1..99");
+	open_fails(_metadata, LB ":9:no-rt,prio=10", EINVAL,
+		   "no-rt and prio=N contradict");
+	open_fails(_metadata, LB ":9:prio=10,prio=20", EINVAL,
+		   "prio given twice");
+	open_fails(_metadata, LB ":9:", EINVAL, "bad options");
 	open_fails(_metadata, "gpiod:" TL_LB_LABEL, EINVAL,
 		   "want gpiod:CHIP:LINES[:OPTIONS]");
 	/* A later open clears the words. */
@@ -512,6 +518,92 @@ TEST_F(lib, gpiod_watchdog)
 	EXPECT_EQ(0, e[n - 1].level);
 	free(e);
 	EXPECT_EQ(0, hrservo_watchdog_arm(self->h, 0, HRSERVO_FS_HOLD, NULL));
+}
+
+/* A two-waypoint trajectory on channel 0 from @a_us to @b_us over @s. */
+static struct hrservo_traj *line_traj(double a_us, double b_us, double s)
+{
+	static const unsigned int ch[] = { 0 };
+	struct hrservo_traj *t = hrservo_traj_new(1, ch);
+	double a = a_us * US, b = b_us * US;
+
+	if (t && (hrservo_traj_add(t, 0, &a) || hrservo_traj_add(t, s, &b))) {
+		hrservo_traj_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/*
+ * Trajectories are placed as the kernel places them: an append must start
+ * where the axis is (EDOM, unless JUMP), at a time only when the queue is
+ * empty; a splice needs a queue playing then and must be continuous.
+ */
+TEST_F(lib, gpiod_traj_placement)
+{
+	struct hrservo_traj *t1 = line_traj(1000, 2000, 1.0);
+	struct hrservo_traj *far = line_traj(1800, 1200, 0.5);
+	struct hrservo_traj *mid = line_traj(1500, 1000, 0.3);
+	struct hrservo_traj_info info;
+	struct hrservo_event_data ev;
+	struct hrservo_state *st;
+	uint64_t owned, t0;
+	uint32_t target;
+
+	GPIOD_ONLY();
+	ASSERT_NE(NULL, t1);
+	ASSERT_NE(NULL, far);
+	ASSERT_NE(NULL, mid);
+	/* No position yet: an append must jump. */
+	EXPECT_EQ(-1, hrservo_traj_upload(t1, self->h, 0, 0));
+	EXPECT_EQ(EDOM, errno);
+	/* A splice into nothing. */
+	EXPECT_EQ(-1, hrservo_traj_upload(t1, self->h, 0,
+					  HRSERVO_UPLOAD_REPLACE));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, hrservo_set_target(self->h, 0, 1000 * US));
+	/* In the past. */
+	EXPECT_EQ(-1, hrservo_traj_upload(t1, self->h, tl_now() - 1000000, 0));
+	EXPECT_EQ(EINVAL, errno);
+	t0 = tl_now() + 100000000ULL;
+	ASSERT_EQ(0, hrservo_traj_upload(t1, self->h, t0, 0));
+	ASSERT_EQ(0, hrservo_traj_owned(self->h, &owned));
+	EXPECT_EQ(1, owned);
+	EXPECT_EQ(-1, hrservo_set_target(self->h, 0, 1500 * US));
+	EXPECT_EQ(EBUSY, errno);
+	/* An append has no time of its own, and starts where the queue ends. */
+	EXPECT_EQ(-1, hrservo_traj_upload(far, self->h, t0 + 2000000000ULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, hrservo_traj_upload(far, self->h, 0, 0));
+	EXPECT_EQ(EDOM, errno);
+	/* A splice half way (1.5 ms then): where the queue is. */
+	EXPECT_EQ(-1, hrservo_traj_upload(far, self->h, t0 + 500000000ULL,
+					  HRSERVO_UPLOAD_REPLACE |
+					  HRSERVO_UPLOAD_JUMP));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, hrservo_traj_upload(mid, self->h, t0 + 500000000ULL,
+					 HRSERVO_UPLOAD_REPLACE));
+	ASSERT_EQ(0, hrservo_traj_status(self->h, &info));
+	EXPECT_EQ(2, info.depth);
+	/* Played: the axis ends at the splice's end, 1.0 ms, and is free. */
+	for (;;) {
+		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 5000));
+		if (ev.type == HRSERVO_EV_TRAJ_DONE)
+			break;
+	}
+	ASSERT_EQ(0, hrservo_traj_owned(self->h, &owned));
+	EXPECT_EQ(0, owned);
+	ASSERT_EQ(0, hrservo_traj_status(self->h, &info));
+	EXPECT_EQ(0, info.state);
+	st = hrservo_read_state(self->h);
+	ASSERT_NE(NULL, st);
+	target = hrservo_state_target_ns(st, 0);
+	hrservo_state_free(st);
+	EXPECT_LE(abs((int)target - 1000 * (int)US), 1000);
+	EXPECT_EQ(0, hrservo_set_target(self->h, 0, 1500 * US));
+	hrservo_traj_free(t1);
+	hrservo_traj_free(far);
+	hrservo_traj_free(mid);
 }
 
 /* Pulses of @width_ns on line @line, each within @tol_ns; their count. */

@@ -1336,7 +1336,7 @@ TEST(info_shows_the_i2c_bus_and_address)
 	EXPECT_NE(NULL, strstr(r.out, "device:        3-0040 (i2c, driver hrservo-pca9685)\n"))
 		TH_LOG("%s", r.out);
 	/* The fake's ops: no frame period to set, no feedback. */
-	EXPECT_NE(NULL, strstr(r.out, "resolution:    1ns\ncapabilities: events traj motion-limits atomic-batch watchdog estop frame-record\n"))
+	EXPECT_NE(NULL, strstr(r.out, "resolution:    1ns\ncapabilities: events traj motion-limits atomic-batch watchdog estop frame-record rt-timing\n"))
 		TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "i2c:           bus 3 (SMBus stub driver), address 0x40, client hrservo-pca9685\n"))
 		TH_LOG("%s", r.out);
