@@ -180,7 +180,9 @@ $(BUILD)/lib/libhrservo.a: $(LIB_OBJS)
 pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(call pc_rel,$(LIBDIR))|' \
 	-e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|' \
-	-e 's|@VERSION@|$(LIB_VERSION)|'
+	-e 's|@VERSION@|$(LIB_VERSION)|' \
+	-e 's|@REQUIRES_PRIVATE@|inih libevdev$(if $(GPIOD_SRCS), libgpiod >= 2)|' \
+	-e 's|@LIBS_PRIVATE@|-lm$(if $(GPIOD_SRCS), -pthread)|'
 
 $(BUILD)/lib/hrservo.pc: lib/hrservo.pc.in
 	$(PC_SED) $< > $@
