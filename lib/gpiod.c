@@ -168,6 +168,15 @@ static unsigned int ffs64(uint64_t m)
 	return (unsigned int)__builtin_ctzll(m);
 }
 
+/* An op's result: 0, or -1 with errno @err. */
+static int ret_errno(int err)
+{
+	if (!err)
+		return 0;
+	errno = err;
+	return -1;
+}
+
 /* ---- events ---- */
 
 /* Queue an event; lock held. A full queue drops the oldest. */
@@ -592,11 +601,7 @@ static int gpiod_apply(struct hrservo *h, const struct hrservo_target_item *t,
 		kick_locked(g);
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return ret_errno(err);
 }
 
 static int gpiod_release(struct hrservo *h, uint64_t mask)
@@ -684,11 +689,7 @@ static int gpiod_set_limits(struct hrservo *h, unsigned int c,
 		wd_feed_locked(g);
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return ret_errno(err);
 }
 
 static int gpiod_get_period(struct hrservo *h, uint32_t *period_ns,
@@ -730,11 +731,7 @@ static int gpiod_set_period(struct hrservo *h, uint32_t period_ns)
 		ev_push_locked(g, HRSERVO_EV_PERIOD, 0, period_ns);
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (ret) {
-		errno = -ret;
-		return -1;
-	}
-	return 0;
+	return ret_errno(-ret);
 }
 
 static int gpiod_get_motion(struct hrservo *h, unsigned int c,
@@ -1035,11 +1032,7 @@ static int gpiod_watchdog(struct hrservo *h, unsigned int timeout_ms,
 		wd_feed_locked(g);
 	}
 	pthread_mutex_unlock(&g->lock);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return ret_errno(err);
 }
 
 static int gpiod_keepalive(struct hrservo *h)
@@ -1053,11 +1046,7 @@ static int gpiod_keepalive(struct hrservo *h)
 	else
 		err = EINVAL;
 	pthread_mutex_unlock(&g->lock);
-	if (err) {
-		errno = err;
-		return -1;
-	}
-	return 0;
+	return ret_errno(err);
 }
 
 static int gpiod_read_frames(struct hrservo *h, uint64_t seq,
