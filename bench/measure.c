@@ -10,8 +10,12 @@
  *  - edge timing error: the hrservo_edge trace event, actual - scheduled
  *    time of every timer expiry (rising edges against the frame grid,
  *    falling edges against rise + pulse width);
- *  - expiries per frame: hrservo_edge events per frame, against the bound
- *    distinct end times + 1.
+ *  - line writes per frame: hrservo_edge events per frame, against the
+ *    bound distinct end times + 1;
+ *  - the frame's work: the hrservo_frame event, when hrservo_frame_begin()
+ *    ended against the frame's start (negative: done ahead, lead_ns
+ *    before); a frame whose work ran ahead of its start cost one expiry
+ *    more than its line writes.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +40,7 @@ static void usage(FILE *f)
 		"  -l, --first-line L   first loopback line (default 0)\n"
 		"  -f, --frames F       frames to measure (default 100)\n"
 		"  -d, --distinct K     only K distinct widths (default: all)\n"
+		"  -L, --lead-ns NS     the backend's lead_ns (default: as it is)\n"
 		"  -t, --table          print the per-channel table\n"
 		"  -h, --help           this text\n");
 }
@@ -64,6 +69,7 @@ int main(int argc, char **argv)
 		{ "first-line", required_argument, NULL, 'l' },
 		{ "frames", required_argument, NULL, 'f' },
 		{ "distinct", required_argument, NULL, 'd' },
+		{ "lead-ns", required_argument, NULL, 'L' },
 		{ "table", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -71,22 +77,25 @@ int main(int argc, char **argv)
 	unsigned int nch = 8, first = 0, frames = 100, table = 0, id;
 	unsigned int distinct = 0;
 	struct hrservo_target t[HRSERVO_CHANNELS_MAX];
-	int64_t *werr, *rise_late, *fall_late;
+	int64_t *werr, *rise_late, *fall_late, *work_ahead;
+	size_t nwork = 0, nahead = 0;
 	size_t nw = 0, nr = 0, nf = 0, n;
 	uint64_t nseq = 0, nexp = 0, max_exp = 0, last_seq = 0, cur = 0;
 	struct tl_pulse *p;
 	struct tl_edge *e;
 	struct tl_ctrl c;
-	char line[512], missed[32] = "?";
+	char line[512], missed[32] = "?", path[256];
+	const char *lead = NULL;
 	FILE *tr;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "c:l:f:d:th", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:f:d:L:th", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': nch = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'l': first = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'f': frames = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'd': distinct = (unsigned int)strtoul(optarg, NULL, 0); break;
+		case 'L': lead = optarg; break;
 		case 't': table = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -105,11 +114,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	id = (unsigned int)strtoul(c.name + strlen("hrservo"), NULL, 10);
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/lead_ns",
+		 c.pdev);
+	ret = lead ? tl_write(path, lead) : 0;
+	if (ret) {
+		fprintf(stderr, "hrservo-measure: lead_ns %s: %s\n", lead,
+			strerror(-ret));
+		tl_destroy(&c);
+		return 1;
+	}
+	if (tl_read(path, line, sizeof(line)) > 0)
+		printf("lead_ns              %s", line);
 
 	trace_write("tracing_on", "0");
 	trace_write("buffer_size_kb", "16384");
 	trace_clear();
 	trace_write("events/hrservo/hrservo_edge/enable", "1");
+	trace_write("events/hrservo/hrservo_frame/enable", "1");
 	trace_write("tracing_on", "1");
 	tl_capture_clear();
 
@@ -147,7 +168,8 @@ int main(int argc, char **argv)
 	werr = calloc((size_t)nch * (frames + 16), sizeof(*werr));
 	rise_late = calloc(MAX_EDGES, sizeof(*rise_late));
 	fall_late = calloc(MAX_EDGES, sizeof(*fall_late));
-	if (!p || !werr || !rise_late || !fall_late)
+	work_ahead = calloc(MAX_EDGES, sizeof(*work_ahead));
+	if (!p || !werr || !rise_late || !fall_late || !work_ahead)
 		return 1;
 
 	if (table)
@@ -179,8 +201,15 @@ int main(int argc, char **argv)
 
 	tr = fopen(TRACE "/trace", "r");
 	while (tr && fgets(line, sizeof(line), tr)) {
+		struct bench_frame fr;
 		struct bench_edge ed;
 
+		if (!bench_parse_frame(line, &fr) && fr.id == id) {
+			if (nwork < MAX_EDGES)
+				work_ahead[nwork++] = -fr.late;
+			nahead += fr.late < 0;
+			continue;
+		}
 		if (bench_parse_edge(line, &ed) || ed.id != id)
 			continue;
 		if (ed.level && nr < MAX_EDGES)
@@ -206,6 +235,7 @@ int main(int argc, char **argv)
 		struct bench_stats w = bench_stats_of(werr, nw);
 		struct bench_stats r = bench_stats_of(rise_late, nr);
 		struct bench_stats f = bench_stats_of(fall_late, nf);
+		struct bench_stats wk = bench_stats_of(work_ahead, nwork);
 		int64_t *all = calloc(nr + nf + 1, sizeof(*all));
 		struct bench_stats a;
 
@@ -222,9 +252,14 @@ int main(int argc, char **argv)
 		       r.p50 / 1e3, r.p99 / 1e3, r.max / 1e3);
 		printf("fall_late_us         p50=%.3f p99=%.3f max=%.3f\n",
 		       f.p50 / 1e3, f.p99 / 1e3, f.max / 1e3);
-		printf("expiries_per_frame   mean=%.2f max=%llu bound=%u (distinct end times + 1)\n",
+		printf("writes_per_frame     mean=%.2f max=%llu bound=%u (distinct end times + 1)\n",
 		       nseq ? (double)nexp / (double)nseq : 0.0,
 		       (unsigned long long)max_exp, distinct + 1);
+		printf("work_ahead_us        p50=%.3f p99=%.3f min=%.3f (n=%zu, before the start)\n",
+		       wk.p50 / 1e3, wk.p99 / 1e3, wk.min / 1e3, wk.n);
+		printf("expiries_per_frame   mean=%.2f (writes + the frames whose work ran ahead, %zu of %zu)\n",
+		       nseq ? ((double)nexp + (double)nahead) / (double)nseq : 0.0,
+		       nahead, nwork);
 		free(all);
 	}
 	free(e);
@@ -232,6 +267,7 @@ int main(int argc, char **argv)
 	free(werr);
 	free(rise_late);
 	free(fall_late);
+	free(work_ahead);
 	ret = tl_destroy(&c);
 	return ret ? 1 : 0;
 }

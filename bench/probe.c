@@ -5,7 +5,10 @@
  * in hrservo-measure's format, so that bench/guest-bench sets the two side
  * by side. Runs in the guest; needs the module loaded and debugfs mounted.
  *
- * usage: hrservo-timer-probe CHANNELS FRAMES
+ * usage: hrservo-timer-probe CHANNELS FRAMES [LEAD_NS]
+ *
+ * LEAD_NS: an expiry that long before each frame start, as hrservo-gpio's
+ * lead_ns (default 0: none).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,21 +24,23 @@
 
 int main(int argc, char **argv)
 {
-	unsigned int ch, frames;
+	unsigned int ch, frames, lead = 0;
 	int64_t *rise, *fall;
-	size_t nr = 0, nf = 0, max;
+	size_t nr = 0, nf = 0, nw = 0, max;
 	struct bench_stats r, f;
 	char line[64];
 	FILE *in;
 	int tries;
 
-	if (argc != 3 || sscanf(argv[1], "%u", &ch) != 1 ||
-	    sscanf(argv[2], "%u", &frames) != 1 || !ch || ch > 64 || !frames) {
-		fprintf(stderr, "usage: hrservo-timer-probe CHANNELS(1..64) FRAMES\n");
+	if (argc < 3 || argc > 4 || sscanf(argv[1], "%u", &ch) != 1 ||
+	    sscanf(argv[2], "%u", &frames) != 1 || !ch || ch > 64 || !frames ||
+	    (argc == 4 && sscanf(argv[3], "%u", &lead) != 1)) {
+		fprintf(stderr, "usage: hrservo-timer-probe CHANNELS(1..64) FRAMES [LEAD_NS]\n");
 		return 2;
 	}
 	in = fopen(DIR "/start", "w");
-	if (!in || fprintf(in, "%u %u\n", ch, frames) < 0 || fclose(in)) {
+	if (!in || fprintf(in, "%u %u %u\n", ch, frames, lead) < 0 ||
+	    fclose(in)) {
 		fprintf(stderr, "hrservo-timer-probe: cannot start: %s\n",
 			strerror(errno));
 		return 1;
@@ -64,6 +69,7 @@ int main(int argc, char **argv)
 		long long late;
 		int is_rise;
 
+		nw += line[0] == 'W';
 		if (bench_parse_probe(line, &is_rise, &late))
 			continue;
 		if (is_rise && nr < max)
@@ -74,8 +80,8 @@ int main(int argc, char **argv)
 	fclose(in);
 	r = bench_stats_of(rise, nr);
 	f = bench_stats_of(fall, nf);
-	printf("probe channels=%u frames=%zu expiries_per_frame=%.2f\n", ch, nr,
-	       nr ? (double)(nr + nf) / (double)nr : 0.0);
+	printf("probe channels=%u frames=%zu lead_ns=%u expiries_per_frame=%.2f\n",
+	       ch, nr, lead, nr ? (double)(nr + nf + nw) / (double)nr : 0.0);
 	printf("probe_rise_late_us   p50=%.3f p99=%.3f max=%.3f\n",
 	       r.p50 / 1e3, r.p99 / 1e3, r.max / 1e3);
 	printf("probe_fall_late_us   p50=%.3f p99=%.3f max=%.3f\n",

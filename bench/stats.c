@@ -43,6 +43,16 @@ int bench_parse_edge(const char *line, struct bench_edge *e)
 	return 0;
 }
 
+int bench_parse_frame(const char *line, struct bench_frame *f)
+{
+	const char *s = strstr(line, "hrservo_frame: ");
+
+	if (!s || sscanf(s, "hrservo_frame: hrservo%u seq=%llu scheduled=%lld late=%lld",
+			 &f->id, &f->seq, &f->scheduled, &f->late) != 4)
+		return -1;
+	return 0;
+}
+
 int bench_parse_probe(const char *line, int *rise, long long *late)
 {
 	char kind;

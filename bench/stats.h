@@ -48,6 +48,23 @@ struct bench_edge {
 /* Parse a line of the trace file; 0, or -1 if it holds no hrservo_edge. */
 int bench_parse_edge(const char *line, struct bench_edge *e);
 
+/**
+ * struct bench_frame - one hrservo_frame trace event: a frame's work done
+ * @id: N of hrservoN
+ * @seq: frame number
+ * @scheduled: the frame's scheduled start, ns
+ * @late: when the work ended - @scheduled, ns (negative: done ahead)
+ */
+struct bench_frame {
+	unsigned int id;
+	unsigned long long seq;
+	long long scheduled;
+	long long late;
+};
+
+/* Parse a line of the trace file; 0, or -1 if it holds no hrservo_frame. */
+int bench_parse_frame(const char *line, struct bench_frame *f);
+
 /*
  * Parse a line of the timer probe's "late" file, "R LATE_NS" or
  * "F LATE_NS"; set *@rise and *@late. 0, or -1 for another line.

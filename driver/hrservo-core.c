@@ -117,7 +117,11 @@ u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
 
 	if (!ctrl->running)
 		return now + HRSERVO_START_LEAD_NS;
-	/* The frame in progress ends after its own period. */
+	/*
+	 * The frame latched last (the one in progress, or the next one once
+	 * a backend began it ahead) ends after its own period: a change made
+	 * now reaches the frame after it.
+	 */
 	next = ctrl->frame_start_ns + ctrl->period_ns;
 	return next > now ? next : now;
 }
@@ -131,7 +135,8 @@ u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
  * @active_mask: output, the channels with a pulse in this frame
  *
  * Called by the backend at every frame boundary, typically from its hrtimer
- * in hard interrupt context. Targets, releases and period changes made since
+ * in hard interrupt context, or a little ahead of the boundary (then see
+ * hrservo_frame_rise()). Targets, releases and period changes made since
  * the previous call take effect here, all at once.
  *
  * Return: true if the frame clock must go on (there are pulses, or a
@@ -153,6 +158,7 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	/* The per-frame rates were computed for it in process context. */
 	ctrl->period_ns = ctrl->next_period_ns;
 	ctrl->frame_start_ns = ktime_to_ns(scheduled);
+	ctrl->released = 0;
 	hrservo_traj_frame(ctrl, ctrl->frame_start_ns);
 	for (i = 0; i < ctrl->nchannels; i++) {
 		struct hrservo_channel *ch = &ctrl->ch[i];
@@ -201,6 +207,40 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	return keep;
 }
 EXPORT_SYMBOL_GPL(hrservo_frame_begin);
+
+/**
+ * hrservo_frame_rise() - the channels that still pulse in a frame begun ahead
+ * @ctrl: the controller
+ * @active_mask: what hrservo_frame_begin() returned for the frame
+ *
+ * For a backend that calls hrservo_frame_begin() ahead of the frame's start,
+ * so that the start itself only writes the lines: call this just before
+ * writing them. A release made since hrservo_frame_begin() (by a user, a
+ * failsafe, the e-stop or removal) still wins: its channels get no pulse in
+ * this frame, and the frame record and the channels' pulses say so. Every
+ * other change takes effect in the next frame.
+ *
+ * Context: the frame clock, any context. Without a release since
+ * hrservo_frame_begin() it takes no lock.
+ *
+ * Return: @active_mask without the channels released since.
+ */
+u64 hrservo_frame_rise(struct hrservo_ctrl *ctrl, u64 active_mask)
+{
+	unsigned long flags;
+	u64 drop, m;
+
+	if (likely(!(READ_ONCE(ctrl->released) & active_mask)))
+		return active_mask;
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	drop = ctrl->released & active_mask;
+	for (m = drop; m; m &= m - 1)
+		ctrl->ch[__ffs64(m)].pulse_ns = 0;
+	hrservo_record_drop_locked(ctrl, ctrl->frame_seq, drop);
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return active_mask & ~drop;
+}
+EXPORT_SYMBOL_GPL(hrservo_frame_rise);
 
 /**
  * hrservo_frames_missed() - account frames the backend had to skip
@@ -385,10 +425,14 @@ static int hrservo_release_mask(struct hrservo_ctrl *ctrl, u64 mask)
 	if (ctrl->dead) {
 		ret = -ENODEV;
 	} else {
-		/* Release wins: no pulse from the next frame on. */
+		/*
+		 * Release wins: no pulse from the next frame on, also a frame
+		 * already begun (hrservo_frame_rise()).
+		 */
 		for (i = 0; i < ctrl->nchannels; i++)
 			if (mask & BIT_ULL(i))
 				ctrl->ch[i].enabled = false;
+		ctrl->released |= mask;
 		hrservo_traj_release_locked(ctrl, mask);
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
@@ -1357,6 +1401,7 @@ static void hrservo_unregister(void *data)
 	ctrl->dead = true;
 	for (c = 0; c < ctrl->nchannels; c++)
 		ctrl->ch[c].enabled = false;
+	ctrl->released = ~0ULL;
 	hrservo_traj_drop_locked(ctrl);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
@@ -1555,10 +1600,12 @@ static void hrservo_fw_start(struct hrservo_ctrl *ctrl, struct device *dev)
 	for (c = 0; c < ctrl->nchannels; c++) {
 		if (!ctrl->ch[c].enabled)
 			continue;
-		if (latched)
+		if (latched) {
 			ctrl->ch[c].enabled = false;
-		else
+			ctrl->released |= BIT_ULL(c);
+		} else {
 			mask |= BIT_ULL(c);
+		}
 	}
 	if (!latched)
 		hrservo_kick_locked(ctrl);

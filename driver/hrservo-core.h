@@ -7,7 +7,10 @@
  * description, and registers it with devm_hrservo_register(). From then on the
  * core owns channels, limits, the user ABI and the frame schedule; the backend
  * only runs the frame clock it is asked to start, calls hrservo_frame_begin()
- * at every frame boundary and emits the pulses that call returns.
+ * at every frame boundary and emits the pulses that call returns. A backend
+ * may call it for a frame a little ahead of the frame's start, so that the
+ * start only writes the outputs; it then calls hrservo_frame_rise() just
+ * before, and leaves out the channels released meanwhile.
  */
 #ifndef _HRSERVO_CORE_H
 #define _HRSERVO_CORE_H
@@ -81,6 +84,7 @@ unsigned int hrservo_channels(struct hrservo_ctrl *ctrl);
 int hrservo_id(struct hrservo_ctrl *ctrl);
 bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 			 u32 *pulse_ns, u32 *period_ns, u64 *active_mask);
+u64 hrservo_frame_rise(struct hrservo_ctrl *ctrl, u64 active_mask);
 void hrservo_frames_missed(struct hrservo_ctrl *ctrl, u64 n);
 int hrservo_set_period_range(struct hrservo_ctrl *ctrl, u32 min_ns, u32 max_ns);
 void hrservo_report_fault(struct hrservo_ctrl *ctrl, u64 mask, int err);

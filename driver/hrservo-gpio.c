@@ -3,10 +3,18 @@
  * hrservo-gpio: servo pulses on GPIO lines, timed by one hrtimer.
  *
  * Edge engine: one hrtimer walks through each frame.
- * At the frame start every active line rises in one gpiod_set_array_value()
- * call; then the lines fall in order of pulse width, and falling edges whose
- * end times lie within the coalescing window share one expiry and one array
- * call. Expiries per frame are thus at most (distinct end times + 1).
+ * A lead (lead_ns, 500 us by default) before the frame starts, one expiry
+ * does the frame's work: hrservo_frame_begin() latches what users changed,
+ * moves trajectories and ramps, and plans the falling edges. At the frame
+ * start every active line rises in one gpiod_set_array_value() call, and
+ * that expiry does nothing else (hrservo_frame_rise() only checks, without
+ * a lock, that no channel was released meanwhile). Then the lines fall in
+ * order of pulse width, and falling edges whose end times lie within the
+ * coalescing window share one expiry and one array call. Expiries per frame
+ * are thus at most (distinct end times + 2), or + 1 with lead_ns 0 (or a
+ * work expiry late for the start), where one expiry does both. A change
+ * made within the lead of a frame start takes effect in the frame after,
+ * but for a release, which still wins in that frame.
  * Falling edges are timed from the time read just before the rising edges
  * are written, so a late frame start delays pulses but does not shorten
  * them, and the rising and falling writes (the same array call) have the
@@ -118,11 +126,17 @@ struct hrservo_gpio_estop {
  * @descs: the servo lines, in channel order
  * @timer: the edge engine
  * @coalesce_ns: coalescing window; written by sysfs, read at frame start
+ * @lead_ns: how long before a frame's start its work is done; written by
+ *	sysfs, read when the next frame is armed
  * @lines: the servo lines, for the "lines" attribute: per channel in turn,
  *	"CHIP-LABEL OFFSET", one a line; written at probe, read-only after
  * @frame_start: scheduled start of the current frame
+ * @next_start: scheduled start of the next frame
+ * @prepared: the next frame is begun (hrservo_frame_begin()); its lines
+ *	rise at @next_start
+ * @prep_mask: the channels that pulse in the next frame, when @prepared
  * @rise: measured time of the current frame's rising edge
- * @period_ns: period of the current frame
+ * @period_ns: period of the current frame, or of the next once @prepared
  * @ngroups: falling-edge groups of the current frame
  * @planned: groups planned by hrservo_gpio_quantize() for the frame that
  *	begins
@@ -150,9 +164,13 @@ struct hrservo_gpio {
 	struct gpio_descs *descs;
 	struct hrtimer timer;
 	u32 coalesce_ns;
+	u32 lead_ns;
 	char *lines;
 
 	ktime_t frame_start;
+	ktime_t next_start;
+	bool prepared;
+	u64 prep_mask;
 	ktime_t rise;
 	u32 period_ns;
 	unsigned int ngroups;
@@ -168,6 +186,17 @@ struct hrservo_gpio {
 	int err;
 	struct work_struct err_work;
 };
+
+/*
+ * The frame's work is done this long before its start by default: more
+ * than it takes (about 10 us for 32 channels on a Raspberry Pi 4, see
+ * bench/cost-figures for its instructions) plus the timer's latency on a
+ * loaded board, and small against a change's time to take effect (a
+ * frame). At most 5 ms: a frame's work then happens after the previous
+ * frame's last fall, up to 5 ms before its start.
+ */
+#define HRSERVO_GPIO_LEAD_NS		500000U
+#define HRSERVO_GPIO_LEAD_MAX_NS	5000000U
 
 /* Hard interrupt context, except on PREEMPT_RT: see the top of the file. */
 #define HRSERVO_GPIO_TIMER_MODE	HRTIMER_MODE_ABS
@@ -211,11 +240,12 @@ static void hrservo_gpio_err_work(struct work_struct *work)
 }
 
 /*
- * Set the timer's next frame start to @next, or, if the clock is a whole
- * frame or more late for it, to the latest frame start it can still make,
- * counting the frames skipped (the hrtimer API's overrun count): a late
- * frame clock never replays missed frames back to back. A frame less
- * than a period late starts late: its pulses are delayed, not shortened.
+ * Arm the timer for the work of the frame that starts at @next, lead_ns
+ * before it, or, if the clock is a whole frame or more late for it, of the
+ * latest frame start it can still make, counting the frames skipped (the
+ * hrtimer API's overrun count): a late frame clock never replays missed
+ * frames back to back. A frame less than a period late starts late: its
+ * pulses are delayed, not shortened.
  */
 static void hrservo_gpio_next_frame(struct hrservo_gpio *g, struct hrtimer *t,
 				    ktime_t next)
@@ -227,53 +257,81 @@ static void hrservo_gpio_next_frame(struct hrservo_gpio *g, struct hrtimer *t,
 			       ns_to_ktime(g->period_ns));
 	if (late)
 		hrservo_frames_missed(g->ctrl, late);
+	g->next_start = hrtimer_get_expires(t);
+	g->prepared = false;
+	g->ngroups = 0;
+	g->next_group = 0;
+	hrtimer_set_expires(t, ktime_sub_ns(g->next_start,
+					    READ_ONCE(g->lead_ns)));
+}
+
+/* The frame's start: the lines rise, and nothing else is done. */
+static enum hrtimer_restart hrservo_gpio_rise(struct hrservo_gpio *g,
+					      struct hrtimer *t)
+{
+	ktime_t sched = g->next_start;
+	u64 mask;
+
+	g->prepared = false;
+	g->frame_start = sched;
+	mask = hrservo_frame_rise(g->ctrl, g->prep_mask);
+	if (!mask) {
+		/* A frame without pulses: wait for the next one. */
+		hrservo_gpio_next_frame(g, t, ktime_add_ns(sched, g->period_ns));
+		return HRTIMER_RESTART;
+	}
+	g->rise = ktime_get();
+	hrservo_gpio_drive(g, mask, 1);
+	g->seq++;
+	/* Planned by hrservo_gpio_quantize(), in frame_begin. */
+	g->ngroups = g->planned;
+	g->next_group = 0;
+	trace_hrservo_edge(hrservo_id(g->ctrl), g->seq, 1, mask,
+			   ktime_to_ns(sched), ktime_to_ns(g->rise));
+	hrtimer_set_expires(t, ktime_add_ns(g->rise, g->groups[0].offset_ns));
+	return HRTIMER_RESTART;
 }
 
 static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 {
 	struct hrservo_gpio *g = container_of(t, struct hrservo_gpio, timer);
 	ktime_t sched = hrtimer_get_expires(t);
-	int id = hrservo_id(g->ctrl);
 	ktime_t next, now;
 	u64 mask;
 
 	if (g->next_group == g->ngroups) {
+		if (g->prepared)
+			return hrservo_gpio_rise(g, t);
 		/*
-		 * Frame boundary: frame_begin plans the falls (through
-		 * hrservo_gpio_quantize()), then the lines rise.
+		 * The next frame's work, lead_ns before it: frame_begin plans
+		 * the falls (through hrservo_gpio_quantize()).
 		 */
-		if (!hrservo_frame_begin(g->ctrl, sched, g->pulse_ns,
+		if (!hrservo_frame_begin(g->ctrl, g->next_start, g->pulse_ns,
 					 &g->period_ns, &mask))
 			return HRTIMER_NORESTART; /* stopped: touch nothing */
 		if (!mask) {
-			/* A frame without pulses: wait for the next one. */
-			g->frame_start = sched;
-			g->ngroups = 0;
-			g->next_group = 0;
-			next = ktime_add_ns(sched, g->period_ns);
-			hrservo_gpio_next_frame(g, t, next);
+			g->frame_start = g->next_start;
+			hrservo_gpio_next_frame(g, t,
+						ktime_add_ns(g->frame_start,
+							     g->period_ns));
 			return HRTIMER_RESTART;
 		}
-		g->rise = ktime_get();
-		hrservo_gpio_drive(g, mask, 1);
-		g->frame_start = sched;
-		g->seq++;
-		/* Planned by hrservo_gpio_quantize(), in frame_begin. */
-		g->ngroups = g->planned;
-		g->next_group = 0;
-		trace_hrservo_edge(id, g->seq, 1, mask, ktime_to_ns(sched),
-				   ktime_to_ns(g->rise));
-		hrtimer_set_expires(t, ktime_add_ns(g->rise,
-						    g->groups[0].offset_ns));
-		return HRTIMER_RESTART;
+		g->prep_mask = mask;
+		g->prepared = true;
+		if (ktime_before(ktime_get(), g->next_start)) {
+			hrtimer_set_expires(t, g->next_start);
+			return HRTIMER_RESTART;
+		}
+		/* Already late for the start: the lines rise now. */
+		return hrservo_gpio_rise(g, t);
 	}
 
-	/* A group of falling edges. */
-	mask = g->groups[g->next_group].mask;
+	/* A group of falling edges; a line released since stays low. */
+	mask = g->groups[g->next_group].mask & g->high;
 	now = ktime_get();
 	hrservo_gpio_drive(g, mask, 0);
-	trace_hrservo_edge(id, g->seq, 0, mask, ktime_to_ns(sched),
-			   ktime_to_ns(now));
+	trace_hrservo_edge(hrservo_id(g->ctrl), g->seq, 0, mask,
+			   ktime_to_ns(sched), ktime_to_ns(now));
 	g->next_group++;
 	if (g->next_group < g->ngroups) {
 		next = ktime_add_ns(g->rise, g->groups[g->next_group].offset_ns);
@@ -292,7 +350,10 @@ static void hrservo_gpio_start(struct hrservo_ctrl *ctrl, ktime_t first)
 
 	g->ngroups = 0;
 	g->next_group = 0;
-	hrtimer_start(&g->timer, first, HRSERVO_GPIO_TIMER_MODE);
+	g->prepared = false;
+	g->next_start = first;
+	hrtimer_start(&g->timer, ktime_sub_ns(first, READ_ONCE(g->lead_ns)),
+		      HRSERVO_GPIO_TIMER_MODE);
 }
 
 static void hrservo_gpio_stop(struct hrservo_ctrl *ctrl)
@@ -302,6 +363,7 @@ static void hrservo_gpio_stop(struct hrservo_ctrl *ctrl)
 	hrtimer_cancel(&g->timer);
 	g->ngroups = 0;
 	g->next_group = 0;
+	g->prepared = false;
 	hrservo_gpio_drive(g, ~0ULL, 0);
 	/* Last: the writes above may have queued it. */
 	cancel_work_sync(&g->err_work);
@@ -371,6 +433,34 @@ static ssize_t coalesce_ns_store(struct device *dev,
 }
 static DEVICE_ATTR_RW(coalesce_ns);
 
+static ssize_t lead_ns_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	struct hrservo_gpio *g = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(g->lead_ns));
+}
+
+static ssize_t lead_ns_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t len)
+{
+	struct hrservo_gpio *g = dev_get_drvdata(dev);
+	u32 val;
+	int ret;
+
+	ret = kstrtou32(buf, 0, &val);
+	if (ret)
+		return ret;
+	if (val > HRSERVO_GPIO_LEAD_MAX_NS) {
+		dev_dbg_ratelimited(dev, "lead_ns %u above %u\n", val,
+				    HRSERVO_GPIO_LEAD_MAX_NS);
+		return -ERANGE;
+	}
+	WRITE_ONCE(g->lead_ns, val);
+	return len;
+}
+static DEVICE_ATTR_RW(lead_ns);
+
 static ssize_t set_errors_show(struct device *dev,
 			       struct device_attribute *attr, char *buf)
 {
@@ -391,6 +481,7 @@ static DEVICE_ATTR_RO(lines);
 
 static struct attribute *hrservo_gpio_attrs[] = {
 	&dev_attr_coalesce_ns.attr,
+	&dev_attr_lead_ns.attr,
 	&dev_attr_set_errors.attr,
 	&dev_attr_lines.attr,
 	NULL
@@ -493,6 +584,7 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 	g->dev = dev;
 	g->descs = descs;
 	g->coalesce_ns = coalesce;
+	g->lead_ns = HRSERVO_GPIO_LEAD_NS;
 	INIT_WORK(&g->err_work, hrservo_gpio_err_work);
 	hrtimer_init(&g->timer, CLOCK_MONOTONIC, HRSERVO_GPIO_TIMER_MODE);
 	g->timer.function = hrservo_gpio_timer;

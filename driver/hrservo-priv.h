@@ -238,7 +238,12 @@ struct hrservo_safety_ev {
  * @next_period_ns: frame period from the next frame on
  * @frame_seq: number of frames begun since registration
  * @frames_missed: frames the backend could not emit on time
- * @frame_start_ns: scheduled start of the current frame
+ * @frame_start_ns: scheduled start of the current frame, or of the next
+ *	one once a backend that prepares frames ahead has begun it
+ * @released: channels released (by a user, a failsafe or removal) since
+ *	the last hrservo_frame_begin(), for hrservo_frame_rise(); read
+ *	locklessly there, where a value torn on 32-bit is a subset of the
+ *	bits set meanwhile
  * @estop: the e-stop latch is set: targets and trajectories get -EPERM
  * @estop_source: HRSERVO_ESTOP_SRC_* of the last trip, 0 if never
  * @estop_ns: when the latch was last tripped
@@ -299,6 +304,7 @@ struct hrservo_ctrl {
 	u64 frame_seq;
 	u64 frames_missed;
 	u64 frame_start_ns;
+	u64 released;
 	bool estop;
 	u32 estop_source;
 	u64 estop_ns;
@@ -386,6 +392,7 @@ void hrservo_safety_shutdown(struct hrservo_ctrl *ctrl);
 void hrservo_safety_flush(struct hrservo_ctrl *ctrl);
 void hrservo_record_locked(struct hrservo_ctrl *ctrl, u64 seq,
 			   const u32 *pulse_ns);
+void hrservo_record_drop_locked(struct hrservo_ctrl *ctrl, u64 seq, u64 mask);
 void hrservo_wd_open(struct hrservo_file *f);
 void hrservo_wd_close(struct hrservo_file *f);
 void hrservo_wd_pet(struct hrservo_file *f);

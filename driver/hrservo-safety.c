@@ -112,13 +112,16 @@ static u64 hrservo_failsafe_locked(struct hrservo_ctrl *ctrl, u32 action,
 	 */
 	for (m = on; m; m &= m - 1) {
 		c = __ffs64(m);
-		if (!ctrl->ch[c].motion.valid)
+		if (!ctrl->ch[c].motion.valid) {
 			ctrl->ch[c].enabled = false;
+			ctrl->released |= BIT_ULL(c);
+		}
 	}
 	switch (action) {
 	case HRSERVO_FAILSAFE_RELEASE:
 		for (c = 0; c < ctrl->nchannels; c++)
 			ctrl->ch[c].enabled = false;
+		ctrl->released = ~0ULL;
 		hrservo_traj_drop_locked(ctrl);
 		break;
 	case HRSERVO_FAILSAFE_POSE:
@@ -577,6 +580,23 @@ void hrservo_record_locked(struct hrservo_ctrl *ctrl, u64 seq,
 	ctrl->rec_period[i] = ctrl->period_ns;
 	memcpy(&ctrl->rec_pulse[i * ctrl->nchannels], pulse_ns,
 	       ctrl->nchannels * sizeof(*pulse_ns));
+}
+
+/**
+ * hrservo_record_drop_locked() - take channels out of a kept frame
+ * @ctrl: the controller, its lock held
+ * @seq: the frame's number
+ * @mask: the channels that got no pulse in it after all
+ *
+ * Context: the frame clock, any context. O(channels).
+ */
+void hrservo_record_drop_locked(struct hrservo_ctrl *ctrl, u64 seq, u64 mask)
+{
+	u32 *w = &ctrl->rec_pulse[(seq & (HRSERVO_FRAMES_KEPT - 1)) *
+				  ctrl->nchannels];
+
+	for (; mask; mask &= mask - 1)
+		w[__ffs64(mask)] = 0;
 }
 
 static long hrservo_ioc_get_frames(struct hrservo_ctrl *ctrl,

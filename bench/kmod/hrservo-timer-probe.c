@@ -5,17 +5,20 @@
  *
  * One HRTIMER_MODE_ABS_HARD timer fires the expiry schedule that
  * hrservo-gpio fires for bench/measure.c's pulses, and does nothing else:
- * per 20 ms frame, one expiry at the frame start (the rising edge) and one
- * per distinct pulse width (the falling edges), the widths of
- * hrservo-measure (1000..2000 us spread over N channels, in whole us). Each
- * expiry records how late it ran (ktime_get() - its expiry), so that the
- * driver's lateness can be set beside the timer's own.
+ * per 20 ms frame, one expiry LEAD_NS before the frame start (the frame's
+ * work, with hrservo-gpio's lead_ns; none with 0), one at the frame start
+ * (the rising edge) and one per distinct pulse width (the falling edges),
+ * the widths of hrservo-measure (1000..2000 us spread over N channels, in
+ * whole us). Each expiry records how late it ran (ktime_get() - its
+ * expiry), so that the driver's lateness can be set beside the timer's own.
  *
  * debugfs, under hrservo-timer-probe/:
- *   start  write "CHANNELS FRAMES": run that schedule for FRAMES frames
- *          (CHANNELS 1..64, FRAMES 1..10000); -EBUSY while a run goes on
+ *   start  write "CHANNELS FRAMES [LEAD_NS]": run that schedule for FRAMES
+ *          frames (CHANNELS 1..64, FRAMES 1..10000, LEAD_NS 0..5000000,
+ *          default 0); -EBUSY while a run goes on
  *   late   read once the run ended (-EBUSY before): one line per expiry,
- *          "R LATE_NS" for a frame start, "F LATE_NS" for a fall
+ *          "R LATE_NS" for a frame start, "F LATE_NS" for a fall, "W
+ *          LATE_NS" for a work expiry
  */
 #include <linux/debugfs.h>
 #include <linux/hrtimer.h>
@@ -31,6 +34,7 @@
 #define PROBE_LEAD_NS		1000000LL
 #define PROBE_MAX_CH		64
 #define PROBE_MAX_FRAMES	10000
+#define PROBE_MAX_LEAD_NS	5000000U
 
 /*
  * The run: written by start_write() while no run goes on, then owned by
@@ -46,9 +50,11 @@ static struct {
 	unsigned int frames;
 	unsigned int frame;
 	unsigned int next;	/* 0: the frame start, else fall next - 1 */
+	bool work;		/* the next expiry is the frame's work */
+	u32 lead_ns;
 	ktime_t start;
 	s64 *late;
-	bool *rise;
+	char *kind;
 	size_t n, max;
 } pr;
 
@@ -59,8 +65,13 @@ static enum hrtimer_restart probe_timer(struct hrtimer *t)
 
 	if (pr.n < pr.max) {
 		pr.late[pr.n] = late;
-		pr.rise[pr.n] = !pr.next;
+		pr.kind[pr.n] = pr.work ? 'W' : pr.next ? 'F' : 'R';
 		pr.n++;
+	}
+	if (pr.work) {
+		pr.work = false;
+		hrtimer_set_expires(t, pr.start);
+		return HRTIMER_RESTART;
 	}
 	if (pr.next < pr.nfall) {
 		pr.next++;
@@ -75,7 +86,8 @@ static enum hrtimer_restart probe_timer(struct hrtimer *t)
 		return HRTIMER_NORESTART;
 	}
 	pr.start = ktime_add_ns(pr.start, PROBE_PERIOD_NS);
-	hrtimer_set_expires(t, pr.start);
+	pr.work = pr.lead_ns;
+	hrtimer_set_expires(t, ktime_sub_ns(pr.start, pr.lead_ns));
 	return HRTIMER_RESTART;
 }
 
@@ -97,23 +109,24 @@ static void probe_stop(void)
 {
 	hrtimer_cancel(&pr.timer);
 	vfree(pr.late);
-	vfree(pr.rise);
+	vfree(pr.kind);
 	pr.late = NULL;
-	pr.rise = NULL;
+	pr.kind = NULL;
 }
 
 static ssize_t start_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)
 {
-	unsigned int ch, frames;
-	char buf[32];
+	unsigned int ch, frames, lead = 0;
+	char buf[48];
 	size_t len = min(count, sizeof(buf) - 1);
 
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	if (sscanf(buf, "%u %u", &ch, &frames) != 2 || !ch ||
-	    ch > PROBE_MAX_CH || !frames || frames > PROBE_MAX_FRAMES)
+	if (sscanf(buf, "%u %u %u", &ch, &frames, &lead) < 2 || !ch ||
+	    ch > PROBE_MAX_CH || !frames || frames > PROBE_MAX_FRAMES ||
+	    lead > PROBE_MAX_LEAD_NS)
 		return -EINVAL;
 
 	mutex_lock(&pr.lock);
@@ -123,10 +136,10 @@ static ssize_t start_write(struct file *file, const char __user *ubuf,
 		return -EBUSY;
 	}
 	probe_stop();
-	pr.max = (size_t)frames * (ch + 1);
+	pr.max = (size_t)frames * (ch + 2);
 	pr.late = vmalloc(array_size(pr.max, sizeof(*pr.late)));
-	pr.rise = vmalloc(array_size(pr.max, sizeof(*pr.rise)));
-	if (!pr.late || !pr.rise) {
+	pr.kind = vmalloc(array_size(pr.max, sizeof(*pr.kind)));
+	if (!pr.late || !pr.kind) {
 		probe_stop();
 		pr.busy = false;
 		mutex_unlock(&pr.lock);
@@ -137,6 +150,8 @@ static ssize_t start_write(struct file *file, const char __user *ubuf,
 	pr.frames = frames;
 	pr.frame = 0;
 	pr.next = 0;
+	pr.lead_ns = lead;
+	pr.work = false;	/* the first frame starts a lead from now */
 	pr.done = false;
 	pr.busy = true;
 	pr.start = ktime_add_ns(ktime_get(), PROBE_LEAD_NS);
@@ -161,7 +176,7 @@ static int late_show(struct seq_file *m, void *v)
 	if (!pr.busy || !smp_load_acquire(&pr.done))
 		ret = -EBUSY;
 	for (i = 0; !ret && i < pr.n; i++)
-		seq_printf(m, "%c %lld\n", pr.rise[i] ? 'R' : 'F', pr.late[i]);
+		seq_printf(m, "%c %lld\n", pr.kind[i], pr.late[i]);
 	mutex_unlock(&pr.lock);
 	return ret;
 }

@@ -479,6 +479,23 @@ TEST_F(ctrl, backend_coalesce_attr)
 	EXPECT_STREQ("0\n", buf);
 }
 
+/* lead_ns: 500 us by default, 0..5 ms. */
+TEST_F(ctrl, backend_lead_attr)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/lead_ns",
+		 self->c.pdev);
+	ASSERT_LT(0, tl_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("500000\n", buf);
+	EXPECT_EQ(0, tl_write(path, "0"));
+	EXPECT_EQ(0, tl_write(path, "5000000"));
+	EXPECT_EQ(-ERANGE, tl_write(path, "5000001"));
+	EXPECT_EQ(-EINVAL, tl_write(path, "1ms"));
+	ASSERT_LT(0, tl_read(path, buf, sizeof(buf)));
+	EXPECT_STREQ("5000000\n", buf);
+}
+
 /*
  * The lines attribute says which chip and offset each channel drives, and
  * each line is named after its channel (as gpioinfo shows it).

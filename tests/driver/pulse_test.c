@@ -254,6 +254,160 @@ TEST_F(c8, new_target_from_next_frame)
 	free(e);
 }
 
+/* The backend's lead_ns: how long before a frame starts its work is done. */
+static uint64_t lead_of(const struct tl_ctrl *c)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/lead_ns",
+		 c->pdev);
+	if (tl_read(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	return strtoull(buf, NULL, 10);
+}
+
+static int set_lead(const struct tl_ctrl *c, uint64_t ns)
+{
+	char path[256], buf[32];
+
+	snprintf(path, sizeof(path), "/sys/bus/platform/devices/%s/lead_ns",
+		 c->pdev);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)ns);
+	return tl_write(path, buf);
+}
+
+/*
+ * Sleep to the middle of the lead before a frame start a few frames after
+ * channel @ch's last captured rise, and return that start. On return the
+ * frame record's newest frame is the one that starts there, begun ahead:
+ * *begun says so, with the width it has for @ch.
+ */
+static uint64_t into_the_lead(int fd, unsigned int ch, uint64_t lead,
+			      struct hrservo_frame *fr, bool *begun,
+			      uint32_t *width)
+{
+	struct tl_pulse p[MAXP];
+	struct tl_edge *e;
+	uint64_t start;
+	size_t n, np, nf;
+
+	*begun = false;
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, ch, p, MAXP);
+	free(e);
+	if (!np)
+		return 0;
+	start = p[np - 1].rise + 3 * TL_FRAME_NS;
+	tl_sleep_until(start - lead / 2);
+	nf = tl_frames(fd, 0, fr, HRSERVO_FRAMES_KEPT);
+	/* Rises are timed at the start, within the tolerance. */
+	if (nf && absdiff(fr[nf - 1].start_ns, start) < TL_FRAME_NS / 4) {
+		start = fr[nf - 1].start_ns;
+		*begun = start > tl_now();
+		*width = fr[nf - 1].pulse_ns[ch];
+	}
+	return start;
+}
+
+/*
+ * The work of a frame is done lead_ns (500 us) before it starts, so that
+ * its rising edge only writes the lines. A release made in between still
+ * wins: the frame begun with the channel's pulse starts without it, and the
+ * frame record and the channel's pulse say so.
+ */
+TEST_F(c8, release_in_the_lead_wins)
+{
+	struct hrservo_frame *fr = calloc(HRSERVO_FRAMES_KEPT, sizeof(*fr));
+	uint64_t lead = lead_of(&self->c), start = 0, tol = tl_tolerance_ns();
+	struct hrservo_channel_state st;
+	struct tl_pulse p[MAXP];
+	uint32_t width = 0;
+	struct tl_edge *e;
+	bool begun = false;
+	size_t n, np, nf;
+	int tries;
+
+	ASSERT_NE(NULL, fr);
+	ASSERT_EQ(500 * US, lead);
+	for (tries = 0; tries < 5 && !begun; tries++) {
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
+		start = into_the_lead(self->c.fd, 0, lead, fr, &begun, &width);
+		ASSERT_EQ(0, tl_release(self->c.fd, 1));
+	}
+	ASSERT_TRUE(begun) TH_LOG("no release landed in the lead of a frame");
+	EXPECT_EQ(1500 * US, width);
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 0, p, MAXP);
+	ASSERT_GT(np, 0);
+	EXPECT_LT(p[np - 1].rise, start - TL_FRAME_NS / 2);
+	EXPECT_LE(absdiff(p[np - 1].width, 1500 * US), tol);
+	free(e);
+	nf = tl_frames(self->c.fd, 0, fr, HRSERVO_FRAMES_KEPT);
+	for (size_t i = 0; i < nf; i++)
+		if (fr[i].start_ns == start)
+			EXPECT_EQ(0, fr[i].pulse_ns[0]);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(0, st.pulse_ns);
+	free(fr);
+}
+
+/*
+ * Any other change made in the lead takes effect in the frame after: the
+ * frame begun keeps the width it was begun with, whole. With lead_ns 0 the
+ * work is done at the start itself and the change makes that frame.
+ */
+TEST_F(c8, set_in_the_lead_takes_the_next_frame)
+{
+	struct hrservo_frame *fr = calloc(HRSERVO_FRAMES_KEPT, sizeof(*fr));
+	uint64_t lead = lead_of(&self->c), start = 0, tol = tl_tolerance_ns();
+	struct tl_pulse p[MAXP];
+	uint32_t width = 0;
+	struct tl_edge *e;
+	bool begun = false;
+	size_t n, np, i;
+	int tries;
+
+	ASSERT_NE(NULL, fr);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	for (tries = 0; tries < 5 && !begun; tries++) {
+		start = into_the_lead(self->c.fd, 0, lead, fr, &begun, &width);
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 2000 * US));
+		if (!begun)
+			ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	}
+	ASSERT_TRUE(begun) TH_LOG("no set landed in the lead of a frame");
+	EXPECT_EQ(1000 * US, width);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 0, p, MAXP);
+	for (i = 0; i < np && p[i].rise < start - tol; i++)
+		;
+	ASSERT_LT(i + 1, np);
+	EXPECT_LE(absdiff(p[i].rise, start), tol);
+	EXPECT_LE(absdiff(p[i].width, 1000 * US), tol);
+	EXPECT_LE(absdiff(p[i + 1].width, 2000 * US), tol);
+	free(e);
+
+	/* Without a lead, the same set makes the frame it precedes. */
+	ASSERT_EQ(0, set_lead(&self->c, 0));
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+	start = into_the_lead(self->c.fd, 0, lead, fr, &begun, &width);
+	EXPECT_FALSE(begun);
+	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 2000 * US));
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 0, p, MAXP);
+	for (i = 0; i < np && p[i].rise < start - tol; i++)
+		;
+	ASSERT_LT(i, np);
+	EXPECT_LE(absdiff(p[i].rise, start), tol);
+	EXPECT_LE(absdiff(p[i].width, 2000 * US), tol);
+	free(e);
+	free(fr);
+}
+
 /* Set the speed (ns/s) and acceleration (ns/s^2) limits of a channel. */
 static int motion_limits(int fd, unsigned int ch, uint32_t speed,
 			 uint32_t accel)

@@ -67,6 +67,22 @@ TEST(parse_edge_lines)
 	EXPECT_EQ(-1, bench_parse_edge("# tracer: nop", &e));
 }
 
+TEST(parse_frame_lines)
+{
+	struct bench_frame f;
+
+	ASSERT_EQ(0, bench_parse_frame("  <idle>-0  [000] d.h2.  12.345678: hrservo_frame: hrservo2 seq=41 scheduled=20000000 late=-499310 active=0xff period=20000000\n", &f));
+	EXPECT_EQ(2, f.id);
+	EXPECT_EQ(41, f.seq);
+	EXPECT_EQ(20000000, f.scheduled);
+	EXPECT_EQ(-499310, f.late);
+	ASSERT_EQ(0, bench_parse_frame("x: hrservo_frame: hrservo0 seq=1 scheduled=5 late=7", &f));
+	EXPECT_EQ(7, f.late);
+	EXPECT_EQ(-1, bench_parse_frame("x: hrservo_edge: hrservo0 seq=1 level=0 mask=0x1 scheduled=5 late=-3", &f));
+	EXPECT_EQ(-1, bench_parse_frame("x: hrservo_frame: hrservo0 seq=1", &f));
+	EXPECT_EQ(-1, bench_parse_frame("# tracer: nop", &f));
+}
+
 TEST(parse_probe_lines)
 {
 	long long late;
