@@ -127,7 +127,7 @@ u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
 }
 
 /**
- * hrservo_frame_begin() - latch the pulses of the frame that begins now
+ * hrservo_frame_begin() - latch the pulses of the frame that begins next
  * @ctrl: the controller
  * @scheduled: the frame's scheduled start (CLOCK_MONOTONIC)
  * @pulse_ns: output, @ctrl's channel count of pulse widths, 0 for no pulse
@@ -158,7 +158,8 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	/* The per-frame rates were computed for it in process context. */
 	ctrl->period_ns = ctrl->next_period_ns;
 	ctrl->frame_start_ns = ktime_to_ns(scheduled);
-	ctrl->released = 0;
+	WRITE_ONCE(ctrl->released, 0);
+	ctrl->fresh = 0;
 	hrservo_traj_frame(ctrl, ctrl->frame_start_ns);
 	for (i = 0; i < ctrl->nchannels; i++) {
 		struct hrservo_channel *ch = &ctrl->ch[i];
@@ -168,6 +169,8 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 			ch->pulse_ns = 0;
 			ch->motion.valid = false;
 		} else {
+			if (!ch->motion.valid)
+				ctrl->fresh |= BIT_ULL(i);
 			/* A trajectory's point moves; a target rests. */
 			ch->pulse_ns = hrservo_chan_step(&ch->motion,
 							 &ctrl->lim[i],
@@ -194,6 +197,8 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	keep = active || hrservo_traj_active(ctrl);
 	if (!keep)
 		ctrl->running = false;
+	/* Begun ahead: hrservo_frame_rise() follows, at the frame start. */
+	ctrl->begun_ahead = active && ctrl->frame_start_ns > ktime_get_ns();
 	seq = ++ctrl->frame_seq;
 	hrservo_record_locked(ctrl, seq, pulse_ns);
 	period = ctrl->period_ns;
@@ -230,17 +235,58 @@ u64 hrservo_frame_rise(struct hrservo_ctrl *ctrl, u64 active_mask)
 	unsigned long flags;
 	u64 drop, m;
 
-	if (likely(!(READ_ONCE(ctrl->released) & active_mask)))
+	if (likely(!(READ_ONCE(ctrl->released) & active_mask))) {
+		WRITE_ONCE(ctrl->begun_ahead, false);
 		return active_mask;
+	}
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	drop = ctrl->released & active_mask;
+	/*
+	 * Their motion state stays as the frame's work left it: a release
+	 * invalidates it at the next frame begun, a channel enabled again
+	 * meanwhile steps on from there, within its limits.
+	 */
 	for (m = drop; m; m &= m - 1)
 		ctrl->ch[__ffs64(m)].pulse_ns = 0;
 	hrservo_record_drop_locked(ctrl, ctrl->frame_seq, drop);
+	WRITE_ONCE(ctrl->begun_ahead, false);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return active_mask & ~drop;
 }
 EXPORT_SYMBOL_GPL(hrservo_frame_rise);
+
+/*
+ * Release the channels of @mask: no pulse from the next frame on, nor in a
+ * frame begun ahead that has not started (hrservo_frame_rise()). The lock
+ * held; any context.
+ */
+void hrservo_disable_locked(struct hrservo_ctrl *ctrl, u64 mask)
+{
+	unsigned int c;
+
+	for (c = 0; c < ctrl->nchannels; c++)
+		if (mask & BIT_ULL(c))
+			ctrl->ch[c].enabled = false;
+	/* Bits only added until the next frame_begin: see @released. */
+	WRITE_ONCE(ctrl->released, ctrl->released | mask);
+}
+
+/*
+ * The width channel @c pulses with in the frame playing now: before a
+ * frame begun ahead starts, the one of the frame before (its record). The
+ * lock held.
+ */
+u32 hrservo_pulse_locked(struct hrservo_ctrl *ctrl, unsigned int c)
+{
+	u64 seq = ctrl->frame_seq - 1;
+
+	if (!ctrl->begun_ahead)
+		return ctrl->ch[c].pulse_ns;
+	if (!seq)
+		return 0;
+	return ctrl->rec_pulse[(seq & (HRSERVO_FRAMES_KEPT - 1)) *
+			       ctrl->nchannels + c];
+}
 
 /**
  * hrservo_frames_missed() - account frames the backend had to skip
@@ -418,7 +464,6 @@ out:
 static int hrservo_release_mask(struct hrservo_ctrl *ctrl, u64 mask)
 {
 	unsigned long flags;
-	unsigned int i;
 	int ret = 0;
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
@@ -429,10 +474,7 @@ static int hrservo_release_mask(struct hrservo_ctrl *ctrl, u64 mask)
 		 * Release wins: no pulse from the next frame on, also a frame
 		 * already begun (hrservo_frame_rise()).
 		 */
-		for (i = 0; i < ctrl->nchannels; i++)
-			if (mask & BIT_ULL(i))
-				ctrl->ch[i].enabled = false;
-		ctrl->released |= mask;
+		hrservo_disable_locked(ctrl, mask);
 		hrservo_traj_release_locked(ctrl, mask);
 	}
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
@@ -828,10 +870,10 @@ static long hrservo_ioc_get_state(struct hrservo_ctrl *ctrl, void __user *arg)
 		struct hrservo_channel *ch = &ctrl->ch[c];
 
 		st[i].channel = c;
+		st[i].pulse_ns = hrservo_pulse_locked(ctrl, c);
 		st[i].flags = (ch->enabled ? HRSERVO_STATE_ENABLED : 0) |
-			      (ch->pulse_ns ? HRSERVO_STATE_ACTIVE : 0);
+			      (st[i].pulse_ns ? HRSERVO_STATE_ACTIVE : 0);
 		st[i].target_ns = ch->target_ns;
-		st[i].pulse_ns = ch->pulse_ns;
 		st[i].min_ns = ctrl->lim[c].min_ns;
 		st[i].max_ns = ctrl->lim[c].max_ns;
 	}
@@ -1063,8 +1105,15 @@ ssize_t hrservo_counter_show(struct hrservo_ctrl *ctrl, const u64 *v,
 static ssize_t frame_count_show(struct device *dev,
 				struct device_attribute *attr, char *buf)
 {
-	return hrservo_counter_show(to_ctrl(dev), &to_ctrl(dev)->frame_seq,
-				    buf);
+	struct hrservo_ctrl *ctrl = to_ctrl(dev);
+	unsigned long flags;
+	u64 val;
+
+	/* The frames started: not one begun ahead. */
+	raw_spin_lock_irqsave(&ctrl->lock, flags);
+	val = ctrl->frame_seq - ctrl->begun_ahead;
+	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
+	return sysfs_emit(buf, "%llu\n", val);
 }
 static DEVICE_ATTR_RO(frame_count);
 
@@ -1140,7 +1189,7 @@ static ssize_t hrservo_ch_show(struct device *dev,
 		v = ch->target_ns;
 		break;
 	case HRSERVO_CH_PULSE:
-		v = ch->pulse_ns;
+		v = hrservo_pulse_locked(ctrl, a->ch);
 		break;
 	case HRSERVO_CH_MIN:
 		v = ctrl->lim[a->ch].min_ns;
@@ -1399,9 +1448,7 @@ static void hrservo_unregister(void *data)
 	 */
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	ctrl->dead = true;
-	for (c = 0; c < ctrl->nchannels; c++)
-		ctrl->ch[c].enabled = false;
-	ctrl->released = ~0ULL;
+	hrservo_disable_locked(ctrl, ~0ULL);
 	hrservo_traj_drop_locked(ctrl);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 
@@ -1600,12 +1647,10 @@ static void hrservo_fw_start(struct hrservo_ctrl *ctrl, struct device *dev)
 	for (c = 0; c < ctrl->nchannels; c++) {
 		if (!ctrl->ch[c].enabled)
 			continue;
-		if (latched) {
-			ctrl->ch[c].enabled = false;
-			ctrl->released |= BIT_ULL(c);
-		} else {
+		if (latched)
+			hrservo_disable_locked(ctrl, BIT_ULL(c));
+		else
 			mask |= BIT_ULL(c);
-		}
 	}
 	if (!latched)
 		hrservo_kick_locked(ctrl);

@@ -125,7 +125,8 @@ struct hrservo_gpio_estop {
  * @dev: the platform device's device
  * @descs: the servo lines, in channel order
  * @timer: the edge engine
- * @coalesce_ns: coalescing window; written by sysfs, read at frame start
+ * @coalesce_ns: coalescing window; written by sysfs, read by the frame's
+ *	work
  * @lead_ns: how long before a frame's start its work is done; written by
  *	sysfs, read when the next frame is armed
  * @lines: the servo lines, for the "lines" attribute: per channel in turn,
@@ -136,7 +137,8 @@ struct hrservo_gpio_estop {
  *	rise at @next_start
  * @prep_mask: the channels that pulse in the next frame, when @prepared
  * @rise: measured time of the current frame's rising edge
- * @period_ns: period of the current frame, or of the next once @prepared
+ * @period_ns: period of the current frame, or of the next once its work
+ *	is done (@prepared, or a frame without pulses)
  * @ngroups: falling-edge groups of the current frame
  * @planned: groups planned by hrservo_gpio_quantize() for the frame that
  *	begins
@@ -192,8 +194,9 @@ struct hrservo_gpio {
  * than it takes (about 10 us for 32 channels on a Raspberry Pi 4, see
  * bench/cost-figures for its instructions) plus the timer's latency on a
  * loaded board, and small against a change's time to take effect (a
- * frame). At most 5 ms: a frame's work then happens after the previous
- * frame's last fall, up to 5 ms before its start.
+ * frame). At most 5 ms, and half the period: a frame's work always comes
+ * after the previous frame's last fall (right after it, when that fall is
+ * later) and after the previous frame's start.
  */
 #define HRSERVO_GPIO_LEAD_NS		500000U
 #define HRSERVO_GPIO_LEAD_MAX_NS	5000000U
@@ -261,8 +264,10 @@ static void hrservo_gpio_next_frame(struct hrservo_gpio *g, struct hrtimer *t,
 	g->prepared = false;
 	g->ngroups = 0;
 	g->next_group = 0;
+	/* Never before the frame before it starts: at most half a period. */
 	hrtimer_set_expires(t, ktime_sub_ns(g->next_start,
-					    READ_ONCE(g->lead_ns)));
+					    min(READ_ONCE(g->lead_ns),
+						g->period_ns / 2)));
 }
 
 /* The frame's start: the lines rise, and nothing else is done. */
@@ -326,12 +331,14 @@ static enum hrtimer_restart hrservo_gpio_timer(struct hrtimer *t)
 		return hrservo_gpio_rise(g, t);
 	}
 
-	/* A group of falling edges; a line released since stays low. */
+	/* A group of falling edges; lines released before the rise are low. */
 	mask = g->groups[g->next_group].mask & g->high;
-	now = ktime_get();
-	hrservo_gpio_drive(g, mask, 0);
-	trace_hrservo_edge(hrservo_id(g->ctrl), g->seq, 0, mask,
-			   ktime_to_ns(sched), ktime_to_ns(now));
+	if (mask) {
+		now = ktime_get();
+		hrservo_gpio_drive(g, mask, 0);
+		trace_hrservo_edge(hrservo_id(g->ctrl), g->seq, 0, mask,
+				   ktime_to_ns(sched), ktime_to_ns(now));
+	}
 	g->next_group++;
 	if (g->next_group < g->ngroups) {
 		next = ktime_add_ns(g->rise, g->groups[g->next_group].offset_ns);
@@ -352,6 +359,7 @@ static void hrservo_gpio_start(struct hrservo_ctrl *ctrl, ktime_t first)
 	g->next_group = 0;
 	g->prepared = false;
 	g->next_start = first;
+	/* The first frame's work: now (first is a short lead from now). */
 	hrtimer_start(&g->timer, ktime_sub_ns(first, READ_ONCE(g->lead_ns)),
 		      HRSERVO_GPIO_TIMER_MODE);
 }

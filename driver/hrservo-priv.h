@@ -241,9 +241,15 @@ struct hrservo_safety_ev {
  * @frame_start_ns: scheduled start of the current frame, or of the next
  *	one once a backend that prepares frames ahead has begun it
  * @released: channels released (by a user, a failsafe or removal) since
- *	the last hrservo_frame_begin(), for hrservo_frame_rise(); read
- *	locklessly there, where a value torn on 32-bit is a subset of the
- *	bits set meanwhile
+ *	the last hrservo_frame_begin(), for hrservo_frame_rise(); written
+ *	with WRITE_ONCE() (hrservo_disable_locked()), read locklessly there,
+ *	where a value torn on 32-bit is a subset of the bits set meanwhile
+ * @begun_ahead: the newest frame (@frame_seq) is begun and has not started
+ *	yet (a backend that begins frames ahead): the record, the frame count
+ *	and the channels' pulses show the frame before it. Cleared by
+ *	hrservo_frame_rise() with WRITE_ONCE(), also without the lock
+ * @fresh: the channels whose first pulse since they were enabled is in
+ *	the newest frame; while @begun_ahead, a failsafe releases them
  * @estop: the e-stop latch is set: targets and trajectories get -EPERM
  * @estop_source: HRSERVO_ESTOP_SRC_* of the last trip, 0 if never
  * @estop_ns: when the latch was last tripped
@@ -305,6 +311,8 @@ struct hrservo_ctrl {
 	u64 frames_missed;
 	u64 frame_start_ns;
 	u64 released;
+	bool begun_ahead;
+	u64 fresh;
 	bool estop;
 	u32 estop_source;
 	u64 estop_ns;
@@ -392,6 +400,8 @@ void hrservo_safety_shutdown(struct hrservo_ctrl *ctrl);
 void hrservo_safety_flush(struct hrservo_ctrl *ctrl);
 void hrservo_record_locked(struct hrservo_ctrl *ctrl, u64 seq,
 			   const u32 *pulse_ns);
+void hrservo_disable_locked(struct hrservo_ctrl *ctrl, u64 mask);
+u32 hrservo_pulse_locked(struct hrservo_ctrl *ctrl, unsigned int c);
 void hrservo_record_drop_locked(struct hrservo_ctrl *ctrl, u64 seq, u64 mask);
 void hrservo_wd_open(struct hrservo_file *f);
 void hrservo_wd_close(struct hrservo_file *f);

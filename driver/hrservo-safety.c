@@ -112,16 +112,18 @@ static u64 hrservo_failsafe_locked(struct hrservo_ctrl *ctrl, u32 action,
 	 */
 	for (m = on; m; m &= m - 1) {
 		c = __ffs64(m);
-		if (!ctrl->ch[c].motion.valid) {
-			ctrl->ch[c].enabled = false;
-			ctrl->released |= BIT_ULL(c);
-		}
+		if (!ctrl->ch[c].motion.valid)
+			hrservo_disable_locked(ctrl, BIT_ULL(c));
 	}
+	/*
+	 * Nor has one whose first pulse is in a frame begun ahead that has
+	 * not started: its motion state is valid already.
+	 */
+	if (ctrl->begun_ahead && (on & ctrl->fresh))
+		hrservo_disable_locked(ctrl, on & ctrl->fresh);
 	switch (action) {
 	case HRSERVO_FAILSAFE_RELEASE:
-		for (c = 0; c < ctrl->nchannels; c++)
-			ctrl->ch[c].enabled = false;
-		ctrl->released = ~0ULL;
+		hrservo_disable_locked(ctrl, ~0ULL);
 		hrservo_traj_drop_locked(ctrl);
 		break;
 	case HRSERVO_FAILSAFE_POSE:
@@ -629,7 +631,8 @@ static long hrservo_ioc_get_frames(struct hrservo_ctrl *ctrl,
 			raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 			return -ENODEV;
 		}
-		last = ctrl->frame_seq;
+		/* A frame begun ahead is not played yet. */
+		last = ctrl->frame_seq - ctrl->begun_ahead;
 		oldest = last > HRSERVO_FRAMES_KEPT ?
 			 last - HRSERVO_FRAMES_KEPT + 1 : !!last;
 		/* The first, or a frame overwritten meanwhile: from the oldest. */

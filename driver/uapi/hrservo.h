@@ -72,7 +72,10 @@ struct hrservo_info {
 /**
  * struct hrservo_target - one element of a target batch
  * @channel: channel index, 0..channels-1
- * @pulse_ns: pulse width to emit from the next frame on
+ * @pulse_ns: pulse width to emit from the next frame on (a backend that does
+ *	a frame's work ahead of its start, as hrservo-gpio does lead_ns
+ *	before, takes it from the frame after when the change comes within
+ *	that lead)
  */
 struct hrservo_target {
 	__u32 channel;
@@ -379,7 +382,10 @@ struct hrservo_traj_stop {
  * and every channel with a pulse decelerates within its acceleration limit
  * (at once if it has none) and holds where it stops. Whatever the action,
  * a channel given its first target since the last frame boundary, which
- * has emitted nothing yet, is released: it has no position to hold.
+ * has emitted nothing yet, is released: it has no position to hold (also
+ * one whose first pulse is in a frame begun ahead that has not started).
+ * Within a frame's lead (hrservo-gpio's lead_ns) the stop takes effect in
+ * the frame after the one begun, which is emitted as begun.
  */
 #define HRSERVO_FAILSAFE_HOLD		0
 /* Release every channel: no pulse after the one in progress. */

@@ -277,21 +277,17 @@ static int set_lead(const struct tl_ctrl *c, uint64_t ns)
 }
 
 /*
- * Sleep to the middle of the lead before a frame start a few frames after
- * channel @ch's last captured rise, and return that start. On return the
- * frame record's newest frame is the one that starts there, begun ahead:
- * *begun says so, with the width it has for @ch.
+ * Sleep until @before_ns before a frame start a few frames after channel
+ * @ch's last captured rise, and return that start (as the rise shows it,
+ * within a few us), 0 without a pulse.
  */
-static uint64_t into_the_lead(int fd, unsigned int ch, uint64_t lead,
-			      struct hrservo_frame *fr, bool *begun,
-			      uint32_t *width)
+static uint64_t before_a_start(unsigned int ch, uint64_t before_ns)
 {
 	struct tl_pulse p[MAXP];
 	struct tl_edge *e;
 	uint64_t start;
-	size_t n, np, nf;
+	size_t n, np;
 
-	*begun = false;
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	n = tl_capture(&e);
 	np = tl_pulses(e, n, ch, p, MAXP);
@@ -299,44 +295,97 @@ static uint64_t into_the_lead(int fd, unsigned int ch, uint64_t lead,
 	if (!np)
 		return 0;
 	start = p[np - 1].rise + 3 * TL_FRAME_NS;
-	tl_sleep_until(start - lead / 2);
-	nf = tl_frames(fd, 0, fr, HRSERVO_FRAMES_KEPT);
-	/* Rises are timed at the start, within the tolerance. */
-	if (nf && absdiff(fr[nf - 1].start_ns, start) < TL_FRAME_NS / 4) {
-		start = fr[nf - 1].start_ns;
-		*begun = start > tl_now();
-		*width = fr[nf - 1].pulse_ns[ch];
-	}
+	tl_sleep_until(start - before_ns);
 	return start;
+}
+
+static const char *const frame_events[] = { "hrservo/hrservo_frame", NULL };
+
+/*
+ * From the hrservo_frame trace event: the scheduled start of @c's frame
+ * that starts near @start, and when its work was done; 0 if none.
+ */
+static uint64_t work_of(const struct tl_ctrl *c, uint64_t *start)
+{
+	char *text = tl_trace_read(), *q = text, needle[48];
+	long long sched, late;
+	unsigned long long seq;
+	uint64_t work = 0;
+
+	snprintf(needle, sizeof(needle), "hrservo_frame: %s ", c->name);
+	while (q && (q = strstr(q, needle))) {
+		if (sscanf(q + strlen(needle), "seq=%llu scheduled=%lld late=%lld",
+			   &seq, &sched, &late) == 3 &&
+		    absdiff((uint64_t)sched, *start) < TL_FRAME_NS / 4) {
+			*start = (uint64_t)sched;
+			work = (uint64_t)(sched + late);
+		}
+		q++;
+	}
+	free(text);
+	return work;
+}
+
+/* The newest frame of the record: its start, and @ch's width in it. */
+static uint64_t newest_frame(int fd, unsigned int ch, uint32_t *width,
+			     struct hrservo_frame *fr)
+{
+	size_t nf = tl_frames(fd, 0, fr, HRSERVO_FRAMES_KEPT);
+
+	if (!nf)
+		return 0;
+	*width = fr[nf - 1].pulse_ns[ch];
+	return fr[nf - 1].start_ns;
 }
 
 /*
  * The work of a frame is done lead_ns (500 us) before it starts, so that
  * its rising edge only writes the lines. A release made in between still
  * wins: the frame begun with the channel's pulse starts without it, and the
- * frame record and the channel's pulse say so.
+ * frame record and the channel's pulse say so. Until it starts, the record
+ * and the pulse show the frame before it.
  */
 TEST_F(c8, release_in_the_lead_wins)
 {
 	struct hrservo_frame *fr = calloc(HRSERVO_FRAMES_KEPT, sizeof(*fr));
-	uint64_t lead = lead_of(&self->c), start = 0, tol = tl_tolerance_ns();
-	struct hrservo_channel_state st;
+	uint64_t lead = lead_of(&self->c), start = 0, work = 0, t0 = 0, t1 = 0;
+	uint64_t tol = tl_tolerance_ns(), newest = 0;
+	struct hrservo_channel_state st_lead, st;
 	struct tl_pulse p[MAXP];
 	uint32_t width = 0;
 	struct tl_edge *e;
-	bool begun = false;
 	size_t n, np, nf;
 	int tries;
 
 	ASSERT_NE(NULL, fr);
 	ASSERT_EQ(500 * US, lead);
-	for (tries = 0; tries < 5 && !begun; tries++) {
+	ASSERT_EQ(0, tl_trace_enable(frame_events, 1));
+	for (tries = 0; tries < 5; tries++) {
 		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1500 * US));
-		start = into_the_lead(self->c.fd, 0, lead, fr, &begun, &width);
+		tl_trace_clear();
+		start = before_a_start(0, lead / 2);
+		t0 = tl_now();
 		ASSERT_EQ(0, tl_release(self->c.fd, 1));
+		t1 = tl_now();
+		ASSERT_EQ(0, tl_state(self->c.fd, 0, &st_lead));
+		newest = newest_frame(self->c.fd, 0, &width, fr);
+		work = work_of(&self->c, &start);
+		/* The frame's work done, the release after it, then the start. */
+		if (work && work < t0 && tl_now() < start)
+			break;
 	}
-	ASSERT_TRUE(begun) TH_LOG("no release landed in the lead of a frame");
+	tl_trace_enable(frame_events, 0);
+	ASSERT_LT(tries, 5) TH_LOG("no release landed in the lead of a frame");
+	TH_LOG("work %llu us before the start, release %llu us before",
+	       (unsigned long long)(start - work) / 1000,
+	       (unsigned long long)(start - t1) / 1000);
+	/* In the lead: the frame playing is the one before. */
+	EXPECT_EQ(start - TL_FRAME_NS, newest);
 	EXPECT_EQ(1500 * US, width);
+	EXPECT_EQ(1500 * US, st_lead.pulse_ns);
+	tl_sleep_until(start + 5000 * US);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(0, st.pulse_ns);
 	tl_sleep_ns(2 * TL_FRAME_NS);
 	n = tl_capture(&e);
 	np = tl_pulses(e, n, 0, p, MAXP);
@@ -348,8 +397,6 @@ TEST_F(c8, release_in_the_lead_wins)
 	for (size_t i = 0; i < nf; i++)
 		if (fr[i].start_ns == start)
 			EXPECT_EQ(0, fr[i].pulse_ns[0]);
-	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
-	EXPECT_EQ(0, st.pulse_ns);
 	free(fr);
 }
 
@@ -360,25 +407,26 @@ TEST_F(c8, release_in_the_lead_wins)
  */
 TEST_F(c8, set_in_the_lead_takes_the_next_frame)
 {
-	struct hrservo_frame *fr = calloc(HRSERVO_FRAMES_KEPT, sizeof(*fr));
-	uint64_t lead = lead_of(&self->c), start = 0, tol = tl_tolerance_ns();
+	uint64_t lead = lead_of(&self->c), start = 0, work = 0, t0 = 0;
+	uint64_t tol = tl_tolerance_ns();
 	struct tl_pulse p[MAXP];
-	uint32_t width = 0;
 	struct tl_edge *e;
-	bool begun = false;
 	size_t n, np, i;
 	int tries;
 
-	ASSERT_NE(NULL, fr);
 	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
-	for (tries = 0; tries < 5 && !begun; tries++) {
-		start = into_the_lead(self->c.fd, 0, lead, fr, &begun, &width);
+	ASSERT_EQ(0, tl_trace_enable(frame_events, 1));
+	for (tries = 0; tries < 5; tries++) {
+		tl_trace_clear();
+		start = before_a_start(0, lead / 2);
+		t0 = tl_now();
 		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 2000 * US));
-		if (!begun)
-			ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+		work = work_of(&self->c, &start);
+		if (work && work < t0 && tl_now() < start)
+			break;
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
 	}
-	ASSERT_TRUE(begun) TH_LOG("no set landed in the lead of a frame");
-	EXPECT_EQ(1000 * US, width);
+	ASSERT_LT(tries, 5) TH_LOG("no set landed in the lead of a frame");
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	n = tl_capture(&e);
 	np = tl_pulses(e, n, 0, p, MAXP);
@@ -392,10 +440,17 @@ TEST_F(c8, set_in_the_lead_takes_the_next_frame)
 
 	/* Without a lead, the same set makes the frame it precedes. */
 	ASSERT_EQ(0, set_lead(&self->c, 0));
-	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
-	start = into_the_lead(self->c.fd, 0, lead, fr, &begun, &width);
-	EXPECT_FALSE(begun);
-	ASSERT_EQ(0, tl_set1(self->c.fd, 0, 2000 * US));
+	for (tries = 0; tries < 5; tries++) {
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 1000 * US));
+		tl_trace_clear();
+		start = before_a_start(0, lead / 2);
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 2000 * US));
+		work = work_of(&self->c, &start);
+		if (!work && tl_now() < start)
+			break;
+	}
+	tl_trace_enable(frame_events, 0);
+	ASSERT_LT(tries, 5) TH_LOG("no set landed before a frame start");
 	tl_sleep_ns(2 * TL_FRAME_NS);
 	n = tl_capture(&e);
 	np = tl_pulses(e, n, 0, p, MAXP);
@@ -405,7 +460,57 @@ TEST_F(c8, set_in_the_lead_takes_the_next_frame)
 	EXPECT_LE(absdiff(p[i].rise, start), tol);
 	EXPECT_LE(absdiff(p[i].width, 2000 * US), tol);
 	free(e);
-	free(fr);
+}
+
+/*
+ * A channel whose first pulse is in a frame begun ahead has emitted
+ * nothing yet: an e-stop that holds, tripped in the lead, releases it as
+ * it would before the frame's work (its first pulse would jump to its
+ * target), and the channel that was pulsing holds.
+ */
+TEST_F(c8, estop_in_the_lead_releases_a_first_pulse)
+{
+	struct hrservo_estop es = { .op = HRSERVO_ESTOP_TRIP,
+				    .action = HRSERVO_FAILSAFE_HOLD };
+	uint64_t lead = lead_of(&self->c), start = 0, work = 0, t0 = 0;
+	struct hrservo_estop clr = { .op = HRSERVO_ESTOP_CLEAR };
+	struct hrservo_channel_state st;
+	struct tl_pulse p[MAXP];
+	struct tl_edge *e;
+	size_t n;
+	int tries;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1500 * US));
+	ASSERT_EQ(0, tl_trace_enable(frame_events, 1));
+	for (tries = 0; tries < 5; tries++) {
+		tl_trace_clear();
+		/* The first target before the frame's work, the trip after. */
+		start = before_a_start(1, lead + lead / 2);
+		ASSERT_EQ(0, tl_set1(self->c.fd, 0, 2000 * US));
+		tl_sleep_until(start - lead / 2);
+		t0 = tl_now();
+		ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_ESTOP, &es));
+		work = work_of(&self->c, &start);
+		if (work && work < t0 && tl_now() < start)
+			break;
+		/* Again from a channel 0 that never pulsed, 1 pulsing. */
+		ASSERT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_ESTOP, &clr));
+		ASSERT_EQ(0, tl_release(self->c.fd, 1));
+		ASSERT_EQ(0, tl_set1(self->c.fd, 1, 1500 * US));
+		tl_sleep_ns(2 * TL_FRAME_NS);
+	}
+	tl_trace_enable(frame_events, 0);
+	ASSERT_LT(tries, 5) TH_LOG("no e-stop landed in the lead of a frame");
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, tl_pulses(e, n, 0, p, MAXP));
+	EXPECT_LT(3, tl_pulses(e, n, 1, p, MAXP));
+	free(e);
+	ASSERT_EQ(0, tl_state(self->c.fd, 0, &st));
+	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+	ASSERT_EQ(0, tl_state(self->c.fd, 1, &st));
+	EXPECT_TRUE(st.flags & HRSERVO_STATE_ENABLED);
+	EXPECT_EQ(0, ioctl(self->c.fd, HRSERVO_IOC_ESTOP, &clr));
 }
 
 /* Set the speed (ns/s) and acceleration (ns/s^2) limits of a channel. */
