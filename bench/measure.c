@@ -3,7 +3,10 @@
  * hrservo-measure: drive a controller on the loopback GPIO chip and report
  * commanded vs measured pulse widths, edge timing error and hrtimer expiries
  * per frame. Runs in the test guest (make demo, make bench); needs the
- * modules loaded, debugfs and tracefs mounted.
+ * modules loaded, debugfs and tracefs mounted. With --ctrl it measures a
+ * controller that exists (real GPIO lines, on the robot's board) through
+ * the trace events alone: no pulse widths, as no loopback chip records
+ * them.
  *
  * Sources of each figure:
  *  - pulse widths: the loopback chip's edge capture (fall - rise);
@@ -41,6 +44,11 @@ static void usage(FILE *f)
 		"  -f, --frames F       frames to measure (default 100)\n"
 		"  -d, --distinct K     only K distinct widths (default: all)\n"
 		"  -L, --lead-ns NS     the backend's lead_ns (default: as it is)\n"
+		"  -u, --cpu            measure the CPU time of the backend's timer\n"
+		"                       instead (function_graph on it): ms per s\n"
+		"  -C, --ctrl NAME      measure hrservoN, which exists, instead of a\n"
+		"                       controller on the loopback chip (its servos\n"
+		"                       move to 1000..2000 us: disconnect them)\n"
 		"  -t, --table          print the per-channel table\n"
 		"  -h, --help           this text\n");
 }
@@ -62,6 +70,85 @@ static void trace_clear(void)
 		close(fd);
 }
 
+/*
+ * Measure the controller @name, which exists: its first @nch channels
+ * (the backend's lead_ns file is its device's, wherever that is).
+ */
+static int existing(struct tl_ctrl *c, const char *name, unsigned int nch)
+{
+	char path[256], link[256], buf[32];
+	ssize_t len;
+	char *base;
+
+	memset(c, 0, sizeof(*c));
+	c->fd = -1;
+	if (strncmp(name, "hrservo", 7) || strlen(name) >= sizeof(c->name))
+		return -EINVAL;
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->sysfs, sizeof(c->sysfs), "/sys/class/hrservo/%s", name);
+	snprintf(path, sizeof(path), "%s/device", c->sysfs);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -errno;
+	link[len] = '\0';
+	base = strrchr(link, '/');
+	base = base ? base + 1 : link;
+	if (strlen(base) >= sizeof(c->pdev))
+		return -ENAMETOOLONG;
+	memcpy(c->pdev, base, strlen(base) + 1);
+	if (tl_attr(c, "channels", buf, sizeof(buf)) ||
+	    strtoul(buf, NULL, 10) < nch)
+		return -ERANGE;
+	c->nchannels = nch;
+	snprintf(path, sizeof(path), "/dev/%s", name);
+	c->fd = open(path, O_RDWR | O_CLOEXEC);
+	return c->fd < 0 ? -errno : 0;
+}
+
+/*
+ * The CPU time of the backend's timer callback over @frames frames, from
+ * the function_graph trace: per second of output, and per call.
+ */
+static int timer_cpu(unsigned int frames)
+{
+	int64_t *ns = calloc(MAX_EDGES, sizeof(*ns));
+	FILE *f = fopen(TRACE "/trace", "r");
+	double us, sum = 0;
+	struct bench_stats st;
+	char line[512];
+	size_t n = 0;
+
+	if (!ns || !f) {
+		free(ns);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	while (fgets(line, sizeof(line), f) && n < MAX_EDGES)
+		if (!bench_parse_graph(line, "hrservo_gpio_timer", &us)) {
+			ns[n++] = (int64_t)(us * 1000 + 0.5);
+			sum += us;
+		}
+	fclose(f);
+	st = bench_stats_of(ns, n);
+	/* The frames played, and the 3 after the release that end it. */
+	printf("timer_cpu_ms_per_s   %.3f (%zu calls in %u frames of 20 ms)\n",
+	       sum / 1e3 / ((frames + 3) * 0.02), n, frames + 3);
+	printf("timer_call_us        p50=%.3f p99=%.3f max=%.3f\n",
+	       st.p50 / 1e3, st.p99 / 1e3, st.max / 1e3);
+	free(ns);
+	return n ? 0 : -1;
+}
+
+/* The end: a controller of ours goes, one that existed stays. */
+static int done(struct tl_ctrl *c, const char *existed)
+{
+	if (!existed)
+		return tl_destroy(c);
+	close(c->fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -70,12 +157,14 @@ int main(int argc, char **argv)
 		{ "frames", required_argument, NULL, 'f' },
 		{ "distinct", required_argument, NULL, 'd' },
 		{ "lead-ns", required_argument, NULL, 'L' },
+		{ "ctrl", required_argument, NULL, 'C' },
+		{ "cpu", no_argument, NULL, 'u' },
 		{ "table", no_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned int nch = 8, first = 0, frames = 100, table = 0, id;
-	unsigned int distinct = 0;
+	unsigned int distinct = 0, cpu = 0;
 	struct hrservo_target t[HRSERVO_CHANNELS_MAX];
 	int64_t *werr, *rise_late, *fall_late, *work_ahead;
 	size_t nwork = 0, nahead = 0;
@@ -85,17 +174,19 @@ int main(int argc, char **argv)
 	struct tl_edge *e;
 	struct tl_ctrl c;
 	char line[512], missed[32] = "?", path[256];
-	const char *lead = NULL;
+	const char *lead = NULL, *ctrl = NULL;
 	FILE *tr;
 	int opt, ret;
 
-	while ((opt = getopt_long(argc, argv, "c:l:f:d:L:th", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:l:f:d:L:C:uth", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': nch = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'l': first = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'f': frames = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'd': distinct = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'L': lead = optarg; break;
+		case 'C': ctrl = optarg; break;
+		case 'u': cpu = 1; break;
 		case 't': table = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -107,10 +198,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	ret = tl_create(&c, first, nch);
+	ret = ctrl ? existing(&c, ctrl, nch) : tl_create(&c, first, nch);
 	if (ret) {
-		fprintf(stderr, "hrservo-measure: new_device: %s\n",
-			strerror(-ret));
+		fprintf(stderr, "hrservo-measure: %s: %s\n",
+			ctrl ? ctrl : "new_device", strerror(-ret));
 		return 1;
 	}
 	id = (unsigned int)strtoul(c.name + strlen("hrservo"), NULL, 10);
@@ -120,7 +211,7 @@ int main(int argc, char **argv)
 	if (ret) {
 		fprintf(stderr, "hrservo-measure: lead_ns %s: %s\n", lead,
 			strerror(-ret));
-		tl_destroy(&c);
+		done(&c, ctrl);
 		return 1;
 	}
 	if (tl_read(path, line, sizeof(line)) > 0)
@@ -129,8 +220,17 @@ int main(int argc, char **argv)
 	trace_write("tracing_on", "0");
 	trace_write("buffer_size_kb", "16384");
 	trace_clear();
-	trace_write("events/hrservo/hrservo_edge/enable", "1");
-	trace_write("events/hrservo/hrservo_frame/enable", "1");
+	if (cpu) {
+		/* Hook the timer callback only: no tracer cost inside it. */
+		trace_write("current_tracer", "nop");
+		trace_write("set_ftrace_filter", "hrservo_gpio_timer");
+		trace_write("max_graph_depth", "1");
+		trace_write("current_tracer", "function_graph");
+		trace_clear();
+	} else {
+		trace_write("events/hrservo/hrservo_edge/enable", "1");
+		trace_write("events/hrservo/hrservo_frame/enable", "1");
+	}
 	trace_write("tracing_on", "1");
 	tl_capture_clear();
 
@@ -153,7 +253,7 @@ int main(int argc, char **argv)
 	ret = tl_set(c.fd, t, nch);
 	if (ret) {
 		fprintf(stderr, "hrservo-measure: set: %s\n", strerror(-ret));
-		tl_destroy(&c);
+		done(&c, ctrl);
 		return 1;
 	}
 	tl_sleep_ns((uint64_t)frames * TL_FRAME_NS);
@@ -163,7 +263,15 @@ int main(int argc, char **argv)
 	trace_write("tracing_on", "0");
 	trace_write("events/hrservo/hrservo_edge/enable", "0");
 
-	n = tl_capture(&e);
+	if (cpu) {
+		ret = timer_cpu(frames);
+		trace_write("current_tracer", "nop");
+		trace_write("set_ftrace_filter", "");
+		tl_capture_clear();
+		return done(&c, ctrl) || ret ? 1 : 0;
+	}
+	e = NULL;
+	n = ctrl ? 0 : tl_capture(&e);
 	p = calloc(frames + 16, sizeof(*p));
 	werr = calloc((size_t)nch * (frames + 16), sizeof(*werr));
 	rise_late = calloc(MAX_EDGES, sizeof(*rise_late));
@@ -268,6 +376,6 @@ int main(int argc, char **argv)
 	free(rise_late);
 	free(fall_late);
 	free(work_ahead);
-	ret = tl_destroy(&c);
+	ret = done(&c, ctrl);
 	return ret ? 1 : 0;
 }

@@ -53,6 +53,20 @@ int bench_parse_frame(const char *line, struct bench_frame *f)
 	return 0;
 }
 
+int bench_parse_graph(const char *line, const char *func, double *us)
+{
+	const char *q = strchr(line, ')'), *f = strstr(line, func);
+	size_t n = strlen(func);
+
+	/* The call itself, whole: "func();" or "func [mod]();". */
+	if (!q || !f || f < q || (f[n] != '(' && f[n] != ' ') ||
+	    !strstr(f + n, "();"))
+		return -1;
+	for (q++; *q && strchr(" +!#*@$", *q); q++)
+		;
+	return sscanf(q, "%lf us", us) == 1 ? 0 : -1;
+}
+
 int bench_parse_probe(const char *line, int *rise, long long *late)
 {
 	char kind;

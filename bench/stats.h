@@ -66,6 +66,13 @@ struct bench_frame {
 int bench_parse_frame(const char *line, struct bench_frame *f);
 
 /*
+ * Parse a line of the function_graph tracer's output for a call of @func
+ * that returned ("0) + 12.345 us   |  func [mod]();"); set *@us to its
+ * duration. 0, or -1 for another line.
+ */
+int bench_parse_graph(const char *line, const char *func, double *us);
+
+/*
  * Parse a line of the timer probe's "late" file, "R LATE_NS" or
  * "F LATE_NS"; set *@rise and *@late. 0, or -1 for another line.
  */

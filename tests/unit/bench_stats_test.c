@@ -83,6 +83,23 @@ TEST(parse_frame_lines)
 	EXPECT_EQ(-1, bench_parse_frame("# tracer: nop", &f));
 }
 
+TEST(parse_graph_lines)
+{
+	double us = -1;
+
+	ASSERT_EQ(0, bench_parse_graph(" 0)   2.345 us    |  hrservo_gpio_timer [hrservo_gpio]();\n", "hrservo_gpio_timer", &us));
+	EXPECT_EQ(2345, (int)(us * 1000 + 0.5));
+	ASSERT_EQ(0, bench_parse_graph(" 0) + 12.500 us   |  hrservo_gpio_timer();", "hrservo_gpio_timer", &us));
+	EXPECT_EQ(12500, (int)(us * 1000 + 0.5));
+	ASSERT_EQ(0, bench_parse_graph(" 1) ! 101.250 us  |  hrservo_gpio_timer [hrservo_gpio]();", "hrservo_gpio_timer", &us));
+	EXPECT_EQ(101250, (int)(us * 1000 + 0.5));
+	/* An entry that has not returned, another function, a comment. */
+	EXPECT_EQ(-1, bench_parse_graph(" 0)               |  hrservo_gpio_timer [hrservo_gpio]() {", "hrservo_gpio_timer", &us));
+	EXPECT_EQ(-1, bench_parse_graph(" 0)   1.000 us    |  hrservo_gpio_timer_x();", "hrservo_gpio_timer", &us));
+	EXPECT_EQ(-1, bench_parse_graph(" 0)   1.000 us    |  hrservo_frame_begin [hrservo]();", "hrservo_gpio_timer", &us));
+	EXPECT_EQ(-1, bench_parse_graph("# CPU  DURATION                  FUNCTION CALLS", "hrservo_gpio_timer", &us));
+}
+
 TEST(parse_probe_lines)
 {
 	long long late;
