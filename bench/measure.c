@@ -96,9 +96,13 @@ static int existing(struct tl_ctrl *c, const char *name, unsigned int nch)
 	if (strlen(base) >= sizeof(c->pdev))
 		return -ENAMETOOLONG;
 	memcpy(c->pdev, base, strlen(base) + 1);
-	if (tl_attr(c, "channels", buf, sizeof(buf)) ||
-	    strtoul(buf, NULL, 10) < nch)
+	if (tl_attr(c, "channels", buf, sizeof(buf)))
+		return -ENODEV;
+	if (strtoul(buf, NULL, 10) < nch) {
+		fprintf(stderr, "hrservo-measure: %s has %s channels, not %u\n",
+			name, buf, nch);
 		return -ERANGE;
+	}
 	c->nchannels = nch;
 	snprintf(path, sizeof(path), "/dev/%s", name);
 	c->fd = open(path, O_RDWR | O_CLOEXEC);
@@ -352,8 +356,12 @@ int main(int argc, char **argv)
 		a = bench_stats_of(all, nr + nf);
 		printf("channels=%u frames=%llu pulses=%zu missed_frames=%s\n",
 		       nch, (unsigned long long)nseq, w.n, missed);
-		printf("width_error_us       p50=%.3f p99=%.3f max=%.3f\n",
-		       w.p50 / 1e3, w.p99 / 1e3, w.max / 1e3);
+		if (ctrl)
+			printf("width_error_us       n/a (no loopback chip records %s's lines)\n",
+			       ctrl);
+		else
+			printf("width_error_us       p50=%.3f p99=%.3f max=%.3f\n",
+			       w.p50 / 1e3, w.p99 / 1e3, w.max / 1e3);
 		printf("edge_late_us         p50=%.3f p99=%.3f max=%.3f (n=%zu)\n",
 		       a.p50 / 1e3, a.p99 / 1e3, a.max / 1e3, a.n);
 		printf("rise_late_us         p50=%.3f p99=%.3f max=%.3f\n",
