@@ -116,12 +116,16 @@ static int chardev_get_info(struct hrservo *h, struct hrservo_info *info)
 	return ioctl(cd(h)->fd, HRSERVO_IOC_GET_INFO, info) ? -1 : 0;
 }
 
-static int chardev_open(struct hrservo *h, const char *spec)
+static int chardev_open(struct hrservo *h, const char *spec,
+			const struct hrservo_open_config *cfg)
 {
 	struct hrservo_info info;
 	struct chardev *c;
 	char path[256];
 	int err;
+
+	/* Its timing is the kernel's: no library thread to prioritise. */
+	(void)cfg;
 
 	/* Claimed, or after "chardev:": any path, opened and asked. */
 	if (!hrservo_chardev_spec_path(spec, path, sizeof(path))) {

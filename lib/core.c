@@ -193,17 +193,91 @@ static const struct hrservo_backend *spec_backend(const char *spec,
 	return NULL;
 }
 
-HRSERVO_API struct hrservo *hrservo_open(const char *spec)
+HRSERVO_API struct hrservo_open_config *hrservo_open_config_new(void)
 {
+	struct hrservo_open_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (cfg)
+		cfg->rt_prio = HRSERVO_OPEN_RT_DEFAULT;
+	return cfg;
+}
+
+HRSERVO_API void hrservo_open_config_free(struct hrservo_open_config *cfg)
+{
+	free(cfg);
+}
+
+HRSERVO_API void hrservo_open_config_set_frame_period(
+	struct hrservo_open_config *cfg, uint32_t period_ns)
+{
+	cfg->period_ns = period_ns;
+}
+
+HRSERVO_API uint32_t
+hrservo_open_config_get_frame_period(const struct hrservo_open_config *cfg)
+{
+	return cfg->period_ns;
+}
+
+HRSERVO_API int hrservo_open_config_set_rt_priority(
+	struct hrservo_open_config *cfg, int prio)
+{
+	if (prio < HRSERVO_OPEN_RT_DEFAULT || prio > 99) {
+		errno = EINVAL;
+		return -1;
+	}
+	cfg->rt_prio = prio;
+	return 0;
+}
+
+HRSERVO_API int
+hrservo_open_config_get_rt_priority(const struct hrservo_open_config *cfg)
+{
+	return cfg->rt_prio;
+}
+
+/* The open config's frame period, on a handle just opened; 0 or -1. */
+static int open_period(struct hrservo *h, uint32_t period_ns)
+{
+	uint32_t cur, min = 0, max = 0;
+	int err;
+
+	if (!period_ns)
+		return 0;
+	if (!(hrservo_caps(h) & HRSERVO_CAP_FRAME_PERIOD)) {
+		hrservo_set_error("%s: the frame period of a %s controller cannot be set",
+				  h->name, h->backend);
+		errno = ENOTSUP;
+		return -1;
+	}
+	if (!hrservo_set_frame_period(h, period_ns))
+		return 0;
+	err = errno;
+	if (!hrservo_get_frame_period(h, &cur, &min, &max))
+		hrservo_set_error("%s: frame period %u ns: it takes %u..%u ns (%s)",
+				  h->name, period_ns, min, max, strerror(err));
+	errno = err;
+	return -1;
+}
+
+HRSERVO_API struct hrservo *hrservo_open_with(const char *spec,
+					      const struct hrservo_open_config *cfg)
+{
+	static const struct hrservo_open_config defaults = {
+		.rt_prio = HRSERVO_OPEN_RT_DEFAULT,
+	};
 	const struct hrservo_backend *be;
 	const char *rest;
 	struct hrservo *h;
+	int err;
 
 	last_error[0] = 0;
 	if (!spec || !*spec) {
 		errno = EINVAL;
 		return NULL;
 	}
+	if (!cfg)
+		cfg = &defaults;
 	be = spec_backend(spec, &rest);
 	if (!be)
 		return NULL;
@@ -211,14 +285,25 @@ HRSERVO_API struct hrservo *hrservo_open(const char *spec)
 	if (!h)
 		return NULL;
 	h->be = be;
-	if (be->open(h, rest)) {
-		int err = errno;
-
+	if (be->open(h, rest, cfg)) {
+		err = errno;
 		free(h);
 		errno = err;
 		return NULL;
 	}
+	/* All or nothing: a period refused closes the handle again. */
+	if (open_period(h, cfg->period_ns)) {
+		err = errno;
+		hrservo_close(h);
+		errno = err;
+		return NULL;
+	}
 	return h;
+}
+
+HRSERVO_API struct hrservo *hrservo_open(const char *spec)
+{
+	return hrservo_open_with(spec, NULL);
 }
 
 HRSERVO_API void hrservo_close(struct hrservo *h)

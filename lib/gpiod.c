@@ -97,6 +97,7 @@ struct gpiod_servo {
 	unsigned int offset[HRSERVO_MAX_CHANNELS];
 	bool rt;			/* SCHED_FIFO and memory locked */
 	int prio;
+	bool prio_given;		/* prio=N or no-rt in the spec */
 	pid_t pid;			/* that opened it: no thread in a child */
 	int efd;			/* eventfd: events queued */
 
@@ -1157,6 +1158,7 @@ static int parse_options(struct gpiod_servo *g, const char *s)
 		hrservo_set_error("gpiod: options no-rt and prio=N contradict each other");
 		return -1;
 	}
+	g->prio_given = no_rt || prio;
 	return 0;
 }
 
@@ -1369,7 +1371,8 @@ static void lines_text(const struct gpiod_servo *g, char *buf, size_t size)
 	}
 }
 
-static int gpiod_open(struct hrservo *h, const char *spec)
+static int gpiod_open(struct hrservo *h, const char *spec,
+		      const struct hrservo_open_config *cfg)
 {
 	const char *c1 = strchr(spec, ':'), *c2;
 	pthread_mutexattr_t ma;
@@ -1421,6 +1424,17 @@ static int gpiod_open(struct hrservo *h, const char *spec)
 					  c2 + 1);
 		errno = EINVAL;
 		goto fail;
+	}
+	if (cfg->rt_prio != HRSERVO_OPEN_RT_DEFAULT) {
+		/* The spec's words and the open config's must agree. */
+		if (g->prio_given && g->prio != cfg->rt_prio) {
+			hrservo_set_error("gpiod: the spec's %s and the open config's real-time priority %d contradict each other",
+					  g->prio ? "prio=N" : "no-rt",
+					  cfg->rt_prio);
+			errno = EINVAL;
+			goto fail;
+		}
+		g->prio = cfg->rt_prio;
 	}
 	g->chip = open_chip(chipname);
 	if (!g->chip)

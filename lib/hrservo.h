@@ -64,7 +64,9 @@ extern "C" {
  * 7: the gpiod backend ("gpiod:CHIP:LINES[:OPTIONS]", software PWM from a
  * real-time thread of the library, where libhrservo is built with
  * libgpiod v2), HRSERVO_CAP_RT_TIMING, and hrservo_last_error(): what went
- * wrong, in words, after a failed hrservo_open(). Node HRSERVO_0.5.
+ * wrong, in words, after a failed hrservo_open(); options for opening in
+ * an object (hrservo_open_config_new(), hrservo_open_with()). Node
+ * HRSERVO_0.5.
  */
 #define HRSERVO_API_VERSION		7
 
@@ -143,6 +145,63 @@ struct hrservo;
  * hrservo_last_error() name the capability and the rlimit).
  */
 HRSERVO_API struct hrservo *hrservo_open(const char *spec);
+
+/*
+ * Options for opening a controller (API version 7), in an object of their
+ * own so that options can be added without changing a struct's layout:
+ * what the spec string does not say. Each option's default leaves it to
+ * the controller or the backend.
+ */
+struct hrservo_open_config;
+
+/** hrservo_open_config_new() - options, every one at its default */
+HRSERVO_API struct hrservo_open_config *hrservo_open_config_new(void);
+/** hrservo_open_config_free() - free options made by _new */
+HRSERVO_API void hrservo_open_config_free(struct hrservo_open_config *cfg);
+/**
+ * hrservo_open_config_set_frame_period() - the frame period to set at open
+ * @cfg: the options
+ * @period_ns: set this frame period once the controller is open, as
+ *	hrservo_set_frame_period() would (it is the controller's, also for
+ *	its other users); 0 (the default): leave it as it is
+ */
+HRSERVO_API void hrservo_open_config_set_frame_period(
+	struct hrservo_open_config *cfg, uint32_t period_ns);
+/** hrservo_open_config_get_frame_period() - the frame period to set, or 0 */
+HRSERVO_API uint32_t
+hrservo_open_config_get_frame_period(const struct hrservo_open_config *cfg);
+/**
+ * hrservo_open_config_set_rt_priority() - a library thread's priority
+ * @cfg: the options
+ * @prio: the SCHED_FIFO priority (1..99) of the thread that times the
+ *	pulses in the library (the gpiod backend), 0 for none (as "no-rt"),
+ *	-1 (the default) for the backend's. A backend whose timing is the
+ *	kernel's (the chardev backend) has no such thread and ignores it. A
+ *	spec that says otherwise ("prio=N", "no-rt") fails the open
+ *	(EINVAL).
+ *
+ * Return: 0, or -1 with errno EINVAL for a @prio outside -1..99.
+ */
+HRSERVO_API int hrservo_open_config_set_rt_priority(
+	struct hrservo_open_config *cfg, int prio);
+/** hrservo_open_config_get_rt_priority() - the priority, -1 for default */
+HRSERVO_API int
+hrservo_open_config_get_rt_priority(const struct hrservo_open_config *cfg);
+/**
+ * hrservo_open_with() - open a controller with options
+ * @spec: as hrservo_open()
+ * @cfg: the options (NULL: every default; hrservo_open() is that)
+ *
+ * All or nothing: a frame period the controller refuses closes it again.
+ *
+ * Return: as hrservo_open(), and also NULL with errno ERANGE (a frame
+ * period outside the controller's range, which hrservo_last_error()
+ * names), ENOTSUP (a frame period for a controller whose period cannot be
+ * set), EBUSY (a shorter period than a channel's limit allows) or EINVAL
+ * (a spec's priority that contradicts @cfg's).
+ */
+HRSERVO_API struct hrservo *hrservo_open_with(
+	const char *spec, const struct hrservo_open_config *cfg);
 /* The SCHED_FIFO priority of the gpiod backend's thread, by default. */
 #define HRSERVO_GPIOD_PRIO		50
 /**

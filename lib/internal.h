@@ -64,14 +64,31 @@ struct hrservo_list;
  * derives the capabilities from which are there (see core.c's
  * ops_caps()), so that a backend cannot claim what it cannot do.
  */
+/*
+ * The options of hrservo_open_with() (struct hrservo_open_config in the
+ * API): @period_ns the frame period to set once open (0: as it is),
+ * @rt_prio the SCHED_FIFO priority of a library thread of the backend
+ * (HRSERVO_OPEN_RT_DEFAULT: the backend's; 0: none).
+ */
+#define HRSERVO_OPEN_RT_DEFAULT	(-1)
+struct hrservo_open_config {
+	uint32_t period_ns;
+	int rt_prio;
+};
+
 struct hrservo_backend {
 	const char *name;
 	/* The scheme of "SCHEME:SPEC" (optional: no such form). */
 	const char *scheme;
 	/* Claims a spec without a scheme (optional: none). No side effect. */
 	bool (*claims)(const char *spec);
-	/* Fill in name, backend, nch, pulse bounds, resolution and priv. */
-	int (*open)(struct hrservo *h, const char *spec);
+	/*
+	 * Fill in name, backend, nch, pulse bounds, resolution and priv.
+	 * @cfg: the caller's options, never NULL (defaults without); the core
+	 * applies the frame period itself after a successful open.
+	 */
+	int (*open)(struct hrservo *h, const char *spec,
+		    const struct hrservo_open_config *cfg);
 	void (*close)(struct hrservo *h);
 	/*
 	 * Optional: add the controllers of this backend present on the system

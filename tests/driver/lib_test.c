@@ -104,6 +104,56 @@ TEST_F(lib, open_by_every_spec)
 	EXPECT_EQ(ENOTSUP, errno);
 }
 
+/*
+ * Options for opening, on either backend: their defaults, the frame period
+ * set at open, and a period refused failing the open whole.
+ */
+TEST_F(lib, open_with_options)
+{
+	struct hrservo_open_config *cfg = hrservo_open_config_new();
+	uint32_t period = 0, min = 0, max = 0, kept;
+	char words[96];
+	struct hrservo *h;
+
+	ASSERT_NE(NULL, cfg);
+	EXPECT_EQ(0, hrservo_open_config_get_frame_period(cfg));
+	EXPECT_EQ(-1, hrservo_open_config_get_rt_priority(cfg));
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_open_config_set_rt_priority(cfg, 100));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, hrservo_open_config_set_rt_priority(cfg, -2));
+	EXPECT_EQ(-1, hrservo_open_config_get_rt_priority(cfg));
+	/* The gpiod backend's lines take one handle at a time. */
+	hrservo_close(self->h);
+	self->h = NULL;
+
+	hrservo_open_config_set_frame_period(cfg, 10000000);
+	EXPECT_EQ(10000000, hrservo_open_config_get_frame_period(cfg));
+	h = hrservo_open_with(self->c.name, cfg);
+	ASSERT_NE(NULL, h) TH_LOG("%s", hrservo_last_error());
+	ASSERT_EQ(0, hrservo_get_frame_period(h, &period, &min, &max));
+	EXPECT_EQ(10000000, period);
+	hrservo_close(h);
+	/* The kernel's controller keeps it; a gpiod player starts anew. */
+	kept = tl_backend() == TL_GPIOD ? 20000000 : 10000000;
+
+	hrservo_open_config_set_frame_period(cfg, 1000);
+	errno = 0;
+	EXPECT_EQ(NULL, hrservo_open_with(self->c.name, cfg));
+	EXPECT_EQ(ERANGE, errno);
+	snprintf(words, sizeof(words), "frame period 1000 ns: it takes %u..%u ns",
+		 min, max);
+	EXPECT_NE(NULL, strstr(hrservo_last_error(), words))
+		TH_LOG("last error \"%s\", wanted \"%s\"",
+		       hrservo_last_error(), words);
+	self->h = hrservo_open_with(self->c.name, NULL);
+	ASSERT_NE(NULL, self->h);
+	ASSERT_EQ(0, hrservo_get_frame_period(self->h, &period, NULL, NULL));
+	EXPECT_EQ(kept, period);
+	hrservo_open_config_free(cfg);
+	hrservo_open_config_free(NULL);
+}
+
 TEST_F(lib, list_finds_it)
 {
 	struct hrservo_list *l = hrservo_list_new();
@@ -790,6 +840,43 @@ static int servoctl_unprivileged(const char *spec, rlim_t memlock, char *out,
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) && WEXITSTATUS(st) != 127 &&
 	       WEXITSTATUS(st) != 2 ? 0 : -1;
+}
+
+/*
+ * The open config's real-time priority: 0 runs without (as no-rt), and a
+ * spec that says otherwise fails the open.
+ */
+TEST_F(lib, gpiod_open_config_priority)
+{
+	struct hrservo_open_config *cfg = hrservo_open_config_new();
+	char spec[160];
+	struct hrservo *h;
+
+	GPIOD_ONLY();
+	ASSERT_NE(NULL, cfg);
+	hrservo_close(self->h);
+	self->h = NULL;
+	ASSERT_EQ(0, hrservo_open_config_set_rt_priority(cfg, 0));
+	h = hrservo_open_with(self->c.name, cfg);
+	ASSERT_NE(NULL, h) TH_LOG("%s", hrservo_last_error());
+	EXPECT_EQ(0, hrservo_caps(h) & HRSERVO_CAP_RT_TIMING);
+	hrservo_close(h);
+
+	snprintf(spec, sizeof(spec), "%s:prio=50", self->c.name);
+	ASSERT_EQ(0, hrservo_open_config_set_rt_priority(cfg, 60));
+	errno = 0;
+	EXPECT_EQ(NULL, hrservo_open_with(spec, cfg));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_NE(NULL, strstr(hrservo_last_error(),
+			       "the spec's prio=N and the open config's real-time priority 60 contradict"))
+		TH_LOG("%s", hrservo_last_error());
+	/* The same words twice are no contradiction. */
+	ASSERT_EQ(0, hrservo_open_config_set_rt_priority(cfg, 50));
+	h = hrservo_open_with(spec, cfg);
+	ASSERT_NE(NULL, h) TH_LOG("%s", hrservo_last_error());
+	EXPECT_NE(0, hrservo_caps(h) & HRSERVO_CAP_RT_TIMING);
+	hrservo_close(h);
+	hrservo_open_config_free(cfg);
 }
 
 TEST_F(lib, gpiod_rt_refused)

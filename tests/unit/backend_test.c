@@ -485,4 +485,33 @@ TEST(caps_follow_the_ops)
 	EXPECT_EQ(ALL_BUT_FEEDBACK & ~HRSERVO_CAP_RT_TIMING, hrservo_caps(&h));
 }
 
+/* The open config's options: defaults, bounds, and NULL. */
+TEST(open_config)
+{
+	struct hrservo_open_config *cfg = hrservo_open_config_new();
+
+	ASSERT_NE(NULL, cfg);
+	EXPECT_EQ(0, hrservo_open_config_get_frame_period(cfg));
+	EXPECT_EQ(-1, hrservo_open_config_get_rt_priority(cfg));
+	hrservo_open_config_set_frame_period(cfg, 10000000);
+	EXPECT_EQ(10000000, hrservo_open_config_get_frame_period(cfg));
+	EXPECT_EQ(0, hrservo_open_config_set_rt_priority(cfg, 0));
+	EXPECT_EQ(0, hrservo_open_config_set_rt_priority(cfg, 99));
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_open_config_set_rt_priority(cfg, 100));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, hrservo_open_config_set_rt_priority(cfg, -2));
+	EXPECT_EQ(99, hrservo_open_config_get_rt_priority(cfg));
+	EXPECT_EQ(0, hrservo_open_config_set_rt_priority(cfg, -1));
+	EXPECT_EQ(-1, hrservo_open_config_get_rt_priority(cfg));
+	/* A spec nobody claims fails as with hrservo_open(). */
+	errno = 0;
+	EXPECT_EQ(NULL, hrservo_open_with("/dev/ttyACM0", cfg));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(NULL, hrservo_open_with(NULL, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	hrservo_open_config_free(cfg);
+	hrservo_open_config_free(NULL);
+}
+
 TEST_HARNESS_MAIN
