@@ -572,6 +572,37 @@ s64 hrservo_brake_dist(s64 v, const struct hrservo_div *two_a)
 }
 EXPORT_SYMBOL_GPL(hrservo_brake_dist);
 
+/**
+ * hrservo_stop_point() - where a channel stops if it brakes now
+ * @m: its motion state, valid (it has emitted a pulse)
+ * @accel_limited: it has an acceleration limit
+ * @two_a: from hrservo_brake_prepare() for that limit
+ * @lim: its pulse limits
+ *
+ * The width where the channel stops when it decelerates within its
+ * acceleration limit from its speed now, or where it is without such a
+ * limit, clamped to @lim: the target a failsafe that holds gives it.
+ * Multiplications only: any context.
+ *
+ * Return: that width in ns.
+ */
+u32 hrservo_stop_point(const struct hrservo_motion *m, bool accel_limited,
+		       const struct hrservo_div *two_a,
+		       const struct hrservo_chan_limits *lim)
+{
+	s64 pos = (m->pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
+	s64 v = m->vel >> HRSERVO_Q;
+
+	if (accel_limited && v)
+		pos += hrservo_brake_dist(v, two_a);
+	if (pos < lim->min_ns)
+		return lim->min_ns;
+	if (pos > lim->max_ns)
+		return lim->max_ns;
+	return (u32)pos;
+}
+EXPORT_SYMBOL_GPL(hrservo_stop_point);
+
 #define HRSERVO_NSEC_PER_SEC	1000000000U
 
 /* a * b / 10^9 without overflow for a / 10^9 * b < 2^64. */

@@ -102,6 +102,9 @@ void hrservo_div_init(struct hrservo_div *r, u64 d);
 u64 hrservo_div_u64(u64 n, const struct hrservo_div *r, u64 *rem);
 void hrservo_brake_prepare(struct hrservo_div *r, s64 amax_frame);
 s64 hrservo_brake_dist(s64 v, const struct hrservo_div *two_a);
+u32 hrservo_stop_point(const struct hrservo_motion *m, bool accel_limited,
+		       const struct hrservo_div *two_a,
+		       const struct hrservo_chan_limits *lim);
 
 u32 hrservo_pulse_max_for_period(u32 period_ns);
 

@@ -53,7 +53,6 @@ void hrservo_brake_locked(struct hrservo_ctrl *ctrl, u64 mask)
 
 	for (m = mask; m; m &= m - 1) {
 		struct hrservo_channel *ch;
-		s64 pos, v, d = 0;
 
 		c = __ffs64(m);
 		if (c >= ctrl->nchannels)
@@ -61,13 +60,9 @@ void hrservo_brake_locked(struct hrservo_ctrl *ctrl, u64 mask)
 		ch = &ctrl->ch[c];
 		if (!ch->motion.valid)
 			continue;
-		pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
-		v = ch->motion.vel >> HRSERVO_Q;
-		/* Prepared in process context: no division here. */
-		if (ch->max_accel && v)
-			d = hrservo_brake_dist(v, &ch->brake);
-		ch->target_ns = clamp_t(s64, pos + d, ctrl->lim[c].min_ns,
-					ctrl->lim[c].max_ns);
+		/* ch->brake was prepared in process context: no division. */
+		ch->target_ns = hrservo_stop_point(&ch->motion, ch->max_accel,
+						   &ch->brake, &ctrl->lim[c]);
 	}
 }
 

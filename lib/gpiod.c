@@ -978,18 +978,13 @@ static void brake_locked(struct gpiod_servo *g, uint64_t mask)
 {
 	for (uint64_t m = mask; m; m &= m - 1) {
 		struct gchan *ch = &g->ch[ffs64(m)];
-		s64 pos, v, d = 0;
 
-		if (!ch->motion.valid)
-			continue;
-		pos = (ch->motion.pos + (1 << (HRSERVO_Q - 1))) >> HRSERVO_Q;
-		v = ch->motion.vel >> HRSERVO_Q;
-		if (ch->accel && v)
-			d = hrservo_brake_dist(v, &ch->brake);
-		pos += d;
-		ch->target_ns = pos < ch->lim.min_ns ? ch->lim.min_ns :
-				pos > ch->lim.max_ns ? ch->lim.max_ns :
-				(uint32_t)pos;
+		/* The kernel's own rule (hrservo-logic.c). */
+		if (ch->motion.valid)
+			ch->target_ns = hrservo_stop_point(&ch->motion,
+							   ch->accel != 0,
+							   &ch->brake,
+							   &ch->lim);
 	}
 }
 

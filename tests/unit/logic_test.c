@@ -722,6 +722,37 @@ TEST(brake_dist)
 	}
 }
 
+/* Where a channel stops: where it is, or a braking distance on; clamped. */
+TEST(stop_point)
+{
+	const struct hrservo_chan_limits lim = { 500000, 2500000 };
+	struct hrservo_motion m = { .valid = true };
+	struct hrservo_div r;
+
+	hrservo_brake_prepare(&r, q(1000));
+	/* At rest, or without an acceleration limit: where it is, rounded. */
+	m.pos = q(1500000) + (1 << (HRSERVO_Q - 1));
+	m.vel = q(20000);
+	EXPECT_EQ(1500001, hrservo_stop_point(&m, false, &r, &lim));
+	m.vel = 0;
+	EXPECT_EQ(1500001, hrservo_stop_point(&m, true, &r, &lim));
+	/* v (v + a) / 2a further on, in the direction it moves. */
+	m.pos = q(1500000);
+	m.vel = q(20000);
+	EXPECT_EQ(1500000 + 20000LL * 21000 / 2000,
+		  hrservo_stop_point(&m, true, &r, &lim));
+	m.vel = -q(20000);
+	EXPECT_EQ(1500000 - 20000LL * 21000 / 2000,
+		  hrservo_stop_point(&m, true, &r, &lim));
+	/* Never beyond the pulse limits. */
+	m.pos = q(2400000);
+	m.vel = q(20000);
+	EXPECT_EQ(2500000, hrservo_stop_point(&m, true, &r, &lim));
+	m.pos = q(600000);
+	m.vel = -q(20000);
+	EXPECT_EQ(500000, hrservo_stop_point(&m, true, &r, &lim));
+}
+
 struct estop_opt {
 	int ret;
 	char line[128];
