@@ -29,10 +29,13 @@
 extern "C" {
 #endif
 
+/* Predefined empty, the header is plain declarations (a cffi cdef). */
+#ifndef HRSERVO_API
 #if defined(__GNUC__)
 #define HRSERVO_API __attribute__((visibility("default")))
 #else
 #define HRSERVO_API
+#endif
 #endif
 
 /*
