@@ -135,8 +135,9 @@ u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
  * @active_mask: output, the channels with a pulse in this frame
  *
  * Called by the backend at every frame boundary, typically from its hrtimer
- * in hard interrupt context, or a little ahead of the boundary (then see
- * hrservo_frame_rise()). Targets, releases and period changes made since
+ * in hard interrupt context, or, by a backend whose description says
+ * begins_ahead, a little ahead of the boundary: it then calls
+ * hrservo_frame_rise() at the start of every frame that has a pulse. Targets, releases and period changes made since
  * the previous call take effect here, all at once.
  *
  * Return: true if the frame clock must go on (there are pulses, or a
@@ -198,7 +199,7 @@ bool hrservo_frame_begin(struct hrservo_ctrl *ctrl, ktime_t scheduled,
 	if (!keep)
 		ctrl->running = false;
 	/* Begun ahead: hrservo_frame_rise() follows, at the frame start. */
-	ctrl->begun_ahead = active && ctrl->frame_start_ns > ktime_get_ns();
+	WRITE_ONCE(ctrl->begun_ahead, active && ctrl->begins_ahead);
 	seq = ++ctrl->frame_seq;
 	hrservo_record_locked(ctrl, seq, pulse_ns);
 	period = ctrl->period_ns;
@@ -273,14 +274,16 @@ void hrservo_disable_locked(struct hrservo_ctrl *ctrl, u64 mask)
 
 /*
  * The width channel @c pulses with in the frame playing now: before a
- * frame begun ahead starts, the one of the frame before (its record). The
- * lock held.
+ * frame begun ahead starts (@ahead, READ_ONCE(ctrl->begun_ahead) read once
+ * by the caller for all its channels), the one of the frame before (its
+ * record). The lock held.
  */
-u32 hrservo_pulse_locked(struct hrservo_ctrl *ctrl, unsigned int c)
+u32 hrservo_pulse_locked(struct hrservo_ctrl *ctrl, unsigned int c,
+			 bool ahead)
 {
 	u64 seq = ctrl->frame_seq - 1;
 
-	if (!ctrl->begun_ahead)
+	if (!ahead)
 		return ctrl->ch[c].pulse_ns;
 	if (!seq)
 		return 0;
@@ -846,6 +849,7 @@ static long hrservo_ioc_get_state(struct hrservo_ctrl *ctrl, void __user *arg)
 	unsigned long flags;
 	unsigned int i;
 	int ret = 0;
+	bool ahead;
 
 	if (copy_from_user(&req, arg, sizeof(req)))
 		return -EFAULT;
@@ -865,12 +869,13 @@ static long hrservo_ioc_get_state(struct hrservo_ctrl *ctrl, void __user *arg)
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	if (ctrl->dead)
 		ret = -ENODEV;
+	ahead = READ_ONCE(ctrl->begun_ahead);
 	for (i = 0; !ret && i < req.count; i++) {
 		unsigned int c = req.first + i;
 		struct hrservo_channel *ch = &ctrl->ch[c];
 
 		st[i].channel = c;
-		st[i].pulse_ns = hrservo_pulse_locked(ctrl, c);
+		st[i].pulse_ns = hrservo_pulse_locked(ctrl, c, ahead);
 		st[i].flags = (ch->enabled ? HRSERVO_STATE_ENABLED : 0) |
 			      (st[i].pulse_ns ? HRSERVO_STATE_ACTIVE : 0);
 		st[i].target_ns = ch->target_ns;
@@ -1111,7 +1116,7 @@ static ssize_t frame_count_show(struct device *dev,
 
 	/* The frames started: not one begun ahead. */
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
-	val = ctrl->frame_seq - ctrl->begun_ahead;
+	val = ctrl->frame_seq - READ_ONCE(ctrl->begun_ahead);
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 	return sysfs_emit(buf, "%llu\n", val);
 }
@@ -1189,7 +1194,8 @@ static ssize_t hrservo_ch_show(struct device *dev,
 		v = ch->target_ns;
 		break;
 	case HRSERVO_CH_PULSE:
-		v = hrservo_pulse_locked(ctrl, a->ch);
+		v = hrservo_pulse_locked(ctrl, a->ch,
+					 READ_ONCE(ctrl->begun_ahead));
 		break;
 	case HRSERVO_CH_MIN:
 		v = ctrl->lim[a->ch].min_ns;
@@ -1459,6 +1465,8 @@ static void hrservo_unregister(void *data)
 
 	raw_spin_lock_irqsave(&ctrl->lock, flags);
 	ctrl->running = false;
+	/* Also a frame begun whose start the stopped clock never reached. */
+	WRITE_ONCE(ctrl->begun_ahead, false);
 	for (c = 0; c < ctrl->nchannels; c++)
 		ctrl->ch[c].pulse_ns = 0;
 	raw_spin_unlock_irqrestore(&ctrl->lock, flags);
@@ -1699,6 +1707,7 @@ int devm_hrservo_register(struct device *parent, struct hrservo_ctrl *ctrl,
 	ctrl->period_min_ns = desc->frame_period_min_ns;
 	ctrl->period_max_ns = desc->frame_period_max_ns;
 	ctrl->resolution_ns = desc->resolution_ns ? desc->resolution_ns : 1;
+	ctrl->begins_ahead = desc->begins_ahead;
 	ctrl->period_ns = desc->frame_period_ns;
 	ctrl->next_period_ns = desc->frame_period_ns;
 

@@ -64,6 +64,9 @@ struct hrservo_ops {
  * @frame_period_max_ns: largest frame period the backend supports
  * @resolution_ns: pulse width quantisation (1 for exact); ignored when the
  *	ops have a @resolution
+ * @begins_ahead: the backend calls hrservo_frame_begin() ahead of a
+ *	frame's start, and hrservo_frame_rise() at the start of every frame
+ *	that has a pulse, before its outputs change
  */
 struct hrservo_desc {
 	const char *backend;
@@ -72,6 +75,7 @@ struct hrservo_desc {
 	u32 frame_period_min_ns;
 	u32 frame_period_max_ns;
 	u32 resolution_ns;
+	bool begins_ahead;
 };
 
 struct hrservo_ctrl *devm_hrservo_alloc(struct device *parent,

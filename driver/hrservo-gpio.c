@@ -540,6 +540,7 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 		.frame_period_ns = HRSERVO_PERIOD_DEFAULT_NS,
 		.frame_period_min_ns = HRSERVO_PERIOD_MIN_NS,
 		.frame_period_max_ns = HRSERVO_PERIOD_MAX_NS,
+		.begins_ahead = true,
 	};
 	struct hrservo_ctrl *ctrl;
 	struct gpio_descs *descs;

@@ -244,10 +244,13 @@ struct hrservo_safety_ev {
  *	the last hrservo_frame_begin(), for hrservo_frame_rise(); written
  *	with WRITE_ONCE() (hrservo_disable_locked()), read locklessly there,
  *	where a value torn on 32-bit is a subset of the bits set meanwhile
- * @begun_ahead: the newest frame (@frame_seq) is begun and has not started
- *	yet (a backend that begins frames ahead): the record, the frame count
- *	and the channels' pulses show the frame before it. Cleared by
- *	hrservo_frame_rise() with WRITE_ONCE(), also without the lock
+ * @begins_ahead: the backend begins frames ahead (struct hrservo_desc);
+ *	set before registration, read-only after
+ * @begun_ahead: the newest frame (@frame_seq) has pulses and is begun, and
+ *	has not started yet (@begins_ahead): the record, the frame count and
+ *	the channels' pulses show the frame before it. Written with
+ *	WRITE_ONCE(), by hrservo_frame_rise() also without the lock: read it
+ *	once, with READ_ONCE()
  * @fresh: the channels whose first pulse since they were enabled is in
  *	the newest frame; while @begun_ahead, a failsafe releases them
  * @estop: the e-stop latch is set: targets and trajectories get -EPERM
@@ -311,6 +314,7 @@ struct hrservo_ctrl {
 	u64 frames_missed;
 	u64 frame_start_ns;
 	u64 released;
+	bool begins_ahead;
 	bool begun_ahead;
 	u64 fresh;
 	bool estop;
@@ -401,7 +405,8 @@ void hrservo_safety_flush(struct hrservo_ctrl *ctrl);
 void hrservo_record_locked(struct hrservo_ctrl *ctrl, u64 seq,
 			   const u32 *pulse_ns);
 void hrservo_disable_locked(struct hrservo_ctrl *ctrl, u64 mask);
-u32 hrservo_pulse_locked(struct hrservo_ctrl *ctrl, unsigned int c);
+u32 hrservo_pulse_locked(struct hrservo_ctrl *ctrl, unsigned int c,
+			 bool ahead);
 void hrservo_record_drop_locked(struct hrservo_ctrl *ctrl, u64 seq, u64 mask);
 void hrservo_wd_open(struct hrservo_file *f);
 void hrservo_wd_close(struct hrservo_file *f);

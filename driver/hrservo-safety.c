@@ -114,7 +114,7 @@ static u64 hrservo_failsafe_locked(struct hrservo_ctrl *ctrl, u32 action,
 	 * Nor has one whose first pulse is in a frame begun ahead that has
 	 * not started: its motion state is valid already.
 	 */
-	if (ctrl->begun_ahead && (on & ctrl->fresh))
+	if (READ_ONCE(ctrl->begun_ahead) && (on & ctrl->fresh))
 		hrservo_disable_locked(ctrl, on & ctrl->fresh);
 	switch (action) {
 	case HRSERVO_FAILSAFE_RELEASE:
@@ -626,10 +626,13 @@ static long hrservo_ioc_get_frames(struct hrservo_ctrl *ctrl,
 			raw_spin_unlock_irqrestore(&ctrl->lock, flags);
 			return -ENODEV;
 		}
-		/* A frame begun ahead is not played yet. */
-		last = ctrl->frame_seq - ctrl->begun_ahead;
-		oldest = last > HRSERVO_FRAMES_KEPT ?
-			 last - HRSERVO_FRAMES_KEPT + 1 : !!last;
+		/*
+		 * A frame begun ahead is not played yet, and its record has
+		 * taken the slot of the oldest: one frame fewer is kept.
+		 */
+		last = ctrl->frame_seq - READ_ONCE(ctrl->begun_ahead);
+		oldest = ctrl->frame_seq > HRSERVO_FRAMES_KEPT ?
+			 ctrl->frame_seq - HRSERVO_FRAMES_KEPT + 1 : !!last;
 		/* The first, or a frame overwritten meanwhile: from the oldest. */
 		if (!n || seq < oldest)
 			seq = max(seq, oldest);
