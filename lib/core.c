@@ -198,7 +198,7 @@ HRSERVO_API struct hrservo_open_config *hrservo_open_config_new(void)
 	struct hrservo_open_config *cfg = calloc(1, sizeof(*cfg));
 
 	if (cfg)
-		cfg->rt_prio = HRSERVO_OPEN_RT_DEFAULT;
+		cfg->rt_prio = HRSERVO_RT_DEFAULT;
 	return cfg;
 }
 
@@ -207,22 +207,27 @@ HRSERVO_API void hrservo_open_config_free(struct hrservo_open_config *cfg)
 	free(cfg);
 }
 
-HRSERVO_API void hrservo_open_config_set_frame_period(
+HRSERVO_API int hrservo_open_config_set_frame_period(
 	struct hrservo_open_config *cfg, uint32_t period_ns)
 {
+	if (!cfg) {
+		errno = EINVAL;
+		return -1;
+	}
 	cfg->period_ns = period_ns;
+	return 0;
 }
 
 HRSERVO_API uint32_t
 hrservo_open_config_get_frame_period(const struct hrservo_open_config *cfg)
 {
-	return cfg->period_ns;
+	return cfg ? cfg->period_ns : 0;
 }
 
 HRSERVO_API int hrservo_open_config_set_rt_priority(
 	struct hrservo_open_config *cfg, int prio)
 {
-	if (prio < HRSERVO_OPEN_RT_DEFAULT || prio > 99) {
+	if (!cfg || prio < HRSERVO_RT_DEFAULT || prio > 99) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -233,7 +238,7 @@ HRSERVO_API int hrservo_open_config_set_rt_priority(
 HRSERVO_API int
 hrservo_open_config_get_rt_priority(const struct hrservo_open_config *cfg)
 {
-	return cfg->rt_prio;
+	return cfg ? cfg->rt_prio : HRSERVO_RT_DEFAULT;
 }
 
 /* The open config's frame period, on a handle just opened; 0 or -1. */
@@ -264,7 +269,7 @@ HRSERVO_API struct hrservo *hrservo_open_with(const char *spec,
 					      const struct hrservo_open_config *cfg)
 {
 	static const struct hrservo_open_config defaults = {
-		.rt_prio = HRSERVO_OPEN_RT_DEFAULT,
+		.rt_prio = HRSERVO_RT_DEFAULT,
 	};
 	const struct hrservo_backend *be;
 	const char *rest;

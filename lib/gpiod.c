@@ -1420,12 +1420,17 @@ static int gpiod_open(struct hrservo *h, const char *spec,
 		errno = EINVAL;
 		goto fail;
 	}
-	if (cfg->rt_prio != HRSERVO_OPEN_RT_DEFAULT) {
+	if (cfg->rt_prio != HRSERVO_RT_DEFAULT) {
 		/* The spec's words and the open config's must agree. */
 		if (g->prio_given && g->prio != cfg->rt_prio) {
+			char said[16];
+
+			if (g->prio)
+				snprintf(said, sizeof(said), "prio=%d", g->prio);
+			else
+				snprintf(said, sizeof(said), "no-rt");
 			hrservo_set_error("gpiod: the spec's %s and the open config's real-time priority %d contradict each other",
-					  g->prio ? "prio=N" : "no-rt",
-					  cfg->rt_prio);
+					  said, cfg->rt_prio);
 			errno = EINVAL;
 			goto fail;
 		}

@@ -153,9 +153,13 @@ HRSERVO_API struct hrservo *hrservo_open(const char *spec);
  * Options for opening a controller (API version 7), in an object of their
  * own so that options can be added without changing a struct's layout:
  * what the spec string does not say. Each option's default leaves it to
- * the controller or the backend.
+ * the controller or the backend. hrservo_open_with() only reads them
+ * during the call: free them right after, or share them read-only between
+ * threads opening at once.
  */
 struct hrservo_open_config;
+/* hrservo_open_config_set_rt_priority(): the backend's own priority. */
+#define HRSERVO_RT_DEFAULT		(-1)
 
 /** hrservo_open_config_new() - options, every one at its default */
 HRSERVO_API struct hrservo_open_config *hrservo_open_config_new(void);
@@ -167,10 +171,16 @@ HRSERVO_API void hrservo_open_config_free(struct hrservo_open_config *cfg);
  * @period_ns: set this frame period once the controller is open, as
  *	hrservo_set_frame_period() would (it is the controller's, also for
  *	its other users); 0 (the default): leave it as it is
+ *
+ * Return: 0, or -1 with errno EINVAL for a NULL @cfg (the controller's
+ * range is checked at open).
  */
-HRSERVO_API void hrservo_open_config_set_frame_period(
+HRSERVO_API int hrservo_open_config_set_frame_period(
 	struct hrservo_open_config *cfg, uint32_t period_ns);
-/** hrservo_open_config_get_frame_period() - the frame period to set, or 0 */
+/**
+ * hrservo_open_config_get_frame_period() - the frame period to set, or 0
+ * (also for a NULL @cfg)
+ */
 HRSERVO_API uint32_t
 hrservo_open_config_get_frame_period(const struct hrservo_open_config *cfg);
 /**
@@ -178,16 +188,20 @@ hrservo_open_config_get_frame_period(const struct hrservo_open_config *cfg);
  * @cfg: the options
  * @prio: the SCHED_FIFO priority (1..99) of the thread that times the
  *	pulses in the library (the gpiod backend), 0 for none (as "no-rt"),
- *	-1 (the default) for the backend's. A backend whose timing is the
+ *	HRSERVO_RT_DEFAULT (-1, the default) for the backend's. A backend whose timing is the
  *	kernel's (the chardev backend) has no such thread and ignores it. A
  *	spec that says otherwise ("prio=N", "no-rt") fails the open
  *	(EINVAL).
  *
- * Return: 0, or -1 with errno EINVAL for a @prio outside -1..99.
+ * Return: 0, or -1 with errno EINVAL for a @prio outside -1..99 or a
+ * NULL @cfg.
  */
 HRSERVO_API int hrservo_open_config_set_rt_priority(
 	struct hrservo_open_config *cfg, int prio);
-/** hrservo_open_config_get_rt_priority() - the priority, -1 for default */
+/**
+ * hrservo_open_config_get_rt_priority() - the priority, HRSERVO_RT_DEFAULT
+ * for the backend's (also for a NULL @cfg)
+ */
 HRSERVO_API int
 hrservo_open_config_get_rt_priority(const struct hrservo_open_config *cfg);
 /**

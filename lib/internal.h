@@ -68,9 +68,8 @@ struct hrservo_list;
  * The options of hrservo_open_with() (struct hrservo_open_config in the
  * API): @period_ns the frame period to set once open (0: as it is),
  * @rt_prio the SCHED_FIFO priority of a library thread of the backend
- * (HRSERVO_OPEN_RT_DEFAULT: the backend's; 0: none).
+ * (HRSERVO_RT_DEFAULT: the backend's; 0: none).
  */
-#define HRSERVO_OPEN_RT_DEFAULT	(-1)
 struct hrservo_open_config {
 	uint32_t period_ns;
 	int rt_prio;

@@ -493,7 +493,7 @@ TEST(open_config)
 	ASSERT_NE(NULL, cfg);
 	EXPECT_EQ(0, hrservo_open_config_get_frame_period(cfg));
 	EXPECT_EQ(-1, hrservo_open_config_get_rt_priority(cfg));
-	hrservo_open_config_set_frame_period(cfg, 10000000);
+	EXPECT_EQ(0, hrservo_open_config_set_frame_period(cfg, 10000000));
 	EXPECT_EQ(10000000, hrservo_open_config_get_frame_period(cfg));
 	EXPECT_EQ(0, hrservo_open_config_set_rt_priority(cfg, 0));
 	EXPECT_EQ(0, hrservo_open_config_set_rt_priority(cfg, 99));
@@ -512,6 +512,13 @@ TEST(open_config)
 	EXPECT_EQ(EINVAL, errno);
 	hrservo_open_config_free(cfg);
 	hrservo_open_config_free(NULL);
+	/* NULL options: EINVAL to set, the defaults to read. */
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_open_config_set_frame_period(NULL, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, hrservo_open_config_set_rt_priority(NULL, 1));
+	EXPECT_EQ(0, hrservo_open_config_get_frame_period(NULL));
+	EXPECT_EQ(HRSERVO_RT_DEFAULT, hrservo_open_config_get_rt_priority(NULL));
 }
 
 TEST_HARNESS_MAIN
