@@ -137,8 +137,9 @@ u64 hrservo_next_frame(struct hrservo_ctrl *ctrl, u64 now)
  * Called by the backend at every frame boundary, typically from its hrtimer
  * in hard interrupt context, or, by a backend whose description says
  * begins_ahead, a little ahead of the boundary: it then calls
- * hrservo_frame_rise() at the start of every frame that has a pulse. Targets, releases and period changes made since
- * the previous call take effect here, all at once.
+ * hrservo_frame_rise() at the start of every frame that has a pulse.
+ * Targets, releases and period changes made since the previous call take
+ * effect here, all at once.
  *
  * Return: true if the frame clock must go on (there are pulses, or a
  * trajectory waits to start); false if not, in which case the clock is
