@@ -547,6 +547,7 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 	struct gpio_desc *estop;
 	struct hrservo_gpio *g;
 	u32 coalesce = HRSERVO_COALESCE_DEFAULT_NS;
+	u32 lead = HRSERVO_GPIO_LEAD_NS;
 	unsigned int i;
 	int ret;
 
@@ -572,6 +573,13 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 
 	device_property_read_u32(dev, "frame-period-ns", &desc.frame_period_ns);
 	device_property_read_u32(dev, "coalesce-ns", &coalesce);
+	device_property_read_u32(dev, "lead-ns", &lead);
+	if (lead > HRSERVO_GPIO_LEAD_MAX_NS) {
+		ret = dev_err_probe(dev, -EINVAL,
+				    "lead-ns %u out of range (0..%u)\n", lead,
+				    HRSERVO_GPIO_LEAD_MAX_NS);
+		goto out;
+	}
 	if (desc.frame_period_ns < HRSERVO_PERIOD_MIN_NS ||
 	    desc.frame_period_ns > HRSERVO_PERIOD_MAX_NS ||
 	    coalesce > HRSERVO_COALESCE_MAX_NS) {
@@ -593,7 +601,7 @@ static int hrservo_gpio_probe(struct platform_device *pdev)
 	g->dev = dev;
 	g->descs = descs;
 	g->coalesce_ns = coalesce;
-	g->lead_ns = HRSERVO_GPIO_LEAD_NS;
+	g->lead_ns = lead;
 	INIT_WORK(&g->err_work, hrservo_gpio_err_work);
 	hrtimer_init(&g->timer, CLOCK_MONOTONIC, HRSERVO_GPIO_TIMER_MODE);
 	g->timer.function = hrservo_gpio_timer;
@@ -841,7 +849,7 @@ err_idr:
 }
 
 #define HRSERVO_GPIO_NO_PROP \
-	"no such property (the controller has frame-period-ns and coalesce-ns; channel@N/ names a channel's)"
+	"no such property (the controller has frame-period-ns, coalesce-ns and lead-ns; channel@N/ names a channel's)"
 #define HRSERVO_GPIO_NO_CH_PROP \
 	"no such property of a channel (label, min-pulse-ns, max-pulse-ns, max-speed-ns-per-s, max-accel-ns-per-s2, initial-pulse-ns)"
 

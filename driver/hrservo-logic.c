@@ -392,7 +392,7 @@ EXPORT_SYMBOL_GPL(hrservo_parse_estop);
 
 /* The properties of the device-tree binding that new_device takes too. */
 static const char * const hrservo_ctrl_u32_props[] = {
-	"frame-period-ns", "coalesce-ns",
+	"frame-period-ns", "coalesce-ns", "lead-ns",
 };
 
 static const char * const hrservo_chan_u32_props[] = {

@@ -66,6 +66,7 @@ TEST(properties_reach_the_controller)
 
 	ASSERT_EQ(0, tl_create_spec(&c, TL_LB_LABEL " 40 41 42"
 				    " frame-period-ns=10000000 coalesce-ns=0"
+				    " lead-ns=1000000"
 				    " channel@1/label=elbow"
 				    " channel@1/min-pulse-ns=800000"
 				    " channel@1/max-pulse-ns=2200000"
@@ -75,6 +76,8 @@ TEST(properties_reach_the_controller)
 	attr_eq(_metadata, &c, "frame_period_ns", "10000000");
 	ASSERT_EQ(0, gpio_attr(&c, "coalesce_ns", buf, sizeof(buf)));
 	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, gpio_attr(&c, "lead_ns", buf, sizeof(buf)));
+	EXPECT_STREQ("1000000", buf);
 	attr_eq(_metadata, &c, "channel1/label", "elbow");
 	attr_eq(_metadata, &c, "channel1/min_ns", "800000");
 	attr_eq(_metadata, &c, "channel1/max_ns", "2200000");
@@ -101,6 +104,8 @@ TEST(defaults_without_properties)
 	attr_eq(_metadata, &c, "frame_period_ns", "20000000");
 	ASSERT_EQ(0, gpio_attr(&c, "coalesce_ns", buf, sizeof(buf)));
 	EXPECT_STREQ("2000", buf);
+	ASSERT_EQ(0, gpio_attr(&c, "lead_ns", buf, sizeof(buf)));
+	EXPECT_STREQ("500000", buf);
 	attr_eq(_metadata, &c, "channel1/label", "");
 	EXPECT_EQ(0, tl_destroy(&c));
 }
@@ -208,6 +213,8 @@ TEST(bad_properties_are_refused)
 		  "frame-period-ns 1000 (2500000..50000000) or coalesce-ns", true },
 		{ TL_LB_LABEL " 40 coalesce-ns=50001", -EINVAL,
 		  "coalesce-ns 50001 (0..50000) out of range", true },
+		{ TL_LB_LABEL " 40 lead-ns=5000001", -EINVAL,
+		  "lead-ns 5000001 out of range (0..5000000)", true },
 	};
 	int ctrls = nr_controllers(), pdevs = nr_pdevs();
 
