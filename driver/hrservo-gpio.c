@@ -191,12 +191,12 @@ struct hrservo_gpio {
 
 /*
  * The frame's work is done this long before its start by default: more
- * than it takes (about 10 us for 32 channels on a Raspberry Pi 4, see
- * bench/cost-figures for its instructions) plus the timer's latency on a
- * loaded board, and small against a change's time to take effect (a
- * frame). At most 5 ms, and half the period: a frame's work always comes
- * after the previous frame's last fall (right after it, when that fall is
- * later) and after the previous frame's start.
+ * than it takes (bench/cost-figures counts about 17500 instructions of its
+ * pure logic for 32 channels) plus the timer's latency on a loaded board,
+ * and small against a change's time to take effect (a frame). At most
+ * 5 ms, and half the period: a frame's work always comes after the
+ * previous frame's last fall (right after it, when that fall is later) and
+ * after the previous frame's start.
  */
 #define HRSERVO_GPIO_LEAD_NS		500000U
 #define HRSERVO_GPIO_LEAD_MAX_NS	5000000U
