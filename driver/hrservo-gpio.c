@@ -420,24 +420,33 @@ static ssize_t coalesce_ns_show(struct device *dev,
 	return sysfs_emit(buf, "%u\n", READ_ONCE(g->coalesce_ns));
 }
 
-static ssize_t coalesce_ns_store(struct device *dev,
-				 struct device_attribute *attr,
-				 const char *buf, size_t len)
+/* Store a u32 attribute of at most @max into @field, read locklessly. */
+static ssize_t hrservo_gpio_store_u32(struct device *dev, const char *buf,
+				      size_t len, u32 *field, u32 max,
+				      const char *name)
 {
-	struct hrservo_gpio *g = dev_get_drvdata(dev);
 	u32 val;
 	int ret;
 
 	ret = kstrtou32(buf, 0, &val);
 	if (ret)
 		return ret;
-	if (val > HRSERVO_COALESCE_MAX_NS) {
-		dev_dbg_ratelimited(dev, "coalesce_ns %u above %u\n", val,
-				    HRSERVO_COALESCE_MAX_NS);
+	if (val > max) {
+		dev_dbg_ratelimited(dev, "%s %u above %u\n", name, val, max);
 		return -ERANGE;
 	}
-	WRITE_ONCE(g->coalesce_ns, val);
+	WRITE_ONCE(*field, val);
 	return len;
+}
+
+static ssize_t coalesce_ns_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t len)
+{
+	struct hrservo_gpio *g = dev_get_drvdata(dev);
+
+	return hrservo_gpio_store_u32(dev, buf, len, &g->coalesce_ns,
+				      HRSERVO_COALESCE_MAX_NS, "coalesce_ns");
 }
 static DEVICE_ATTR_RW(coalesce_ns);
 
@@ -453,19 +462,9 @@ static ssize_t lead_ns_store(struct device *dev, struct device_attribute *attr,
 			     const char *buf, size_t len)
 {
 	struct hrservo_gpio *g = dev_get_drvdata(dev);
-	u32 val;
-	int ret;
 
-	ret = kstrtou32(buf, 0, &val);
-	if (ret)
-		return ret;
-	if (val > HRSERVO_GPIO_LEAD_MAX_NS) {
-		dev_dbg_ratelimited(dev, "lead_ns %u above %u\n", val,
-				    HRSERVO_GPIO_LEAD_MAX_NS);
-		return -ERANGE;
-	}
-	WRITE_ONCE(g->lead_ns, val);
-	return len;
+	return hrservo_gpio_store_u32(dev, buf, len, &g->lead_ns,
+				      HRSERVO_GPIO_LEAD_MAX_NS, "lead_ns");
 }
 static DEVICE_ATTR_RW(lead_ns);
 
