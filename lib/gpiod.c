@@ -132,6 +132,11 @@ struct gpiod_servo {
 	uint64_t wd_deadline_ns;
 	size_t wd_npose;
 	struct hrservo_target_item wd_pose[HRSERVO_MAX_CHANNELS];
+	/* the e-stop latch of this handle (its lines have no other), lock */
+	bool estop;
+	int estop_applied;		/* HRSERVO_FS_* it ran */
+	int estop_source;		/* HRSERVO_ESTOP_BY_USER, 0: never */
+	uint64_t estop_ns;
 
 	/* thread */
 	struct hrservo_edge_group groups[HRSERVO_MAX_CHANNELS];
@@ -384,7 +389,8 @@ static void wd_check_locked(struct gpiod_servo *g, uint64_t now)
 	if (g->wd_action == HRSERVO_FS_RELEASE) {
 		for (unsigned int c = 0; c < g->nch; c++)
 			g->ch[c].enabled = false;
-	} else if (g->wd_action == HRSERVO_FS_HOLD) {
+	} else if (g->wd_action == HRSERVO_FS_HOLD || g->estop) {
+		/* A pose is held instead while the e-stop is latched. */
 		brake_locked(g, all);
 	} else {
 		/* The pose's channels that are on go there; the rest hold. */
@@ -580,6 +586,8 @@ static int gpiod_apply(struct hrservo *h, const struct hrservo_target_item *t,
 	int err = 0;
 
 	pthread_mutex_lock(&g->lock);
+	if (g->estop)
+		err = EPERM;
 	for (size_t i = 0; i < n && !err; i++) {
 		const struct gchan *ch = &g->ch[t[i].channel];
 
@@ -847,7 +855,9 @@ static int gpiod_traj_submit(struct hrservo *h,
 	now = now_ns();
 	next = next_frame_locked(g, now);
 	/* Where it goes: as the kernel's hrservo_traj_place(). */
-	if (at_ns > now + TRAJ_AT_MAX_NS) {
+	if (g->estop) {
+		err = EPERM;
+	} else if (at_ns > now + TRAJ_AT_MAX_NS) {
 		err = EINVAL;
 	} else if (!replace) {
 		keep = g->nseg;
@@ -1043,6 +1053,46 @@ static int gpiod_keepalive(struct hrservo *h)
 		err = EINVAL;
 	pthread_mutex_unlock(&g->lock);
 	return ret_errno(err);
+}
+
+/*
+ * The e-stop latch, as the kernel's (hrservo-safety.c) for one client: the
+ * lines of a gpiod handle are requested by it alone, so the latch is the
+ * handle's and ends with it. No input line.
+ */
+static int gpiod_estop(struct hrservo *h, int op, int action,
+		       struct hrservo_estop_info *info)
+{
+	struct gpiod_servo *g = gs(h);
+	uint64_t all = g->nch == 64 ? ~0ULL : (1ULL << g->nch) - 1, on = 0;
+
+	pthread_mutex_lock(&g->lock);
+	if (op == HRSERVO_ESTOP_OP_TRIP &&
+	    (!g->estop || (action == HRSERVO_FS_RELEASE &&
+			   g->estop_applied != HRSERVO_FS_RELEASE))) {
+		for (unsigned int c = 0; c < g->nch; c++)
+			if (g->ch[c].pulse_ns && g->running)
+				on |= 1ULL << c;
+		if (action == HRSERVO_FS_RELEASE)
+			for (unsigned int c = 0; c < g->nch; c++)
+				g->ch[c].enabled = false;
+		else
+			brake_locked(g, all);
+		traj_drop(g);
+		g->estop = true;
+		g->estop_applied = action;
+		g->estop_source = HRSERVO_ESTOP_BY_USER;
+		g->estop_ns = now_ns();
+		ev_push_locked(g, HRSERVO_EV_ESTOP, on, HRSERVO_ESTOP_BY_USER);
+	} else if (op == HRSERVO_ESTOP_OP_CLEAR && g->estop) {
+		g->estop = false;
+		ev_push_locked(g, HRSERVO_EV_ESTOP, 0, 0);
+	}
+	info->latched = g->estop;
+	info->source = g->estop_source;
+	info->tripped_ns = g->estop_ns;
+	pthread_mutex_unlock(&g->lock);
+	return 0;
 }
 
 static int gpiod_read_frames(struct hrservo *h, uint64_t seq,
@@ -1531,5 +1581,6 @@ const struct hrservo_backend hrservo_gpiod_backend = {
 	.read_event = gpiod_read_event,
 	.watchdog = gpiod_watchdog,
 	.keepalive = gpiod_keepalive,
+	.estop = gpiod_estop,
 	.read_frames = gpiod_read_frames,
 };

@@ -440,6 +440,70 @@ TEST(removal)
 }
 
 
+/*
+ * The e-stop latch, through the library on either backend: a trip runs
+ * its action, raises HRSERVO_EV_ESTOP and refuses targets and trajectories
+ * with EPERM until cleared; releases still work; a clear moves nothing.
+ */
+TEST_F(lib, estop_latch)
+{
+	static const unsigned int ch[] = { 3 };
+	struct hrservo_estop_info info;
+	struct hrservo_event_data ev;
+	struct hrservo_traj *t = hrservo_traj_new(1, ch);
+	double a = 1500.0 * US, b = 1600.0 * US;
+	struct tl_pulse p[64];
+	struct tl_edge *e;
+	size_t n;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, hrservo_traj_add(t, 0, &a));
+	ASSERT_EQ(0, hrservo_traj_add(t, 0.2, &b));
+	ASSERT_EQ(0, hrservo_estop_get(self->h, &info));
+	EXPECT_FALSE(info.latched);
+	EXPECT_EQ(0, info.source);
+	ASSERT_EQ(0, hrservo_set_target(self->h, 3, 1500 * US));
+	tl_sleep_ns(100000000);
+	while (!hrservo_read_event(self->h, &ev, 0))
+		;
+
+	ASSERT_EQ(0, hrservo_estop_trip(self->h, HRSERVO_FS_RELEASE));
+	ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 1000));
+	EXPECT_EQ(HRSERVO_EV_ESTOP, ev.type);
+	EXPECT_EQ(HRSERVO_ESTOP_BY_USER, ev.value);
+	EXPECT_EQ(1ULL << 3, ev.mask);
+	ASSERT_EQ(0, hrservo_estop_get(self->h, &info));
+	EXPECT_TRUE(info.latched);
+	EXPECT_EQ(HRSERVO_ESTOP_BY_USER, info.source);
+	EXPECT_NE(0, info.tripped_ns);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_set_target(self->h, 3, 1500 * US));
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(t, self->h, 0, HRSERVO_UPLOAD_JUMP));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, hrservo_release(self->h, 3));
+	/* Released: after the pulse in progress, none. */
+	tl_sleep_ns(60000000);
+	tl_capture_clear();
+	tl_sleep_ns(100000000);
+	n = tl_capture(&e);
+	EXPECT_EQ(0, tl_pulses(e, n, 3, p, 64));
+	free(e);
+
+	ASSERT_EQ(0, hrservo_estop_clear(self->h));
+	ASSERT_EQ(0, hrservo_estop_get(self->h, &info));
+	EXPECT_FALSE(info.latched);
+	do {
+		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 1000));
+	} while (ev.type != HRSERVO_EV_ESTOP);
+	EXPECT_EQ(0, ev.value);
+	EXPECT_EQ(0, ev.mask);
+	EXPECT_EQ(0, hrservo_set_target(self->h, 3, 1500 * US));
+	EXPECT_EQ(0, hrservo_estop_clear(self->h));
+	hrservo_traj_free(t);
+}
+
 /* ---- the gpiod backend (lib_test@gpiod) ---- */
 
 #define LB	"gpiod:" TL_LB_LABEL
@@ -483,10 +547,8 @@ TEST_F(lib, gpiod_specs)
 	EXPECT_EQ(HRSERVO_CAP_EVENTS | HRSERVO_CAP_TRAJ |
 		  HRSERVO_CAP_MOTION_LIMITS | HRSERVO_CAP_ATOMIC_BATCH |
 		  HRSERVO_CAP_FRAME_PERIOD | HRSERVO_CAP_RT_TIMING |
-		  HRSERVO_CAP_WATCHDOG | HRSERVO_CAP_FRAME_RECORD,
-		  caps & 0x3ff);
-	EXPECT_EQ(-1, hrservo_estop_trip(self->h, HRSERVO_FS_HOLD));
-	EXPECT_EQ(ENOTSUP, errno);
+		  HRSERVO_CAP_WATCHDOG | HRSERVO_CAP_FRAME_RECORD |
+		  HRSERVO_CAP_ESTOP, caps & 0x3ff);
 
 	/* The same chip by name and by path; lines held are busy. */
 	chip_of(self->h, chip, sizeof(chip));
