@@ -374,29 +374,34 @@ static void wd_feed_locked(struct gpiod_servo *g)
 	pthread_cond_signal(&g->kick);
 }
 
-/* Run the failsafe if the armed watchdog's time is up. Lock held. */
-static void wd_check_locked(struct gpiod_servo *g, uint64_t now)
+/* Every channel of @g. */
+static uint64_t all_channels(const struct gpiod_servo *g)
 {
-	uint64_t on = 0, all;
+	return g->nch == 64 ? ~0ULL : (1ULL << g->nch) - 1;
+}
 
-	if (!g->wd_ms || g->wd_fired || now < g->wd_deadline_ns)
-		return;
-	g->wd_fired = true;
-	all = g->nch == 64 ? ~0ULL : (1ULL << g->nch) - 1;
+/*
+ * Run HRSERVO_FS_* @action on every channel (a pose: the watchdog's, held
+ * instead while the e-stop is latched) and drop the trajectory, as the
+ * kernel's hrservo_failsafe_locked(). Lock held. Return: the channels
+ * that had a pulse.
+ */
+static uint64_t failsafe_locked(struct gpiod_servo *g, int action)
+{
+	uint64_t on = 0, posed = 0;
+
 	for (unsigned int c = 0; c < g->nch; c++)
 		if (g->ch[c].pulse_ns && g->running)
 			on |= 1ULL << c;
-	if (g->wd_action == HRSERVO_FS_RELEASE) {
+	if (action == HRSERVO_FS_RELEASE) {
 		for (unsigned int c = 0; c < g->nch; c++)
 			g->ch[c].enabled = false;
-	} else if (g->wd_action == HRSERVO_FS_HOLD || g->estop) {
-		/* A pose is held instead while the e-stop is latched. */
-		brake_locked(g, all);
 	} else {
 		/* The pose's channels that are on go there; the rest hold. */
-		uint64_t posed = 0;
+		size_t npose = action == HRSERVO_FS_POSE && !g->estop ?
+			       g->wd_npose : 0;
 
-		for (size_t i = 0; i < g->wd_npose; i++) {
+		for (size_t i = 0; i < npose; i++) {
 			struct gchan *ch = &g->ch[g->wd_pose[i].channel];
 
 			if (!ch->enabled)
@@ -404,9 +409,21 @@ static void wd_check_locked(struct gpiod_servo *g, uint64_t now)
 			ch->target_ns = g->wd_pose[i].pulse_ns;
 			posed |= 1ULL << g->wd_pose[i].channel;
 		}
-		brake_locked(g, all & ~posed);
+		brake_locked(g, all_channels(g) & ~posed);
 	}
 	traj_drop(g);
+	return on;
+}
+
+/* Run the failsafe if the armed watchdog's time is up. Lock held. */
+static void wd_check_locked(struct gpiod_servo *g, uint64_t now)
+{
+	uint64_t on;
+
+	if (!g->wd_ms || g->wd_fired || now < g->wd_deadline_ns)
+		return;
+	g->wd_fired = true;
+	on = failsafe_locked(g, g->wd_action);
 	ev_push_locked(g, HRSERVO_EV_WATCHDOG, on, HRSERVO_EV_WATCHDOG_EXPIRED);
 }
 
@@ -618,7 +635,7 @@ static int gpiod_release(struct hrservo *h, uint64_t mask)
 	struct gpiod_servo *g = gs(h);
 	uint64_t dropped = 0;
 
-	mask &= g->nch == 64 ? ~0ULL : (1ULL << g->nch) - 1;
+	mask &= all_channels(g);
 	pthread_mutex_lock(&g->lock);
 	/* Release wins: no pulse from the next frame on, none from a trajectory. */
 	for (unsigned int c = 0; c < g->nch; c++)
@@ -1064,21 +1081,13 @@ static int gpiod_estop(struct hrservo *h, int op, int action,
 		       struct hrservo_estop_info *info)
 {
 	struct gpiod_servo *g = gs(h);
-	uint64_t all = g->nch == 64 ? ~0ULL : (1ULL << g->nch) - 1, on = 0;
+	uint64_t on;
 
 	pthread_mutex_lock(&g->lock);
 	if (op == HRSERVO_ESTOP_OP_TRIP &&
 	    (!g->estop || (action == HRSERVO_FS_RELEASE &&
 			   g->estop_applied != HRSERVO_FS_RELEASE))) {
-		for (unsigned int c = 0; c < g->nch; c++)
-			if (g->ch[c].pulse_ns && g->running)
-				on |= 1ULL << c;
-		if (action == HRSERVO_FS_RELEASE)
-			for (unsigned int c = 0; c < g->nch; c++)
-				g->ch[c].enabled = false;
-		else
-			brake_locked(g, all);
-		traj_drop(g);
+		on = failsafe_locked(g, action);
 		g->estop = true;
 		g->estop_applied = action;
 		g->estop_source = HRSERVO_ESTOP_BY_USER;
