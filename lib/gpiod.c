@@ -122,6 +122,7 @@ struct gpiod_servo {
 	size_t head, nseg, segcap;
 	uint64_t seg_idx;		/* index of seg[head] since the start */
 	uint64_t axes;			/* channels it owns */
+	uint64_t held;			/* ...the limits held back last frame */
 	unsigned int tstate;
 	/* the frame record: frames seq - FRAMES_KEPT + 1 .. seq, lock */
 	struct hrservo_frame_data rec[FRAMES_KEPT];
@@ -320,6 +321,7 @@ static void traj_drop(struct gpiod_servo *g)
 {
 	traj_free_segs(g, 0);
 	g->axes = 0;
+	g->held = 0;
 	g->tstate = TRAJ_IDLE;
 }
 
@@ -353,6 +355,7 @@ static void traj_frame(struct gpiod_servo *g, uint64_t t)
 		if (done) {
 			g->tstate = TRAJ_IDLE;
 			g->axes = 0;
+			g->held = 0;
 		} else if (g->tstate != TRAJ_UNDERRUN) {
 			g->tstate = TRAJ_UNDERRUN;
 			ev_push_locked(g, HRSERVO_EV_TRAJ_UNDERRUN, g->axes, 0);
@@ -440,6 +443,24 @@ static uint64_t next_frame_locked(struct gpiod_servo *g, uint64_t now)
 	return next > now ? next : now;
 }
 
+/*
+ * Raise a clamp event for the trajectory's axes that the limits hold back
+ * (@held: emitted width differs from the target) and did not in the last
+ * frame, as the kernel's hrservo_traj_clamped(). Lock held.
+ */
+static void traj_clamped(struct gpiod_servo *g, uint64_t held)
+{
+	uint64_t fresh;
+
+	if (g->tstate != TRAJ_RUNNING)
+		return;
+	held &= g->axes;
+	fresh = held & ~g->held;
+	g->held = held;
+	if (fresh)
+		ev_push_locked(g, HRSERVO_EV_CLAMP, fresh, 0);
+}
+
 static bool player_needed(struct gpiod_servo *g)
 {
 	if (g->nseg)
@@ -457,7 +478,7 @@ static bool player_needed(struct gpiod_servo *g)
 static uint64_t frame_work(struct gpiod_servo *g, uint64_t t)
 {
 	uint32_t pulse[HRSERVO_MAX_CHANNELS];
-	uint64_t active = 0;
+	uint64_t active = 0, held_back = 0;
 
 	g->period_ns = g->next_period_ns;
 	g->frame_start_ns = t;
@@ -476,11 +497,14 @@ static uint64_t frame_work(struct gpiod_servo *g, uint64_t t)
 							 ch->vmax, ch->amax,
 							 (g->axes >> c) & 1,
 							 &held);
+			if (held)
+				held_back |= 1ULL << c;
 		}
 		pulse[c] = ch->pulse_ns;
 		if (ch->pulse_ns)
 			active |= 1ULL << c;
 	}
+	traj_clamped(g, held_back);
 	/* Falls closer than the coalescing window would need no extra wake. */
 	g->ngroups = hrservo_plan_falls(pulse, g->nch,
 					HRSERVO_COALESCE_DEFAULT_NS, g->groups);
@@ -652,6 +676,7 @@ static int gpiod_release(struct hrservo *h, uint64_t mask)
 		ev_push_locked(g, HRSERVO_EV_TRAJ_DROPPED, g->axes & mask,
 			       (uint32_t)dropped);
 		g->axes = left;
+		g->held &= left;
 		if (!left)
 			traj_drop(g);
 	}

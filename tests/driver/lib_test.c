@@ -391,6 +391,46 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 	hrservo_traj_free(t);
 }
 
+/*
+ * A trajectory faster than its axis's speed limit, on either backend: the
+ * limiter holds the axis back and one HRSERVO_EV_CLAMP names it, once
+ * while it stays held; the unlimited axis is not named.
+ */
+TEST_F(lib, clamp_event_names_held_axes)
+{
+	static const unsigned int ch[] = { 0, 1 };
+	struct hrservo_traj *t = hrservo_traj_new(2, ch);
+	double a[2] = { 1000.0 * US, 1000.0 * US };
+	double b[2] = { 2000.0 * US, 2000.0 * US };
+	struct hrservo_event_data ev;
+	unsigned int clamps = 0;
+	uint64_t clamped = 0;
+
+	ASSERT_NE(NULL, t);
+	ASSERT_EQ(0, hrservo_traj_add(t, 0, a));
+	/* 2.5 ms/s: 50 us a frame, where channel 1 may move 20. */
+	ASSERT_EQ(0, hrservo_traj_add(t, 0.4, b));
+	ASSERT_EQ(0, hrservo_set_motion_limits(self->h, 1, 1000000, 0));
+	ASSERT_EQ(0, hrservo_set_target(self->h, 0, 1000 * US));
+	ASSERT_EQ(0, hrservo_set_target(self->h, 1, 1000 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	while (!hrservo_read_event(self->h, &ev, 0))
+		;
+	ASSERT_EQ(0, hrservo_traj_upload(t, self->h, 0, 0));
+	for (;;) {
+		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 5000));
+		if (ev.type == HRSERVO_EV_CLAMP) {
+			clamps++;
+			clamped |= ev.mask;
+		}
+		if (ev.type == HRSERVO_EV_TRAJ_DONE)
+			break;
+	}
+	EXPECT_EQ(1, clamps);
+	EXPECT_EQ(1ULL << 1, clamped);
+	hrservo_traj_free(t);
+}
+
 TEST(read_only_access)
 {
 	struct hrservo_state *st;
