@@ -93,7 +93,7 @@ GUEST_RUNS += lib_test@gpiod
 endif
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
 	leadin_test calib_apply_test judge_test cli_fake_test teleop_test \
-	bench_stats_test backend_test
+	bench_stats_test backend_test arena_test
 # The arm64 device-tree guest: dt_test and a subset of the core tests, as
 # static arm64 programs (tests/vm/run-guest-arm64), in this order (see
 # tests/vm/guest-suite-arm64).
@@ -113,7 +113,8 @@ QEMU_ARM := qemu-arm -L /usr/arm-linux-gnueabihf
 LIB_VERSION := 0.5.0
 LIB_SONAME := libhrservo.so.0
 LIB_SRCS := lib/core.c lib/chardev.c lib/value.c lib/traj.c lib/ini.c \
-	lib/calib.c lib/leadin.c lib/teleop.c lib/logic.c $(GPIOD_SRCS)
+	lib/calib.c lib/leadin.c lib/teleop.c lib/logic.c lib/arena.c \
+	$(GPIOD_SRCS)
 LIB_HDRS := lib/hrservo.h lib/internal.h driver/uapi/hrservo.h \
 	driver/hrservo-logic.h driver/hrservo-logic.c
 # inih reads calibration and teleop map files, libevdev names the evdev
@@ -400,7 +401,7 @@ $(TESTBIN)/judge_test: tests/unit/judge_test.c $(LIB_SRCS) $(LIB_HDRS) \
 
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
 		$(TESTBIN)/calib_apply_test $(TESTBIN)/teleop_test \
-		$(TESTBIN)/backend_test: \
+		$(TESTBIN)/backend_test $(TESTBIN)/arena_test: \
 		$(TESTBIN)/%: tests/unit/%.c \
 		tests/unit/comma_locale.h tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp

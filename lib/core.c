@@ -17,12 +17,20 @@ static const struct hrservo_backend *const hrservo_backends[] = {
 #endif
 };
 
-/* hrservo_last_error(): per thread, cleared by every hrservo_open(). */
+/*
+ * hrservo_last_error(): per thread, cleared by every hrservo_open() and
+ * hrservo_traj_upload().
+ */
 static _Thread_local char last_error[512];
 
 HRSERVO_API const char *hrservo_last_error(void)
 {
 	return last_error;
+}
+
+void hrservo_clear_error(void)
+{
+	last_error[0] = 0;
 }
 
 void hrservo_set_error(const char *fmt, ...)
@@ -276,7 +284,7 @@ HRSERVO_API struct hrservo *hrservo_open_with(const char *spec,
 	struct hrservo *h;
 	int err;
 
-	last_error[0] = 0;
+	hrservo_clear_error();
 	if (!spec || !*spec) {
 		errno = EINVAL;
 		return NULL;

@@ -118,6 +118,7 @@ struct gpiod_servo {
 	unsigned int ev_head, ev_count;
 	uint32_t ev_seq;
 	/* the trajectory player, lock */
+	struct hrservo_arena arena;	/* seg and coefs: locked when rt */
 	struct gseg *seg;		/* seg[head..head+nseg) queued */
 	size_t head, nseg, segcap;
 	uint64_t seg_idx;		/* index of seg[head] since the start */
@@ -249,6 +250,8 @@ static int gpiod_read_event(struct hrservo *h, struct hrservo_event_data *ev,
 
 /* ---- the trajectory player (lock held) ---- */
 
+static void *arena_alloc(struct gpiod_servo *g, size_t bytes, size_t more);
+
 static struct gseg *seg_at(struct gpiod_servo *g, size_t i)
 {
 	return &g->seg[g->head + i];
@@ -301,7 +304,7 @@ static void seg_set(struct gpiod_servo *g, const struct gseg *s, uint64_t t)
 static void traj_collect(struct gpiod_servo *g)
 {
 	for (size_t i = 0; i < g->head; i++)
-		free(g->seg[i].coef);
+		hrservo_arena_free(&g->arena, g->seg[i].coef);
 	if (g->head && g->nseg)
 		memmove(g->seg, g->seg + g->head, g->nseg * sizeof(*g->seg));
 	g->head = 0;
@@ -312,7 +315,7 @@ static void traj_free_segs(struct gpiod_servo *g, size_t from)
 {
 	traj_collect(g);
 	for (size_t i = from; i < g->nseg; i++)
-		free(seg_at(g, i)->coef);
+		hrservo_arena_free(&g->arena, seg_at(g, i)->coef);
 	g->nseg = from;
 }
 
@@ -880,9 +883,12 @@ static int gpiod_traj_submit(struct hrservo *h,
 	for (size_t i = 0, off = 0; i < n; i++) {
 		size_t k = 6 * (size_t)__builtin_popcountll(segs[i].mask);
 
-		ns[i].coef = malloc(k * sizeof(*ns[i].coef));
+		/* What the player reads is in locked memory. */
+		ns[i].coef = arena_alloc(g, k * sizeof(*ns[i].coef),
+					 (need - off - k) * sizeof(s64) +
+					 (n - i - 1) * 16);
 		if (!ns[i].coef) {
-			err = ENOMEM;
+			err = errno;
 			goto fail;
 		}
 		memcpy(ns[i].coef, coefs + off, k * sizeof(*coefs));
@@ -927,11 +933,15 @@ static int gpiod_traj_submit(struct hrservo *h,
 		err = ENOSPC;
 	} else if (!err && keep + n > g->segcap) {
 		size_t cap = keep + n > 2 * g->segcap ? keep + n : 2 * g->segcap;
-		struct gseg *q = realloc(g->seg, cap * sizeof(*q));
+		struct gseg *q = arena_alloc(g, cap * sizeof(*q), 0);
 
 		if (!q) {
-			err = ENOMEM;
+			err = errno;
 		} else {
+			/* Collected above: the queue is seg[0..nseg). */
+			if (g->nseg)
+				memcpy(q, g->seg, g->nseg * sizeof(*q));
+			hrservo_arena_free(&g->arena, g->seg);
 			g->seg = q;
 			g->segcap = cap;
 		}
@@ -985,7 +995,7 @@ static int gpiod_traj_submit(struct hrservo *h,
 	return 0;
 fail:
 	for (size_t i = 0; i < n; i++)
-		free(ns[i].coef);
+		hrservo_arena_free(&g->arena, ns[i].coef);
 	free(ns);
 	errno = err;
 	return -1;
@@ -1345,6 +1355,42 @@ static void rlimit_text(int res, char *buf, size_t size, unsigned long div)
 		snprintf(buf, size, "%lu", (unsigned long)(rl.rlim_cur / div));
 }
 
+/*
+ * Locking @bytes more memory (@what: "" or " for the trajectory") was
+ * refused with errno: say so, naming the capability and the rlimit that
+ * would let @total bytes be locked. errno kept.
+ */
+static void memlock_refused(const char *what, size_t bytes, size_t total)
+{
+	int err = errno;
+	char lim[32];
+
+	rlimit_text(RLIMIT_MEMLOCK, lim, sizeof(lim), 1024);
+	hrservo_set_error("gpiod: locking %zu KiB of memory%s refused (%s): needs CAP_IPC_LOCK or RLIMIT_MEMLOCK of at least %zu KiB (now %s KiB; ulimit -l); add ':no-rt' to run without (timing suffers)",
+			  (bytes + 1023) / 1024, what, strerror(err),
+			  (total + 1023) / 1024, lim);
+	errno = err;
+}
+
+/*
+ * @bytes from the handle's arena, which the player may read: locked while
+ * the handle runs in real time. NULL with errno, and the words of
+ * hrservo_last_error() if locking was refused: the rlimit it would take,
+ * with @more bytes the caller will ask for next.
+ */
+static void *arena_alloc(struct gpiod_servo *g, size_t bytes, size_t more)
+{
+	size_t refused, locked = hrservo_arena_locked(&g->arena);
+	void *p = hrservo_arena_alloc(&g->arena, bytes, &refused);
+
+	if (!p && refused)
+		memlock_refused(" for the trajectory", refused,
+				STACK_BYTES + sizeof(*g) + locked +
+				(refused > bytes + more ? refused :
+				 bytes + more));
+	return p;
+}
+
 /* The player thread: SCHED_FIFO and locked memory, or neither (no-rt). */
 static int start_player(struct gpiod_servo *g)
 {
@@ -1364,15 +1410,10 @@ static int start_player(struct gpiod_servo *g)
 		/* The thread's stack and the state it touches, in RAM. */
 		if (mlock(g->stack, STACK_BYTES) ||
 		    mlock(g, sizeof(*g))) {
-			int err = errno;
-
-			rlimit_text(RLIMIT_MEMLOCK, lim, sizeof(lim), 1024);
-			hrservo_set_error("gpiod: locking %zu KiB of memory refused (%s): needs CAP_IPC_LOCK or RLIMIT_MEMLOCK of at least %zu KiB (now %s KiB; ulimit -l); add ':no-rt' to run without (timing suffers)",
-					  (STACK_BYTES + sizeof(*g)) / 1024,
-					  strerror(err),
-					  (STACK_BYTES + sizeof(*g)) / 1024 + 64,
-					  lim);
-			errno = err;
+			/* Room for a first chunk of trajectory too. */
+			memlock_refused("", STACK_BYTES + sizeof(*g),
+					STACK_BYTES + sizeof(*g) +
+					HRSERVO_ARENA_CHUNK);
 			return -1;
 		}
 	}
@@ -1416,7 +1457,8 @@ static void gpiod_free(struct gpiod_servo *g, bool child)
 	/* A child may have forked mid-retire: leave the queue to the parent. */
 	if (!child) {
 		traj_free_segs(g, 0);
-		free(g->seg);
+		hrservo_arena_free(&g->arena, g->seg);
+		hrservo_arena_destroy(&g->arena);
 	}
 	if (!child) {
 		/* In a child they may look held or waited on: leave them. */
@@ -1478,6 +1520,8 @@ static int gpiod_open(struct hrservo *h, const char *spec,
 	pthread_mutexattr_setprotocol(&ma, PTHREAD_PRIO_INHERIT);
 	pthread_mutex_init(&g->lock, &ma);
 	pthread_mutexattr_destroy(&ma);
+	/* Locked or not: decided once the priority is known, below. */
+	hrservo_arena_init(&g->arena, false);
 	{
 		pthread_condattr_t ca;
 
@@ -1520,6 +1564,7 @@ static int gpiod_open(struct hrservo *h, const char *spec,
 		}
 		g->prio = cfg->rt_prio;
 	}
+	g->arena.lock = g->prio != 0;
 	g->chip = open_chip(chipname);
 	if (!g->chip)
 		goto fail;

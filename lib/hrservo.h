@@ -224,13 +224,15 @@ HRSERVO_API struct hrservo *hrservo_open_with(
 /**
  * hrservo_last_error() - what went wrong, in words (API version 7)
  *
- * After hrservo_open() failed in this thread: a message naming the bad
- * value and the limit where the backend has one ("gpiod: real-time
- * priority (SCHED_FIFO 50) refused: needs CAP_SYS_NICE or RLIMIT_RTPRIO
- * ..."), or "" where errno says it all. Every hrservo_open() clears it.
+ * After hrservo_open() or hrservo_traj_upload() failed in this thread: a
+ * message naming the bad value and the limit where the backend has one
+ * ("gpiod: real-time priority (SCHED_FIFO 50) refused: needs CAP_SYS_NICE
+ * or RLIMIT_RTPRIO ..."; "gpiod: locking 64 KiB of memory for the
+ * trajectory refused ..."), or "" where errno says it all. Every
+ * hrservo_open() and hrservo_traj_upload() clears it.
  *
  * Return: the message, owned by the library and valid in this thread until
- * its next hrservo_open(); never NULL.
+ * its next hrservo_open() or hrservo_traj_upload(); never NULL.
  */
 HRSERVO_API const char *hrservo_last_error(void);
 /** hrservo_close() - close a handle made by hrservo_open() */

@@ -6,6 +6,7 @@
 #ifndef HRSERVO_INTERNAL_H
 #define HRSERVO_INTERNAL_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -180,6 +181,39 @@ HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_chardev_backend;
 /* Built where libgpiod v2 is (HRSERVO_HAVE_GPIOD): lib/gpiod.c. */
 HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_gpiod_backend;
 
+/*
+ * A locked arena (lib/arena.c): memory a backend's real-time thread reads,
+ * mapped in chunks of at least HRSERVO_ARENA_CHUNK bytes, locked in RAM
+ * when @lock, each unmapped when its last allocation is freed. Its calls
+ * are thread-safe (its own mutex); the real-time thread only reads what
+ * they return.
+ */
+#define HRSERVO_ARENA_CHUNK	(64 * 1024)
+struct hrservo_arena_chunk;
+struct hrservo_arena {
+	pthread_mutex_t mutex;
+	bool lock;			/* mlock() each chunk */
+	/* mutex */
+	struct hrservo_arena_chunk *cur;	/* carved from, or NULL */
+	size_t chunks;			/* mapped now */
+	size_t mapped, locked;		/* bytes mapped, locked now */
+};
+HRSERVO_HIDDEN void hrservo_arena_init(struct hrservo_arena *a, bool lock);
+/*
+ * @bytes, 16-byte aligned, or NULL with errno: ENOMEM, or what mlock()
+ * said (ENOMEM, EPERM, EAGAIN), and then *@refused (if given) the bytes
+ * it was asked to lock; 0 otherwise.
+ */
+HRSERVO_HIDDEN void *hrservo_arena_alloc(struct hrservo_arena *a,
+					 size_t bytes, size_t *refused);
+HRSERVO_HIDDEN void hrservo_arena_free(struct hrservo_arena *a, void *p);
+/* Bytes locked now. */
+HRSERVO_HIDDEN size_t hrservo_arena_locked(struct hrservo_arena *a);
+/* Every allocation must be freed first. */
+HRSERVO_HIDDEN void hrservo_arena_destroy(struct hrservo_arena *a);
+
+/* Clear the words of hrservo_last_error(). */
+HRSERVO_HIDDEN void hrservo_clear_error(void);
 /* Set the words of hrservo_last_error() (numbers in the C locale); errno kept. */
 HRSERVO_HIDDEN void hrservo_set_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

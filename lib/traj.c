@@ -976,6 +976,7 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 	uint64_t mask = 0;
 	int ret = 0;
 
+	hrservo_clear_error();
 	if (!h) {
 		errno = EINVAL;
 		return -1;

@@ -397,6 +397,9 @@ static unsigned int farthest_axis(const struct hrservo_traj *lead,
 /* Why an upload to @h failed, from its errno @e. */
 static const char *upload_why(int e)
 {
+	/* The backend's words, where it has them (gpiod: memory locking). */
+	if (*hrservo_last_error())
+		return hrservo_last_error();
 	return e == EBUSY ? "a channel is in use by another trajectory" :
 	       e == EINVAL && opt_replace ?
 	       "the new trajectory does not start where the old one is" :
@@ -1124,6 +1127,7 @@ int cmd_move(int argc, char **argv)
 		if (estop_refused(tg.h, errno))
 			goto out;
 		err("%s: %s (nothing applied)", hrservo_name(tg.h),
+		    *hrservo_last_error() ? hrservo_last_error() :
 		    errno == EBUSY ? "a channel is in use by a trajectory" :
 		    errno == EDOM ? "the channels moved meanwhile; the move would start away from them" :
 		    strerror(errno));

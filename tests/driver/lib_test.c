@@ -927,15 +927,18 @@ static int unprivileged_open(const char *spec, rlim_t memlock, char *words,
 }
 
 /*
- * The shared servoctl's "info" of @spec as an unprivileged user with
- * RLIMIT_MEMLOCK @memlock: what it printed (stdout and stderr) into @out.
- * 0, or -1 if it could not be run.
+ * The shared servoctl with @args (after --no-calibration; at most 8) as an
+ * unprivileged user with RLIMIT_MEMLOCK @memlock and real-time priority
+ * allowed: what it printed (stdout and stderr) into @out. Its exit status,
+ * or -1 if it could not be run.
  */
-static int servoctl_unprivileged(const char *spec, rlim_t memlock, char *out,
-				 size_t size)
+static int servoctl_as_user(rlim_t memlock, char *out, size_t size,
+			    const char *const *args)
 {
 	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
+	struct rlimit rt = { 99, 99 };
 	const char *servoctl = getenv("HRSERVO_SERVOCTL_SHARED");
+	char *argv[11] = { "servoctl", "--no-calibration" };
 	size_t len = 0;
 	ssize_t r;
 	int fd[2], st;
@@ -948,11 +951,13 @@ static int servoctl_unprivileged(const char *spec, rlim_t memlock, char *out,
 		dup2(fd[1], 1);
 		dup2(fd[1], 2);
 		close(fd[0]);
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) ||
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
+		    setrlimit(RLIMIT_RTPRIO, &rt) || setgid(65534) ||
 		    setuid(65534))
 			_exit(2);
-		execl(servoctl, "servoctl", "--no-calibration", "info", spec,
-		      (char *)NULL);
+		for (int i = 0; args[i] && i < 8; i++)
+			argv[2 + i] = (char *)args[i];
+		execv(servoctl, argv);
 		_exit(127);
 	}
 	close(fd[1]);
@@ -961,8 +966,15 @@ static int servoctl_unprivileged(const char *spec, rlim_t memlock, char *out,
 	out[len] = 0;
 	close(fd[0]);
 	waitpid(pid, &st, 0);
-	return WIFEXITED(st) && WEXITSTATUS(st) != 127 &&
-	       WEXITSTATUS(st) != 2 ? 0 : -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) != 127 ? WEXITSTATUS(st) : -1;
+}
+
+/* servoctl info @spec, as servoctl_as_user(). */
+static int servoctl_unprivileged(const char *spec, rlim_t memlock, char *out,
+				 size_t size)
+{
+	return servoctl_as_user(memlock, out, size,
+				(const char *const[]){ "info", spec, NULL });
 }
 
 /*
@@ -1027,7 +1039,7 @@ TEST_F(lib, gpiod_rt_refused)
 	 * through the shared servoctl, a program without sanitizers, which
 	 * also shows that servoctl prints the library's words.
 	 */
-	ASSERT_EQ(0, servoctl_unprivileged(LB ":30:prio=5", 64 << 10, w,
+	ASSERT_EQ(1, servoctl_unprivileged(LB ":30:prio=5", 64 << 10, w,
 					   sizeof(w)));
 	EXPECT_NE(NULL, strstr(w, "servoctl: info: " LB ":30:prio=5: gpiod: locking"));
 	EXPECT_NE(NULL, strstr(w, "CAP_IPC_LOCK"));
@@ -1047,6 +1059,69 @@ TEST_F(lib, gpiod_rt_refused)
 	n = tl_capture(&e);
 	EXPECT_GE(tl_pulses(e, n, 30, p, 16), 2);
 	free(e);
+	chmod(path, 0600);
+}
+
+/* Write a trajectory CSV of @rows waypoints on channels 0..7 to @path. */
+static int traj_csv(const char *path, unsigned int rows)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "t_s");
+	for (int c = 0; c < 8; c++)
+		fprintf(f, ",ch%d_us", c);
+	fprintf(f, "\n");
+	for (unsigned int r = 0; r < rows; r++) {
+		fprintf(f, "%.3f", r * 0.01);
+		for (int c = 0; c < 8; c++)
+			fprintf(f, ",%u", 1400 + (r + c) % 200);
+		fprintf(f, "\n");
+	}
+	return fclose(f) || chmod(path, 0644) ? -1 : 0;
+}
+
+/*
+ * What the player thread reads of a trajectory is locked in memory with
+ * its stack: a trajectory that would lock more than RLIMIT_MEMLOCK allows
+ * is refused whole, with words naming the rlimit and what it would need;
+ * a small one fits, and with "no-rt" nothing is locked. Seen through the
+ * shared servoctl (ASan makes mlock() a no-op).
+ */
+TEST_F(lib, gpiod_traj_memory_locked)
+{
+	static const char big[] = "/tmp/lib_test-big.csv";
+	static const char small[] = "/tmp/lib_test-small.csv";
+	char chip[64], path[80], w[1000];
+
+	GPIOD_ONLY();
+	chip_of(self->h, chip, sizeof(chip));
+	snprintf(path, sizeof(path), "/dev/%s", chip);
+	ASSERT_EQ(0, chmod(path, 0666));
+	/* 800 segments of 8 axes: about 320 KiB of coefficients. */
+	ASSERT_EQ(0, traj_csv(big, 801));
+	ASSERT_EQ(0, traj_csv(small, 2));
+
+	/* Opening locks about 304 KiB; 512 KiB leave room for one chunk. */
+	EXPECT_EQ(1, servoctl_as_user(512 << 10, w, sizeof(w),
+				      (const char *const[]){ "traj", "upload",
+				      "--jump", big, LB ":30-37", NULL }));
+	TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, "gpiod: locking 64 KiB of memory for the trajectory refused"))
+		TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, "RLIMIT_MEMLOCK of at least")) TH_LOG("%s", w);
+	EXPECT_NE(NULL, strstr(w, "(now 512 KiB")) TH_LOG("%s", w);
+	EXPECT_EQ(0, servoctl_as_user(512 << 10, w, sizeof(w),
+				      (const char *const[]){ "traj", "upload",
+				      "--jump", small, LB ":30-37", NULL }))
+		TH_LOG("%s", w);
+	EXPECT_EQ(0, servoctl_as_user(512 << 10, w, sizeof(w),
+				      (const char *const[]){ "traj", "upload",
+				      "--jump", big, LB ":30-37:no-rt", NULL }))
+		TH_LOG("%s", w);
+	unlink(big);
+	unlink(small);
 	chmod(path, 0600);
 }
 
