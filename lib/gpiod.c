@@ -59,8 +59,12 @@
 #define STACK_BYTES		(256 * 1024)
 /* Events kept for the reader. */
 #define EVQ_LEN			64
-/* Segments queued at most (the kernel's HRSERVO_TRAJ_SUBMIT_MAX, x4). */
-#define TRAJ_QUEUE_MAX		4096
+/*
+ * Segments queued at most: 21 min of 20 ms segments. A trajectory comes
+ * whole (traj_whole), so this bounds its length; the memory is the
+ * caller's own (locked: RLIMIT_MEMLOCK bounds it first).
+ */
+#define TRAJ_QUEUE_MAX		65536
 #define CONSUMER		"hrservo"
 /* Frames the frame record keeps (the kernel keeps 512). */
 #define FRAMES_KEPT		128
@@ -859,8 +863,14 @@ static int gpiod_traj_submit(struct hrservo *h,
 	struct gseg *ns;
 	int err = 0;
 
-	if (!n || n > HRSERVO_TRAJ_SUBMIT_MAX) {
+	if (!n) {
 		errno = EINVAL;
+		return -1;
+	}
+	if (n > TRAJ_QUEUE_MAX) {
+		hrservo_set_error("gpiod: a trajectory of %zu segments: the queue holds at most %u",
+				  n, TRAJ_QUEUE_MAX);
+		errno = ENOSPC;
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -930,6 +940,8 @@ static int gpiod_traj_submit(struct hrservo *h,
 			keep++;		/* cut short at @t */
 	}
 	if (!err && keep + n > TRAJ_QUEUE_MAX) {
+		hrservo_set_error("gpiod: a trajectory of %zu segments after the %zu queued: the queue holds at most %u",
+				  n, keep, TRAJ_QUEUE_MAX);
 		err = ENOSPC;
 	} else if (!err && keep + n > g->segcap) {
 		size_t cap = keep + n > 2 * g->segcap ? keep + n : 2 * g->segcap;
@@ -1653,6 +1665,7 @@ const struct hrservo_backend hrservo_gpiod_backend = {
 	.get_motion = gpiod_get_motion,
 	.set_motion = gpiod_set_motion,
 	.traj_submit = gpiod_traj_submit,
+	.traj_whole = true,
 	.traj_status = gpiod_traj_status,
 	.traj_owned = gpiod_traj_owned,
 	.traj_stop = gpiod_traj_stop,

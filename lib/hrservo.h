@@ -907,7 +907,10 @@ HRSERVO_API int hrservo_traj_check_times(const struct hrservo_traj *t,
  * trajectory ends with it. Nothing is sent if hrservo_traj_check_times()
  * fails (errno EINVAL).
  *
- * A trajectory that fits the kernel's per-file quota (HRSERVO_TRAJ_FILE_BYTES:
+ * A backend whose player is in the library (gpiod) takes the trajectory
+ * whole in one submission, of any length its queue holds (ENOSPC, nothing
+ * queued, beyond), and nothing waits. For the kernel's player: a
+ * trajectory that fits the kernel's per-file quota (HRSERVO_TRAJ_FILE_BYTES:
  * about 1,900 single-axis or 130 forty-axis segments) and
  * HRSERVO_TRAJ_SUBMIT_MAX segments goes in one submission, queued whole or
  * not at all. A larger one goes in parts of at most a quarter of the quota;

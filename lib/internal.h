@@ -120,12 +120,24 @@ struct hrservo_backend {
 			  uint32_t *accel);
 	int (*set_motion)(struct hrservo *h, unsigned int ch, uint32_t speed,
 			  uint32_t accel);
-	/* Six coefficients (1/65536 ns) per axis, axes in channel order. */
+	/*
+	 * Six coefficients (1/65536 ns) per axis, axes in channel order.
+	 * Queued whole or refused whole. The kernel's queue is bounded: the
+	 * core sends a long trajectory in parts (HRSERVO_TRAJ_SUBMIT_MAX
+	 * segments at most) and waits for room between them; see traj_whole.
+	 */
 	int (*traj_submit)(struct hrservo *h,
 			   const struct hrservo_seg_item *segs, size_t n,
 			   const int64_t *coefs, size_t ncoefs,
 			   unsigned int flags, uint64_t at_ns);
 	int (*traj_status)(struct hrservo *h, struct hrservo_traj_info *info);
+	/*
+	 * A backend that plays trajectories in the library (gpiod) owns its
+	 * flow control: its traj_submit takes a whole trajectory of any
+	 * length in one call (ENOSPC, nothing queued, beyond what its own
+	 * queue holds), and the core neither splits it nor polls for room.
+	 */
+	bool traj_whole;
 	int (*traj_owned)(struct hrservo *h, uint64_t *axes);
 	int (*traj_stop)(struct hrservo *h);
 	int (*event_fd)(struct hrservo *h);

@@ -1004,7 +1004,8 @@ HRSERVO_API int hrservo_traj_upload(const struct hrservo_traj *t,
 		mask |= 1ULL << t->ch[a];
 	}
 	nseg = t->n - 1;
-	part = traj_part_segments(nseg, t->naxes);
+	/* An in-library player takes it whole; the kernel, in parts. */
+	part = h->be->traj_whole ? nseg : traj_part_segments(nseg, t->naxes);
 	while (done < nseg && !ret) {
 		size_t n = nseg - done < part ? nseg - done : part;
 		struct hrservo_seg_item *segs = calloc(n, sizeof(*segs));

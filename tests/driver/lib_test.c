@@ -1062,6 +1062,63 @@ TEST_F(lib, gpiod_rt_refused)
 	chmod(path, 0600);
 }
 
+/* A single-axis trajectory on channel 0 of @n segments of 10 ms. */
+static struct hrservo_traj *long_traj(size_t n)
+{
+	static const unsigned int ch[] = { 0 };
+	struct hrservo_traj *t = hrservo_traj_new(1, ch);
+
+	for (size_t i = 0; t && i <= n; i++) {
+		double pos = (1500.0 + (double)(i % 100)) * US;
+
+		if (hrservo_traj_add(t, (double)i * 0.01, &pos)) {
+			hrservo_traj_free(t);
+			return NULL;
+		}
+	}
+	return t;
+}
+
+/*
+ * The player is the library's: a long trajectory is queued whole by one
+ * upload, with no waiting for room as the kernel's parts do (its queue,
+ * 4096 segments before, could not hold 5000), and one beyond the queue's
+ * 65536 segments is refused whole, in words.
+ */
+TEST_F(lib, gpiod_long_trajectory_queued_whole)
+{
+	struct hrservo_traj *t = long_traj(5000);
+	struct hrservo_traj *huge = long_traj(65537);
+	struct hrservo_traj_info info;
+
+	GPIOD_ONLY();
+	ASSERT_NE(NULL, t);
+	ASSERT_NE(NULL, huge);
+	/* Not before 5 s from now: nothing has played when it is read. */
+	ASSERT_EQ(0, hrservo_traj_upload(t, self->h, tl_now() + 5000000000ULL,
+					 HRSERVO_UPLOAD_JUMP))
+		TH_LOG("%s", hrservo_last_error());
+	ASSERT_EQ(0, hrservo_traj_status(self->h, &info));
+	EXPECT_EQ(5000, info.depth);
+	EXPECT_EQ(HRSERVO_TRAJ_WAITING, info.state);
+	/* Its 50 s, after what is left of the 5 s. */
+	EXPECT_GT(info.queued_ns, 50000000000ULL);
+	EXPECT_LE(info.queued_ns, 55000000000ULL);
+	ASSERT_EQ(0, hrservo_traj_stop(self->h));
+
+	errno = 0;
+	EXPECT_EQ(-1, hrservo_traj_upload(huge, self->h, 0,
+					  HRSERVO_UPLOAD_JUMP));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_NE(NULL, strstr(hrservo_last_error(),
+			       "gpiod: a trajectory of 65537 segments: the queue holds at most 65536"))
+		TH_LOG("%s", hrservo_last_error());
+	ASSERT_EQ(0, hrservo_traj_status(self->h, &info));
+	EXPECT_EQ(0, info.depth);
+	hrservo_traj_free(t);
+	hrservo_traj_free(huge);
+}
+
 /* Write a trajectory CSV of @rows waypoints on channels 0..7 to @path. */
 static int traj_csv(const char *path, unsigned int rows)
 {
