@@ -101,7 +101,7 @@ ARM64_TESTS := dt_test fwnode_test ioctl_test pulse_test event_test \
 	traj_test safety_test lifecycle_test
 ARM64_CC := aarch64-linux-gnu-gcc
 # The unit tests of the kernel's pure logic, also built for 32-bit ARM.
-ARMHF_UNIT_TESTS := logic_test pca9685_plan_test
+ARMHF_UNIT_TESTS := logic_test pca9685_plan_test arena_test
 
 # Cross compilers (Debian's gcc-*-linux-gnu*, installed by make deps).
 CROSS_ARCHS := arm64:aarch64-linux-gnu armhf:arm-linux-gnueabihf
@@ -399,9 +399,15 @@ $(TESTBIN)/judge_test: tests/unit/judge_test.c $(LIB_SRCS) $(LIB_HDRS) \
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< \
 		$(LIB_SRCS) $(LIB_LIBS)
 
+# The locked arena alone: also an armhf program (32-bit alignment).
+$(TESTBIN)/arena_test: tests/unit/arena_test.c lib/arena.c lib/internal.h \
+		lib/hrservo.h $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< lib/arena.c -pthread
+
 $(TESTBIN)/value_test $(TESTBIN)/traj_plan_test $(TESTBIN)/leadin_test \
 		$(TESTBIN)/calib_apply_test $(TESTBIN)/teleop_test \
-		$(TESTBIN)/backend_test $(TESTBIN)/arena_test: \
+		$(TESTBIN)/backend_test: \
 		$(TESTBIN)/%: tests/unit/%.c \
 		tests/unit/comma_locale.h tests/unit/tmpdir.h $(LIB_SRCS) $(LIB_HDRS) \
 		$(KSRC)/.stamp

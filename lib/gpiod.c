@@ -323,10 +323,14 @@ static void traj_free_segs(struct gpiod_servo *g, size_t from)
 	g->nseg = from;
 }
 
-/* Drop the queue; the axes keep their targets. Lock held. */
+/*
+ * Drop the queue in O(1), freeing nothing (the player's failsafe runs it):
+ * the next API call collects it. The axes keep their targets. Lock held.
+ */
 static void traj_drop(struct gpiod_servo *g)
 {
-	traj_free_segs(g, 0);
+	g->head += g->nseg;
+	g->nseg = 0;
 	g->axes = 0;
 	g->held = 0;
 	g->tstate = TRAJ_IDLE;
@@ -393,33 +397,46 @@ static uint64_t all_channels(const struct gpiod_servo *g)
 /*
  * Run HRSERVO_FS_* @action on every channel (a pose: the watchdog's, held
  * instead while the e-stop is latched) and drop the trajectory, as the
- * kernel's hrservo_failsafe_locked(). Lock held. Return: the channels
- * that had a pulse.
+ * kernel's hrservo_failsafe_locked(). Lock held; the player may run it.
+ * Return: the channels that were on.
  */
 static uint64_t failsafe_locked(struct gpiod_servo *g, int action)
 {
 	uint64_t on = 0, posed = 0;
 
 	for (unsigned int c = 0; c < g->nch; c++)
-		if (g->ch[c].pulse_ns && g->running)
+		if (g->ch[c].enabled)
 			on |= 1ULL << c;
+	if (action == HRSERVO_FS_POSE && g->estop)
+		action = HRSERVO_FS_HOLD;
+	/*
+	 * A channel on since the last frame's work has emitted nothing: it
+	 * has no position to hold, and its first pulse would jump to its
+	 * target. Whatever the action, it gets no pulse.
+	 */
+	for (uint64_t m = on; m; m &= m - 1)
+		if (!g->ch[ffs64(m)].motion.valid)
+			g->ch[ffs64(m)].enabled = false;
 	if (action == HRSERVO_FS_RELEASE) {
 		for (unsigned int c = 0; c < g->nch; c++)
 			g->ch[c].enabled = false;
-	} else {
+	} else if (action == HRSERVO_FS_POSE) {
 		/* The pose's channels that are on go there; the rest hold. */
-		size_t npose = action == HRSERVO_FS_POSE && !g->estop ?
-			       g->wd_npose : 0;
-
-		for (size_t i = 0; i < npose; i++) {
-			struct gchan *ch = &g->ch[g->wd_pose[i].channel];
+		for (size_t i = 0; i < g->wd_npose; i++) {
+			unsigned int c = g->wd_pose[i].channel;
+			struct gchan *ch = &g->ch[c];
+			uint32_t p = g->wd_pose[i].pulse_ns;
 
 			if (!ch->enabled)
 				continue;
-			ch->target_ns = g->wd_pose[i].pulse_ns;
-			posed |= 1ULL << g->wd_pose[i].channel;
+			/* Within the limits of the moment. */
+			ch->target_ns = p < ch->lim.min_ns ? ch->lim.min_ns :
+					p > ch->lim.max_ns ? ch->lim.max_ns : p;
+			posed |= 1ULL << c;
 		}
-		brake_locked(g, all_channels(g) & ~posed);
+		brake_locked(g, on & ~posed);
+	} else {
+		brake_locked(g, on);
 	}
 	traj_drop(g);
 	return on;
@@ -859,8 +876,8 @@ static int gpiod_traj_submit(struct hrservo *h,
 	struct gpiod_servo *g = gs(h);
 	bool replace = flags & HRSERVO_UPLOAD_REPLACE;
 	uint64_t axes = 0, seen = 0, t = 0, now, next;
-	size_t need = 0, keep = 0;
-	struct gseg *ns;
+	size_t need = 0, keep = 0, qcap = 0, qmore = 0;
+	struct gseg *ns, *q = NULL, *old = NULL;
 	int err = 0;
 
 	if (!n) {
@@ -890,13 +907,25 @@ static int gpiod_traj_submit(struct hrservo *h,
 	ns = calloc(n, sizeof(*ns));
 	if (!ns)
 		return -1;
+	/*
+	 * What has played is given back first: its memory serves again. The
+	 * queue may have to grow too (for the words if locking is refused).
+	 */
+	pthread_mutex_lock(&g->lock);
+	traj_collect(g);
+	if (g->nseg + n > g->segcap)
+		qmore = hrservo_arena_need(1, sizeof(struct gseg) *
+					   (g->nseg + n > 2 * g->segcap ?
+					    g->nseg + n : 2 * g->segcap));
+	pthread_mutex_unlock(&g->lock);
 	for (size_t i = 0, off = 0; i < n; i++) {
 		size_t k = 6 * (size_t)__builtin_popcountll(segs[i].mask);
 
 		/* What the player reads is in locked memory. */
 		ns[i].coef = arena_alloc(g, k * sizeof(*ns[i].coef),
-					 (need - off - k) * sizeof(s64) +
-					 (n - i - 1) * 16);
+					 hrservo_arena_need(n - i,
+							    k * sizeof(s64)) +
+					 qmore);
 		if (!ns[i].coef) {
 			err = errno;
 			goto fail;
@@ -908,6 +937,7 @@ static int gpiod_traj_submit(struct hrservo *h,
 		hrservo_div_init(&ns[i].dur, segs[i].duration_ns);
 	}
 
+again:
 	pthread_mutex_lock(&g->lock);
 	traj_collect(g);
 	now = now_ns();
@@ -944,19 +974,27 @@ static int gpiod_traj_submit(struct hrservo *h,
 				  n, keep, TRAJ_QUEUE_MAX);
 		err = ENOSPC;
 	} else if (!err && keep + n > g->segcap) {
-		size_t cap = keep + n > 2 * g->segcap ? keep + n : 2 * g->segcap;
-		struct gseg *q = arena_alloc(g, cap * sizeof(*q), 0);
-
-		if (!q) {
-			err = errno;
-		} else {
-			/* Collected above: the queue is seg[0..nseg). */
-			if (g->nseg)
-				memcpy(q, g->seg, g->nseg * sizeof(*q));
-			hrservo_arena_free(&g->arena, g->seg);
-			g->seg = q;
-			g->segcap = cap;
+		if (!q || qcap < keep + n) {
+			/* The queue must grow: mapped with no lock held. */
+			qcap = keep + n > 2 * g->segcap ? keep + n : 2 * g->segcap;
+			if (qcap > TRAJ_QUEUE_MAX)
+				qcap = TRAJ_QUEUE_MAX;
+			pthread_mutex_unlock(&g->lock);
+			hrservo_arena_free(&g->arena, q);
+			q = arena_alloc(g, qcap * sizeof(*q), 0);
+			if (!q) {
+				err = errno;
+				goto fail;
+			}
+			goto again;
 		}
+		/* Collected above: the queue is seg[0..nseg). */
+		if (g->nseg)
+			memcpy(q, g->seg, g->nseg * sizeof(*q));
+		old = g->seg;
+		g->seg = q;
+		g->segcap = qcap;
+		q = NULL;
 	}
 	/* Each axis starts where the queue (or the channel) leaves it. */
 	for (size_t i = 0; !err && i < n; i++) {
@@ -1003,11 +1041,14 @@ static int gpiod_traj_submit(struct hrservo *h,
 	wd_feed_locked(g);
 	kick_locked(g);
 	pthread_mutex_unlock(&g->lock);
+	hrservo_arena_free(&g->arena, old);
+	hrservo_arena_free(&g->arena, q);
 	free(ns);
 	return 0;
 fail:
 	for (size_t i = 0; i < n; i++)
 		hrservo_arena_free(&g->arena, ns[i].coef);
+	hrservo_arena_free(&g->arena, q);
 	free(ns);
 	errno = err;
 	return -1;
@@ -1384,22 +1425,31 @@ static void memlock_refused(const char *what, size_t bytes, size_t total)
 	errno = err;
 }
 
+/* Bytes @n bytes of locked memory take: whole pages. */
+static size_t pages_of(size_t n)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + page - 1) / page * page;
+}
+
 /*
  * @bytes from the handle's arena, which the player may read: locked while
  * the handle runs in real time. NULL with errno, and the words of
- * hrservo_last_error() if locking was refused: the rlimit it would take,
- * with @more bytes the caller will ask for next.
+ * hrservo_last_error() if locking was refused: the rlimit that lets it be
+ * locked, with @more bytes of new chunks that it and what the caller asks
+ * for next take (0: it alone). Maps memory: not with the handle's lock
+ * held.
  */
 static void *arena_alloc(struct gpiod_servo *g, size_t bytes, size_t more)
 {
-	size_t refused, locked = hrservo_arena_locked(&g->arena);
-	void *p = hrservo_arena_alloc(&g->arena, bytes, &refused);
+	size_t refused, locked;
+	void *p = hrservo_arena_alloc(&g->arena, bytes, &refused, &locked);
 
 	if (!p && refused)
 		memlock_refused(" for the trajectory", refused,
-				STACK_BYTES + sizeof(*g) + locked +
-				(refused > bytes + more ? refused :
-				 bytes + more));
+				STACK_BYTES + pages_of(sizeof(*g)) + locked +
+				(more > refused ? more : refused));
 	return p;
 }
 
@@ -1422,10 +1472,8 @@ static int start_player(struct gpiod_servo *g)
 		/* The thread's stack and the state it touches, in RAM. */
 		if (mlock(g->stack, STACK_BYTES) ||
 		    mlock(g, sizeof(*g))) {
-			/* Room for a first chunk of trajectory too. */
-			memlock_refused("", STACK_BYTES + sizeof(*g),
-					STACK_BYTES + sizeof(*g) +
-					HRSERVO_ARENA_CHUNK);
+			memlock_refused("", STACK_BYTES + pages_of(sizeof(*g)),
+					STACK_BYTES + pages_of(sizeof(*g)));
 			return -1;
 		}
 	}

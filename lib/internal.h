@@ -196,17 +196,22 @@ HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_gpiod_backend;
 /*
  * A locked arena (lib/arena.c): memory a backend's real-time thread reads,
  * mapped in chunks of at least HRSERVO_ARENA_CHUNK bytes, locked in RAM
- * when @lock, each unmapped when its last allocation is freed. Its calls
- * are thread-safe (its own mutex); the real-time thread only reads what
- * they return.
+ * when .lock. Thread-safe: its mutex (priority-inheriting) is held only
+ * for pointer work, never across a system call, so hrservo_arena_free()
+ * may be called with a lock the real-time thread takes. A chunk whose
+ * allocations are all freed waits, mapped, to be carved anew or unmapped
+ * by hrservo_arena_trim() or the next hrservo_arena_alloc().
  */
 #define HRSERVO_ARENA_CHUNK	(64 * 1024)
+/* Bytes an allocation of @bytes takes in its chunk (header included). */
+#define HRSERVO_ARENA_COST(bytes)	(16 + (((bytes) + 15) & ~(size_t)15))
 struct hrservo_arena_chunk;
 struct hrservo_arena {
 	pthread_mutex_t mutex;
-	bool lock;			/* mlock() each chunk */
+	bool lock;			/* mlock() each chunk; set before use */
 	/* mutex */
 	struct hrservo_arena_chunk *cur;	/* carved from, or NULL */
+	struct hrservo_arena_chunk *empty;	/* all freed, still mapped */
 	size_t chunks;			/* mapped now */
 	size_t mapped, locked;		/* bytes mapped, locked now */
 };
@@ -214,13 +219,18 @@ HRSERVO_HIDDEN void hrservo_arena_init(struct hrservo_arena *a, bool lock);
 /*
  * @bytes, 16-byte aligned, or NULL with errno: ENOMEM, or what mlock()
  * said (ENOMEM, EPERM, EAGAIN), and then *@refused (if given) the bytes
- * it was asked to lock; 0 otherwise.
+ * it was asked to lock and *@locked (if given) those locked then; 0
+ * otherwise. May map a chunk: not with a lock the real-time thread takes.
  */
 HRSERVO_HIDDEN void *hrservo_arena_alloc(struct hrservo_arena *a,
-					 size_t bytes, size_t *refused);
+					 size_t bytes, size_t *refused,
+					 size_t *locked);
+/* Bytes of new chunks that @count allocations of @bytes each take. */
+HRSERVO_HIDDEN size_t hrservo_arena_need(size_t count, size_t bytes);
+/* Give back @p (NULL: nothing); no system call. */
 HRSERVO_HIDDEN void hrservo_arena_free(struct hrservo_arena *a, void *p);
-/* Bytes locked now. */
-HRSERVO_HIDDEN size_t hrservo_arena_locked(struct hrservo_arena *a);
+/* Unmap the chunks with nothing allocated: not with such a lock held. */
+HRSERVO_HIDDEN void hrservo_arena_trim(struct hrservo_arena *a);
 /* Every allocation must be freed first. */
 HRSERVO_HIDDEN void hrservo_arena_destroy(struct hrservo_arena *a);
 

@@ -544,6 +544,61 @@ TEST_F(lib, estop_latch)
 	hrservo_traj_free(t);
 }
 
+/*
+ * A watchdog's pose goes within the limits of the moment, on either
+ * backend: narrowed after arming, the pose channel stops at the new
+ * limit, not at the pose.
+ */
+TEST_F(lib, watchdog_pose_within_limits)
+{
+	struct hrservo_batch *pose = hrservo_batch_new();
+	struct hrservo_event_data ev;
+	struct tl_pulse p[64];
+	uint64_t least = UINT64_MAX;
+	struct hrservo_state *st;
+	struct tl_edge *e;
+	size_t n, np;
+
+	ASSERT_NE(NULL, pose);
+	ASSERT_EQ(0, hrservo_batch_add(pose, 0, 2000 * US));
+	ASSERT_EQ(0, hrservo_set_target(self->h, 0, 1500 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	ASSERT_EQ(0, hrservo_watchdog_arm(self->h, 100, HRSERVO_FS_POSE, pose));
+	hrservo_batch_free(pose);
+	ASSERT_EQ(0, hrservo_set_limits(self->h, 0, 1000 * US, 1800 * US));
+	/* Starved: the failsafe runs within the timeout and a frame. */
+	tl_sleep_ns(300000000);
+	do {
+		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 1000));
+	} while (ev.type != HRSERVO_EV_WATCHDOG);
+	EXPECT_EQ(1ULL << 0, ev.mask);
+	/* Its target too, not only what the limiter lets out. */
+	st = hrservo_read_state(self->h);
+	ASSERT_NE(NULL, st);
+	EXPECT_EQ(1800 * US, hrservo_state_target_ns(st, 0));
+	hrservo_state_free(st);
+	tl_capture_clear();
+	tl_sleep_ns(5 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 0, p, 64);
+	if (np && !p[np - 1].width)
+		np--;
+	ASSERT_GE(np, 3);
+	/* A late wake-up (gpiod) only lengthens a pulse: the shortest. */
+	for (size_t i = 0; i < np; i++)
+		if (p[i].width < least)
+			least = p[i].width;
+	EXPECT_LE(least > 1800 * US ? least - 1800 * US : 1800 * US - least,
+		  tl_backend() == TL_GPIOD ? wake_tol_ns() : tl_tolerance_ns()) {
+		for (size_t i = 0; i < np; i++)
+			TH_LOG("pulse %zu at %llu: %llu ns", i,
+			       (unsigned long long)p[i].rise,
+			       (unsigned long long)p[i].width);
+	}
+	free(e);
+	EXPECT_EQ(0, hrservo_watchdog_arm(self->h, 0, HRSERVO_FS_HOLD, NULL));
+}
+
 /* ---- the gpiod backend (lib_test@gpiod) ---- */
 
 #define LB	"gpiod:" TL_LB_LABEL
@@ -954,8 +1009,8 @@ static int servoctl_as_user(rlim_t memlock, char *out, size_t size,
 		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
 		    setrlimit(RLIMIT_RTPRIO, &rt) || setgid(65534) ||
 		    setuid(65534))
-			_exit(2);
-		for (int i = 0; args[i] && i < 8; i++)
+			_exit(126);
+		for (int i = 0; i < 8 && args[i]; i++)
 			argv[2 + i] = (char *)args[i];
 		execv(servoctl, argv);
 		_exit(127);
@@ -966,7 +1021,8 @@ static int servoctl_as_user(rlim_t memlock, char *out, size_t size,
 	out[len] = 0;
 	close(fd[0]);
 	waitpid(pid, &st, 0);
-	return WIFEXITED(st) && WEXITSTATUS(st) != 127 ? WEXITSTATUS(st) : -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) != 126 &&
+	       WEXITSTATUS(st) != 127 ? WEXITSTATUS(st) : -1;
 }
 
 /* servoctl info @spec, as servoctl_as_user(). */
@@ -1142,23 +1198,25 @@ static int traj_csv(const char *path, unsigned int rows)
 /*
  * What the player thread reads of a trajectory is locked in memory with
  * its stack: a trajectory that would lock more than RLIMIT_MEMLOCK allows
- * is refused whole, with words naming the rlimit and what it would need;
- * a small one fits, and with "no-rt" nothing is locked. Seen through the
- * shared servoctl (ASan makes mlock() a no-op).
+ * is refused whole, with words naming the rlimit and what it needs, and
+ * that much is enough; a small one fits, and with "no-rt" nothing is
+ * locked. Seen through the shared servoctl (ASan makes mlock() a no-op).
  */
 TEST_F(lib, gpiod_traj_memory_locked)
 {
-	static const char big[] = "/tmp/lib_test-big.csv";
-	static const char small[] = "/tmp/lib_test-small.csv";
-	char chip[64], path[80], w[1000];
+	char chip[64], path[80], w[1000], big[64], small[64];
+	const char *at;
+	unsigned long kib = 0;
 
 	GPIOD_ONLY();
 	chip_of(self->h, chip, sizeof(chip));
 	snprintf(path, sizeof(path), "/dev/%s", chip);
-	ASSERT_EQ(0, chmod(path, 0666));
+	snprintf(big, sizeof(big), "/tmp/lib_test-%d-big.csv", getpid());
+	snprintf(small, sizeof(small), "/tmp/lib_test-%d-small.csv", getpid());
 	/* 800 segments of 8 axes: about 320 KiB of coefficients. */
 	ASSERT_EQ(0, traj_csv(big, 801));
-	ASSERT_EQ(0, traj_csv(small, 2));
+	EXPECT_EQ(0, traj_csv(small, 2));
+	EXPECT_EQ(0, chmod(path, 0666));
 
 	/* Opening locks about 304 KiB; 512 KiB leave room for one chunk. */
 	EXPECT_EQ(1, servoctl_as_user(512 << 10, w, sizeof(w),
@@ -1169,6 +1227,20 @@ TEST_F(lib, gpiod_traj_memory_locked)
 		TH_LOG("%s", w);
 	EXPECT_NE(NULL, strstr(w, "RLIMIT_MEMLOCK of at least")) TH_LOG("%s", w);
 	EXPECT_NE(NULL, strstr(w, "(now 512 KiB")) TH_LOG("%s", w);
+	/* As much as it says is enough. */
+	at = strstr(w, "RLIMIT_MEMLOCK of at least ");
+	if (at)
+		kib = strtoul(at + strlen("RLIMIT_MEMLOCK of at least "), NULL,
+			      10);
+	EXPECT_GT(kib, 512);
+	EXPECT_EQ(0, servoctl_as_user(kib << 10, w, sizeof(w),
+				      (const char *const[]){ "traj", "upload",
+				      "--jump", big, LB ":30-37", NULL }))
+		TH_LOG("with %lu KiB: %s", kib, w);
+	EXPECT_EQ(1, servoctl_as_user((kib - 64) << 10, w, sizeof(w),
+				      (const char *const[]){ "traj", "upload",
+				      "--jump", big, LB ":30-37", NULL }))
+		TH_LOG("with %lu KiB: %s", kib - 64, w);
 	EXPECT_EQ(0, servoctl_as_user(512 << 10, w, sizeof(w),
 				      (const char *const[]){ "traj", "upload",
 				      "--jump", small, LB ":30-37", NULL }))
