@@ -20,6 +20,19 @@
 
 #include "internal.h"
 
+/*
+ * Under ASan, what is not handed out is poisoned: a read or write past an
+ * allocation, or after its free, is reported as with malloc().
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
 struct hrservo_arena_chunk {
 	struct hrservo_arena_chunk *next;	/* on the empty list */
 	size_t size;		/* mapped, this header included */
@@ -30,6 +43,7 @@ struct hrservo_arena_chunk {
 /* What precedes each allocation: its chunk. 16 bytes on every ABI. */
 struct arena_hdr {
 	struct hrservo_arena_chunk *chunk;
+	size_t need;		/* carved for it, this header included */
 } __attribute__((aligned(16)));
 
 _Static_assert(sizeof(struct arena_hdr) == 16,
@@ -66,6 +80,8 @@ static void chunks_unmap(struct hrservo_arena_chunk *c)
 	while (c) {
 		struct hrservo_arena_chunk *next = c->next;
 
+		/* The address may serve another mapping: no stale poison. */
+		UNPOISON(c, c->size);
 		munmap(c, c->size);
 		c = next;
 	}
@@ -74,6 +90,7 @@ static void chunks_unmap(struct hrservo_arena_chunk *c)
 /* @c has nothing allocated: it waits on the empty list. Mutex held. */
 static void chunk_empty(struct hrservo_arena *a, struct hrservo_arena_chunk *c)
 {
+	POISON((char *)c + CHUNK_HDR, c->size - CHUNK_HDR);
 	c->used = CHUNK_HDR;
 	c->next = a->empty;
 	a->empty = c;
@@ -88,7 +105,11 @@ static void *carve(struct hrservo_arena *a, size_t need)
 	if (!c || c->size - c->used < need)
 		return NULL;
 	h = (struct arena_hdr *)((char *)c + c->used);
+	UNPOISON(h, need);
 	h->chunk = c;
+	h->need = need;
+	/* The header is the library's: poisoned for the caller. */
+	POISON(h, sizeof(*h));
 	c->used += need;
 	c->live++;
 	return h + 1;
@@ -171,6 +192,7 @@ void *hrservo_arena_alloc(struct hrservo_arena *a, size_t bytes,
 	c->size = size;
 	c->used = CHUNK_HDR;
 	c->live = 0;
+	POISON((char *)c + CHUNK_HDR, size - CHUNK_HDR);
 	pthread_mutex_lock(&a->mutex);
 	if (a->lock)
 		a->locked += size;
@@ -198,16 +220,24 @@ size_t hrservo_arena_need(size_t count, size_t bytes)
 void hrservo_arena_free(struct hrservo_arena *a, void *p)
 {
 	struct hrservo_arena_chunk *c;
+	struct arena_hdr *h;
 
 	if (!p)
 		return;
 	pthread_mutex_lock(&a->mutex);
-	c = ((struct arena_hdr *)p - 1)->chunk;
+	h = (struct arena_hdr *)p - 1;
+	UNPOISON(h, sizeof(*h));
+	c = h->chunk;
+	/* Freed: no more reads or writes of it. */
+	POISON(h, h->need);
 	if (!--c->live) {
-		if (c == a->cur)
-			c->used = CHUNK_HDR;	/* empty: carve it anew */
-		else
+		if (c == a->cur) {
+			/* Empty: carve it anew. */
+			POISON((char *)c + CHUNK_HDR, c->size - CHUNK_HDR);
+			c->used = CHUNK_HDR;
+		} else {
 			chunk_empty(a, c);
+		}
 	}
 	pthread_mutex_unlock(&a->mutex);
 }

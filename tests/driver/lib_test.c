@@ -428,6 +428,29 @@ TEST_F(lib, clamp_event_names_held_axes)
 	}
 	EXPECT_EQ(1, clamps);
 	EXPECT_EQ(1ULL << 1, clamped);
+	/* A new trajectory that the limits hold back: the axis is named again. */
+	hrservo_traj_free(t);
+	t = hrservo_traj_new(2, ch);
+	ASSERT_NE(NULL, t);
+	tl_sleep_ns(1000000000);	/* channel 1 arrives at 2000 us */
+	while (!hrservo_read_event(self->h, &ev, 0))
+		;
+	ASSERT_EQ(0, hrservo_traj_add(t, 0, b));
+	ASSERT_EQ(0, hrservo_traj_add(t, 0.4, a));
+	ASSERT_EQ(0, hrservo_traj_upload(t, self->h, 0, 0));
+	clamps = 0;
+	clamped = 0;
+	for (;;) {
+		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 5000));
+		if (ev.type == HRSERVO_EV_CLAMP) {
+			clamps++;
+			clamped |= ev.mask;
+		}
+		if (ev.type == HRSERVO_EV_TRAJ_DONE)
+			break;
+	}
+	EXPECT_EQ(1, clamps);
+	EXPECT_EQ(1ULL << 1, clamped);
 	hrservo_traj_free(t);
 }
 

@@ -158,4 +158,30 @@ TEST(empty_chunks_serve_again)
 	EXPECT_EQ(0, a.mapped);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+
+/* Under ASan what is not handed out is poisoned, as malloc()'s. */
+TEST(asan_sees_outside_an_allocation)
+{
+	struct hrservo_arena a;
+	char *p, *q;
+
+	hrservo_arena_init(&a, false);
+	p = hrservo_arena_alloc(&a, 100, NULL, NULL);
+	q = hrservo_arena_alloc(&a, 100, NULL, NULL);
+	ASSERT_NE(0, ADDR(p));
+	ASSERT_NE(0, ADDR(q));
+	EXPECT_FALSE(__asan_address_is_poisoned(p));
+	EXPECT_FALSE(__asan_address_is_poisoned(p + 99));
+	EXPECT_TRUE(__asan_address_is_poisoned(q - 1));	/* q's header */
+	EXPECT_TRUE(__asan_address_is_poisoned(q + 112));	/* never carved */
+	hrservo_arena_free(&a, p);
+	EXPECT_TRUE(__asan_address_is_poisoned(p));		/* freed */
+	EXPECT_FALSE(__asan_address_is_poisoned(q));
+	hrservo_arena_free(&a, q);
+	hrservo_arena_destroy(&a);
+}
+#endif
+
 TEST_HARNESS_MAIN
