@@ -101,11 +101,19 @@ static bool is_digit(char c)
 
 /*
  * "/dev/hrservo3", "hrservo3", "3" and each of them after "chardev:" are
- * one controller: "hrservo3".
+ * one controller: "hrservo3". So are the spellings of a gpiod spec
+ * (chip by path, name or label; lines as ranges or not; options): the
+ * name its handle would have, where the chip is here.
  */
 static void canonical(const char *spec, char *out, size_t size)
 {
 	const char *s = spec;
+
+#ifdef HRSERVO_HAVE_GPIOD
+	if (!strncmp(s, "gpiod:", 6) &&
+	    !hrservo_gpiod_canonical(s + 6, out, size))
+		return;
+#endif
 
 	if (!strncmp(s, "chardev:", 8))
 		s += 8;

@@ -1530,26 +1530,64 @@ static void gpiod_free(struct gpiod_servo *g, bool child)
 }
 
 /* The lines of @g as a spec's list, ranges folded: "0-7,9". */
-static void lines_text(const struct gpiod_servo *g, char *buf, size_t size)
+static void lines_text(const unsigned int *off, unsigned int n, char *buf,
+		       size_t size)
 {
 	size_t len = 0;
 
 	buf[0] = 0;
-	for (unsigned int i = 0; i < g->nch && len < size; i++) {
+	for (unsigned int i = 0; i < n && len < size; i++) {
 		unsigned int j = i;
 
-		while (j + 1 < g->nch && g->offset[j + 1] == g->offset[j] + 1)
+		while (j + 1 < n && off[j + 1] == off[j] + 1)
 			j++;
 		if (j > i + 1)
 			len += (size_t)snprintf(buf + len, size - len, "%s%u-%u",
-						i ? "," : "", g->offset[i],
-						g->offset[j]);
+						i ? "," : "", off[i], off[j]);
 		else
 			j = i, len += (size_t)snprintf(buf + len, size - len,
 						       "%s%u", i ? "," : "",
-						       g->offset[i]);
+						       off[i]);
 		i = j;
 	}
+}
+
+int hrservo_gpiod_canonical(const char *spec, char *out, size_t size)
+{
+	const char *c1 = strchr(spec, ':'), *c2;
+	unsigned int off[HRSERVO_MAX_CHANNELS], n;
+	char chipname[PATH_MAX], lines[300], words[512];
+	struct gpiod_chip_info *info;
+	struct gpiod_chip *chip;
+	int err = errno, ret = -1;
+	size_t nl;
+
+	if (!c1 || (size_t)(c1 - spec) >= sizeof(chipname))
+		return -1;
+	/* Quiet: what a failed open said stays said. */
+	snprintf(words, sizeof(words), "%s", hrservo_last_error());
+	memcpy(chipname, spec, (size_t)(c1 - spec));
+	chipname[c1 - spec] = 0;
+	c2 = strchr(c1 + 1, ':');
+	nl = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	if (parse_lines(c1 + 1, c1 + 1 + nl, off, &n))
+		goto out;
+	chip = open_chip(chipname);
+	if (!chip)
+		goto out;
+	info = gpiod_chip_get_info(chip);
+	if (info) {
+		lines_text(off, n, lines, sizeof(lines));
+		snprintf(out, size, "gpiod:%s:%s",
+			 gpiod_chip_info_get_name(info), lines);
+		gpiod_chip_info_free(info);
+		ret = 0;
+	}
+	gpiod_chip_close(chip);
+out:
+	hrservo_set_error("%s", words);
+	errno = err;
+	return ret;
 }
 
 static int gpiod_open(struct hrservo *h, const char *spec,
@@ -1642,7 +1680,7 @@ static int gpiod_open(struct hrservo *h, const char *spec,
 			goto fail;
 		}
 	}
-	lines_text(g, lines, sizeof(lines));
+	lines_text(g->offset, g->nch, lines, sizeof(lines));
 	snprintf(h->name, sizeof(h->name), "gpiod:%s:%s",
 		 gpiod_chip_info_get_name(info), lines);
 	gpiod_chip_info_free(info);

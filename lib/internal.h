@@ -192,6 +192,14 @@ struct hrservo {
 HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_chardev_backend;
 /* Built where libgpiod v2 is (HRSERVO_HAVE_GPIOD): lib/gpiod.c. */
 HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_gpiod_backend;
+/*
+ * The name a gpiod handle of @spec (after "gpiod:") would have: its chip
+ * by name, its lines folded, no options; any spelling of the chip (path,
+ * name, label) gives the same. 0, or -1 if @spec names no lines of a chip
+ * here. Keeps errno and hrservo_last_error().
+ */
+HRSERVO_HIDDEN int hrservo_gpiod_canonical(const char *spec, char *out,
+					   size_t size);
 
 /*
  * A locked arena (lib/arena.c): memory a backend's real-time thread reads,

@@ -1005,18 +1005,18 @@ static int unprivileged_open(const char *spec, rlim_t memlock, char *words,
 }
 
 /*
- * The shared servoctl with @args (after --no-calibration; at most 8) as an
- * unprivileged user with RLIMIT_MEMLOCK @memlock and real-time priority
- * allowed: what it printed (stdout and stderr) into @out. Its exit status,
- * or -1 if it could not be run.
+ * servoctl (@env names the binary) with @args (at most 10): as root, or,
+ * with @memlock not 0, as an unprivileged user with that RLIMIT_MEMLOCK
+ * and real-time priority allowed. What it printed (stdout and stderr)
+ * goes into @out. Its exit status, or -1 if it could not be run.
  */
-static int servoctl_as_user(rlim_t memlock, char *out, size_t size,
-			    const char *const *args)
+static int servoctl_exec(const char *env, rlim_t memlock, char *out,
+			 size_t size, const char *const *args)
 {
 	struct rlimit rl = { .rlim_cur = memlock, .rlim_max = memlock };
 	struct rlimit rt = { 99, 99 };
-	const char *servoctl = getenv("HRSERVO_SERVOCTL_SHARED");
-	char *argv[11] = { "servoctl", "--no-calibration" };
+	const char *servoctl = getenv(env);
+	char *argv[12] = { "servoctl" };
 	size_t len = 0;
 	ssize_t r;
 	int fd[2], st;
@@ -1029,12 +1029,12 @@ static int servoctl_as_user(rlim_t memlock, char *out, size_t size,
 		dup2(fd[1], 1);
 		dup2(fd[1], 2);
 		close(fd[0]);
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) ||
-		    setrlimit(RLIMIT_RTPRIO, &rt) || setgid(65534) ||
-		    setuid(65534))
+		if (memlock && (setrlimit(RLIMIT_MEMLOCK, &rl) ||
+				setrlimit(RLIMIT_RTPRIO, &rt) ||
+				setgid(65534) || setuid(65534)))
 			_exit(126);
-		for (int i = 0; i < 8 && args[i]; i++)
-			argv[2 + i] = (char *)args[i];
+		for (int i = 0; i < 10 && args[i]; i++)
+			argv[1 + i] = (char *)args[i];
 		execv(servoctl, argv);
 		_exit(127);
 	}
@@ -1046,6 +1046,20 @@ static int servoctl_as_user(rlim_t memlock, char *out, size_t size,
 	waitpid(pid, &st, 0);
 	return WIFEXITED(st) && WEXITSTATUS(st) != 126 &&
 	       WEXITSTATUS(st) != 127 ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * The shared servoctl (no sanitizers: they make mlock() a no-op) with
+ * --no-calibration and @args (at most 9), as servoctl_exec() as a user.
+ */
+static int servoctl_as_user(rlim_t memlock, char *out, size_t size,
+			    const char *const *args)
+{
+	const char *a[11] = { "--no-calibration" };
+
+	for (int i = 0; i < 9 && args[i]; i++)
+		a[1 + i] = args[i];
+	return servoctl_exec("HRSERVO_SERVOCTL_SHARED", memlock, out, size, a);
 }
 
 /* servoctl info @spec, as servoctl_as_user(). */
@@ -1139,6 +1153,73 @@ TEST_F(lib, gpiod_rt_refused)
 	EXPECT_GE(tl_pulses(e, n, 30, p, 16), 2);
 	free(e);
 	chmod(path, 0600);
+}
+
+/* servoctl (the sanitizer build) with @args (at most 10) as root. */
+static int servoctl_run(char *out, size_t size, const char *const *args)
+{
+	return servoctl_exec("HRSERVO_SERVOCTL", 0, out, size, args);
+}
+
+/*
+ * servoctl on the gpiod backend, end to end: a joint calibrated in
+ * degrees, then a trajectory file in degrees played to its end by
+ * traj upload --wait (the pulses live as long as servoctl's handle), and
+ * a move refused where the axes have no position, as a fresh handle's.
+ */
+TEST_F(lib, gpiod_servoctl_traj_in_degrees)
+{
+	char conf[64], plan[64], out[2048];
+	struct tl_pulse p[128];
+	struct tl_edge *e;
+	size_t n, np;
+	FILE *f;
+
+	GPIOD_ONLY();
+	/* Its lines are servoctl's now. */
+	hrservo_close(self->h);
+	self->h = NULL;
+	snprintf(conf, sizeof(conf), "/tmp/lib_test-%d.conf", getpid());
+	snprintf(plan, sizeof(plan), "/tmp/lib_test-%d-deg.csv", getpid());
+	unlink(conf);
+	setenv("HRSERVO_CALIBRATION", conf, 1);
+	f = fopen(plan, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "t_s,elbow_deg\n0,0\n0.4,45\n0.8,45\n");
+	ASSERT_EQ(0, fclose(f));
+
+	EXPECT_EQ(0, servoctl_run(out, sizeof(out), (const char *const[]){
+		  "calibrate", "points", self->c.name,
+		  "1=name:elbow,-90deg:1000us,0deg:1500us,90deg:2000us", NULL }))
+		TH_LOG("%s", out);
+	tl_capture_clear();
+	EXPECT_EQ(0, servoctl_run(out, sizeof(out), (const char *const[]){
+		  "traj", "upload", "--jump", "--wait", plan, self->c.name,
+		  NULL }))
+		TH_LOG("%s", out);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, self->c.first_line + 1, p, 128);
+	if (np && !p[np - 1].width)
+		np--;
+	/* 0.8 s of 20 ms frames, from 0 deg (1500 us) to 45 deg (1750 us). */
+	EXPECT_GE(np, 35);
+	EXPECT_LE(np, 45);
+	if (np >= 2) {
+		EXPECT_LE(fabs((double)p[0].width - 1500e3), wake_tol_ns())
+			TH_LOG("first: %llu ns", (unsigned long long)p[0].width);
+		EXPECT_LE(fabs((double)p[np - 1].width - 1750e3), wake_tol_ns())
+			TH_LOG("last: %llu ns", (unsigned long long)p[np - 1].width);
+	}
+	/* No other line moved. */
+	EXPECT_EQ(0, tl_pulses(e, n, self->c.first_line, p, 128));
+	free(e);
+
+	EXPECT_EQ(1, servoctl_run(out, sizeof(out), (const char *const[]){
+		  "move", self->c.name, "elbow=10deg", NULL }));
+	EXPECT_NE(NULL, strstr(out, "no position")) TH_LOG("%s", out);
+	unlink(plan);
+	unlink(conf);
+	unsetenv("HRSERVO_CALIBRATION");
 }
 
 /* A single-axis trajectory on channel 0 of @n segments of 10 ms. */
