@@ -131,13 +131,21 @@ hrservo_calib_find_channel(const struct hrservo_calib *c,
 {
 	char want[HRSERVO_DEVICE_MAX + 8], have[HRSERVO_DEVICE_MAX + 8];
 
-	canonical(hrservo_calib_device(c, controller), want, sizeof(want));
+	const char *dev = hrservo_calib_device(c, controller);
+
+	canonical(dev, want, sizeof(want));
 	for (unsigned int i = 0; i < c->njoints; i++) {
 		const struct hrservo_joint *j = &c->joint[i];
+		const char *jdev;
 
-		canonical(hrservo_calib_device(c, j->controller), have,
-			  sizeof(have));
-		if (j->channel == channel && !strcmp(want, have))
+		if (j->channel != channel)
+			continue;
+		/* The same words need no lookup (a gpiod label's is a scan). */
+		jdev = hrservo_calib_device(c, j->controller);
+		if (!strcmp(jdev, dev))
+			return j;
+		canonical(jdev, have, sizeof(have));
+		if (!strcmp(want, have))
 			return j;
 	}
 	return NULL;

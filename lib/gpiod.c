@@ -64,7 +64,7 @@
  * whole (traj_whole), so this bounds its length; the memory is the
  * caller's own (locked: RLIMIT_MEMLOCK bounds it first).
  */
-#define TRAJ_QUEUE_MAX		65536
+#define TRAJ_QUEUE_MAX		65536U
 #define CONSUMER		"hrservo"
 /* Frames the frame record keeps (the kernel keeps 512). */
 #define FRAMES_KEPT		128
@@ -302,8 +302,8 @@ static void seg_set(struct gpiod_servo *g, const struct gseg *s, uint64_t t)
 
 /*
  * Free what the player retired, seg[0..head), and move the queue to the
- * front. The player never frees (no allocator on its path): API calls
- * collect, with the lock held.
+ * front. The player never frees (no allocator on its path): uploads and
+ * close collect, with the lock held.
  */
 static void traj_collect(struct gpiod_servo *g)
 {
@@ -325,7 +325,8 @@ static void traj_free_segs(struct gpiod_servo *g, size_t from)
 
 /*
  * Drop the queue in O(1), freeing nothing (the player's failsafe runs it):
- * the next API call collects it. The axes keep their targets. Lock held.
+ * the next upload (or close) collects it. The axes keep their targets.
+ * Lock held.
  */
 static void traj_drop(struct gpiod_servo *g)
 {
@@ -996,8 +997,11 @@ again:
 		g->segcap = qcap;
 		q = NULL;
 	}
-	/* Each axis starts where the queue (or the channel) leaves it. */
-	for (size_t i = 0; !err && i < n; i++) {
+	/*
+	 * Each axis starts where the queue (or the channel) leaves it: its
+	 * first segment decides, so the loop ends once every axis is seen.
+	 */
+	for (size_t i = 0; !err && seen != axes && i < n; i++) {
 		unsigned int k = 0;
 
 		for (uint64_t m = ns[i].mask; m; m &= m - 1, k++) {
@@ -1049,6 +1053,8 @@ fail:
 	for (size_t i = 0; i < n; i++)
 		hrservo_arena_free(&g->arena, ns[i].coef);
 	hrservo_arena_free(&g->arena, q);
+	/* The queue grew before a start was refused: the old array goes. */
+	hrservo_arena_free(&g->arena, old);
 	free(ns);
 	errno = err;
 	return -1;
@@ -1552,17 +1558,29 @@ static void lines_text(const unsigned int *off, unsigned int n, char *buf,
 	}
 }
 
+/* All decimal digits, at least one. */
+static bool is_number(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 int hrservo_gpiod_canonical(const char *spec, char *out, size_t size)
 {
 	const char *c1 = strchr(spec, ':'), *c2;
 	unsigned int off[HRSERVO_MAX_CHANNELS], n;
-	char chipname[PATH_MAX], lines[300], words[512];
+	char chipname[PATH_MAX], lines[400], words[512];
 	struct gpiod_chip_info *info;
 	struct gpiod_chip *chip;
 	int err = errno, ret = -1;
+	const char *name;
 	size_t nl;
 
-	if (!c1 || (size_t)(c1 - spec) >= sizeof(chipname))
+	if (!c1 || c1 == spec || (size_t)(c1 - spec) >= sizeof(chipname))
 		return -1;
 	/* Quiet: what a failed open said stays said. */
 	snprintf(words, sizeof(words), "%s", hrservo_last_error());
@@ -1572,16 +1590,26 @@ int hrservo_gpiod_canonical(const char *spec, char *out, size_t size)
 	nl = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
 	if (parse_lines(c1 + 1, c1 + 1 + nl, off, &n))
 		goto out;
+	lines_text(off, n, lines, sizeof(lines));
+	ret = 0;
+	/* A chip's name needs no lookup; a path of /dev/ is its name. */
+	name = chipname;
+	if (!strncmp(name, "/dev/", 5) && !strncmp(name + 5, "gpiochip", 8))
+		name += 5;
+	if (!strncmp(name, "gpiochip", 8) && is_number(name + 8)) {
+		snprintf(out, size, "gpiod:%s:%s", name, lines);
+		goto out;
+	}
+	/* A label: its chip's name, where the chip is here. */
+	snprintf(out, size, "gpiod:%s:%s", chipname, lines);
 	chip = open_chip(chipname);
 	if (!chip)
 		goto out;
 	info = gpiod_chip_get_info(chip);
 	if (info) {
-		lines_text(off, n, lines, sizeof(lines));
 		snprintf(out, size, "gpiod:%s:%s",
 			 gpiod_chip_info_get_name(info), lines);
 		gpiod_chip_info_free(info);
-		ret = 0;
 	}
 	gpiod_chip_close(chip);
 out:

@@ -195,8 +195,9 @@ HRSERVO_HIDDEN extern const struct hrservo_backend hrservo_gpiod_backend;
 /*
  * The name a gpiod handle of @spec (after "gpiod:") would have: its chip
  * by name, its lines folded, no options; any spelling of the chip (path,
- * name, label) gives the same. 0, or -1 if @spec names no lines of a chip
- * here. Keeps errno and hrservo_last_error().
+ * name, label) gives the same where the chip is here (a label is looked
+ * up; a chip not here keeps the spelling given). 0, or -1 if @spec is no
+ * CHIP:LINES. Keeps errno and hrservo_last_error().
  */
 HRSERVO_HIDDEN int hrservo_gpiod_canonical(const char *spec, char *out,
 					   size_t size);

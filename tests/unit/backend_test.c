@@ -52,6 +52,41 @@ TEST(scheme_of_a_spec)
 	EXPECT_FALSE(hrservo_scheme_reserved("chardev", 7));
 }
 
+#ifdef HRSERVO_HAVE_GPIOD
+/*
+ * The one name of a gpiod controller, as calibrations compare them: the
+ * chip by name (a path of /dev/ is its name; no chip needs to be here for
+ * that), the lines folded, the options aside; a label not here is kept as
+ * given. It says nothing: hrservo_last_error() and errno stay.
+ */
+TEST(gpiod_canonical_names)
+{
+	char out[64], words[512];
+
+	EXPECT_EQ(NULL, hrservo_open("gpiod:nochip-here:0-3"));
+	ASSERT_NE(0, strlen(hrservo_last_error()));
+	snprintf(words, sizeof(words), "%s", hrservo_last_error());
+	errno = EXDEV;
+	ASSERT_EQ(0, hrservo_gpiod_canonical("gpiochip7:0,1,2,3:no-rt", out,
+					     sizeof(out)));
+	EXPECT_STREQ("gpiod:gpiochip7:0-3", out);
+	EXPECT_EQ(EXDEV, errno);
+	/* A label looked up in vain says nothing either. */
+	ASSERT_EQ(0, hrservo_gpiod_canonical("other-label:1", out, 64));
+	EXPECT_STREQ("gpiod:other-label:1", out);
+	EXPECT_STREQ(words, hrservo_last_error());
+	ASSERT_EQ(0, hrservo_gpiod_canonical("/dev/gpiochip7:0-3", out, 64));
+	EXPECT_STREQ("gpiod:gpiochip7:0-3", out);
+	ASSERT_EQ(0, hrservo_gpiod_canonical("gpiochip7:3,1,2:prio=20", out, 64));
+	EXPECT_STREQ("gpiod:gpiochip7:3,1,2", out);
+	ASSERT_EQ(0, hrservo_gpiod_canonical("nochip-here:4,5,6", out, 64));
+	EXPECT_STREQ("gpiod:nochip-here:4-6", out);
+	EXPECT_EQ(-1, hrservo_gpiod_canonical("gpiochip7", out, 64));
+	EXPECT_EQ(-1, hrservo_gpiod_canonical(":0-3", out, 64));
+	EXPECT_EQ(-1, hrservo_gpiod_canonical("gpiochip7:x", out, 64));
+}
+#endif
+
 TEST(chardev_pure_forms)
 {
 	static const char *const bad[] = {
