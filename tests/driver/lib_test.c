@@ -392,6 +392,29 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 }
 
 /*
+ * Read @h's events up to HRSERVO_EV_TRAJ_DONE: the clamp events among them
+ * into *@clamps, the axes they name into *@clamped. 0, or -1 if no event
+ * came within 5 s.
+ */
+static int clamps_until_done(struct hrservo *h, unsigned int *clamps,
+			     uint64_t *clamped)
+{
+	struct hrservo_event_data ev;
+
+	*clamps = 0;
+	*clamped = 0;
+	do {
+		if (hrservo_read_event(h, &ev, 5000))
+			return -1;
+		if (ev.type == HRSERVO_EV_CLAMP) {
+			(*clamps)++;
+			*clamped |= ev.mask;
+		}
+	} while (ev.type != HRSERVO_EV_TRAJ_DONE);
+	return 0;
+}
+
+/*
  * A trajectory faster than its axis's speed limit, on either backend: the
  * limiter holds the axis back and one HRSERVO_EV_CLAMP names it, once
  * while it stays held; the unlimited axis is not named.
@@ -403,8 +426,8 @@ TEST_F(lib, clamp_event_names_held_axes)
 	double a[2] = { 1000.0 * US, 1000.0 * US };
 	double b[2] = { 2000.0 * US, 2000.0 * US };
 	struct hrservo_event_data ev;
-	unsigned int clamps = 0;
-	uint64_t clamped = 0;
+	unsigned int clamps;
+	uint64_t clamped;
 
 	ASSERT_NE(NULL, t);
 	ASSERT_EQ(0, hrservo_traj_add(t, 0, a));
@@ -417,15 +440,7 @@ TEST_F(lib, clamp_event_names_held_axes)
 	while (!hrservo_read_event(self->h, &ev, 0))
 		;
 	ASSERT_EQ(0, hrservo_traj_upload(t, self->h, 0, 0));
-	for (;;) {
-		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 5000));
-		if (ev.type == HRSERVO_EV_CLAMP) {
-			clamps++;
-			clamped |= ev.mask;
-		}
-		if (ev.type == HRSERVO_EV_TRAJ_DONE)
-			break;
-	}
+	ASSERT_EQ(0, clamps_until_done(self->h, &clamps, &clamped));
 	EXPECT_EQ(1, clamps);
 	EXPECT_EQ(1ULL << 1, clamped);
 	/* A new trajectory that the limits hold back: the axis is named again. */
@@ -438,17 +453,7 @@ TEST_F(lib, clamp_event_names_held_axes)
 	ASSERT_EQ(0, hrservo_traj_add(t, 0, b));
 	ASSERT_EQ(0, hrservo_traj_add(t, 0.4, a));
 	ASSERT_EQ(0, hrservo_traj_upload(t, self->h, 0, 0));
-	clamps = 0;
-	clamped = 0;
-	for (;;) {
-		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 5000));
-		if (ev.type == HRSERVO_EV_CLAMP) {
-			clamps++;
-			clamped |= ev.mask;
-		}
-		if (ev.type == HRSERVO_EV_TRAJ_DONE)
-			break;
-	}
+	ASSERT_EQ(0, clamps_until_done(self->h, &clamps, &clamped));
 	EXPECT_EQ(1, clamps);
 	EXPECT_EQ(1ULL << 1, clamped);
 	hrservo_traj_free(t);
