@@ -486,6 +486,14 @@ static void traj_clamped(struct gpiod_servo *g, uint64_t held)
 		ev_push_locked(g, HRSERVO_EV_CLAMP, fresh, 0);
 }
 
+/* The queue's capacity for @want segments: doubling, within the bound. */
+static size_t queue_cap(const struct gpiod_servo *g, size_t want)
+{
+	size_t cap = want > 2 * g->segcap ? want : 2 * g->segcap;
+
+	return cap < TRAJ_QUEUE_MAX ? cap : TRAJ_QUEUE_MAX;
+}
+
 static bool player_needed(struct gpiod_servo *g)
 {
 	if (g->nseg)
@@ -916,8 +924,7 @@ static int gpiod_traj_submit(struct hrservo *h,
 	traj_collect(g);
 	if (g->nseg + n > g->segcap)
 		qmore = hrservo_arena_need(1, sizeof(struct gseg) *
-					   (g->nseg + n > 2 * g->segcap ?
-					    g->nseg + n : 2 * g->segcap));
+					   queue_cap(g, g->nseg + n));
 	pthread_mutex_unlock(&g->lock);
 	for (size_t i = 0, off = 0; i < n; i++) {
 		size_t k = 6 * (size_t)__builtin_popcountll(segs[i].mask);
@@ -977,9 +984,7 @@ again:
 	} else if (!err && keep + n > g->segcap) {
 		if (!q || qcap < keep + n) {
 			/* The queue must grow: mapped with no lock held. */
-			qcap = keep + n > 2 * g->segcap ? keep + n : 2 * g->segcap;
-			if (qcap > TRAJ_QUEUE_MAX)
-				qcap = TRAJ_QUEUE_MAX;
+			qcap = queue_cap(g, keep + n);
 			pthread_mutex_unlock(&g->lock);
 			hrservo_arena_free(&g->arena, q);
 			q = arena_alloc(g, qcap * sizeof(*q), 0);
@@ -1558,6 +1563,27 @@ static void lines_text(const unsigned int *off, unsigned int n, char *buf,
 	}
 }
 
+/*
+ * Split @spec, "CHIP:LINES[:OPTIONS]" (after "gpiod:"): CHIP into @chip
+ * (@size bytes with its NUL), LINES as *@lines of *@nl bytes, OPTIONS as
+ * *@opts (NULL: none). 0, or -1 if @spec has no CHIP or no ':'.
+ */
+static int split_spec(const char *spec, char *chip, size_t size,
+		      const char **lines, size_t *nl, const char **opts)
+{
+	const char *c1 = strchr(spec, ':'), *c2;
+
+	if (!c1 || c1 == spec || (size_t)(c1 - spec) >= size)
+		return -1;
+	memcpy(chip, spec, (size_t)(c1 - spec));
+	chip[c1 - spec] = 0;
+	*lines = c1 + 1;
+	c2 = strchr(c1 + 1, ':');
+	*nl = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	*opts = c2 ? c2 + 1 : NULL;
+	return 0;
+}
+
 /* All decimal digits, at least one. */
 static bool is_number(const char *s)
 {
@@ -1571,24 +1597,19 @@ static bool is_number(const char *s)
 
 int hrservo_gpiod_canonical(const char *spec, char *out, size_t size)
 {
-	const char *c1 = strchr(spec, ':'), *c2;
 	unsigned int off[HRSERVO_MAX_CHANNELS], n;
-	char chipname[PATH_MAX], lines[400], words[512];
+	char chipname[128], lines[400], words[512];
+	const char *name, *ls, *opts;
 	struct gpiod_chip_info *info;
 	struct gpiod_chip *chip;
 	int err = errno, ret = -1;
-	const char *name;
 	size_t nl;
 
-	if (!c1 || c1 == spec || (size_t)(c1 - spec) >= sizeof(chipname))
+	if (split_spec(spec, chipname, sizeof(chipname), &ls, &nl, &opts))
 		return -1;
 	/* Quiet: what a failed open said stays said. */
 	snprintf(words, sizeof(words), "%s", hrservo_last_error());
-	memcpy(chipname, spec, (size_t)(c1 - spec));
-	chipname[c1 - spec] = 0;
-	c2 = strchr(c1 + 1, ':');
-	nl = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
-	if (parse_lines(c1 + 1, c1 + 1 + nl, off, &n))
+	if (parse_lines(ls, ls + nl, off, &n))
 		goto out;
 	lines_text(off, n, lines, sizeof(lines));
 	ret = 0;
@@ -1621,15 +1642,15 @@ out:
 static int gpiod_open(struct hrservo *h, const char *spec,
 		      const struct hrservo_open_config *cfg)
 {
-	const char *c1 = strchr(spec, ':'), *c2;
 	pthread_mutexattr_t ma;
 	struct gpiod_chip_info *info;
 	struct gpiod_servo *g;
 	char chipname[128], lines[384];
+	const char *ls, *opts;
 	size_t nl;
 	int err;
 
-	if (!c1 || c1 == spec || (size_t)(c1 - spec) >= sizeof(chipname)) {
+	if (split_spec(spec, chipname, sizeof(chipname), &ls, &nl, &opts)) {
 		hrservo_set_error("gpiod: '%s': want gpiod:CHIP:LINES[:OPTIONS]",
 				  spec);
 		errno = EINVAL;
@@ -1656,21 +1677,17 @@ static int gpiod_open(struct hrservo *h, const char *spec,
 		pthread_cond_init(&g->kick, &ca);
 		pthread_condattr_destroy(&ca);
 	}
-	memcpy(chipname, spec, (size_t)(c1 - spec));
-	chipname[c1 - spec] = 0;
-	c2 = strchr(c1 + 1, ':');
-	nl = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
-	if (parse_lines(c1 + 1, c1 + 1 + nl, g->offset, &g->nch)) {
+	if (parse_lines(ls, ls + nl, g->offset, &g->nch)) {
 		if (!*hrservo_last_error())
 			hrservo_set_error("gpiod: '%.*s': bad line list (offsets such as 4,17,27 or ranges 0-7)",
-					  (int)nl, c1 + 1);
+					  (int)nl, ls);
 		errno = EINVAL;
 		goto fail;
 	}
-	if (c2 && parse_options(g, c2 + 1)) {
+	if (opts && parse_options(g, opts)) {
 		if (!*hrservo_last_error())
 			hrservo_set_error("gpiod: '%s': bad options (prio=N, no-rt)",
-					  c2 + 1);
+					  opts);
 		errno = EINVAL;
 		goto fail;
 	}
