@@ -280,11 +280,29 @@ TEST_F(lib, events)
 
 /*
  * What a userspace wake-up may add to a pulse (gpiod), beyond the kernel's:
- * under -icount, as make check runs the guest, measured within 1.5 us.
+ * under -icount, as make check runs the guest, the wave's pulses came
+ * within 20 us of their plan (98th percentile); this leaves room for a
+ * loaded host.
  */
 static double wake_tol_ns(void)
 {
 	return 5.0 * tl_tolerance_ns();
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The @pct-th percentile of @v[0..@n) (nearest rank); sorts @v. */
+static double percentile(double *v, size_t n, unsigned int pct)
+{
+	size_t r = (n * pct + 99) / 100;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[r ? r - 1 : 0];
 }
 
 /*
@@ -292,7 +310,12 @@ static double wake_tol_ns(void)
  * speed and acceleration limits just above what the wave needs, three
  * without. hrservo_traj_check() passes it, and every joint follows the plan
  * as closely as the unlimited ones: the limiter must not brake toward each
- * frame's point (that lagged limited joints by tens of us). No clamp event.
+ * frame's point (that lagged limited joints by tens of us, in most frames).
+ * No clamp event.
+ *
+ * Each joint is judged by its 98th-percentile deviation: one edge late
+ * under a loaded guest (it shifted one pulse of one joint by 10 us against
+ * a 1 us margin) is not what the limiter did, a lag in most frames is.
  */
 TEST_F(lib, wave_follows_plan_on_limited_joints)
 {
@@ -302,7 +325,7 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 	struct tl_pulse p[256];
 	struct hrservo_event_data ev;
 	struct hrservo_violation v;
-	double worst[6] = { 0 };
+	double dev[256], worst[6] = { 0 };
 	struct tl_edge *e;
 	uint64_t t0;
 	size_t n;
@@ -373,17 +396,19 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 				continue;
 			hrservo_traj_eval(t, (frame - t0) / 1e9, pos, NULL,
 					  NULL);
-			worst[a] = fmax(worst[a], fabs(p[i].width - pos[a]));
-			used++;
+			dev[used++] = fabs(p[i].width - pos[a]);
 		}
-		EXPECT_GE(used, 100);
+		ASSERT_GE(used, 100);
+		worst[a] = percentile(dev, used, 98);
 	}
 	free(e);
-	TH_LOG("largest deviation from the plan (ns): limited %.0f %.0f %.0f, unlimited %.0f %.0f %.0f",
+	TH_LOG("98th-percentile deviation from the plan (ns): limited %.0f %.0f %.0f, unlimited %.0f %.0f %.0f",
 	       worst[0], worst[1], worst[2], worst[3], worst[4], worst[5]);
 	/*
 	 * The gpiod backend's widths carry its wake-up latency, different at
-	 * each edge: the limited joints may be worse by that much.
+	 * each edge: the limited joints may be worse by that much. That is
+	 * coarse there: a limiter braking toward each point (55 us at the
+	 * 98th percentile against 15) is caught by its clamp events.
 	 */
 	for (int a = 0; a < 3; a++)
 		EXPECT_LE(worst[a], fmax(fmax(worst[3], worst[4]), worst[5]) +
