@@ -93,7 +93,7 @@ GUEST_RUNS += lib_test@gpiod
 endif
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
 	leadin_test calib_apply_test judge_test cli_fake_test teleop_test \
-	bench_stats_test backend_test arena_test
+	bench_stats_test backend_test arena_test testlib_test
 # The arm64 device-tree guest: dt_test and a subset of the core tests, as
 # static arm64 programs (tests/vm/run-guest-arm64), in this order (see
 # tests/vm/guest-suite-arm64).
@@ -398,6 +398,13 @@ $(TESTBIN)/judge_test: tests/unit/judge_test.c $(LIB_SRCS) $(LIB_HDRS) \
 	@mkdir -p $(TESTBIN)
 	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Ilib $(SAN) -o $@ $< \
 		$(LIB_SRCS) $(LIB_LIBS)
+
+# The guest tests' capture reading (testlib.c), on the host.
+$(TESTBIN)/testlib_test: tests/unit/testlib_test.c tests/driver/testlib.c \
+		tests/driver/testlib.h driver/uapi/hrservo.h $(KSRC)/.stamp
+	@mkdir -p $(TESTBIN)
+	$(CC) $(CFLAGS) $(HARNESS_CFLAGS) -Itests/driver $(SAN) -o $@ $< \
+		tests/driver/testlib.c -lm
 
 # The locked arena alone: also an armhf program (32-bit alignment).
 $(TESTBIN)/arena_test: tests/unit/arena_test.c lib/arena.c lib/internal.h \

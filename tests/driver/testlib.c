@@ -839,8 +839,10 @@ int tl_capture_save(const char *path)
 }
 
 /*
- * The pulses of @line, in order. A pulse still high at the end of the
- * capture is returned with width 0. Returns the number of pulses.
+ * The first @max pulses of @line, in order. A pulse still high at the end
+ * of the capture is returned with width 0. Returns the number of pulses
+ * stored; a capture with more says so on stderr (a TAP comment), since a
+ * caller that reads out[np - 1] as the last pulse then reads another.
  */
 size_t tl_pulses(const struct tl_edge *e, size_t n, unsigned int line,
 		 struct tl_pulse *out, size_t max)
@@ -851,7 +853,13 @@ size_t tl_pulses(const struct tl_edge *e, size_t n, unsigned int line,
 	for (i = 0; i < n; i++) {
 		if (e[i].line != line)
 			continue;
-		if (e[i].level && !high && np < max) {
+		if (e[i].level && !high) {
+			if (np == max) {
+				fprintf(stderr,
+					"# tl_pulses: line %u has more than %zu pulses; only the first %zu are read\n",
+					line, max, max);
+				break;
+			}
 			out[np].rise = e[i].ts;
 			out[np].width = 0;
 			np++;
