@@ -24,8 +24,12 @@
  *
  * Locking: g->lock (a priority-inheriting mutex) guards everything marked
  * "lock" below; the player thread takes it once per frame, for the work,
- * never while it waits for an edge. Fields marked "thread" belong to the
- * player thread alone (the API reads the last frame's copy under the lock).
+ * never while it waits for an edge, and waits for it only until
+ * PREP_LEAD_NS / 2 before the frame: if an API call holds it longer and
+ * none has let it go since the last work (g->api_gen), no change is
+ * complete and the frame repeats the last one's pulses (lock_for_frame()).
+ * Fields marked "thread" belong to the player thread alone (the API reads
+ * the last frame's copy under the lock).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -53,6 +57,8 @@
 #define NS_PER_S		1000000000ULL
 /* The frame's work starts this long before the frame. */
 #define PREP_LEAD_NS		500000ULL
+/* The player tries a lock an API call holds this often. */
+#define LOCK_POLL_NS		20000ULL
 /* The first frame after an idle player starts this long after the kick. */
 #define START_LEAD_NS		1000000ULL
 /* Stack of the player thread, locked. */
@@ -117,6 +123,8 @@ struct gpiod_servo {
 	uint32_t next_period_ns;	/* from the next frame on */
 	uint64_t frame_start_ns;	/* of the frame being played */
 	uint64_t frames, missed;
+	uint64_t repeated;		/* frames played with the last work */
+	uint64_t api_gen;		/* lock; read by the player without */
 	struct gchan ch[HRSERVO_MAX_CHANNELS];
 	struct hrservo_event_data evq[EVQ_LEN];
 	unsigned int ev_head, ev_count;
@@ -565,19 +573,117 @@ static void lines_write(struct gpiod_servo *g)
 	(void)gpiod_line_request_set_values(g->req, g->val);
 }
 
+/* One frame's edges: @active rise at @t, then the planned groups fall. */
+static void frame_edges(struct gpiod_servo *g, uint64_t t, uint64_t active)
+{
+	uint64_t rise;
+
+	for (unsigned int c = 0; c < g->nch; c++)
+		g->val[c] = (active >> c) & 1 ? GPIOD_LINE_VALUE_ACTIVE :
+					       GPIOD_LINE_VALUE_INACTIVE;
+	sleep_until(t);
+	/*
+	 * The falls count from when the lines rose, as the kernel's do: a
+	 * late wake-up delays a pulse, never shortens it.
+	 */
+	rise = now_ns();
+	if (active)
+		lines_write(g);
+	for (unsigned int i = 0; i < g->ngroups; i++) {
+		for (uint64_t m = g->groups[i].mask; m; m &= m - 1)
+			g->val[ffs64(m)] = GPIOD_LINE_VALUE_INACTIVE;
+		sleep_until(rise + g->groups[i].offset_ns);
+		lines_write(g);
+	}
+}
+
+/*
+ * Take the lock for the work of the frame at @t, by PREP_LEAD_NS / 2
+ * before it, when the frame would be too late for its work (player()). An
+ * API call may hold
+ * it longer (an upload of a long trajectory works through the queue with
+ * it held): if no call that changes anything has let it go since the last
+ * frame's work, when g->api_gen was @gen, no change is complete, and the
+ * frame may repeat the last one (false, not locked). Once one has, wait
+ * for the lock (true), so that the change is in the next frame.
+ *
+ * Polled, not waited for with pthread_mutex_clocklock(): a waiter on a
+ * priority-inheriting lock lends the holder its priority, and on one CPU
+ * the holder then keeps the CPU from it past any timeout. Between polls
+ * the holder runs at its own priority, and a short call (a read of the
+ * state, an event) ends.
+ */
+static bool lock_for_frame(struct gpiod_servo *g, uint64_t t, uint64_t gen)
+{
+	uint64_t by = t - PREP_LEAD_NS / 2, now;
+
+	while (pthread_mutex_trylock(&g->lock)) {
+		if (__atomic_load_n(&g->api_gen, __ATOMIC_ACQUIRE) != gen) {
+			pthread_mutex_lock(&g->lock);
+			return true;
+		}
+		now = now_ns();
+		if (now >= by)
+			return false;
+		sleep_until(now + LOCK_POLL_NS < by ? now + LOCK_POLL_NS : by);
+	}
+	return true;
+}
+
+/*
+ * Let the lock go after an API call that may have changed what the next
+ * frame plays; one that only read lets it go with pthread_mutex_unlock().
+ */
+static void api_unlock(struct gpiod_servo *g)
+{
+	__atomic_store_n(&g->api_gen, g->api_gen + 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/*
+ * Record the frames at @t[0..@n) (the last FRAMES_KEPT of them, @t a ring
+ * of FRAMES_KEPT) that repeated the last frame's pulses, as the frame
+ * clock's. Lock held.
+ */
+static void frames_repeated(struct gpiod_servo *g, const uint64_t *t,
+			    uint64_t n)
+{
+	const struct hrservo_frame_data *last = &g->rec[g->frames % FRAMES_KEPT];
+	struct hrservo_frame_data *f;
+
+	g->repeated += n;
+	g->frames += n > FRAMES_KEPT ? n - FRAMES_KEPT : 0;
+	for (uint64_t i = n > FRAMES_KEPT ? n - FRAMES_KEPT : 0; i < n; i++) {
+		f = &g->rec[(g->frames + 1) % FRAMES_KEPT];
+		if (f != last)
+			*f = *last;
+		f->seq = ++g->frames;
+		f->start_ns = t[i % FRAMES_KEPT];
+		last = f;
+	}
+	g->frame_start_ns = t[(n - 1) % FRAMES_KEPT];
+}
+
 static void *player(void *arg)
 {
 	struct gpiod_servo *g = arg;
-	uint64_t t, active, now, rise;
+	uint64_t t = 0, active, now, gen, nrep, missed;
+	uint64_t rep[FRAMES_KEPT];
+	uint32_t period;
 
 	/* No timer slack: 50 us would be 5% of a servo's travel. */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
 	pthread_mutex_lock(&g->lock);
 	for (;;) {
+		bool wait = false;
+
+		/* The lock is held here, and t is the next frame's start. */
 		while (!g->stop && !g->running) {
 			if (player_needed(g)) {
 				g->running = true;
 				g->frame_start_ns = 0;
+				t = now_ns() + START_LEAD_NS;
+				wait = true;
 				break;
 			}
 			if (g->wd_ms && !g->wd_fired) {
@@ -595,50 +701,54 @@ static void *player(void *arg)
 		if (g->stop)
 			break;
 		now = now_ns();
-		if (!g->frame_start_ns) {
-			t = now + START_LEAD_NS;
-		} else {
-			t = g->frame_start_ns + g->period_ns;
-			if (now + PREP_LEAD_NS / 2 > t) {
-				/* Too late for this frame's work: skip frames. */
-				uint64_t n = (now + PREP_LEAD_NS / 2 - t) /
-					     g->period_ns + 1;
+		if (!wait && now + PREP_LEAD_NS / 2 > t) {
+			/* Too late for this frame's work: skip frames. */
+			uint64_t n = (now + PREP_LEAD_NS / 2 - t) /
+				     g->period_ns + 1;
 
-				g->missed += n;
-				t += n * g->period_ns;
-			}
+			g->missed += n;
+			t += n * g->period_ns;
+			wait = true;
 		}
-		pthread_mutex_unlock(&g->lock);
-		sleep_until(t - PREP_LEAD_NS);
-		pthread_mutex_lock(&g->lock);
-		if (g->stop)
-			break;
+		if (wait) {
+			pthread_mutex_unlock(&g->lock);
+			sleep_until(t - PREP_LEAD_NS);
+			pthread_mutex_lock(&g->lock);
+			if (g->stop)
+				break;
+		}
 		active = frame_work(g, t);
 		if (!active && !g->nseg) {
 			g->running = false;
 			continue;
 		}
+		gen = __atomic_load_n(&g->api_gen, __ATOMIC_RELAXED);
+		period = g->period_ns;
 		pthread_mutex_unlock(&g->lock);
 
 		/* Only line writes from here to the frame's last fall. */
-		for (unsigned int c = 0; c < g->nch; c++)
-			g->val[c] = (active >> c) & 1 ? GPIOD_LINE_VALUE_ACTIVE :
-						       GPIOD_LINE_VALUE_INACTIVE;
-		sleep_until(t);
-		/*
-		 * The falls count from when the lines rose, as the kernel's do:
-		 * a late wake-up delays a pulse, never shortens it.
-		 */
-		rise = now_ns();
-		if (active)
-			lines_write(g);
-		for (unsigned int i = 0; i < g->ngroups; i++) {
-			for (uint64_t m = g->groups[i].mask; m; m &= m - 1)
-				g->val[ffs64(m)] = GPIOD_LINE_VALUE_INACTIVE;
-			sleep_until(rise + g->groups[i].offset_ns);
-			lines_write(g);
+		nrep = 0;
+		missed = 0;
+		for (;;) {
+			frame_edges(g, t, active);
+			t += period;
+			now = now_ns();
+			if (now + PREP_LEAD_NS / 2 > t) {
+				uint64_t n = (now + PREP_LEAD_NS / 2 - t) /
+					     period + 1;
+
+				missed += n;
+				t += n * period;
+			}
+			sleep_until(t - PREP_LEAD_NS);
+			if (lock_for_frame(g, t, gen))
+				break;
+			/* Held by an API call: this frame repeats the last. */
+			rep[nrep++ % FRAMES_KEPT] = t;
 		}
-		pthread_mutex_lock(&g->lock);
+		g->missed += missed;
+		if (nrep)
+			frames_repeated(g, rep, nrep);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
@@ -683,7 +793,7 @@ static int gpiod_apply(struct hrservo *h, const struct hrservo_target_item *t,
 		wd_feed_locked(g);
 		kick_locked(g);
 	}
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return ret_errno(err);
 }
 
@@ -716,7 +826,7 @@ static int gpiod_release(struct hrservo *h, uint64_t mask)
 	if (mask)
 		ev_push_locked(g, HRSERVO_EV_STATE, mask, 0);
 	wd_feed_locked(g);
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return 0;
 }
 
@@ -772,7 +882,7 @@ static int gpiod_set_limits(struct hrservo *h, unsigned int c,
 		ev_push_locked(g, HRSERVO_EV_STATE, 1ULL << c, 0);
 		wd_feed_locked(g);
 	}
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return ret_errno(err);
 }
 
@@ -814,7 +924,7 @@ static int gpiod_set_period(struct hrservo *h, uint32_t period_ns)
 			chan_rates(&g->ch[c], period_ns);
 		ev_push_locked(g, HRSERVO_EV_PERIOD, 0, period_ns);
 	}
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return ret_errno(-ret);
 }
 
@@ -841,7 +951,7 @@ static int gpiod_set_motion(struct hrservo *h, unsigned int c,
 	chan_rates(&g->ch[c], g->next_period_ns);
 	ev_push_locked(g, HRSERVO_EV_STATE, 1ULL << c, 0);
 	wd_feed_locked(g);
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return 0;
 }
 
@@ -872,6 +982,23 @@ static bool axis_ref(struct gpiod_servo *g, unsigned int c, size_t keep,
 		return true;
 	}
 	return false;
+}
+
+/*
+ * HRSERVO_GPIOD_TEST_HOLD_US=N: an upload keeps the lock N us longer, busy
+ * as work would, so that a test sees what a long upload does to the frames
+ * without a queue that takes that long on its machine. For tests only.
+ */
+static void test_hold(void)
+{
+	const char *s = getenv("HRSERVO_GPIOD_TEST_HOLD_US");
+	uint64_t until;
+
+	if (!s || !*s)
+		return;
+	until = now_ns() + strtoull(s, NULL, 10) * 1000;
+	while (now_ns() < until)
+		;
 }
 
 /* How far ahead a trajectory may be scheduled, as the kernel: one day. */
@@ -925,6 +1052,7 @@ static int gpiod_traj_submit(struct hrservo *h,
 	if (g->nseg + n > g->segcap)
 		qmore = hrservo_arena_need(1, sizeof(struct gseg) *
 					   queue_cap(g, g->nseg + n));
+	/* Not api_unlock(): the upload is not complete (lock_for_frame()). */
 	pthread_mutex_unlock(&g->lock);
 	for (size_t i = 0, off = 0; i < n; i++) {
 		size_t k = 6 * (size_t)__builtin_popcountll(segs[i].mask);
@@ -1026,7 +1154,7 @@ again:
 		}
 	}
 	if (err) {
-		pthread_mutex_unlock(&g->lock);
+		api_unlock(g);
 		goto fail;
 	}
 	traj_free_segs(g, keep);
@@ -1047,9 +1175,10 @@ again:
 	g->axes |= axes;
 	if (g->tstate == TRAJ_IDLE || g->tstate == TRAJ_UNDERRUN)
 		g->tstate = TRAJ_WAITING;
+	test_hold();
 	wd_feed_locked(g);
 	kick_locked(g);
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	hrservo_arena_free(&g->arena, old);
 	hrservo_arena_free(&g->arena, q);
 	free(ns);
@@ -1126,7 +1255,7 @@ static int gpiod_traj_stop(struct hrservo *h)
 	wd_feed_locked(g);
 	if (axes)
 		ev_push_locked(g, HRSERVO_EV_STATE, axes, 0);
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return 0;
 }
 
@@ -1153,7 +1282,7 @@ static int gpiod_watchdog(struct hrservo *h, unsigned int timeout_ms,
 			memcpy(g->wd_pose, pose, npose * sizeof(*pose));
 		wd_feed_locked(g);
 	}
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return ret_errno(err);
 }
 
@@ -1167,7 +1296,7 @@ static int gpiod_keepalive(struct hrservo *h)
 		wd_feed_locked(g);
 	else
 		err = EINVAL;
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return ret_errno(err);
 }
 
@@ -1199,7 +1328,7 @@ static int gpiod_estop(struct hrservo *h, int op, int action,
 	info->latched = g->estop;
 	info->source = g->estop_source;
 	info->tripped_ns = g->estop_ns;
-	pthread_mutex_unlock(&g->lock);
+	api_unlock(g);
 	return 0;
 }
 
@@ -1770,7 +1899,7 @@ static void gpiod_close(struct hrservo *h)
 		pthread_mutex_lock(&g->lock);
 		g->stop = true;
 		pthread_cond_signal(&g->kick);
-		pthread_mutex_unlock(&g->lock);
+		api_unlock(g);
 		pthread_join(g->thread, NULL);
 		for (unsigned int c = 0; c < g->nch; c++)
 			g->val[c] = GPIOD_LINE_VALUE_INACTIVE;

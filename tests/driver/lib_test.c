@@ -1309,6 +1309,78 @@ TEST_F(lib, gpiod_long_trajectory_queued_whole)
 	hrservo_traj_free(huge);
 }
 
+/*
+ * No API call holds up an edge (gpiod). An upload works through the queue
+ * with the lock held, for milliseconds on a small board with a long queue;
+ * HRSERVO_GPIOD_TEST_HOLD_US makes one hold it 50 ms (two and a half
+ * frames) here. A channel already on keeps its pulses at their frames
+ * meanwhile, the frames repeating the last one's pulses, and the frame
+ * record shows every frame at its time.
+ */
+TEST_F(lib, gpiod_upload_holds_up_no_edge)
+{
+	static const unsigned int six[6] = { 1, 2, 3, 4, 5, 6 };
+	struct hrservo_traj *u = hrservo_traj_new(6, six);
+	double pos[6] = { 1500 * US, 1500 * US, 1500 * US, 1500 * US,
+			  1500 * US, 1500 * US };
+	struct hrservo_frame_data *fr = calloc(128, sizeof(*fr));
+	uint64_t t0, t1, worst = 0, next, lost;
+	struct tl_pulse p[64];
+	size_t n, np, used = 0, nf, seen = 0;
+	struct tl_edge *e;
+
+	GPIOD_ONLY();
+	ASSERT_NE(NULL, u);
+	ASSERT_NE(NULL, fr);
+	ASSERT_EQ(0, hrservo_traj_add(u, 0, pos));
+	ASSERT_EQ(0, hrservo_traj_add(u, 0.1, pos));
+	for (unsigned int c = 1; c <= 7; c++)
+		ASSERT_EQ(0, hrservo_set_target(self->h, c, 1500 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	tl_capture_clear();
+	/* Rises before it too: a pair of rises spans the upload. */
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	t0 = tl_now();
+	setenv("HRSERVO_GPIOD_TEST_HOLD_US", "50000", 1);
+	EXPECT_EQ(0, hrservo_traj_upload(u, self->h, 0, 0))
+		TH_LOG("%s", hrservo_last_error());
+	unsetenv("HRSERVO_GPIOD_TEST_HOLD_US");
+	t1 = tl_now();
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 7, p, 64);
+	free(e);
+	for (size_t i = 1; i < np; i++) {
+		uint64_t gap = p[i].rise - p[i - 1].rise;
+
+		/* Pairs around the upload: [rise i - 1, rise i] meets [t0, t1]. */
+		if (p[i].rise < t0 || p[i - 1].rise > t1)
+			continue;
+		used++;
+		if (gap > TL_FRAME_NS && gap - TL_FRAME_NS > worst)
+			worst = gap - TL_FRAME_NS;
+	}
+	TH_LOG("the upload took %.1f ms; of %zu frames around it, the latest rise came %.0f us after its frame",
+	       (t1 - t0) / 1e6, used, worst / 1e3);
+	EXPECT_GE(used, 2);
+	/* A wake-up's lateness, not the upload's. */
+	EXPECT_LE(worst, 2 * wake_tol_ns());
+	/* One record a frame, 20 ms apart, the channel's pulse in each. */
+	ASSERT_EQ(0, hrservo_read_frames(self->h, 0, fr, 128, &nf, &next,
+					 &lost));
+	for (size_t i = 1; i < nf; i++) {
+		if (fr[i].start_ns < t0 || fr[i - 1].start_ns > t1)
+			continue;
+		seen++;
+		EXPECT_EQ(fr[i - 1].seq + 1, fr[i].seq);
+		EXPECT_EQ(TL_FRAME_NS, fr[i].start_ns - fr[i - 1].start_ns);
+		EXPECT_EQ(1500 * US, fr[i].pulse_ns[7]);
+	}
+	EXPECT_GE(seen, 2);
+	free(fr);
+	hrservo_traj_free(u);
+}
+
 /* Write a trajectory CSV of @rows waypoints on channels 0..7 to @path. */
 static int traj_csv(const char *path, unsigned int rows)
 {
