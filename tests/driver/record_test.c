@@ -239,12 +239,32 @@ TEST_F(rec, records_every_frame_and_replays_it)
 	free(r);
 }
 
-/* A recorded channel that loses its pulse ends the recording, saying so. */
-TEST_F(rec, release_ends_the_recording)
+/* Whether the recording at @path has a frame: a row after its header. */
+static bool recording(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[512];
+	bool rows = false;
+
+	while (f && !rows && fgets(line, sizeof(line), f))
+		rows = line[0] != '#' && strncmp(line, "t_s", 3);
+	if (f)
+		fclose(f);
+	return rows;
+}
+
+/*
+ * A recorded channel that loses its pulse ends the recording, saying so.
+ * The release comes once the recording has a frame: before it, servoctl
+ * rightly waits for the channel's pulse, and a servoctl slow to start in
+ * a loaded guest (it once took over 500 ms) then waited out the test.
+ */
+TEST_F_TIMEOUT(rec, release_ends_the_recording, 120)
 {
 	char *args[] = { "--no-calibration", "record", "-o", self->csv,
 			 "--duration", "5", self->c.name, "0", NULL };
 	char buf[2048];
+	uint64_t end;
 	pid_t pid;
 	int rc;
 
@@ -252,7 +272,12 @@ TEST_F(rec, release_ends_the_recording)
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	pid = spawn(args, self->err);
 	ASSERT_LT(0, pid);
-	tl_sleep_ns(500 * MS);
+	for (end = tl_now() + 60000 * MS; !recording(self->csv) &&
+	     tl_now() < end;)
+		tl_sleep_ns(20 * MS);
+	ASSERT_TRUE(recording(self->csv))
+		show(_metadata, self->err);
+	tl_sleep_ns(200 * MS);
 	ASSERT_EQ(0, tl_release(self->c.fd, 1));
 	rc = wait_exit(pid);
 	ASSERT_LE(0, tl_read(self->err, buf, sizeof(buf)));
