@@ -24,10 +24,10 @@
  *
  * Locking: g->lock (a priority-inheriting mutex) guards everything marked
  * "lock" below; the player thread takes it once per frame, for the work,
- * never while it waits for an edge, and waits for it only until
- * PREP_LEAD_NS / 2 before the frame: if an API call holds it longer and
- * none has let it go since the last work (g->api_gen), no change is
- * complete and the frame repeats the last one's pulses (lock_for_frame()).
+ * never while it waits for an edge. While an upload holds it past
+ * PREP_LEAD_NS / 2 before a frame and no call that changes anything has
+ * let it go since the last work (g->api_gen), the frame repeats the last
+ * one's pulses instead of waiting (lock_for_frame()).
  * Fields marked "thread" belong to the player thread alone (the API reads
  * the last frame's copy under the lock).
  */
@@ -57,8 +57,10 @@
 #define NS_PER_S		1000000000ULL
 /* The frame's work starts this long before the frame. */
 #define PREP_LEAD_NS		500000ULL
-/* The player tries a lock an API call holds this often. */
+/* The player tries a lock an upload holds this often... */
 #define LOCK_POLL_NS		20000ULL
+/* ...repeating frames meanwhile for this long at most, then it waits. */
+#define REPEAT_FOR_NS		250000000ULL
 /* The first frame after an idle player starts this long after the kick. */
 #define START_LEAD_NS		1000000ULL
 /* Stack of the player thread, locked. */
@@ -123,8 +125,8 @@ struct gpiod_servo {
 	uint32_t next_period_ns;	/* from the next frame on */
 	uint64_t frame_start_ns;	/* of the frame being played */
 	uint64_t frames, missed;
-	uint64_t repeated;		/* frames played with the last work */
 	uint64_t api_gen;		/* lock; read by the player without */
+	unsigned int long_calls;	/* atomic: uploads under way */
 	struct gchan ch[HRSERVO_MAX_CHANNELS];
 	struct hrservo_event_data evq[EVQ_LEN];
 	unsigned int ev_head, ev_count;
@@ -598,35 +600,39 @@ static void frame_edges(struct gpiod_servo *g, uint64_t t, uint64_t active)
 }
 
 /*
- * Take the lock for the work of the frame at @t, by PREP_LEAD_NS / 2
- * before it, when the frame would be too late for its work (player()). An
- * API call may hold
- * it longer (an upload of a long trajectory works through the queue with
- * it held): if no call that changes anything has let it go since the last
- * frame's work, when g->api_gen was @gen, no change is complete, and the
- * frame may repeat the last one (false, not locked). Once one has, wait
- * for the lock (true), so that the change is in the next frame.
+ * Take the lock for the work of the frame at @t (true), or let the frame
+ * repeat the last one's pulses (false, not locked) if @may_repeat and an
+ * upload still holds it by PREP_LEAD_NS / 2 before the frame, when the
+ * work would be too late (player()). An upload works through the queue
+ * with the lock held, for milliseconds on a small board with a long queue.
+ * Any other call holds it for microseconds, and is waited for, lent this
+ * thread's priority. So is an upload once a call that changes something
+ * has let the lock go since the last frame's work, when g->api_gen was
+ * @gen: the change is due in the next frame. (A stale read of api_gen
+ * makes it one frame later at most.)
  *
- * Polled, not waited for with pthread_mutex_clocklock(): a waiter on a
- * priority-inheriting lock lends the holder its priority, and on one CPU
- * the holder then keeps the CPU from it past any timeout. Between polls
- * the holder runs at its own priority, and a short call (a read of the
- * state, an event) ends.
+ * The upload is polled, not waited for with pthread_mutex_clocklock(): a
+ * waiter on a priority-inheriting lock lends the holder its priority, and
+ * on one CPU the holder then keeps the CPU from it past any timeout.
  */
-static bool lock_for_frame(struct gpiod_servo *g, uint64_t t, uint64_t gen)
+static bool lock_for_frame(struct gpiod_servo *g, uint64_t t, uint64_t gen,
+			   bool may_repeat)
 {
 	uint64_t by = t - PREP_LEAD_NS / 2, now;
 
-	while (pthread_mutex_trylock(&g->lock)) {
-		if (__atomic_load_n(&g->api_gen, __ATOMIC_ACQUIRE) != gen) {
-			pthread_mutex_lock(&g->lock);
-			return true;
-		}
+	if (!pthread_mutex_trylock(&g->lock))
+		return true;
+	while (may_repeat &&
+	       __atomic_load_n(&g->long_calls, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&g->api_gen, __ATOMIC_ACQUIRE) == gen) {
 		now = now_ns();
 		if (now >= by)
 			return false;
 		sleep_until(now + LOCK_POLL_NS < by ? now + LOCK_POLL_NS : by);
+		if (!pthread_mutex_trylock(&g->lock))
+			return true;
 	}
+	pthread_mutex_lock(&g->lock);
 	return true;
 }
 
@@ -640,35 +646,36 @@ static void api_unlock(struct gpiod_servo *g)
 	pthread_mutex_unlock(&g->lock);
 }
 
+/* At most this many frames repeat in a row (REPEAT_FOR_NS). */
+#define REPEATS_MAX	(REPEAT_FOR_NS / HRSERVO_PERIOD_MIN_NS + 1)
+_Static_assert(REPEATS_MAX <= FRAMES_KEPT, "a repeat overwrote its own record");
+
 /*
- * Record the frames at @t[0..@n) (the last FRAMES_KEPT of them, @t a ring
- * of FRAMES_KEPT) that repeated the last frame's pulses, as the frame
- * clock's. Lock held.
+ * Record the frames at @t[0..@n) that repeated the last frame's pulses, as
+ * the frame clock's; @n is REPEATS_MAX at most. Lock held.
  */
 static void frames_repeated(struct gpiod_servo *g, const uint64_t *t,
-			    uint64_t n)
+			    unsigned int n)
 {
 	const struct hrservo_frame_data *last = &g->rec[g->frames % FRAMES_KEPT];
 	struct hrservo_frame_data *f;
 
-	g->repeated += n;
-	g->frames += n > FRAMES_KEPT ? n - FRAMES_KEPT : 0;
-	for (uint64_t i = n > FRAMES_KEPT ? n - FRAMES_KEPT : 0; i < n; i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		f = &g->rec[(g->frames + 1) % FRAMES_KEPT];
-		if (f != last)
-			*f = *last;
+		*f = *last;
 		f->seq = ++g->frames;
-		f->start_ns = t[i % FRAMES_KEPT];
+		f->start_ns = t[i];
 		last = f;
 	}
-	g->frame_start_ns = t[(n - 1) % FRAMES_KEPT];
+	g->frame_start_ns = t[n - 1];
 }
 
 static void *player(void *arg)
 {
 	struct gpiod_servo *g = arg;
-	uint64_t t = 0, active, now, gen, nrep, missed;
-	uint64_t rep[FRAMES_KEPT];
+	uint64_t t = 0, active, now, gen, missed, wd_by;
+	uint64_t rep[REPEATS_MAX];
+	unsigned int nrep;
 	uint32_t period;
 
 	/* No timer slack: 50 us would be 5% of a servo's travel. */
@@ -724,6 +731,8 @@ static void *player(void *arg)
 		}
 		gen = __atomic_load_n(&g->api_gen, __ATOMIC_RELAXED);
 		period = g->period_ns;
+		/* No repeat past it: the failsafe is due. */
+		wd_by = g->wd_ms && !g->wd_fired ? g->wd_deadline_ns : UINT64_MAX;
 		pthread_mutex_unlock(&g->lock);
 
 		/* Only line writes from here to the frame's last fall. */
@@ -741,10 +750,11 @@ static void *player(void *arg)
 				t += n * period;
 			}
 			sleep_until(t - PREP_LEAD_NS);
-			if (lock_for_frame(g, t, gen))
+			if (lock_for_frame(g, t, gen, t < wd_by &&
+					   (!nrep || t - rep[0] < REPEAT_FOR_NS)))
 				break;
-			/* Held by an API call: this frame repeats the last. */
-			rep[nrep++ % FRAMES_KEPT] = t;
+			/* Held by an upload: this frame repeats the last. */
+			rep[nrep++] = t;
 		}
 		g->missed += missed;
 		if (nrep)
@@ -985,20 +995,20 @@ static bool axis_ref(struct gpiod_servo *g, unsigned int c, size_t keep,
 }
 
 /*
- * HRSERVO_GPIOD_TEST_HOLD_US=N: an upload keeps the lock N us longer, busy
- * as work would, so that a test sees what a long upload does to the frames
- * without a queue that takes that long on its machine. For tests only.
+ * HRSERVO_GPIOD_TEST_HOLD_US=N (up to 1 s): an upload keeps the lock N us
+ * longer, busy as work would, so that a test sees what a long upload does
+ * to the frames without a queue that takes that long on its machine. For
+ * tests only. Read before the lock is taken.
  */
-static void test_hold(void)
+static uint64_t test_hold_ns(void)
 {
 	const char *s = getenv("HRSERVO_GPIOD_TEST_HOLD_US");
-	uint64_t until;
+	unsigned long long us;
 
 	if (!s || !*s)
-		return;
-	until = now_ns() + strtoull(s, NULL, 10) * 1000;
-	while (now_ns() < until)
-		;
+		return 0;
+	us = strtoull(s, NULL, 10);
+	return us > 1000000 ? NS_PER_S : us * 1000;
 }
 
 /* How far ahead a trajectory may be scheduled, as the kernel: one day. */
@@ -1014,6 +1024,7 @@ static int gpiod_traj_submit(struct hrservo *h,
 	uint64_t axes = 0, seen = 0, t = 0, now, next;
 	size_t need = 0, keep = 0, qcap = 0, qmore = 0;
 	struct gseg *ns, *q = NULL, *old = NULL;
+	uint64_t hold = test_hold_ns();
 	int err = 0;
 
 	if (!n) {
@@ -1046,7 +1057,9 @@ static int gpiod_traj_submit(struct hrservo *h,
 	/*
 	 * What has played is given back first: its memory serves again. The
 	 * queue may have to grow too (for the words if locking is refused).
+	 * The player may repeat frames while this works (lock_for_frame()).
 	 */
+	__atomic_add_fetch(&g->long_calls, 1, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&g->lock);
 	traj_collect(g);
 	if (g->nseg + n > g->segcap)
@@ -1175,15 +1188,21 @@ again:
 	g->axes |= axes;
 	if (g->tstate == TRAJ_IDLE || g->tstate == TRAJ_UNDERRUN)
 		g->tstate = TRAJ_WAITING;
-	test_hold();
+	if (hold) {
+		hold += now_ns();
+		while (now_ns() < hold)
+			;
+	}
 	wd_feed_locked(g);
 	kick_locked(g);
 	api_unlock(g);
+	__atomic_sub_fetch(&g->long_calls, 1, __ATOMIC_RELEASE);
 	hrservo_arena_free(&g->arena, old);
 	hrservo_arena_free(&g->arena, q);
 	free(ns);
 	return 0;
 fail:
+	__atomic_sub_fetch(&g->long_calls, 1, __ATOMIC_RELEASE);
 	for (size_t i = 0; i < n; i++)
 		hrservo_arena_free(&g->arena, ns[i].coef);
 	hrservo_arena_free(&g->arena, q);
@@ -1296,7 +1315,8 @@ static int gpiod_keepalive(struct hrservo *h)
 		wd_feed_locked(g);
 	else
 		err = EINVAL;
-	api_unlock(g);
+	/* Not api_unlock(): a later deadline needs no frame sooner. */
+	pthread_mutex_unlock(&g->lock);
 	return ret_errno(err);
 }
 

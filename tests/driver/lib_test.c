@@ -1346,6 +1346,8 @@ TEST_F(lib, gpiod_upload_holds_up_no_edge)
 		TH_LOG("%s", hrservo_last_error());
 	unsetenv("HRSERVO_GPIOD_TEST_HOLD_US");
 	t1 = tl_now();
+	/* The upload did hold the lock: 50 ms, two frames and more. */
+	ASSERT_GE(t1 - t0, 45000000ULL);
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	n = tl_capture(&e);
 	np = tl_pulses(e, n, 7, p, 64);
