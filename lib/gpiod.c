@@ -126,7 +126,7 @@ struct gpiod_servo {
 	uint64_t frame_start_ns;	/* of the frame being played */
 	uint64_t frames, missed;
 	uint64_t api_gen;		/* lock; read by the player without */
-	unsigned int long_calls;	/* atomic: uploads under way */
+	bool upload_holds;		/* atomic: an upload holds the lock */
 	struct gchan ch[HRSERVO_MAX_CHANNELS];
 	struct hrservo_event_data evq[EVQ_LEN];
 	unsigned int ev_head, ev_count;
@@ -623,7 +623,7 @@ static bool lock_for_frame(struct gpiod_servo *g, uint64_t t, uint64_t gen,
 	if (!pthread_mutex_trylock(&g->lock))
 		return true;
 	while (may_repeat &&
-	       __atomic_load_n(&g->long_calls, __ATOMIC_ACQUIRE) &&
+	       __atomic_load_n(&g->upload_holds, __ATOMIC_RELAXED) &&
 	       __atomic_load_n(&g->api_gen, __ATOMIC_ACQUIRE) == gen) {
 		now = now_ns();
 		if (now >= by)
@@ -649,6 +649,23 @@ static void api_unlock(struct gpiod_servo *g)
 /* At most this many frames repeat in a row (REPEAT_FOR_NS). */
 #define REPEATS_MAX	(REPEAT_FOR_NS / HRSERVO_PERIOD_MIN_NS + 1)
 _Static_assert(REPEATS_MAX <= FRAMES_KEPT, "a repeat overwrote its own record");
+
+/* An upload takes the lock: frames may repeat while it holds it. */
+static void upload_lock(struct gpiod_servo *g)
+{
+	pthread_mutex_lock(&g->lock);
+	__atomic_store_n(&g->upload_holds, true, __ATOMIC_RELAXED);
+}
+
+/* ...and lets it go: with api_unlock() if it changed the queue. */
+static void upload_unlock(struct gpiod_servo *g, bool changed)
+{
+	__atomic_store_n(&g->upload_holds, false, __ATOMIC_RELAXED);
+	if (changed)
+		api_unlock(g);
+	else
+		pthread_mutex_unlock(&g->lock);
+}
 
 /*
  * Record the frames at @t[0..@n) that repeated the last frame's pulses, as
@@ -1057,16 +1074,15 @@ static int gpiod_traj_submit(struct hrservo *h,
 	/*
 	 * What has played is given back first: its memory serves again. The
 	 * queue may have to grow too (for the words if locking is refused).
-	 * The player may repeat frames while this works (lock_for_frame()).
+	 * The player may repeat frames while this holds the lock
+	 * (lock_for_frame()).
 	 */
-	__atomic_add_fetch(&g->long_calls, 1, __ATOMIC_RELEASE);
-	pthread_mutex_lock(&g->lock);
+	upload_lock(g);
 	traj_collect(g);
 	if (g->nseg + n > g->segcap)
 		qmore = hrservo_arena_need(1, sizeof(struct gseg) *
 					   queue_cap(g, g->nseg + n));
-	/* Not api_unlock(): the upload is not complete (lock_for_frame()). */
-	pthread_mutex_unlock(&g->lock);
+	upload_unlock(g, false);
 	for (size_t i = 0, off = 0; i < n; i++) {
 		size_t k = 6 * (size_t)__builtin_popcountll(segs[i].mask);
 
@@ -1087,7 +1103,7 @@ static int gpiod_traj_submit(struct hrservo *h,
 	}
 
 again:
-	pthread_mutex_lock(&g->lock);
+	upload_lock(g);
 	traj_collect(g);
 	now = now_ns();
 	next = next_frame_locked(g, now);
@@ -1126,7 +1142,7 @@ again:
 		if (!q || qcap < keep + n) {
 			/* The queue must grow: mapped with no lock held. */
 			qcap = queue_cap(g, keep + n);
-			pthread_mutex_unlock(&g->lock);
+			upload_unlock(g, false);
 			hrservo_arena_free(&g->arena, q);
 			q = arena_alloc(g, qcap * sizeof(*q), 0);
 			if (!q) {
@@ -1167,7 +1183,7 @@ again:
 		}
 	}
 	if (err) {
-		api_unlock(g);
+		upload_unlock(g, false);
 		goto fail;
 	}
 	traj_free_segs(g, keep);
@@ -1195,14 +1211,12 @@ again:
 	}
 	wd_feed_locked(g);
 	kick_locked(g);
-	api_unlock(g);
-	__atomic_sub_fetch(&g->long_calls, 1, __ATOMIC_RELEASE);
+	upload_unlock(g, true);
 	hrservo_arena_free(&g->arena, old);
 	hrservo_arena_free(&g->arena, q);
 	free(ns);
 	return 0;
 fail:
-	__atomic_sub_fetch(&g->long_calls, 1, __ATOMIC_RELEASE);
 	for (size_t i = 0; i < n; i++)
 		hrservo_arena_free(&g->arena, ns[i].coef);
 	hrservo_arena_free(&g->arena, q);
