@@ -263,6 +263,7 @@ int calibrate_jog(int argc, char **argv, const char *step_opt,
 	char msg[512] = "ready", who[64];
 	uint32_t mn, mx;
 	int ret = 0, ch;
+	bool gone = false;
 
 	if (argc != 2) {
 		err("expects a controller and a channel");
@@ -398,6 +399,8 @@ int calibrate_jog(int argc, char **argv, const char *step_opt,
 		hrservo_state_free(st);
 		jog_draw(&j, &s, step, argv[0], effect, msg);
 		k = jog_key(100);
+		/* The end of input on a raw terminal: it has hung up. */
+		gone = k == -1 && !jog_stop;
 		if (k == -1 || k == 'q' || k == 3)
 			break;
 		if (k == 0)
@@ -522,6 +525,14 @@ int calibrate_jog(int argc, char **argv, const char *step_opt,
 	} else if (jog_stop) {
 		printf("\r\n");
 		err("%s: %s released", strsignal(jog_stop), who);
+		ret = EXIT_RUNTIME;
+	} else if (gone) {
+		/*
+		 * As for SIGHUP, which a hang-up sends only after it wakes the
+		 * reader: the exit status must not depend on which came first.
+		 */
+		printf("\r\n");
+		err("the terminal is gone (end of input): %s released", who);
 		ret = EXIT_RUNTIME;
 	} else {
 		printf("\r\nchannel %d released\n", ch);

@@ -1284,6 +1284,40 @@ TEST_F(cli, calibrate_jog_releases_on_sighup)
 }
 
 /*
+ * A hang-up wakes jog's read before it sends SIGHUP: the end of input
+ * alone (SIGHUP blocked here, so that it never comes) releases the servo
+ * with the same exit status, whichever comes first.
+ */
+TEST_F(cli, calibrate_jog_hangup_without_sighup)
+{
+	char *argv[] = { (char *)servoctl(), "calibrate", "jog", self->c.name,
+			 "4", NULL };
+	const char *file = calib_file();
+	struct hrservo_channel_state st;
+	sigset_t hup, old;
+	struct pty t;
+	int status;
+
+	ASSERT_EQ(0, tl_set1(self->c.fd, 4, 1200 * US));
+	sigemptyset(&hup);
+	sigaddset(&hup, SIGHUP);
+	/* jog inherits the blocked SIGHUP; its handler cannot unblock it. */
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &hup, &old));
+	ASSERT_EQ(0, pty_start(&t, argv));
+	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, &old, NULL));
+	ASSERT_EQ(1, pty_wait(&t, 0, "pulse  1200us", 120000)) TH_LOG("%s",
+								      t.screen);
+	close(t.master);
+	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
+					       WTERMSIG(status));
+	EXPECT_EQ(1, WEXITSTATUS(status));
+	ASSERT_EQ(0, tl_state(self->c.fd, 4, &st));
+	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+	unlink(file);
+}
+
+/*
  * After a module reload the kernel limits are 500..2500us without speed
  * limits while the joints still take degrees: joint commands say so, and
  * refuse under --strict-limits. (set calls joint_limits_check().)
