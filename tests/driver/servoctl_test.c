@@ -1238,6 +1238,25 @@ TEST_F(cli, calibrate_jog_save_keeps_the_joint)
 	unlink(file);
 }
 
+/*
+ * Hang up jog's terminal (@t): it must exit 1, channel @ch of the
+ * controller at @fd released.
+ */
+static void jog_hang_up(struct __test_metadata *_metadata, struct pty *t,
+			int fd, unsigned int ch)
+{
+	struct hrservo_channel_state st;
+	int status;
+
+	close(t->master);
+	ASSERT_EQ(t->pid, waitpid(t->pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
+					       WTERMSIG(status));
+	EXPECT_EQ(1, WEXITSTATUS(status));
+	ASSERT_EQ(0, tl_state(fd, ch, &st));
+	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+}
+
 /* A dropped ssh session hangs the terminal up: the servo is released. */
 TEST_F(cli, calibrate_jog_releases_on_sighup)
 {
@@ -1257,13 +1276,8 @@ TEST_F(cli, calibrate_jog_releases_on_sighup)
 								      t.screen);
 	EXPECT_EQ(1, pty_keys(&t, RIGHT, "pulse  1210us"));
 	EXPECT_EQ(1210000, target_of(self->c.fd, 4));
-	close(t.master);	/* jog leads the session: SIGHUP */
-	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
-					       WTERMSIG(status));
-	EXPECT_EQ(1, WEXITSTATUS(status));
-	ASSERT_EQ(0, tl_state(self->c.fd, 4, &st));
-	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+	/* jog leads the session: SIGHUP */
+	jog_hang_up(_metadata, &t, self->c.fd, 4);
 	tl_sleep_ns(2 * TL_FRAME_NS);
 	tl_capture_clear();
 	tl_sleep_ns(4 * TL_FRAME_NS);
@@ -1293,10 +1307,8 @@ TEST_F(cli, calibrate_jog_hangup_without_sighup)
 	char *argv[] = { (char *)servoctl(), "calibrate", "jog", self->c.name,
 			 "4", NULL };
 	const char *file = calib_file();
-	struct hrservo_channel_state st;
 	sigset_t hup, old;
 	struct pty t;
-	int status;
 
 	ASSERT_EQ(0, tl_set1(self->c.fd, 4, 1200 * US));
 	sigemptyset(&hup);
@@ -1307,13 +1319,7 @@ TEST_F(cli, calibrate_jog_hangup_without_sighup)
 	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, &old, NULL));
 	ASSERT_EQ(1, pty_wait(&t, 0, "pulse  1200us", 120000)) TH_LOG("%s",
 								      t.screen);
-	close(t.master);
-	ASSERT_EQ(t.pid, waitpid(t.pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status)) TH_LOG("killed by signal %d",
-					       WTERMSIG(status));
-	EXPECT_EQ(1, WEXITSTATUS(status));
-	ASSERT_EQ(0, tl_state(self->c.fd, 4, &st));
-	EXPECT_EQ(0, st.flags & HRSERVO_STATE_ENABLED);
+	jog_hang_up(_metadata, &t, self->c.fd, 4);
 	unlink(file);
 }
 
