@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,26 @@ static pid_t spawn(char *const *args, const char *errfile)
 	return pid;
 }
 
+/*
+ * servoctl's exit status, or -1 if it did not end within 120 s of guest
+ * time (then it is killed): a hung servoctl fails its test with its own
+ * output shown, not by the harness's timeout with nothing said, and
+ * leaves no recorder behind on the next test's controller.
+ */
 static int wait_exit(pid_t pid)
 {
+	uint64_t end = tl_now() + 120000 * MS;
+	pid_t got;
 	int st;
 
-	if (waitpid(pid, &st, 0) != pid)
+	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && tl_now() < end)
+		tl_sleep_ns(10 * MS);
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		return -1;
+	}
+	if (got != pid)
 		return -1;
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
@@ -276,11 +292,16 @@ TEST_F(rec, release_ends_the_recording)
 	for (end = tl_now() + 120000 * MS; !recording(self->csv) &&
 	     tl_now() < end;)
 		tl_sleep_ns(20 * MS);
-	ASSERT_TRUE(recording(self->csv))
+	ASSERT_TRUE(recording(self->csv)) {
 		show(_metadata, self->err);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
 	tl_sleep_ns(200 * MS);
 	ASSERT_EQ(0, tl_release(self->c.fd, 1));
 	rc = wait_exit(pid);
+	ASSERT_LE(0, rc)
+		show(_metadata, self->err);
 	ASSERT_LE(0, tl_read(self->err, buf, sizeof(buf)));
 	EXPECT_NE(NULL, strstr(buf, "channel 0")) {
 		TH_LOG("%s", buf);
