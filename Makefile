@@ -87,9 +87,10 @@ I386_TESTS := ioctl_test
 GUEST_RUNS := $(GUEST_TESTS) traj_test@pca9685 servoctl_test@pca9685 \
 	safety_test@pca9685 record_test@pca9685 \
 	$(addprefix i386/,$(I386_TESTS))
-# lib_test@gpiod: the library's tests through the gpiod backend.
+# lib_test@gpiod, gamepad_test@gpiod: the library's tests and teleop
+# through the gpiod backend.
 ifeq ($(HRSERVO_GPIOD),y)
-GUEST_RUNS += lib_test@gpiod
+GUEST_RUNS += lib_test@gpiod gamepad_test@gpiod
 endif
 UNIT_TESTS := logic_test value_test traj_plan_test pca9685_plan_test calib_test \
 	leadin_test calib_apply_test judge_test cli_fake_test teleop_test \

@@ -61,6 +61,7 @@ static const char *opt_device;	/* --device, or NULL: the first gamepad */
 static const char *opt_map;
 static unsigned int opt_wd_ms = TELEOP_WD_DEFAULT_MS;
 static const char *opt_failsafe = "hold";
+static bool opt_start_home;	/* --start home */
 
 static int teleop_opt(int opt, const char *arg)
 {
@@ -92,6 +93,13 @@ static int teleop_opt(int opt, const char *arg)
 			exit(EXIT_USAGE);
 		}
 		opt_failsafe = arg;
+		return 0;
+	case 's':
+		if (strcmp(arg, "home") && strcmp(arg, "where")) {
+			err("--start: '%s' is not where or home", arg);
+			exit(EXIT_USAGE);
+		}
+		opt_start_home = !strcmp(arg, "home");
 		return 0;
 	}
 	return -1;
@@ -923,12 +931,17 @@ static int teleop_joints(struct teleop *tp, const struct hrservo_calib *c,
 	return 0;
 }
 
-/* --failsafe home: every joint of @h with a home, as a pose. */
-static int home_pose(struct teleop *tp, const struct hrservo_calib *c)
+/*
+ * Add the home of every joint of @h that has one to @b, those whose
+ * channel is on in @skip_on left out (@skip_on NULL: all). @opt names the
+ * option in errors; one is that no joint has a home. 0, or EXIT_RUNTIME.
+ */
+static int homes_add(struct teleop *tp, const struct hrservo_calib *c,
+		     const char *opt, const struct hrservo_state *skip_on,
+		     struct hrservo_batch *b)
 {
-	tp->pose = hrservo_batch_new();
-	if (!tp->pose)
-		return EXIT_RUNTIME;
+	unsigned int homes = 0;
+
 	for (unsigned int i = 0; i < hrservo_calib_count(c); i++) {
 		const struct hrservo_joint *j = hrservo_calib_joint(c, i);
 		double w;
@@ -938,19 +951,61 @@ static int home_pose(struct teleop *tp, const struct hrservo_calib *c)
 					       j->channel) != j)
 			continue;
 		if (hrservo_joint_to_ns(j, j->home, &w)) {
-			err("--failsafe home: joint %s: its home %g%s has no pulse: %s",
-			    j->name, j->home, hrservo_unit_name(j->unit),
+			err("%s: joint %s: its home %g%s has no pulse: %s",
+			    opt, j->name, j->home, hrservo_unit_name(j->unit),
 			    strerror(errno));
 			return EXIT_RUNTIME;
 		}
-		hrservo_batch_add(tp->pose, j->channel, (uint32_t)lround(w));
+		homes++;
+		if (skip_on && hrservo_state_enabled(skip_on, j->channel))
+			continue;
+		hrservo_batch_add(b, j->channel, (uint32_t)lround(w));
 	}
-	if (!hrservo_batch_count(tp->pose)) {
-		err("--failsafe home: no joint of %s in %s has a home position ('servoctl calibrate set %s JOINT=home:POS')",
-		    hrservo_name(tp->h), calib_path(), hrservo_name(tp->h));
+	if (!homes) {
+		err("%s: no joint of %s in %s has a home position ('servoctl calibrate set %s JOINT=home:POS')",
+		    opt, hrservo_name(tp->h), calib_path(), hrservo_name(tp->h));
 		return EXIT_RUNTIME;
 	}
 	return 0;
+}
+
+/* --failsafe home: every joint of @h with a home, as a pose. */
+static int home_pose(struct teleop *tp, const struct hrservo_calib *c)
+{
+	tp->pose = hrservo_batch_new();
+	if (!tp->pose)
+		return EXIT_RUNTIME;
+	return homes_add(tp, c, "--failsafe home", NULL, tp->pose);
+}
+
+/*
+ * --start home: the joints with a home whose channel is off get it as
+ * their first pulse, in one batch; those that are on start where they
+ * are. 0, or EXIT_RUNTIME (nothing set).
+ */
+static int start_home(struct teleop *tp, const struct hrservo_calib *c)
+{
+	struct hrservo_state *st = hrservo_read_state(tp->h);
+	struct hrservo_batch *b = hrservo_batch_new();
+	int ret = EXIT_RUNTIME;
+
+	if (!st || !b) {
+		err("%s: %s", hrservo_name(tp->h), strerror(errno));
+		goto out;
+	}
+	ret = homes_add(tp, c, "--start home", st, b);
+	if (ret || !hrservo_batch_count(b))
+		goto out;
+	if (hrservo_apply(tp->h, b)) {
+		err("--start home: %s: %s", hrservo_name(tp->h),
+		    errno == EPERM ? "the e-stop is latched ('servoctl estop --clear')" :
+		    strerror(errno));
+		ret = EXIT_RUNTIME;
+	}
+out:
+	hrservo_batch_free(b);
+	hrservo_state_free(st);
+	return ret;
 }
 
 static void say_start(struct teleop *tp, uint32_t period)
@@ -963,6 +1018,7 @@ static void say_start(struct teleop *tp, uint32_t period)
 	hap_int(&e, "period_ns", period);
 	hap_int(&e, "watchdog_ms", opt_wd_ms);
 	hap_str(&e, "failsafe", fs_name(tp->action));
+	hap_str(&e, "start", opt_start_home ? "home" : "where");
 	hap_str(&e, "mode", hrservo_teleop_mode(tp->t));
 	hap_end(tp, &e);
 	for (size_t i = 0; i < tp->n; i++) {
@@ -971,7 +1027,7 @@ static void say_start(struct teleop *tp, uint32_t period)
 		if (tp->tj[i].known)
 			continue;
 		snprintf(msg, sizeof(msg),
-			 "joint %s (channel %u) has no position: not driven until it is set ('servoctl set %s %s=home', or 'servoctl move')",
+			 "joint %s (channel %u) has no position: not driven until it is set ('servoctl set %s %s=home', 'servoctl move', or teleop --start home with a home for it)",
 			 tp->tj[i].j->name, tp->tj[i].j->channel,
 			 hrservo_name(tp->h), tp->tj[i].j->name);
 		hap_say(tp, "warning", msg);
@@ -1107,13 +1163,16 @@ static int teleop_setup(struct teleop *tp, const char *ctrl,
 		err("no gamepad found: %s", msg);
 		return EXIT_RUNTIME;
 	}
+	/* Armed first: --start home moves nothing that the watchdog misses. */
+	if (arm(tp, opt_wd_ms))
+		return EXIT_RUNTIME;
+	if (opt_start_home && (ret = start_home(tp, c)))
+		return ret;
 	tp->resync_all = true;
 	if (resync(tp)) {
 		err("%s: %s", hrservo_name(tp->h), strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if (arm(tp, opt_wd_ms))
-		return EXIT_RUNTIME;
 	say_start(tp, period);
 	pad_found(tp);
 	if (!hrservo_estop_get(tp->h, &info) && info.latched)
@@ -1129,6 +1188,7 @@ int cmd_teleop(int argc, char **argv)
 		{ "map", required_argument, NULL, 'm' },
 		{ "watchdog", required_argument, NULL, 'w' },
 		{ "failsafe", required_argument, NULL, 'f' },
+		{ "start", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };

@@ -214,7 +214,7 @@ static const struct command commands[] = {
 	  "the recorder falls behind, the frames lost are said (the file then\n"
 	  "has a longer interval there) and the exit status is 1.\n",
 	  cmd_record },
-	{ "teleop", "[--json] [--device DEV] [--map FILE] [--watchdog MS] [--failsafe hold|release|home] CTRL",
+	{ "teleop", "[--json] [--device DEV] [--map FILE] [--watchdog MS] [--failsafe hold|release|home] [--start where|home] CTRL",
 	  "Drive the calibrated joints of CTRL from a gamepad.",
 	  "\nReads a gamepad through evdev (--device /dev/input/eventN, or the\n"
 	  "first device with gamepad buttons and a stick) and moves CTRL's\n"
@@ -223,7 +223,7 @@ static const struct command commands[] = {
 	  "The map is --map FILE, else ~/.config/hrservo/gamepad.map, else\n"
 	  "/etc/hrservo/gamepad.map (examples/teleop/gamepad.map is a start).\n"
 	  "Joints start where the servos are; one that is off is not driven\n"
-	  "until it is set.\n\n"
+	  "until it is set, or, with --start home, gets its home position.\n\n"
 	  "  -d, --device DEV    the gamepad (a /dev/input/by-id/ path stays\n"
 	  "                      the same across reconnects)\n"
 	  "  -m, --map FILE      the mapping file\n"
@@ -232,7 +232,13 @@ static const struct command commands[] = {
 	  "      --failsafe hold|release|home\n"
 	  "                      what the kernel does when teleop stops\n"
 	  "                      commanding: hold where the servos are (default),\n"
-	  "                      release them, or go to the joints' home positions\n\n"
+	  "                      release them, or go to the joints' home positions\n"
+	  "      --start where|home\n"
+	  "                      where the joints start: where the servos are\n"
+	  "                      (default), or, for a joint whose channel is off,\n"
+	  "                      at its home: a first pulse, which the servo goes\n"
+	  "                      to at its own speed (a gpiod: controller starts\n"
+	  "                      with every channel off)\n\n"
 	  "Safety: nothing moves without the deadman button, and releasing it\n"
 	  "holds. The watchdog is armed all along: if teleop is killed or hangs,\n"
 	  "the kernel runs the failsafe. If the gamepad goes away, the failsafe\n"

@@ -57,4 +57,6 @@ check teleop -- servoctl tel
 check hold release home -- servoctl teleop --failsafe ""
 check --device -- servoctl teleop --d
 check hrservo0 hrservo1 -- servoctl teleop --map x.map --watchdog 100 hr
+check where home -- servoctl teleop --start ""
+check hrservo0 hrservo1 -- servoctl teleop --start home hr
 exit $((fail > 0))
