@@ -26,6 +26,7 @@
 #include "testlib.h"
 
 #define US	1000U
+#define MS_NS	1000000ULL
 
 /* Skip a test about the kernel's controller when the backend is gpiod. */
 #define KERNEL_ONLY()							\
@@ -1310,6 +1311,38 @@ TEST_F(lib, gpiod_long_trajectory_queued_whole)
 }
 
 /*
+ * Upload @u to @self->h while it keeps the lock @hold_us longer (the test
+ * knob); *@t0 and *@t1 get the times around it. The upload's result.
+ */
+static int held_upload(FIXTURE_DATA(lib) *self, struct hrservo_traj *u,
+		       const char *hold_us, uint64_t *t0, uint64_t *t1)
+{
+	int ret;
+
+	*t0 = tl_now();
+	setenv("HRSERVO_GPIOD_TEST_HOLD_US", hold_us, 1);
+	ret = hrservo_traj_upload(u, self->h, 0, 0);
+	unsetenv("HRSERVO_GPIOD_TEST_HOLD_US");
+	*t1 = tl_now();
+	return ret;
+}
+
+/* A trajectory of channels 1..6 that holds them at 1500 us for 0.1 s. */
+static struct hrservo_traj *hold_traj(void)
+{
+	static const unsigned int six[6] = { 1, 2, 3, 4, 5, 6 };
+	struct hrservo_traj *u = hrservo_traj_new(6, six);
+	double pos[6] = { 1500 * US, 1500 * US, 1500 * US, 1500 * US,
+			  1500 * US, 1500 * US };
+
+	if (u && (hrservo_traj_add(u, 0, pos) || hrservo_traj_add(u, 0.1, pos))) {
+		hrservo_traj_free(u);
+		u = NULL;
+	}
+	return u;
+}
+
+/*
  * No API call holds up an edge (gpiod). An upload works through the queue
  * with the lock held, for milliseconds on a small board with a long queue;
  * HRSERVO_GPIOD_TEST_HOLD_US makes one hold it 50 ms (two and a half
@@ -1319,10 +1352,7 @@ TEST_F(lib, gpiod_long_trajectory_queued_whole)
  */
 TEST_F(lib, gpiod_upload_holds_up_no_edge)
 {
-	static const unsigned int six[6] = { 1, 2, 3, 4, 5, 6 };
-	struct hrservo_traj *u = hrservo_traj_new(6, six);
-	double pos[6] = { 1500 * US, 1500 * US, 1500 * US, 1500 * US,
-			  1500 * US, 1500 * US };
+	struct hrservo_traj *u = hold_traj();
 	struct hrservo_frame_data *fr = calloc(128, sizeof(*fr));
 	uint64_t t0, t1, worst = 0, next, lost;
 	struct tl_pulse p[64];
@@ -1332,20 +1362,14 @@ TEST_F(lib, gpiod_upload_holds_up_no_edge)
 	GPIOD_ONLY();
 	ASSERT_NE(NULL, u);
 	ASSERT_NE(NULL, fr);
-	ASSERT_EQ(0, hrservo_traj_add(u, 0, pos));
-	ASSERT_EQ(0, hrservo_traj_add(u, 0.1, pos));
 	for (unsigned int c = 1; c <= 7; c++)
 		ASSERT_EQ(0, hrservo_set_target(self->h, c, 1500 * US));
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	tl_capture_clear();
 	/* Rises before it too: a pair of rises spans the upload. */
 	tl_sleep_ns(2 * TL_FRAME_NS);
-	t0 = tl_now();
-	setenv("HRSERVO_GPIOD_TEST_HOLD_US", "50000", 1);
-	EXPECT_EQ(0, hrservo_traj_upload(u, self->h, 0, 0))
+	EXPECT_EQ(0, held_upload(self, u, "50000", &t0, &t1))
 		TH_LOG("%s", hrservo_last_error());
-	unsetenv("HRSERVO_GPIOD_TEST_HOLD_US");
-	t1 = tl_now();
 	/* The upload did hold the lock: 50 ms, two frames and more. */
 	ASSERT_GE(t1 - t0, 45000000ULL);
 	tl_sleep_ns(3 * TL_FRAME_NS);
@@ -1380,6 +1404,126 @@ TEST_F(lib, gpiod_upload_holds_up_no_edge)
 	}
 	EXPECT_GE(seen, 2);
 	free(fr);
+	hrservo_traj_free(u);
+}
+
+/*
+ * An upload that holds the lock for half a second: the frames repeat for
+ * a quarter of a second, no longer (a stale frame is not played for
+ * ever); then the thread waits for the lock, and once the upload lets it
+ * go the pulses go on.
+ */
+TEST_F(lib, gpiod_upload_held_long_repeats_a_quarter_second)
+{
+	struct hrservo_traj *u = hold_traj();
+	uint64_t t0, t1, gap = 0, gap_at = 0, last_early = 0;
+	struct tl_pulse p[128];
+	struct tl_edge *e;
+	size_t n, np, after = 0;
+
+	GPIOD_ONLY();
+	ASSERT_NE(NULL, u);
+	for (unsigned int c = 1; c <= 7; c++)
+		ASSERT_EQ(0, hrservo_set_target(self->h, c, 1500 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	tl_capture_clear();
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	EXPECT_EQ(0, held_upload(self, u, "500000", &t0, &t1))
+		TH_LOG("%s", hrservo_last_error());
+	ASSERT_GE(t1 - t0, 450000000ULL);
+	tl_sleep_ns(5 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 7, p, 128);
+	free(e);
+	for (size_t i = 1; i < np; i++) {
+		uint64_t g = p[i].rise - p[i - 1].rise;
+
+		if (p[i].rise < t0)
+			continue;
+		/* Repeated, regular, for 200 ms of the hold at least. */
+		if (p[i].rise < t0 + 200 * MS_NS) {
+			EXPECT_GE(TL_FRAME_NS + 2 * wake_tol_ns(), g);
+			last_early = p[i].rise;
+		}
+		if (g > gap) {
+			gap = g;
+			gap_at = p[i - 1].rise;
+		}
+		if (p[i].rise > t1)
+			after++;
+		/* The last frame's pulse (a wake-up's lateness aside). */
+		if (p[i].width)
+			EXPECT_GE(wake_tol_ns(), fabs((double)p[i].width - 1500 * US));
+	}
+	TH_LOG("held 500 ms: repeats to %.0f ms into it, then no pulse for %.0f ms; %zu pulses after it",
+	       ((double)gap_at - (double)t0) / 1e6, gap / 1e6, after);
+	EXPECT_LE(t0 + 180 * MS_NS, last_early);
+	/* The repeats end after 250 ms (and a frame's wake-up). */
+	EXPECT_LE(t0 + 230 * MS_NS, gap_at);
+	EXPECT_GE(t0 + 250 * MS_NS + 2 * TL_FRAME_NS, gap_at);
+	/* Until the upload ends, no pulse; then they go on. */
+	EXPECT_LE(t1, gap_at + gap + TL_FRAME_NS);
+	EXPECT_LE(3, after);
+	hrservo_traj_free(u);
+}
+
+/*
+ * A target set just before an upload that holds the lock: the thread
+ * waits for the upload rather than repeat the old pulse, so the change is
+ * in the next frame played, late but not lost.
+ */
+TEST_F(lib, gpiod_change_before_held_upload_waits)
+{
+	struct hrservo_traj *u = hold_traj();
+	struct hrservo_frame_data fr[128];
+	uint64_t t0, t1, gap = 0, tset, next, lost, start;
+	struct tl_pulse p[64];
+	struct tl_edge *e;
+	size_t n, np, nf, old_after = 0, new_pulses = 0;
+
+	GPIOD_ONLY();
+	ASSERT_NE(NULL, u);
+	for (unsigned int c = 1; c <= 7; c++)
+		ASSERT_EQ(0, hrservo_set_target(self->h, c, 1500 * US));
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	tl_capture_clear();
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	/*
+	 * 1 ms into a frame, its work done: the upload takes the lock well
+	 * before the next frame's work, which then comes after the change.
+	 */
+	ASSERT_EQ(0, hrservo_read_frames(self->h, 0, fr, 128, &nf, &next,
+					 &lost));
+	ASSERT_LT(0, nf);
+	start = fr[nf - 1].start_ns;
+	while (start < tl_now())
+		start += TL_FRAME_NS;
+	tl_sleep_until(start + 1000000);
+	ASSERT_EQ(0, hrservo_set_target(self->h, 7, 1600 * US));
+	tset = tl_now();
+	EXPECT_EQ(0, held_upload(self, u, "100000", &t0, &t1))
+		TH_LOG("%s", hrservo_last_error());
+	ASSERT_GE(t1 - t0, 90000000ULL);
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	n = tl_capture(&e);
+	np = tl_pulses(e, n, 7, p, 64);
+	free(e);
+	for (size_t i = 0; i < np; i++) {
+		/* A frame whose work was done before the set may still rise. */
+		if (p[i].rise > tset + 1000000 + (uint64_t)wake_tol_ns() &&
+		    p[i].width && p[i].width < 1550 * US)
+			old_after++;
+		if (p[i].width > 1550 * US)
+			new_pulses++;
+		if (i && p[i].rise > tset && p[i].rise - p[i - 1].rise > gap)
+			gap = p[i].rise - p[i - 1].rise;
+	}
+	TH_LOG("the upload held the lock %.1f ms; no pulse for %.1f ms, then %zu at the new width",
+	       (t1 - t0) / 1e6, gap / 1e6, new_pulses);
+	EXPECT_EQ(0, old_after);
+	EXPECT_LE(3, new_pulses);
+	/* It waited: a gap of about the hold, not frames repeated. */
+	EXPECT_LE(60 * MS_NS, gap);
 	hrservo_traj_free(u);
 }
 
