@@ -19,16 +19,6 @@
 
 #define US	1000U
 
-static int nr_controllers(void)
-{
-	return tl_count_dir("/sys/class/hrservo", "hrservo");
-}
-
-static int nr_pdevs(void)
-{
-	return tl_count_dir("/sys/bus/platform/devices", "hrservo-gpio.");
-}
-
 struct bad_input {
 	const char *spec;
 	int err;
@@ -49,27 +39,14 @@ TEST(new_device_bad_input)
 		{ TL_LB_LABEL " 99999999999", -ERANGE, "offset too large or range reversed" },
 		{ TL_LB_LABEL " 0-64", -E2BIG, "too many lines" },
 	};
-	int ctrls = nr_controllers(), pdevs = nr_pdevs();
+	char why[512];
 
-	ASSERT_LE(0, ctrls);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int kmsg = tl_kmsg_open();
-
-		ASSERT_LE(0, kmsg);
-		tl_log_expect(bad[i].log);
-		EXPECT_EQ(bad[i].err, tl_write(TL_GPIO_DRV "/new_device",
-					       bad[i].spec)) {
-			TH_LOG("input \"%s\"", bad[i].spec);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		EXPECT_EQ(0, tl_new_device_refused(bad[i].spec, bad[i].err,
+						   bad[i].log, NULL, why,
+						   sizeof(why))) {
+			TH_LOG("%s", why);
 		}
-		tl_log_expect_end(bad[i].log);
-		EXPECT_TRUE(tl_kmsg_find(kmsg, bad[i].log)) {
-			TH_LOG("input \"%s\": no log line \"%s\"", bad[i].spec,
-			       bad[i].log);
-		}
-		close(kmsg);
-		EXPECT_EQ(ctrls, nr_controllers());
-		EXPECT_EQ(pdevs, nr_pdevs());
-	}
 }
 
 /* A line already held by another controller: the probe error comes back. */
@@ -79,8 +56,8 @@ TEST(new_device_line_busy)
 	int ctrls, pdevs, kmsg;
 
 	ASSERT_EQ(0, tl_create(&a, 40, 2));
-	ctrls = nr_controllers();
-	pdevs = nr_pdevs();
+	ctrls = tl_nr_controllers();
+	pdevs = tl_nr_gpio_pdevs();
 	kmsg = tl_kmsg_open();
 	tl_log_expect("cannot get the servo GPIO lines");
 	tl_log_expect("failed with error -16");
@@ -92,8 +69,8 @@ TEST(new_device_line_busy)
 	tl_log_expect_end("controller not created (-16)");
 	EXPECT_TRUE(tl_kmsg_find(kmsg, "controller not created (-16)"));
 	close(kmsg);
-	EXPECT_EQ(ctrls, nr_controllers());
-	EXPECT_EQ(pdevs, nr_pdevs());
+	EXPECT_EQ(ctrls, tl_nr_controllers());
+	EXPECT_EQ(pdevs, tl_nr_gpio_pdevs());
 	EXPECT_EQ(0, tl_destroy(&a));
 	/* Line 39 is free again. */
 	ASSERT_EQ(0, tl_create(&a, 39, 2));
@@ -103,7 +80,7 @@ TEST(new_device_line_busy)
 /* Lines of a chip that can sleep cannot be driven from the hrtimer. */
 TEST(new_device_sleeping_lines)
 {
-	int ctrls = nr_controllers(), pdevs = nr_pdevs(), kmsg;
+	int ctrls = tl_nr_controllers(), pdevs = tl_nr_gpio_pdevs(), kmsg;
 
 	kmsg = tl_kmsg_open();
 	ASSERT_LE(0, kmsg);
@@ -117,8 +94,8 @@ TEST(new_device_sleeping_lines)
 	tl_log_expect_end("controller not created (-22)");
 	EXPECT_TRUE(tl_kmsg_find(kmsg, "line 0 can sleep"));
 	close(kmsg);
-	EXPECT_EQ(ctrls, nr_controllers());
-	EXPECT_EQ(pdevs, nr_pdevs());
+	EXPECT_EQ(ctrls, tl_nr_controllers());
+	EXPECT_EQ(pdevs, tl_nr_gpio_pdevs());
 }
 
 TEST(delete_device_bad_input)
@@ -214,7 +191,7 @@ TEST(rmmod_while_open)
 	check_no_cut_pulse(_metadata, 56, 1200 * US);
 	EXPECT_EQ(-1, ioctl(c.fd, HRSERVO_IOC_GET_INFO, &info));
 	EXPECT_EQ(ENODEV, errno);
-	EXPECT_EQ(0, nr_controllers());
+	EXPECT_EQ(0, tl_nr_controllers());
 
 	EXPECT_EQ(-EWOULDBLOCK, tl_module_unload("hrservo"));
 	close(c.fd);

@@ -81,6 +81,51 @@ int tl_count_dir(const char *path, const char *prefix)
 	return n;
 }
 
+int tl_nr_controllers(void)
+{
+	return tl_count_dir("/sys/class/hrservo", "hrservo");
+}
+
+int tl_nr_gpio_pdevs(void)
+{
+	return tl_count_dir("/sys/bus/platform/devices", "hrservo-gpio.");
+}
+
+int tl_new_device_refused(const char *spec, int err, const char *log,
+			  const char *const *also, char *why, size_t size)
+{
+	int ctrls = tl_nr_controllers(), pdevs = tl_nr_gpio_pdevs();
+	int kmsg = tl_kmsg_open(), ret, found;
+	size_t k;
+
+	if (kmsg < 0 || ctrls < 0 || pdevs < 0) {
+		snprintf(why, size, "input \"%s\": cannot read the kernel log or sysfs",
+			 spec);
+		return -1;
+	}
+	tl_log_expect(log);
+	for (k = 0; also && also[k]; k++)
+		tl_log_expect(also[k]);
+	ret = tl_write(TL_GPIO_DRV "/new_device", spec);
+	while (also && k--)
+		tl_log_expect_end(also[k]);
+	tl_log_expect_end(log);
+	found = tl_kmsg_find(kmsg, log);
+	close(kmsg);
+	if (ret != err)
+		snprintf(why, size, "input \"%s\": %d, expected %d", spec, ret,
+			 err);
+	else if (!found)
+		snprintf(why, size, "input \"%s\": no log line \"%s\"", spec,
+			 log);
+	else if (tl_nr_controllers() != ctrls || tl_nr_gpio_pdevs() != pdevs)
+		snprintf(why, size, "input \"%s\": a controller or device is left",
+			 spec);
+	else
+		return 0;
+	return -1;
+}
+
 static int tl_list_pdevs(char names[][64], int max)
 {
 	struct dirent *d;
@@ -964,6 +1009,9 @@ int tl_kmsg_find(int fd, const char *needle)
 		if (r <= 0)
 			return 0;
 		rec[r] = '\0';
+		/* Not the test's own marks (tl_log_expect()), which quote it. */
+		if (strstr(rec, ";hrservo-test: "))
+			continue;
 		if (strstr(rec, needle))
 			return 1;
 	}

@@ -61,6 +61,17 @@ int tl_write(const char *path, const char *s);
 int tl_read(const char *path, char *buf, size_t size);
 long tl_read_u64(const char *path);
 int tl_count_dir(const char *path, const char *prefix);
+/* The controllers, and the hrservo-gpio platform devices, there are now. */
+int tl_nr_controllers(void);
+int tl_nr_gpio_pdevs(void);
+/*
+ * Write @spec to hrservo-gpio's new_device expecting @err and the kernel
+ * log line @log, and the lines of @also (NULL-terminated, or NULL) marked
+ * expected around it for the log check: 0 if it came so and no
+ * controller or device is left; else -1, with what went wrong in @why.
+ */
+int tl_new_device_refused(const char *spec, int err, const char *log,
+			  const char *const *also, char *why, size_t size);
 
 int tl_create(struct tl_ctrl *c, unsigned int first_line, unsigned int n);
 int tl_create_spec(struct tl_ctrl *c, const char *spec);
@@ -103,6 +114,7 @@ int tl_kmsg_open(void);
  */
 void tl_log_expect(const char *text);
 void tl_log_expect_end(const char *text);
+/* 1 if a kernel log record since @fd was opened, not a mark, has @needle. */
 int tl_kmsg_find(int fd, const char *needle);
 
 int tl_module_load(const char *name);
