@@ -56,18 +56,27 @@ static pid_t spawn(char *const *args, const char *errfile)
 }
 
 /*
- * servoctl's exit status, or -1 if it did not end within 120 s of guest
- * time (then it is killed): a hung servoctl fails its test with its own
- * output shown, not by the harness's timeout with nothing said, and
- * leaves no recorder behind on the next test's controller.
+ * The bound of a wait for servoctl: 60 s of guest time and 30 s of the
+ * host's (tl_bound), within the tests' 900 s of guest time.
+ */
+#define WAIT_GUEST_NS	(60000 * MS)
+#define WAIT_HOST_S	30
+#define REC_TIMEOUT_S	900
+
+/*
+ * servoctl's exit status, or -1 if it did not end within the bound (then
+ * it is killed): a hung servoctl fails its test with its own output
+ * shown, not by the harness's timeout with nothing said, and leaves no
+ * recorder behind on the next test's controller.
  */
 static int wait_exit(pid_t pid)
 {
-	uint64_t end = tl_now() + 120000 * MS;
+	struct tl_bound b;
 	pid_t got;
 	int st;
 
-	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && tl_now() < end)
+	tl_bound_start(&b, WAIT_GUEST_NS, WAIT_HOST_S);
+	while ((got = waitpid(pid, &st, WNOHANG)) == 0 && !tl_bound_passed(&b))
 		tl_sleep_ns(10 * MS);
 	if (got == 0) {
 		kill(pid, SIGKILL);
@@ -153,7 +162,7 @@ FIXTURE_TEARDOWN(rec)
 		TH_LOG("could not remove %s", self->dir);
 }
 
-TEST_F(rec, records_every_frame_and_replays_it)
+TEST_F_TIMEOUT(rec, records_every_frame_and_replays_it, REC_TIMEOUT_S)
 {
 	static struct hrservo_frame fr[1024];
 	struct rec *r = calloc(1, sizeof(*r));
@@ -275,12 +284,12 @@ static bool recording(const char *path)
  * rightly waits for the channel's pulse, and a servoctl slow to start in
  * a loaded guest (it once took over 500 ms) then waited out the test.
  */
-TEST_F(rec, release_ends_the_recording)
+TEST_F_TIMEOUT(rec, release_ends_the_recording, REC_TIMEOUT_S)
 {
 	char *args[] = { "--no-calibration", "record", "-o", self->csv,
 			 "--duration", "5", self->c.name, "0", NULL };
+	struct tl_bound b;
 	char buf[2048];
-	uint64_t end;
 	pid_t pid;
 	int rc;
 
@@ -288,9 +297,8 @@ TEST_F(rec, release_ends_the_recording)
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	pid = spawn(args, self->err);
 	ASSERT_LT(0, pid);
-	/* Within the harness's 300 s per test (tests/include/harness.h). */
-	for (end = tl_now() + 120000 * MS; !recording(self->csv) &&
-	     tl_now() < end;)
+	tl_bound_start(&b, WAIT_GUEST_NS, WAIT_HOST_S);
+	while (!recording(self->csv) && !tl_bound_passed(&b))
 		tl_sleep_ns(20 * MS);
 	ASSERT_TRUE(recording(self->csv)) {
 		show(_metadata, self->err);

@@ -924,6 +924,26 @@ uint64_t tl_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* The RTC's seconds (the host's, in the guest), else the guest's own. */
+static uint64_t tl_host_s(void)
+{
+	long s = tl_read_u64("/sys/class/rtc/rtc0/since_epoch");
+
+	return s > 0 ? (uint64_t)s : tl_now() / 1000000000ULL;
+}
+
+void tl_bound_start(struct tl_bound *b, uint64_t guest_ns, unsigned int host_s)
+{
+	b->guest_end = tl_now() + guest_ns;
+	/* A second more: the RTC counts whole seconds. */
+	b->host_end = tl_host_s() + host_s + 1;
+}
+
+bool tl_bound_passed(const struct tl_bound *b)
+{
+	return tl_now() >= b->guest_end && tl_host_s() >= b->host_end;
+}
+
 void tl_sleep_until(uint64_t t)
 {
 	struct timespec ts = {

@@ -6,6 +6,7 @@
 #ifndef HRSERVO_TESTLIB_H
 #define HRSERVO_TESTLIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -102,6 +103,19 @@ size_t tl_pulses(const struct tl_edge *e, size_t n, unsigned int line,
 size_t tl_frames(int fd, uint64_t from, struct hrservo_frame *fr, size_t max);
 
 uint64_t tl_now(void);
+/*
+ * A bound that holds when guest time jumps: under -icount guest time runs
+ * ahead while the guest waits on the host (9p), so a bound of guest time
+ * alone fires early on a loaded host. It passes once @guest_ns of guest
+ * time and @host_s of the host's have gone by; the host's clock is QEMU's
+ * RTC, which follows the host under -icount (the guest's own without one).
+ */
+struct tl_bound {
+	uint64_t guest_end;
+	uint64_t host_end;
+};
+void tl_bound_start(struct tl_bound *b, uint64_t guest_ns, unsigned int host_s);
+bool tl_bound_passed(const struct tl_bound *b);
 void tl_sleep_ns(uint64_t ns);
 void tl_sleep_until(uint64_t t);
 uint64_t tl_tolerance_ns(void);

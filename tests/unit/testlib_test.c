@@ -86,4 +86,19 @@ TEST(more_pulses_than_room_leave_the_first_intact)
 	free(e);
 }
 
+/* A bound passes when both its guest time and its host time have gone. */
+TEST(bound_needs_both_clocks)
+{
+	struct tl_bound b;
+
+	/* Guest time: not before it, and by then the host's second is gone. */
+	tl_bound_start(&b, 1000000000ULL, 0);
+	EXPECT_FALSE(tl_bound_passed(&b));
+	tl_sleep_ns(1050000000ULL);
+	EXPECT_TRUE(tl_bound_passed(&b));
+	/* Host time: none of the guest's is needed, but 2 s (and one) are. */
+	tl_bound_start(&b, 0, 2);
+	EXPECT_FALSE(tl_bound_passed(&b));
+}
+
 TEST_HARNESS_MAIN
