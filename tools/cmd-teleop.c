@@ -979,33 +979,47 @@ static int home_pose(struct teleop *tp, const struct hrservo_calib *c)
 }
 
 /*
- * --start home: the joints with a home whose channel is off get it as
- * their first pulse, in one batch; those that are on start where they
- * are. 0, or EXIT_RUNTIME (nothing set).
+ * --start home, before anything is armed or set: into *@bp, the home of
+ * each joint with one whose channel is off (NULL if there is none). 0, or
+ * EXIT_RUNTIME with nothing done.
  */
-static int start_home(struct teleop *tp, const struct hrservo_calib *c)
+static int start_home_batch(struct teleop *tp, const struct hrservo_calib *c,
+			    struct hrservo_batch **bp)
 {
 	struct hrservo_state *st = hrservo_read_state(tp->h);
 	struct hrservo_batch *b = hrservo_batch_new();
 	int ret = EXIT_RUNTIME;
 
+	*bp = NULL;
 	if (!st || !b) {
 		err("%s: %s", hrservo_name(tp->h), strerror(errno));
 		goto out;
 	}
 	ret = homes_add(tp, c, "--start home", st, b);
-	if (ret || !hrservo_batch_count(b))
-		goto out;
-	if (hrservo_apply(tp->h, b)) {
-		err("--start home: %s: %s", hrservo_name(tp->h),
-		    errno == EPERM ? "the e-stop is latched ('servoctl estop --clear')" :
-		    strerror(errno));
-		ret = EXIT_RUNTIME;
+	if (!ret && hrservo_batch_count(b)) {
+		*bp = b;
+		b = NULL;
 	}
 out:
 	hrservo_batch_free(b);
 	hrservo_state_free(st);
 	return ret;
+}
+
+/*
+ * --start home, armed: the homes in one batch. Latched, the e-stop lets
+ * nothing start, and teleop goes on showing it. 0, or -1 (errno) if the
+ * batch was refused otherwise: then nothing was set.
+ */
+static int start_home(struct teleop *tp, const struct hrservo_batch *b)
+{
+	if (!hrservo_apply(tp->h, b))
+		return 0;
+	if (errno != EPERM)
+		return -1;
+	hap_say(tp, "warning",
+		"--start home: the e-stop is latched: nothing is started; joints that are off stay off until set");
+	return 0;
 }
 
 static void say_start(struct teleop *tp, uint32_t period)
@@ -1022,7 +1036,7 @@ static void say_start(struct teleop *tp, uint32_t period)
 	hap_str(&e, "mode", hrservo_teleop_mode(tp->t));
 	hap_end(tp, &e);
 	for (size_t i = 0; i < tp->n; i++) {
-		char msg[256];
+		char msg[320];
 
 		if (tp->tj[i].known)
 			continue;
@@ -1111,6 +1125,7 @@ static int teleop_setup(struct teleop *tp, const char *ctrl,
 			struct hrservo_teleop_map **mp)
 {
 	struct hrservo_calib *c = calib_get(true);
+	struct hrservo_batch *home = NULL;
 	struct hrservo_estop_info info;
 	char msg[2048];
 	uint32_t period;
@@ -1163,22 +1178,43 @@ static int teleop_setup(struct teleop *tp, const char *ctrl,
 		err("no gamepad found: %s", msg);
 		return EXIT_RUNTIME;
 	}
-	/* Armed first: --start home moves nothing that the watchdog misses. */
-	if (arm(tp, opt_wd_ms))
-		return EXIT_RUNTIME;
-	if (opt_start_home && (ret = start_home(tp, c)))
+	/* --start home's errors come before anything is armed or set. */
+	if (opt_start_home && (ret = start_home_batch(tp, c, &home)))
 		return ret;
 	tp->resync_all = true;
 	if (resync(tp)) {
 		err("%s: %s", hrservo_name(tp->h), strerror(errno));
-		return EXIT_RUNTIME;
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	if (arm(tp, opt_wd_ms)) {
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	/* Armed first: the homes move nothing that the watchdog misses. */
+	if (home && start_home(tp, home)) {
+		err("--start home: %s: %s", hrservo_name(tp->h),
+		    strerror(errno));
+		/* Nothing was set: closing must not run the failsafe. */
+		hrservo_watchdog_arm(tp->h, 0, 0, NULL);
+		ret = EXIT_RUNTIME;
+		goto out;
+	}
+	tp->resync_all = true;
+	if (home && resync(tp)) {
+		err("%s: %s", hrservo_name(tp->h), strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto out;
 	}
 	say_start(tp, period);
 	pad_found(tp);
 	if (!hrservo_estop_get(tp->h, &info) && info.latched)
 		estop_update(tp, true, info.source == HRSERVO_ESTOP_BY_INPUT ?
 			     "input" : "user");
-	return 0;
+	ret = 0;
+out:
+	hrservo_batch_free(home);
+	return ret;
 }
 
 int cmd_teleop(int argc, char **argv)

@@ -732,16 +732,21 @@ TEST_F(teleop, start_home_starts_only_channels_that_are_off)
 	free(k);
 }
 
-/* --start with a bad value, and --start home without a home: errors. */
+/*
+ * --start with a bad value, and --start home without a home: errors that
+ * come before anything is armed, so that even --failsafe release leaves
+ * a channel that is on as it is.
+ */
 TEST_F(teleop, start_home_errors_move_nothing)
 {
 	char err[4096], nohome[192];
 	char *bad[] = { "-c", self->calib, "teleop", "--map", self->map,
 			"--start", "nowhere", "arm", NULL };
 	char *none[] = { "-c", nohome, "teleop", "--map", self->map,
-			 "--device", self->node, "--start", "home", "arm",
-			 NULL };
+			 "--device", self->node, "--failsafe", "release",
+			 "--start", "home", "arm", NULL };
 	char cal[512];
+	uint64_t mn, mx;
 	struct cap *k;
 
 	NEED_UINPUT();
@@ -760,8 +765,9 @@ TEST_F(teleop, start_home_errors_move_nothing)
 		 "[joint pitch]\ncontroller = arm\nchannel = 1\n"
 		 "map = -90:1000us 90:2000us\n", self->c.name);
 	ASSERT_EQ(0, write_file(nohome, cal));
+	/* The kernel's: yaw on at 0 deg, pitch off. */
 	if (tl_backend() != TL_GPIOD)
-		ASSERT_EQ(0, tl_release(self->c.fd, 3));
+		ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 1));
 	ASSERT_EQ(0, pad_create(self));
 	tl_sleep_ns(3 * TL_FRAME_NS);
 	tl_capture_clear();
@@ -769,11 +775,50 @@ TEST_F(teleop, start_home_errors_move_nothing)
 	EXPECT_NE(NULL, strstr(err, "--start home: no joint of "))
 		TH_LOG("%s", err);
 	EXPECT_NE(NULL, strstr(err, "has a home position"));
-	tl_sleep_ns(2 * TL_FRAME_NS);
+	tl_sleep_ns(3 * TL_FRAME_NS);
 	cap_read(self, k);
-	EXPECT_EQ(0, k->n[0]);
+	if (tl_backend() == TL_GPIOD) {
+		EXPECT_EQ(0, k->n[0]);
+	} else {
+		/* Not released by a failsafe: it goes on at 0 deg. */
+		ASSERT_LT(5, cap_range(k, 0, 0, UINT64_MAX, &mn, &mx));
+		EXPECT_SAME_NS((uint64_t)CENTRE_NS, mn);
+		EXPECT_SAME_NS((uint64_t)CENTRE_NS, mx);
+		EXPECT_LT(tl_now() - 2 * TL_FRAME_NS,
+			  cap_before(k, 0, UINT64_MAX)->rise);
+	}
 	EXPECT_EQ(0, k->n[1]);
 	unlink(nohome);
+	free(k);
+}
+
+/*
+ * --start home with the e-stop latched: teleop starts and says so, and
+ * sets nothing; the latch is what it is about.
+ */
+TEST_F(teleop, start_home_with_the_estop_latched_sets_nothing)
+{
+	char err[4096];
+	char *trip[] = { "estop", self->c.name, NULL };
+	struct cap *k;
+
+	KERNEL_ONLY("no other client can trip the handle's latch");
+	NEED_UINPUT();
+	k = calloc(1, sizeof(*k));
+	ASSERT_NE(NULL, k);
+	ASSERT_EQ(0, tl_release(self->c.fd, 1ULL << 1));
+	ASSERT_EQ(0, run_servoctl(trip, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(0, pad_create(self));
+	tl_capture_clear();
+	ASSERT_EQ(0, teleop_start(self, true, "--start", "home"));
+	/* Said before the pad's "found", which teleop_start() waited for. */
+	EXPECT_NE(NULL, strstr(self->tp.buf,
+			       "the e-stop is latched: nothing is started"))
+		TH_LOG("%s", self->tp.buf);
+	settle(self, 200 * MS);
+	cap_read(self, k);
+	EXPECT_EQ(0, k->n[1]);
 	free(k);
 }
 
@@ -813,7 +858,17 @@ TEST_F(teleop, rate_mode_deadzone_expo_turbo)
 		       want / 1e3, n);
 		EXPECT_LE(30, n);
 		/* 3 %, and 1 us/s for none */
-		EXPECT_GT(0.03 * fabs(want) + 1000, fabs(got - want));
+		EXPECT_GT(0.03 * fabs(want) + 1000, fabs(got - want)) {
+			size_t len = self->tp.buf ? strlen(self->tp.buf) : 0;
+
+			/* What the joint did, and what teleop said last. */
+			for (size_t i = 0; i < k->n[0]; i += 4)
+				TH_LOG("  %+.1f ms: %llu ns",
+				       ((double)k->p[0][i].rise - (double)t0) / 1e6,
+				       (unsigned long long)k->p[0][i].width);
+			TH_LOG("%s", len > 1500 ? self->tp.buf + len - 1500 :
+			       len ? self->tp.buf : "");
+		}
 		if (runs[r].turbo)
 			pad_send(self, EV_KEY, BTN_TR, 0);
 	}

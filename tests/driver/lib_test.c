@@ -1504,7 +1504,8 @@ TEST_F(lib, gpiod_change_before_held_upload_waits)
 	EXPECT_EQ(0, held_upload(self, u, "100000", &t0, &t1))
 		TH_LOG("%s", hrservo_last_error());
 	ASSERT_GE(t1 - t0, 90000000ULL);
-	tl_sleep_ns(3 * TL_FRAME_NS);
+	/* The frames after it resume on the grid: room for three of them. */
+	tl_sleep_ns(6 * TL_FRAME_NS);
 	n = tl_capture(&e);
 	np = tl_pulses(e, n, 7, p, 64);
 	free(e);
