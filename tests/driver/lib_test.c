@@ -1343,6 +1343,31 @@ static struct hrservo_traj *hold_traj(void)
 }
 
 /*
+ * Channels 1..7 on at 1500 us for a while, then the capture cleared and
+ * two frames of it taken: rises before what a test does next. 0 or -1.
+ */
+static int steady_before_hold(FIXTURE_DATA(lib) *self)
+{
+	for (unsigned int c = 1; c <= 7; c++)
+		if (hrservo_set_target(self->h, c, 1500 * US))
+			return -1;
+	tl_sleep_ns(3 * TL_FRAME_NS);
+	tl_capture_clear();
+	tl_sleep_ns(2 * TL_FRAME_NS);
+	return 0;
+}
+
+/* The captured pulses of channel 7's line, at most @max. */
+static size_t ch7_pulses(struct tl_pulse *p, size_t max)
+{
+	struct tl_edge *e;
+	size_t n = tl_capture(&e), np = tl_pulses(e, n, 7, p, max);
+
+	free(e);
+	return np;
+}
+
+/*
  * No API call holds up an edge (gpiod). An upload works through the queue
  * with the lock held, for milliseconds on a small board with a long queue;
  * HRSERVO_GPIOD_TEST_HOLD_US makes one hold it 50 ms (two and a half
@@ -1356,26 +1381,19 @@ TEST_F(lib, gpiod_upload_holds_up_no_edge)
 	struct hrservo_frame_data *fr = calloc(128, sizeof(*fr));
 	uint64_t t0, t1, worst = 0, next, lost;
 	struct tl_pulse p[64];
-	size_t n, np, used = 0, nf, seen = 0;
-	struct tl_edge *e;
+	size_t np, used = 0, nf, seen = 0;
 
 	GPIOD_ONLY();
 	ASSERT_NE(NULL, u);
 	ASSERT_NE(NULL, fr);
-	for (unsigned int c = 1; c <= 7; c++)
-		ASSERT_EQ(0, hrservo_set_target(self->h, c, 1500 * US));
-	tl_sleep_ns(3 * TL_FRAME_NS);
-	tl_capture_clear();
 	/* Rises before it too: a pair of rises spans the upload. */
-	tl_sleep_ns(2 * TL_FRAME_NS);
+	ASSERT_EQ(0, steady_before_hold(self));
 	EXPECT_EQ(0, held_upload(self, u, "50000", &t0, &t1))
 		TH_LOG("%s", hrservo_last_error());
 	/* The upload did hold the lock: 50 ms, two frames and more. */
 	ASSERT_GE(t1 - t0, 45000000ULL);
 	tl_sleep_ns(3 * TL_FRAME_NS);
-	n = tl_capture(&e);
-	np = tl_pulses(e, n, 7, p, 64);
-	free(e);
+	np = ch7_pulses(p, 64);
 	for (size_t i = 1; i < np; i++) {
 		uint64_t gap = p[i].rise - p[i - 1].rise;
 
@@ -1418,23 +1436,16 @@ TEST_F(lib, gpiod_upload_held_long_repeats_a_quarter_second)
 	struct hrservo_traj *u = hold_traj();
 	uint64_t t0, t1, gap = 0, gap_at = 0, last_early = 0;
 	struct tl_pulse p[128];
-	struct tl_edge *e;
-	size_t n, np, after = 0;
+	size_t np, after = 0;
 
 	GPIOD_ONLY();
 	ASSERT_NE(NULL, u);
-	for (unsigned int c = 1; c <= 7; c++)
-		ASSERT_EQ(0, hrservo_set_target(self->h, c, 1500 * US));
-	tl_sleep_ns(3 * TL_FRAME_NS);
-	tl_capture_clear();
-	tl_sleep_ns(2 * TL_FRAME_NS);
+	ASSERT_EQ(0, steady_before_hold(self));
 	EXPECT_EQ(0, held_upload(self, u, "500000", &t0, &t1))
 		TH_LOG("%s", hrservo_last_error());
 	ASSERT_GE(t1 - t0, 450000000ULL);
 	tl_sleep_ns(5 * TL_FRAME_NS);
-	n = tl_capture(&e);
-	np = tl_pulses(e, n, 7, p, 128);
-	free(e);
+	np = ch7_pulses(p, 128);
 	for (size_t i = 1; i < np; i++) {
 		uint64_t g = p[i].rise - p[i - 1].rise;
 
@@ -1478,16 +1489,11 @@ TEST_F(lib, gpiod_change_before_held_upload_waits)
 	struct hrservo_frame_data fr[128];
 	uint64_t t0, t1, gap = 0, tset, next, lost, start;
 	struct tl_pulse p[64];
-	struct tl_edge *e;
-	size_t n, np, nf, old_after = 0, new_pulses = 0;
+	size_t np, nf, old_after = 0, new_pulses = 0;
 
 	GPIOD_ONLY();
 	ASSERT_NE(NULL, u);
-	for (unsigned int c = 1; c <= 7; c++)
-		ASSERT_EQ(0, hrservo_set_target(self->h, c, 1500 * US));
-	tl_sleep_ns(3 * TL_FRAME_NS);
-	tl_capture_clear();
-	tl_sleep_ns(2 * TL_FRAME_NS);
+	ASSERT_EQ(0, steady_before_hold(self));
 	/*
 	 * 1 ms into a frame, its work done: the upload takes the lock well
 	 * before the next frame's work, which then comes after the change.
@@ -1506,9 +1512,7 @@ TEST_F(lib, gpiod_change_before_held_upload_waits)
 	ASSERT_GE(t1 - t0, 90000000ULL);
 	/* The frames after it resume on the grid: room for three of them. */
 	tl_sleep_ns(6 * TL_FRAME_NS);
-	n = tl_capture(&e);
-	np = tl_pulses(e, n, 7, p, 64);
-	free(e);
+	np = ch7_pulses(p, 64);
 	for (size_t i = 0; i < np; i++) {
 		/* A frame whose work was done before the set may still rise. */
 		if (p[i].rise > tset + 1000000 + (uint64_t)wake_tol_ns() &&
