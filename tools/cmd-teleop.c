@@ -1200,11 +1200,14 @@ static int teleop_setup(struct teleop *tp, const char *ctrl,
 		ret = EXIT_RUNTIME;
 		goto out;
 	}
-	tp->resync_all = true;
-	if (home && resync(tp)) {
-		err("%s: %s", hrservo_name(tp->h), strerror(errno));
-		ret = EXIT_RUNTIME;
-		goto out;
+	/* The homes set are where the joints start. */
+	if (home) {
+		tp->resync_all = true;
+		if (resync(tp)) {
+			err("%s: %s", hrservo_name(tp->h), strerror(errno));
+			ret = EXIT_RUNTIME;
+			goto out;
+		}
 	}
 	say_start(tp, period);
 	pad_found(tp);
