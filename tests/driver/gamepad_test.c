@@ -550,26 +550,38 @@ static void cap_read(FIXTURE_DATA(teleop) *self, struct cap *k)
 static double cap_slope(const struct cap *k, unsigned int ch, uint64_t t0,
 			uint64_t t1, size_t *np)
 {
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
+	double slope = NAN, icpt = 0;
 
-	for (size_t i = 0; i < k->n[ch]; i++) {
-		const struct tl_pulse *p = &k->p[ch][i];
-		double x, y;
+	/*
+	 * On gpiod, a second fit without the pulses a late fall made longer
+	 * (more than 50 us above the first fit; see cap_held()).
+	 */
+	for (int pass = 0; pass < (tl_backend() == TL_GPIOD ? 2 : 1); pass++) {
+		double sx = 0, sy = 0, sxx = 0, sxy = 0, n = 0;
 
-		if (p->rise < t0 || p->rise > t1 || !p->width)
-			continue;
-		x = (double)(p->rise - t0) / 1e9;
-		y = (double)p->width;
-		sx += x;
-		sy += y;
-		sxx += x * x;
-		sxy += x * y;
-		n++;
+		for (size_t i = 0; i < k->n[ch]; i++) {
+			const struct tl_pulse *p = &k->p[ch][i];
+			double x, y;
+
+			if (p->rise < t0 || p->rise > t1 || !p->width)
+				continue;
+			x = (double)(p->rise - t0) / 1e9;
+			y = (double)p->width;
+			if (pass && y > icpt + slope * x + 50000)
+				continue;
+			sx += x;
+			sy += y;
+			sxx += x * x;
+			sxy += x * y;
+			n++;
+		}
+		*np = (size_t)n;
+		if (n < 2)
+			return NAN;
+		slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+		icpt = (sy - slope * sx) / n;
 	}
-	*np = (size_t)n;
-	if (n < 2)
-		return NAN;
-	return (n * sxy - sx * sy) / (n * sxx - sx * sx);
+	return slope;
 }
 
 /* The widths of @ch's pulses rising in [@t0, @t1]: min and max, count. */
@@ -929,8 +941,7 @@ TEST_F(teleop, position_mode_maps_the_stick)
 		cap_read(self, k);
 		ASSERT_LT(0, cap_range(k, 1, t + 3 * TL_FRAME_NS, UINT64_MAX,
 				       &mn, &mx));
-		EXPECT_GE(want + tl_tolerance_ns(), mx);
-		EXPECT_LE(want - tl_tolerance_ns(), mn)
+		EXPECT_TRUE(cap_held(k, 1, t + 3 * TL_FRAME_NS, want))
 			TH_LOG("stick %d: %llu..%llu ns, expected %llu", pts[i].v,
 			       (unsigned long long)mn, (unsigned long long)mx,
 			       (unsigned long long)want);
@@ -977,12 +988,12 @@ TEST_F(teleop, deadman_required_and_release_holds)
 	pad_send(self, EV_ABS, ABS_Y, AXIS_MAX);
 	settle(self, 500 * MS);
 	cap_read(self, k);
-	ASSERT_LT(20, cap_range(k, 0, t0, UINT64_MAX, &mn, &mx));
-	EXPECT_SAME_NS((uint64_t)CENTRE_NS, mn);
-	EXPECT_SAME_NS((uint64_t)CENTRE_NS, mx);
-	ASSERT_LT(20, cap_range(k, 1, t0, UINT64_MAX, &mn, &mx));
-	EXPECT_SAME_NS((uint64_t)CENTRE_NS, mn);
-	EXPECT_SAME_NS((uint64_t)CENTRE_NS, mx);
+	for (unsigned int ch = 0; ch < 2; ch++) {
+		ASSERT_LT(20, cap_range(k, ch, t0, UINT64_MAX, &mn, &mx));
+		EXPECT_TRUE(cap_held(k, ch, t0, CENTRE_NS))
+			TH_LOG("channel %u: %llu..%llu ns", ch,
+			       (unsigned long long)mn, (unsigned long long)mx);
+	}
 	EXPECT_EQ(0, child_count(&self->tp, "\"held\":true"));
 
 	/* With it: yaw runs, pitch goes to 45 deg. */
