@@ -202,8 +202,11 @@ static void child_pump(struct child *c, int timeout_ms)
 static const char *child_wait(struct child *c, const char *needle,
 			      int timeout_ms)
 {
-	uint64_t end = tl_now() + (uint64_t)timeout_ms * MS;
+	struct tl_bound b;
 
+	/* Of guest and host time both: guest time jumps under -icount. */
+	tl_bound_start(&b, (uint64_t)timeout_ms * MS,
+		       (unsigned int)timeout_ms / 1000);
 	for (;;) {
 		char *p = c->buf ? strstr(c->buf + c->seen, needle) : NULL;
 		char *eol = p ? strchr(p, '\n') : NULL;
@@ -214,7 +217,7 @@ static const char *child_wait(struct child *c, const char *needle,
 			c->seen = (size_t)(eol + 1 - c->buf);
 			return p;
 		}
-		if (tl_now() >= end || (c->out < 0 && c->err < 0))
+		if (tl_bound_passed(&b) || (c->out < 0 && c->err < 0))
 			return NULL;
 		child_pump(c, 50);
 	}
@@ -230,18 +233,19 @@ static int child_count(struct child *c, const char *needle)
 	return n;
 }
 
-/* Send @sig (0: none) and wait for the end, at most 60 s. */
+/* Send @sig (0: none) and wait for the end, at most 60 s (tl_bound). */
 static int child_end(struct child *c, int sig)
 {
-	uint64_t end = tl_now() + 60000 * MS;
+	struct tl_bound b;
 	int st;
 
 	if (c->pid <= 0)
 		return c->status;
 	if (sig)
 		kill(c->pid, sig);
+	tl_bound_start(&b, 60000 * MS, 60);
 	while (waitpid(c->pid, &st, WNOHANG) == 0) {
-		if (tl_now() > end) {
+		if (tl_bound_passed(&b)) {
 			kill(c->pid, SIGKILL);
 			waitpid(c->pid, &st, 0);
 			break;
