@@ -15,6 +15,8 @@
  *    falling edges against rise + pulse width);
  *  - line writes per frame: hrservo_edge events per frame, against the
  *    bound distinct end times + 1;
+ *  - the frames' phase: the first hrservo_frame event's scheduled start mod
+ *    20 ms, for the bare timer to run at (bench/probe.c);
  *  - the frame's work: the hrservo_frame event, when hrservo_frame_begin()
  *    ended against the frame's start (negative: done ahead, lead_ns
  *    before); a frame whose work ran ahead of its start cost one expiry
@@ -172,6 +174,7 @@ int main(int argc, char **argv)
 	struct hrservo_target t[HRSERVO_CHANNELS_MAX];
 	int64_t *werr, *rise_late, *fall_late, *work_ahead;
 	size_t nwork = 0, nahead = 0;
+	long long first_start = 0;
 	size_t nw = 0, nr = 0, nf = 0, n;
 	uint64_t nseq = 0, nexp = 0, max_exp = 0, last_seq = 0, cur = 0;
 	struct tl_pulse *p;
@@ -317,6 +320,8 @@ int main(int argc, char **argv)
 		struct bench_edge ed;
 
 		if (!bench_parse_frame(line, &fr) && fr.id == id) {
+			if (!nwork)
+				first_start = fr.scheduled;
 			if (nwork < MAX_EDGES)
 				work_ahead[nwork++] = -fr.late;
 			nahead += fr.late < 0;
@@ -373,6 +378,10 @@ int main(int argc, char **argv)
 		       (unsigned long long)max_exp, distinct + 1);
 		printf("work_ahead_us        p50=%.3f p99=%.3f min=%.3f (n=%zu, before the start)\n",
 		       wk.p50 / 1e3, wk.p99 / 1e3, wk.min / 1e3, wk.n);
+		/* bench/guest-bench runs the bare timer at this phase. */
+		if (nwork)
+			printf("frame_phase_ns       %lld (the frames' start mod 20 ms of CLOCK_MONOTONIC)\n",
+			       bench_phase_ns(first_start, (long long)TL_FRAME_NS));
 		printf("expiries_per_frame   mean=%.2f (writes + the frames whose work ran ahead, %zu of %zu)\n",
 		       nseq ? ((double)nexp + (double)nahead) / (double)nseq : 0.0,
 		       nahead, nwork);

@@ -5,10 +5,12 @@
  * in hrservo-measure's format, so that bench/guest-bench sets the two side
  * by side. Runs in the guest; needs the module loaded and debugfs mounted.
  *
- * usage: hrservo-timer-probe CHANNELS FRAMES [LEAD_NS]
+ * usage: hrservo-timer-probe CHANNELS FRAMES [LEAD_NS [PHASE_NS]]
  *
  * LEAD_NS: an expiry that long before each frame start, as hrservo-gpio's
- * lead_ns (default 0: none).
+ * lead_ns (default 0: none). PHASE_NS: the frames start at that phase of
+ * 20 ms of CLOCK_MONOTONIC, hrservo-measure's frame_phase_ns (default:
+ * wherever the run starts); see bench/kmod/hrservo-timer-probe.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,7 +26,7 @@
 
 int main(int argc, char **argv)
 {
-	unsigned int ch, frames, lead = 0;
+	unsigned int ch, frames, lead = 0, phase = 0;
 	int64_t *rise, *fall;
 	size_t nr = 0, nf = 0, nw = 0, max;
 	struct bench_stats r, f;
@@ -32,14 +34,18 @@ int main(int argc, char **argv)
 	FILE *in;
 	int tries;
 
-	if (argc < 3 || argc > 4 || sscanf(argv[1], "%u", &ch) != 1 ||
+	if (argc < 3 || argc > 5 || sscanf(argv[1], "%u", &ch) != 1 ||
 	    sscanf(argv[2], "%u", &frames) != 1 || !ch || ch > 64 || !frames ||
-	    (argc == 4 && sscanf(argv[3], "%u", &lead) != 1)) {
-		fprintf(stderr, "usage: hrservo-timer-probe CHANNELS(1..64) FRAMES [LEAD_NS]\n");
+	    (argc >= 4 && sscanf(argv[3], "%u", &lead) != 1) ||
+	    (argc == 5 && (sscanf(argv[4], "%u", &phase) != 1 ||
+			   phase >= 20000000))) {
+		fprintf(stderr, "usage: hrservo-timer-probe CHANNELS(1..64) FRAMES [LEAD_NS [PHASE_NS(0..19999999)]]\n");
 		return 2;
 	}
 	in = fopen(DIR "/start", "w");
-	if (!in || fprintf(in, "%u %u %u\n", ch, frames, lead) < 0 ||
+	if (!in || (argc == 5 ?
+		    fprintf(in, "%u %u %u %u\n", ch, frames, lead, phase) :
+		    fprintf(in, "%u %u %u\n", ch, frames, lead)) < 0 ||
 	    fclose(in)) {
 		fprintf(stderr, "hrservo-timer-probe: cannot start: %s\n",
 			strerror(errno));
@@ -80,8 +86,8 @@ int main(int argc, char **argv)
 	fclose(in);
 	r = bench_stats_of(rise, nr);
 	f = bench_stats_of(fall, nf);
-	printf("probe channels=%u frames=%zu lead_ns=%u expiries_per_frame=%.2f\n",
-	       ch, nr, lead, nr ? (double)(nr + nf + nw) / (double)nr : 0.0);
+	printf("probe channels=%u frames=%zu lead_ns=%u phase_ns=%s expiries_per_frame=%.2f\n",
+	       ch, nr, lead, argc == 5 ? argv[4] : "any", nr ? (double)(nr + nf + nw) / (double)nr : 0.0);
 	printf("probe_rise_late_us   p50=%.3f p99=%.3f max=%.3f\n",
 	       r.p50 / 1e3, r.p99 / 1e3, r.max / 1e3);
 	printf("probe_fall_late_us   p50=%.3f p99=%.3f max=%.3f\n",

@@ -78,6 +78,13 @@ int bench_parse_probe(const char *line, int *rise, long long *late)
 	return 0;
 }
 
+long long bench_phase_ns(long long t_ns, long long period_ns)
+{
+	long long r = t_ns % period_ns;
+
+	return r < 0 ? r + period_ns : r;
+}
+
 double bench_ratio(double a, double b)
 {
 	return b ? a / b : 0;

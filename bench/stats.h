@@ -78,6 +78,16 @@ int bench_parse_graph(const char *line, const char *func, double *us);
  */
 int bench_parse_probe(const char *line, int *rise, long long *late);
 
+/*
+ * The phase of the time @t_ns in a grid of @period_ns (> 0): @t_ns mod
+ * @period_ns, in [0, @period_ns) for a negative @t_ns too. The bench runs
+ * the bare timer at the phase of the driver's frames: the kernel's tick
+ * lies on a grid of CLOCK_MONOTONIC that 20 ms frames keep, so with the
+ * tick stopped in idle, an expiry that comes first after a tick boundary
+ * pays the jiffies update at every frame, or never, by its phase alone.
+ */
+long long bench_phase_ns(long long t_ns, long long period_ns);
+
 /* a / b, or 0 when b is 0: the ratios of the bench tables. */
 double bench_ratio(double a, double b);
 

@@ -12,10 +12,19 @@
  * whole us). Each expiry records how late it ran (ktime_get() - its
  * expiry), so that the driver's lateness can be set beside the timer's own.
  *
+ * The frames' phase matters: the kernel's tick lies on a grid of
+ * CLOCK_MONOTONIC (multiples of its period, which divides 20 ms), and with
+ * the tick stopped in idle the first interrupt after a tick boundary pays
+ * the jiffies update. With frames of 20 ms that is the same expiry in every
+ * frame, so a floor is only one at the driver's phase: PHASE_NS puts the
+ * frame starts at it.
+ *
  * debugfs, under hrservo-timer-probe/:
- *   start  write "CHANNELS FRAMES [LEAD_NS]": run that schedule for FRAMES
- *          frames (CHANNELS 1..64, FRAMES 1..10000, LEAD_NS 0..5000000,
- *          default 0); -EBUSY while a run goes on
+ *   start  write "CHANNELS FRAMES [LEAD_NS [PHASE_NS]]": run that schedule
+ *          for FRAMES frames (CHANNELS 1..64, FRAMES 1..10000, LEAD_NS
+ *          0..5000000, default 0), the frames starting at PHASE_NS mod
+ *          20 ms of CLOCK_MONOTONIC (0..19999999; default: 1 ms from now);
+ *          -EBUSY while a run goes on
  *   late   read once the run ended (-EBUSY before): one line per expiry,
  *          "R LATE_NS" for a frame start, "F LATE_NS" for a fall, "W
  *          LATE_NS" for a work expiry
@@ -23,6 +32,7 @@
 #include <linux/debugfs.h>
 #include <linux/hrtimer.h>
 #include <linux/kernel.h>
+#include <linux/math64.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/seq_file.h>
@@ -117,16 +127,19 @@ static void probe_stop(void)
 static ssize_t start_write(struct file *file, const char __user *ubuf,
 			   size_t count, loff_t *ppos)
 {
-	unsigned int ch, frames, lead = 0;
-	char buf[48];
+	unsigned int ch, frames, lead = 0, phase = 0;
+	char buf[64];
 	size_t len = min(count, sizeof(buf) - 1);
+	u32 rem;
+	int n;
 
 	if (copy_from_user(buf, ubuf, len))
 		return -EFAULT;
 	buf[len] = '\0';
-	if (sscanf(buf, "%u %u %u", &ch, &frames, &lead) < 2 || !ch ||
-	    ch > PROBE_MAX_CH || !frames || frames > PROBE_MAX_FRAMES ||
-	    lead > PROBE_MAX_LEAD_NS)
+	n = sscanf(buf, "%u %u %u %u", &ch, &frames, &lead, &phase);
+	if (n < 2 || !ch || ch > PROBE_MAX_CH || !frames ||
+	    frames > PROBE_MAX_FRAMES || lead > PROBE_MAX_LEAD_NS ||
+	    phase >= PROBE_PERIOD_NS)
 		return -EINVAL;
 
 	mutex_lock(&pr.lock);
@@ -155,6 +168,12 @@ static ssize_t start_write(struct file *file, const char __user *ubuf,
 	pr.done = false;
 	pr.busy = true;
 	pr.start = ktime_add_ns(ktime_get(), PROBE_LEAD_NS);
+	if (n == 4) {
+		/* The next start at @phase: u32 remainder, no 64-bit division. */
+		div_u64_rem(ktime_to_ns(pr.start), PROBE_PERIOD_NS, &rem);
+		pr.start = ktime_add_ns(pr.start, (phase + PROBE_PERIOD_NS - rem) %
+					PROBE_PERIOD_NS);
+	}
 	hrtimer_start(&pr.timer, pr.start, HRTIMER_MODE_ABS_HARD);
 	mutex_unlock(&pr.lock);
 	return count;

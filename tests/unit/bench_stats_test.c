@@ -116,6 +116,15 @@ TEST(parse_probe_lines)
 	EXPECT_EQ(-1, bench_parse_probe("\n", &rise, &late));
 }
 
+/* The driver's frame in er3's trace: start 5036272125 ns, 20 ms frames. */
+TEST(phase_of_a_frame_start)
+{
+	EXPECT_EQ(16272125LL, bench_phase_ns(5036272125LL, 20000000));
+	EXPECT_EQ(0LL, bench_phase_ns(40000000LL, 20000000));
+	EXPECT_EQ(19999999LL, bench_phase_ns(-1, 20000000));
+	EXPECT_EQ(0LL, bench_phase_ns(0, 20000000));
+}
+
 TEST(ratio)
 {
 	EXPECT_EQ(2.0, bench_ratio(4.0, 2.0));
