@@ -41,6 +41,7 @@
 #include <linux/vmalloc.h>
 
 #define PROBE_PERIOD_NS		20000000LL
+#define PROBE_PERIOD_U32	20000000U
 #define PROBE_LEAD_NS		1000000LL
 #define PROBE_MAX_CH		64
 #define PROBE_MAX_FRAMES	10000
@@ -139,7 +140,7 @@ static ssize_t start_write(struct file *file, const char __user *ubuf,
 	n = sscanf(buf, "%u %u %u %u", &ch, &frames, &lead, &phase);
 	if (n < 2 || !ch || ch > PROBE_MAX_CH || !frames ||
 	    frames > PROBE_MAX_FRAMES || lead > PROBE_MAX_LEAD_NS ||
-	    phase >= PROBE_PERIOD_NS)
+	    phase >= PROBE_PERIOD_U32)
 		return -EINVAL;
 
 	mutex_lock(&pr.lock);
@@ -169,10 +170,11 @@ static ssize_t start_write(struct file *file, const char __user *ubuf,
 	pr.busy = true;
 	pr.start = ktime_add_ns(ktime_get(), PROBE_LEAD_NS);
 	if (n == 4) {
-		/* The next start at @phase: u32 remainder, no 64-bit division. */
-		div_u64_rem(ktime_to_ns(pr.start), PROBE_PERIOD_NS, &rem);
-		pr.start = ktime_add_ns(pr.start, (phase + PROBE_PERIOD_NS - rem) %
-					PROBE_PERIOD_NS);
+		/* The next start at @phase, in u32: no 64-bit division. */
+		div_u64_rem(ktime_to_ns(pr.start), PROBE_PERIOD_U32, &rem);
+		pr.start = ktime_add_ns(pr.start,
+					(phase + PROBE_PERIOD_U32 - rem) %
+					PROBE_PERIOD_U32);
 	}
 	hrtimer_start(&pr.timer, pr.start, HRTIMER_MODE_ABS_HARD);
 	mutex_unlock(&pr.lock);
