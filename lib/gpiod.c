@@ -158,6 +158,8 @@ struct gpiod_servo {
 	struct hrservo_edge_group groups[HRSERVO_MAX_CHANNELS];
 	unsigned int ngroups;
 	enum gpiod_line_value val[HRSERVO_MAX_CHANNELS];
+	uint64_t fault_mask;		/* lines whose writes failed, since */
+	int fault_err;			/* ...the last FAULT event; its errno */
 };
 
 static struct gpiod_servo *gs(struct hrservo *h)
@@ -569,10 +571,28 @@ static uint64_t frame_work(struct gpiod_servo *g, uint64_t t)
 	return active;
 }
 
-static void lines_write(struct gpiod_servo *g)
+/*
+ * Write the lines, of which @mask change. A failed write (the chip gone:
+ * ENODEV) leaves them; the next edge writes them again, and the frame's
+ * end raises a FAULT event for it (fault_report()), as the kernel's
+ * backend does.
+ */
+static void lines_write(struct gpiod_servo *g, uint64_t mask)
 {
-	/* A failed write leaves the lines; the next edge writes them again. */
-	(void)gpiod_line_request_set_values(g->req, g->val);
+	if (gpiod_line_request_set_values(g->req, g->val) < 0) {
+		g->fault_mask |= mask;
+		g->fault_err = errno;
+	}
+}
+
+/* After a frame's edges: one FAULT event for its failed writes. Lock held. */
+static void fault_report_locked(struct gpiod_servo *g)
+{
+	if (!g->fault_mask)
+		return;
+	ev_push_locked(g, HRSERVO_EV_FAULT, g->fault_mask,
+		       (uint32_t)g->fault_err);
+	g->fault_mask = 0;
 }
 
 /* One frame's edges: @active rise at @t, then the planned groups fall. */
@@ -590,12 +610,12 @@ static void frame_edges(struct gpiod_servo *g, uint64_t t, uint64_t active)
 	 */
 	rise = now_ns();
 	if (active)
-		lines_write(g);
+		lines_write(g, active);
 	for (unsigned int i = 0; i < g->ngroups; i++) {
 		for (uint64_t m = g->groups[i].mask; m; m &= m - 1)
 			g->val[ffs64(m)] = GPIOD_LINE_VALUE_INACTIVE;
 		sleep_until(rise + g->groups[i].offset_ns);
-		lines_write(g);
+		lines_write(g, g->groups[i].mask & active);
 	}
 }
 
@@ -776,6 +796,7 @@ static void *player(void *arg)
 		g->missed += missed;
 		if (nrep)
 			frames_repeated(g, rep, nrep);
+		fault_report_locked(g);
 	}
 	pthread_mutex_unlock(&g->lock);
 	return NULL;
@@ -1937,7 +1958,8 @@ static void gpiod_close(struct hrservo *h)
 		pthread_join(g->thread, NULL);
 		for (unsigned int c = 0; c < g->nch; c++)
 			g->val[c] = GPIOD_LINE_VALUE_INACTIVE;
-		lines_write(g);
+		/* Closing: no one is left to see a failure. */
+		(void)gpiod_line_request_set_values(g->req, g->val);
 	}
 	/* In a child of fork() the thread is the parent's: the lines too. */
 	gpiod_free(g, g->pid != getpid());

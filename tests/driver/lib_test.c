@@ -1611,4 +1611,63 @@ TEST_F(lib, gpiod_traj_memory_locked)
 	chmod(path, 0600);
 }
 
+#define HOTPLUG	"/sys/kernel/debug/hrservo-loopback/hotplug"
+
+/*
+ * The next event of @type within 2 s of guest time and of the host's;
+ * 0, or -1 if none came.
+ */
+static int wait_event(struct hrservo *h, unsigned int type,
+		      struct hrservo_event_data *ev)
+{
+	struct tl_bound b;
+
+	tl_bound_start(&b, 2000 * MS_NS, 2);
+	while (!tl_bound_passed(&b))
+		if (!hrservo_read_event(h, ev, 100) && ev->type == type)
+			return 0;
+	return -1;
+}
+
+/*
+ * A chip unplugged under the handle: its line writes fail with ENODEV, and
+ * each frame after raises one FAULT event naming the channels it could not
+ * write, as the kernel's backend does. Both channels pulse, so both are
+ * named; the handle still closes.
+ */
+TEST_F(lib, gpiod_chip_gone_raises_fault)
+{
+	struct hrservo_event_data ev;
+	struct hrservo_batch *b = hrservo_batch_new();
+	struct hrservo *h;
+	uint64_t seq, ts;
+
+	GPIOD_ONLY();
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(0, tl_write(HOTPLUG, "1"));
+	h = hrservo_open("gpiod:hrservo-loopback-hotplug:0-1");
+	ASSERT_NE(NULL, h) TH_LOG("%s", hrservo_last_error());
+	ASSERT_EQ(0, hrservo_batch_add(b, 0, 1500 * US));
+	ASSERT_EQ(0, hrservo_batch_add(b, 1, 1200 * US));
+	ASSERT_EQ(0, hrservo_apply(h, b));
+	hrservo_batch_free(b);
+	tl_sleep_ns(5 * TL_FRAME_NS);
+	/* Lines written: no fault while the chip is there. */
+	while (!hrservo_read_event(h, &ev, 0))
+		EXPECT_NE(HRSERVO_EV_FAULT, ev.type);
+
+	ASSERT_EQ(0, tl_write(HOTPLUG, "0"));
+	ASSERT_EQ(0, wait_event(h, HRSERVO_EV_FAULT, &ev));
+	EXPECT_EQ(0x3ULL, ev.mask);
+	EXPECT_EQ(ENODEV, ev.value);
+	/* One a frame: the next event is the next FAULT. */
+	seq = ev.seq;
+	ts = ev.timestamp_ns;
+	ASSERT_EQ(0, wait_event(h, HRSERVO_EV_FAULT, &ev));
+	EXPECT_EQ(seq + 1, ev.seq);
+	EXPECT_EQ(0x3ULL, ev.mask);
+	TH_LOG("two FAULT events %.1f ms apart", (double)(ev.timestamp_ns - ts) / 1e6);
+	hrservo_close(h);
+}
+
 TEST_HARNESS_MAIN

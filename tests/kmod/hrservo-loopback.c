@@ -15,6 +15,10 @@
  * A third chip, "hrservo-loopback-in", has 4 input lines with interrupts
  * on either edge: the e-stop button of the tests. The tests drive them.
  *
+ * A fourth, "hrservo-loopback-hotplug", has 4 output lines and comes and
+ * goes through debugfs, lines requested or not: a chip unplugged under its
+ * users (their line requests then fail with ENODEV). It records nothing.
+ *
  * Device tree (the arm64 guest): a node compatible with
  * "hrservo,test-loopback" becomes the main chip's firmware node, so that a
  * device-tree hrservo-gpio node reaches its lines ("servo-gpios =
@@ -37,6 +41,9 @@
  *            "servo" GPIOs 0..N-1 become lines FIRST..FIRST+N-1 of the
  *            main chip, through a GPIO lookup table (the ACPI test's
  *            controller, whose lines ACPI cannot reach), as oe_dev does
+ *   hotplug  write 1: add the hotplug chip (no-op if it is there); 0:
+ *            remove it, whoever holds its lines (gpiolib then says
+ *            "REMOVING GPIOCHIP WITH GPIOS STILL REQUESTED"). Read: 1 or 0
  *   input    write "OFFSET LEVEL": drive an input line of the input chip;
  *            an enabled interrupt for that edge fires from an irq_work,
  *            in hard interrupt context. Read: each line's last edge time,
@@ -124,8 +131,17 @@ struct lb_in {
 static struct lb_in lb_in;
 
 /* The "sleepy" chip; its levels are only touched by its own callbacks. */
-static struct gpio_chip lb_sleepy;
-static unsigned long lb_sleepy_levels;
+/*
+ * A chip of 4 lines that records nothing: its levels are bits of @levels,
+ * reached from the chip with container_of(), never gpiochip_get_data()
+ * (gpiolib clears that when the chip is removed).
+ */
+struct lb_bits {
+	struct gpio_chip gc;
+	unsigned long levels;
+};
+
+static struct lb_bits lb_sleepy;
 
 static void lb_record_locked(unsigned int line, int level, u64 ts)
 {
@@ -190,23 +206,99 @@ static int lb_direction_output(struct gpio_chip *gc, unsigned int offset,
 	return 0;
 }
 
-static void lb_sleepy_set(struct gpio_chip *gc, unsigned int offset,
-			  int value)
+static void lb_bits_set(struct gpio_chip *gc, unsigned int offset, int value)
 {
-	assign_bit(offset, &lb_sleepy_levels, value);
+	assign_bit(offset, &container_of(gc, struct lb_bits, gc)->levels,
+		   value);
 }
 
-static int lb_sleepy_get(struct gpio_chip *gc, unsigned int offset)
+static int lb_bits_get(struct gpio_chip *gc, unsigned int offset)
 {
-	return test_bit(offset, &lb_sleepy_levels);
+	return test_bit(offset, &container_of(gc, struct lb_bits, gc)->levels);
 }
 
-static int lb_sleepy_direction_output(struct gpio_chip *gc,
-				      unsigned int offset, int value)
+static int lb_bits_direction_output(struct gpio_chip *gc, unsigned int offset,
+				    int value)
 {
-	lb_sleepy_set(gc, offset, value);
+	lb_bits_set(gc, offset, value);
 	return 0;
 }
+
+/* Fill @b's chip: 4 lines labelled @label. */
+static void lb_bits_init(struct lb_bits *b, const char *label, bool can_sleep)
+{
+	b->gc.label = label;
+	b->gc.owner = THIS_MODULE;
+	b->gc.base = -1;
+	b->gc.ngpio = 4;
+	b->gc.can_sleep = can_sleep;
+	b->gc.get = lb_bits_get;
+	b->gc.set = lb_bits_set;
+	b->gc.get_direction = lb_get_direction;
+	b->gc.direction_output = lb_bits_direction_output;
+}
+
+/*
+ * The hotplug chip. Static, never freed: gpiolib of 6.1 does not wait for
+ * a call under way when the chip is removed, so one may still run its
+ * callbacks; they touch only its levels (atomic bit operations).
+ */
+static struct lb_bits lb_hotplug;
+static bool lb_hotplug_live;		/* under lb_hotplug_lock */
+static DEFINE_MUTEX(lb_hotplug_lock);
+
+/* Add (@live) or remove the hotplug chip; lb_hotplug_lock held. */
+static int lb_hotplug_switch(bool live)
+{
+	int ret;
+
+	if (live == lb_hotplug_live)
+		return 0;
+	if (!live) {
+		gpiochip_remove(&lb_hotplug.gc);
+		lb_hotplug_live = false;
+		return 0;
+	}
+	/* gpiolib may have written some: set them again each time. */
+	lb_bits_init(&lb_hotplug, "hrservo-loopback-hotplug", false);
+	ret = gpiochip_add_data(&lb_hotplug.gc, NULL);
+	if (!ret)
+		lb_hotplug_live = true;
+	return ret;
+}
+
+static ssize_t lb_hotplug_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	bool live;
+	int ret;
+
+	ret = kstrtobool_from_user(ubuf, count, &live);
+	if (ret)
+		return ret;
+	mutex_lock(&lb_hotplug_lock);
+	ret = lb_hotplug_switch(live);
+	mutex_unlock(&lb_hotplug_lock);
+	return ret ? ret : count;
+}
+
+static ssize_t lb_hotplug_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	char buf[3];
+
+	mutex_lock(&lb_hotplug_lock);
+	snprintf(buf, sizeof(buf), "%d\n", lb_hotplug_live);
+	mutex_unlock(&lb_hotplug_lock);
+	return simple_read_from_buffer(ubuf, count, ppos, buf, 2);
+}
+
+static const struct file_operations lb_hotplug_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = lb_hotplug_read,
+	.write = lb_hotplug_write,
+};
 
 static int lb_in_get(struct gpio_chip *gc, unsigned int offset)
 {
@@ -638,16 +730,8 @@ static int __init lb_init(void)
 	if (ret)
 		goto err_free;
 
-	lb_sleepy.label = "hrservo-loopback-sleepy";
-	lb_sleepy.owner = THIS_MODULE;
-	lb_sleepy.base = -1;
-	lb_sleepy.ngpio = 4;
-	lb_sleepy.can_sleep = true;
-	lb_sleepy.get = lb_sleepy_get;
-	lb_sleepy.set = lb_sleepy_set;
-	lb_sleepy.get_direction = lb_get_direction;
-	lb_sleepy.direction_output = lb_sleepy_direction_output;
-	ret = gpiochip_add_data(&lb_sleepy, NULL);
+	lb_bits_init(&lb_sleepy, "hrservo-loopback-sleepy", true);
+	ret = gpiochip_add_data(&lb_sleepy.gc, NULL);
 	if (ret)
 		goto err_remove;
 	ret = lb_in_add();
@@ -663,6 +747,7 @@ static int __init lb_init(void)
 	debugfs_create_file("input", 0600, lb_dir, NULL, &lb_in_fops);
 	debugfs_create_file("estop_dev", 0200, lb_dir, NULL, &lb_estop_fops);
 	debugfs_create_file("servo_dev", 0200, lb_dir, NULL, &lb_servo_fops);
+	debugfs_create_file("hotplug", 0600, lb_dir, NULL, &lb_hotplug_fops);
 	/* Last: binding the node lets its consumers probe. */
 	ret = platform_driver_register(&lb_pdrv);
 	if (ret)
@@ -679,7 +764,7 @@ err_debugfs:
 	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
 err_remove_sleepy:
-	gpiochip_remove(&lb_sleepy);
+	gpiochip_remove(&lb_sleepy.gc);
 err_remove:
 	gpiochip_remove(&lb->gc);
 err_free:
@@ -695,6 +780,9 @@ static void __exit lb_exit(void)
 {
 	platform_driver_unregister(&lb_pdrv);
 	debugfs_remove_recursive(lb_dir);
+	mutex_lock(&lb_hotplug_lock);
+	lb_hotplug_switch(false);
+	mutex_unlock(&lb_hotplug_lock);
 	/* No edge fires once the input chip is gone. */
 	irq_work_sync(&lb_in.work);
 	mutex_lock(&lb_oe_lock);
@@ -703,7 +791,7 @@ static void __exit lb_exit(void)
 	lb_table_remove(&lb_servo);
 	mutex_unlock(&lb_oe_lock);
 	gpiochip_remove(&lb_in.gc);
-	gpiochip_remove(&lb_sleepy);
+	gpiochip_remove(&lb_sleepy.gc);
 	gpiochip_remove(&lb->gc);
 	of_node_put(lb_np);
 	kvfree(lb->ring);
