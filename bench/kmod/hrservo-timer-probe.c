@@ -23,7 +23,8 @@
  *   start  write "CHANNELS FRAMES [LEAD_NS [PHASE_NS]]": run that schedule
  *          for FRAMES frames (CHANNELS 1..64, FRAMES 1..10000, LEAD_NS
  *          0..5000000, default 0), the frames starting at PHASE_NS mod
- *          20 ms of CLOCK_MONOTONIC (0..19999999; default: 1 ms from now);
+ *          20 ms of CLOCK_MONOTONIC (0..19999999; default: a lead and
+ *          1 ms from now);
  *          -EBUSY while a run goes on
  *   late   read once the run ended (-EBUSY before): one line per expiry,
  *          "R LATE_NS" for a frame start, "F LATE_NS" for a fall, "W
@@ -165,10 +166,11 @@ static ssize_t start_write(struct file *file, const char __user *ubuf,
 	pr.frame = 0;
 	pr.next = 0;
 	pr.lead_ns = lead;
-	pr.work = false;	/* the first frame starts a lead from now */
+	/* Every frame, the first too, has its work expiry a lead before. */
+	pr.work = lead;
 	pr.done = false;
 	pr.busy = true;
-	pr.start = ktime_add_ns(ktime_get(), PROBE_LEAD_NS);
+	pr.start = ktime_add_ns(ktime_get(), PROBE_LEAD_NS + lead);
 	if (n == 4) {
 		/* The next start at @phase, in u32: no 64-bit division. */
 		div_u64_rem(ktime_to_ns(pr.start), PROBE_PERIOD_U32, &rem);
@@ -176,7 +178,8 @@ static ssize_t start_write(struct file *file, const char __user *ubuf,
 					(phase + PROBE_PERIOD_U32 - rem) %
 					PROBE_PERIOD_U32);
 	}
-	hrtimer_start(&pr.timer, pr.start, HRTIMER_MODE_ABS_HARD);
+	hrtimer_start(&pr.timer, ktime_sub_ns(pr.start, lead),
+		      HRTIMER_MODE_ABS_HARD);
 	mutex_unlock(&pr.lock);
 	return count;
 }
