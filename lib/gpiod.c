@@ -573,9 +573,9 @@ static uint64_t frame_work(struct gpiod_servo *g, uint64_t t)
 
 /*
  * Write the lines, of which @mask change. A failed write (the chip gone:
- * ENODEV) leaves them; the next edge writes them again, and the frame's
- * end raises a FAULT event for it (fault_report()), as the kernel's
- * backend does.
+ * ENODEV) leaves them; the next edge writes them again, as the kernel's
+ * backend retries, and the frame's end raises a FAULT event for it
+ * (fault_report_locked()).
  */
 static void lines_write(struct gpiod_servo *g, uint64_t mask)
 {
