@@ -205,8 +205,7 @@ static const char *child_wait(struct child *c, const char *needle,
 	struct tl_bound b;
 
 	/* Of guest and host time both: guest time jumps under -icount. */
-	tl_bound_start(&b, (uint64_t)timeout_ms * MS,
-		       (unsigned int)timeout_ms / 1000);
+	tl_bound_ms(&b, (unsigned int)timeout_ms);
 	for (;;) {
 		char *p = c->buf ? strstr(c->buf + c->seen, needle) : NULL;
 		char *eol = p ? strchr(p, '\n') : NULL;
@@ -243,7 +242,7 @@ static int child_end(struct child *c, int sig)
 		return c->status;
 	if (sig)
 		kill(c->pid, sig);
-	tl_bound_start(&b, 60000 * MS, 60);
+	tl_bound_ms(&b, 60000);
 	while (waitpid(c->pid, &st, WNOHANG) == 0) {
 		if (tl_bound_passed(&b)) {
 			kill(c->pid, SIGKILL);

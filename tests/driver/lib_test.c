@@ -307,17 +307,28 @@ static double percentile(double *v, size_t n, unsigned int pct)
 }
 
 /*
- * A six-joint wave, the way a robot builder plays one: three joints with
- * speed and acceleration limits just above what the wave needs, three
- * without. hrservo_traj_check() passes it, and every joint follows the plan
- * as closely as the unlimited ones: the limiter must not brake toward each
- * frame's point (that lagged limited joints by tens of us, in most frames).
- * No clamp event.
- *
- * Each joint is judged by its 98th-percentile deviation: one edge late
- * under a loaded guest (it shifted one pulse of one joint by 10 us against
- * a 1 us margin) is not what the limiter did, a lag in most frames is.
+ * Read @h's events up to HRSERVO_EV_TRAJ_DONE: the clamp events among them
+ * into *@clamps, the axes they name into *@clamped. 0, or -1 if no event
+ * came within 5 s.
  */
+static int clamps_until_done(struct hrservo *h, unsigned int *clamps,
+			     uint64_t *clamped)
+{
+	struct hrservo_event_data ev;
+
+	*clamps = 0;
+	*clamped = 0;
+	do {
+		if (hrservo_read_event(h, &ev, 5000))
+			return -1;
+		if (ev.type == HRSERVO_EV_CLAMP) {
+			(*clamps)++;
+			*clamped |= ev.mask;
+		}
+	} while (ev.type != HRSERVO_EV_TRAJ_DONE);
+	return 0;
+}
+
 /*
  * Frames the controller skipped since @t (a start more than a period
  * after the one before), as far back as its frame record reaches (128
@@ -339,6 +350,18 @@ static int frames_skipped_since(struct hrservo *h, uint64_t t)
 	return skipped;
 }
 
+/*
+ * A six-joint wave, the way a robot builder plays one: three joints with
+ * speed and acceleration limits just above what the wave needs, three
+ * without. hrservo_traj_check() passes it, and every joint follows the plan
+ * as closely as the unlimited ones: the limiter must not brake toward each
+ * frame's point (that lagged limited joints by tens of us, in most frames).
+ * No clamp event.
+ *
+ * Each joint is judged by its 98th-percentile deviation: one edge late
+ * under a loaded guest (it shifted one pulse of one joint by 10 us against
+ * a 1 us margin) is not what the limiter did, a lag in most frames is.
+ */
 TEST_F(lib, wave_follows_plan_on_limited_joints)
 {
 	static const double amp_us[6] = { 300, 250, 200, 300, 250, 200 };
@@ -348,7 +371,8 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 	struct hrservo_event_data ev;
 	struct hrservo_violation v;
 	double dev[256], worst[6] = { 0 };
-	unsigned int clamps = 0;
+	unsigned int clamps;
+	uint64_t clamped;
 	struct tl_edge *e;
 	int skipped;
 	uint64_t t0;
@@ -392,12 +416,7 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 	tl_capture_clear();
 	t0 = tl_now() + 100000000ULL;
 	ASSERT_EQ(0, hrservo_traj_upload(t, self->h, t0, 0));
-	for (;;) {
-		ASSERT_EQ(0, hrservo_read_event(self->h, &ev, 5000));
-		clamps += ev.type == HRSERVO_EV_CLAMP;
-		if (ev.type == HRSERVO_EV_TRAJ_DONE)
-			break;
-	}
+	ASSERT_EQ(0, clamps_until_done(self->h, &clamps, &clamped));
 	/*
 	 * No clamp, unless a frame was skipped: then the joints had two
 	 * frames of the plan to make in one, more than their limits allow
@@ -447,29 +466,6 @@ TEST_F(lib, wave_follows_plan_on_limited_joints)
 		EXPECT_LE(worst[a], fmax(fmax(worst[3], worst[4]), worst[5]) +
 			  (tl_backend() == TL_GPIOD ? wake_tol_ns() : 1000));
 	hrservo_traj_free(t);
-}
-
-/*
- * Read @h's events up to HRSERVO_EV_TRAJ_DONE: the clamp events among them
- * into *@clamps, the axes they name into *@clamped. 0, or -1 if no event
- * came within 5 s.
- */
-static int clamps_until_done(struct hrservo *h, unsigned int *clamps,
-			     uint64_t *clamped)
-{
-	struct hrservo_event_data ev;
-
-	*clamps = 0;
-	*clamped = 0;
-	do {
-		if (hrservo_read_event(h, &ev, 5000))
-			return -1;
-		if (ev.type == HRSERVO_EV_CLAMP) {
-			(*clamps)++;
-			*clamped |= ev.mask;
-		}
-	} while (ev.type != HRSERVO_EV_TRAJ_DONE);
-	return 0;
 }
 
 /*
@@ -1675,7 +1671,7 @@ static int wait_event(struct hrservo *h, unsigned int type,
 {
 	struct tl_bound b;
 
-	tl_bound_start(&b, 2000 * MS_NS, 2);
+	tl_bound_ms(&b, 2000);
 	while (!tl_bound_passed(&b))
 		if (!hrservo_read_event(h, ev, 100) && ev->type == type)
 			return 0;

@@ -97,8 +97,7 @@ static int proc_collect(struct proc *p, struct run *r, const char *needle,
 	bool out_open = true, err_open = true;
 	struct tl_bound b;
 
-	tl_bound_start(&b, (uint64_t)timeout_ms * 1000000ULL,
-		       (unsigned int)timeout_ms / 1000);
+	tl_bound_ms(&b, (unsigned int)timeout_ms);
 
 	while (out_open || err_open) {
 		struct pollfd f[2] = { { p->out, POLLIN, 0 },
@@ -1029,7 +1028,7 @@ static int pty_wait(struct pty *t, size_t from, const char *needle, int ms)
 	struct tl_bound b;
 
 	/* Of guest and host time both, like proc_collect(). */
-	tl_bound_start(&b, (uint64_t)ms * 1000000ULL, (unsigned int)ms / 1000);
+	tl_bound_ms(&b, (unsigned int)ms);
 	while (!tl_bound_passed(&b)) {
 		struct pollfd f = { t->master, POLLIN, 0 };
 		ssize_t r;

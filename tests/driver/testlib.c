@@ -939,6 +939,11 @@ void tl_bound_start(struct tl_bound *b, uint64_t guest_ns, unsigned int host_s)
 	b->host_end = tl_host_s() + host_s + 1;
 }
 
+void tl_bound_ms(struct tl_bound *b, unsigned int ms)
+{
+	tl_bound_start(b, (uint64_t)ms * 1000000ULL, ms / 1000);
+}
+
 bool tl_bound_passed(const struct tl_bound *b)
 {
 	return tl_now() >= b->guest_end && tl_host_s() >= b->host_end;

@@ -115,6 +115,8 @@ struct tl_bound {
 	uint64_t host_end;
 };
 void tl_bound_start(struct tl_bound *b, uint64_t guest_ns, unsigned int host_s);
+/* The same @ms of guest time and of the host's (whole seconds of it). */
+void tl_bound_ms(struct tl_bound *b, unsigned int ms);
 bool tl_bound_passed(const struct tl_bound *b);
 void tl_sleep_ns(uint64_t ns);
 void tl_sleep_until(uint64_t t);
